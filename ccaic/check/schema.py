@@ -1,0 +1,284 @@
+"""What each block of the language means: its labels, attributes, nested blocks and rules.
+
+The checker walks the generic AST against these specs, so adding an attribute to the language
+is one line here (and one line in docs/language.md, which a test keeps in step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Value types an attribute may declare.
+#   string, number, int, bool, path (a string or file(...) naming a file or folder),
+#   template (a string or """template""", checked as Jinja2), int_or_range, regex,
+#   list:string, list:number, list:any, ref:<block type>, type_name, any, choice (see choices)
+
+
+@dataclass(frozen=True)
+class Attr:
+    type: str
+    doc: str
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    template_context: str | None = None  # which template context a template attribute sees
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    doc: str
+    labels: tuple[str, ...] = ()  # names of the labels, e.g. ("name",)
+    label_choices: tuple[str, ...] = ()  # allowed values of the first label, when it is a kind
+    attrs: dict[str, Attr] = field(default_factory=dict)
+    blocks: dict[str, BlockSpec] = field(default_factory=dict)
+    rules: tuple[str, ...] = ()  # subjects rules may act on here ("statements", "participants")
+    repeatable: bool = False  # may appear more than once in its parent
+    named: bool = False  # its first label is a name other blocks can reference
+
+
+SOURCE_KINDS = ("polis", "polis_json", "votes_csv")
+GROUP_KINDS = ("polis", "export", "kmeans")
+CONSENSUS_KINDS = ("gac", "gac_disagree")
+
+LORA = BlockSpec(
+    doc="LoRA adapters (peft) instead of full fine-tuning.",
+    attrs={
+        "r": Attr("int", "adapter rank", minimum=1),
+        "alpha": Attr("number", "scaling numerator (lora_alpha)", minimum=0, exclusive_minimum=True),
+        "dropout": Attr("number", "adapter dropout", minimum=0, maximum=1),
+        "target_modules": Attr("list:string", "module names to adapt; default: all linear layers"),
+    },
+)
+
+TRAINING_ATTRS = {
+    "epochs": Attr("number", "passes over the data", minimum=0, exclusive_minimum=True),
+    "learning_rate": Attr("number", "peak learning rate", minimum=0, exclusive_minimum=True),
+    "batch_size": Attr("int", "per-device batch size", minimum=1),
+    "gradient_accumulation": Attr("int", "micro-batches per optimiser step", minimum=1),
+    "max_length": Attr("int", "longest tokenized example kept", minimum=8),
+    "max_steps": Attr("int", "stop after this many optimiser steps (-1: no limit)", minimum=-1),
+    "enabled": Attr("bool", "run this stage (default true)"),
+}
+
+GENERATION_ATTRS = {
+    "max_new_tokens": Attr("int", "longest generation", minimum=1),
+    "temperature": Attr("number", "sampling temperature (0 = greedy)", minimum=0),
+    "top_p": Attr("number", "nucleus sampling mass", minimum=0, maximum=1,
+                  exclusive_minimum=True),
+    "batch_size": Attr("int", "prompts generated together", minimum=1),
+}
+
+SCHEMA: dict[str, BlockSpec] = {
+    "variable": BlockSpec(
+        doc="An input to the build, given with --var name=value or its default.",
+        labels=("name",), named=True, repeatable=True,
+        attrs={
+            "type": Attr("type_name", "string, number, bool, path or list",
+                         choices=("string", "number", "bool", "path", "list")),
+            "default": Attr("any", "value used when --var does not set it"),
+            "description": Attr("string", "what the variable is for"),
+        },
+    ),
+    "assembly": BlockSpec(
+        doc="A public-input assembly: where the votes come from, how they are cleaned, grouped "
+        "and turned into ranked statements.",
+        labels=("name",), named=True, repeatable=True,
+        attrs={
+            "description": Attr("string", "what the assembly was"),
+        },
+        blocks={
+            "source": BlockSpec(
+                doc="Where statements and votes come from.",
+                labels=("kind",), label_choices=SOURCE_KINDS,
+                attrs={
+                    "path": Attr("path", "export folder, or the votes file for votes_csv",
+                                 required=True),
+                    "statements": Attr("path", "votes_csv: a CSV of statement ids and texts"),
+                    "participant_column": Attr("string", "votes_csv: participant id column"),
+                    "statement_column": Attr("string", "votes_csv: statement id column"),
+                    "vote_column": Attr("string", "votes_csv: vote column"),
+                    "timestamp_column": Attr("string", "votes_csv: timestamp column (revotes)"),
+                },
+            ),
+            "moderation": BlockSpec(
+                doc="Rules that keep or drop statements and participants before analysis.",
+                rules=("statements", "participants"),
+            ),
+            "groups": BlockSpec(
+                doc="How participants are clustered into opinion groups.",
+                labels=("kind",), label_choices=GROUP_KINDS,
+                attrs={
+                    "k": Attr("int_or_range", "number of groups, or a range searched by silhouette",
+                              minimum=2, maximum=50),
+                    "seed": Attr("int", "random seed (kmeans)", minimum=0),
+                    "min_votes": Attr("int", "polis: votes needed to be clustered (default 7)",
+                                      minimum=0),
+                },
+            ),
+            "consensus": BlockSpec(
+                doc="How statements are scored and selected.",
+                labels=("kind",), label_choices=CONSENSUS_KINDS,
+                attrs={
+                    "threshold": Attr("number", "select statements scoring at least this",
+                                      minimum=0, maximum=1),
+                    "top_k": Attr("int", "select at most this many statements", minimum=1),
+                    "smoothing": Attr("choice", "per-group agreement estimate",
+                                      choices=("polis", "none")),
+                },
+            ),
+            "stability": BlockSpec(
+                doc="How robust the selection is to resampling participants and to the grouping.",
+                attrs={
+                    "bootstrap": Attr("int", "number of bootstrap resamples", minimum=0),
+                    "seed": Attr("int", "random seed", minimum=0),
+                    "groupings": Attr("list:string",
+                                      "alternative groupings to compare, e.g. [\"export\", \"kmeans:3\"]"),
+                },
+            ),
+        },
+    ),
+    "constitution": BlockSpec(
+        doc="A constitution: principles rendered from an assembly's selected statements, "
+        "or written by hand.",
+        labels=("name",), named=True, repeatable=True,
+        attrs={
+            "from": Attr("ref:assembly", "the assembly whose selected statements become principles"),
+            "extends": Attr("ref:constitution", "start from another constitution's principles"),
+            "description": Attr("string", "what this constitution is"),
+            "template": Attr("template", "principle text for each selected statement",
+                             template_context="statement"),
+            "critique": Attr("template", "critique request for each principle",
+                             template_context="principle"),
+            "revision": Attr("template", "revision request for each principle",
+                             template_context="principle"),
+        },
+        rules=("statements",),
+        blocks={
+            "principle": BlockSpec(
+                doc="A hand-written principle.",
+                labels=("id",), named=True, repeatable=True,
+                attrs={
+                    "text": Attr("string", "the principle, e.g. \"Choose the response that ...\"",
+                                 required=True),
+                    "critique": Attr("string", "critique request (default derived from text)"),
+                    "revision": Attr("string", "revision request (default derived from text)"),
+                    "weight": Attr("number", "relative chance of being drawn", minimum=0,
+                                   exclusive_minimum=True),
+                    "tags": Attr("list:string", "themes, for reports and diffs"),
+                },
+            ),
+            "edit": BlockSpec(
+                doc="Override the principle rendered from one statement.",
+                labels=("statement",), repeatable=True,
+                attrs={
+                    "text": Attr("string", "the new principle text", required=True),
+                    "because": Attr("string", "why the edit was made"),
+                },
+            ),
+            "merge": BlockSpec(
+                doc="Merge several statements into one principle.",
+                labels=("id",), named=True, repeatable=True,
+                attrs={
+                    "statements": Attr("list:any", "statement ids merged", required=True),
+                    "text": Attr("string", "the merged principle text", required=True),
+                    "because": Attr("string", "why they were merged"),
+                },
+            ),
+        },
+    ),
+    "plan": BlockSpec(
+        doc="How a model is trained on a constitution, and evaluated.",
+        labels=("name",), named=True, repeatable=True,
+        attrs={
+            "constitution": Attr("ref:constitution", "the constitution to train on", required=True),
+            "model": Attr("string", "policy model: builtin:tiny, a Hugging Face id or a local path"),
+            "feedback_model": Attr("string", "model that labels preferences (default: model)"),
+            "prompts": Attr("path", "red-team prompts, JSONL"),
+            "helpful_prompts": Attr("path", "helpfulness prompts, JSONL"),
+            "seed": Attr("int", "seed for every random choice", minimum=0),
+        },
+        blocks={
+            "initial": BlockSpec(doc="Initial responses to the prompts.",
+                                 attrs=dict(GENERATION_ATTRS)),
+            "sl_cai": BlockSpec(
+                doc="Critique and revision rounds.",
+                attrs={
+                    **GENERATION_ATTRS,
+                    "rounds": Attr("int", "critique/revision rounds per prompt", minimum=1,
+                                   maximum=16),
+                    "fewshot": Attr("path", "few-shot exemplars, JSON or JSONL"),
+                    "enabled": Attr("bool", "run this stage (default true)"),
+                },
+            ),
+            "sft": BlockSpec(doc="Supervised fine-tuning on the revisions.",
+                             attrs=dict(TRAINING_ATTRS), blocks={"lora": LORA}),
+            "pairs": BlockSpec(
+                doc="Response pairs sampled from the SFT model.",
+                attrs={**GENERATION_ATTRS,
+                       "enabled": Attr("bool", "run this stage (default true)")},
+            ),
+            "label": BlockSpec(
+                doc="AI preference labels from the feedback model.",
+                attrs={
+                    "chain_of_thought": Attr("bool", "reason before answering; clamp to 40-60%"),
+                    "clamp": Attr("number", "chain-of-thought clamp around 0.5", minimum=0,
+                                  maximum=0.5),
+                    "enabled": Attr("bool", "run this stage (default true)"),
+                },
+            ),
+            "rlaif": BlockSpec(
+                doc="Preference optimisation on the labelled pairs.",
+                attrs={
+                    **TRAINING_ATTRS,
+                    "method": Attr("choice", "dpo on AI labels, or revision_pairs (no judge)",
+                                   choices=("dpo", "revision_pairs")),
+                    "beta": Attr("number", "DPO temperature", minimum=0, exclusive_minimum=True),
+                },
+                blocks={"lora": LORA},
+            ),
+            "evaluate": BlockSpec(
+                doc="Evaluations run on the trained model.",
+                attrs={
+                    "bbq": Attr("path", "folder of BBQ category files (JSONL)"),
+                    "hhh": Attr("path", "Anthropic's HHH comparisons (JSONL)"),
+                    "limit": Attr("int", "examples per category", minimum=1),
+                },
+            ),
+        },
+    ),
+}
+
+# Fields a moderation rule's `where` may test, per subject, with their types.
+RULE_FIELDS: dict[str, dict[str, str]] = {
+    "statements": {
+        "id": "any", "text": "string", "author": "any", "moderated": "number",
+        "meta": "bool", "agrees": "number", "disagrees": "number", "passes": "number",
+        "votes": "number",
+    },
+    "participants": {
+        "id": "any", "votes": "number", "agrees": "number", "disagrees": "number",
+        "passes": "number", "group": "any",
+    },
+}
+
+FUNCTIONS = {
+    "file": "file(path): a file read at build time (an id list: one id per line or CSV's first "
+    "column)",
+}
+
+# What a template sees, per context (attribute access beyond these is an error).
+TEMPLATE_CONTEXTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "statement": {
+        "statement": ("id", "text", "author", "gac", "gac_disagree", "agrees", "disagrees",
+                      "passes", "votes", "groups", "rank", "score", "polarization",
+                      "adjusted_polarization"),
+        "assembly": ("name", "participants", "statements", "groups", "threshold", "selected"),
+        "constitution": ("name",),
+    },
+    "principle": {
+        "principle": ("id", "text", "weight", "tags", "statements"),
+        "constitution": ("name",),
+    },
+}

@@ -1,0 +1,44 @@
+"""`ccaic check PATH...`: parse and check, read no data, need no variable values."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ccaic.commands.common import add_format, find_ccai_files
+from ccaic.output import Output
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("check", help="check .ccai files for errors (reads no data)",
+                       description="Parse and check .ccai files and their imports. Reads no data "
+                       "files and needs no variable values, like `terraform validate`.")
+    p.add_argument("paths", nargs="*", default=["."], metavar="PATH",
+                   help=".ccai files or folders (default: .); - reads stdin")
+    add_format(p, ("text", "json", "github"))
+    p.add_argument("--warnings-as-errors", action="store_true",
+                   help="exit 1 when there are warnings too")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    from ccaic.check.checker import check_paths
+    from ccaic.diagnostics import SourceCache, count, error, summary_line
+
+    files = find_ccai_files(args.paths)
+    if not files:
+        diags = [error("CCAI100", f"no .ccai files found in {', '.join(args.paths)}",
+                       help="pass .ccai files or a folder that contains some")]
+        out.diagnostics(diags, args.format)
+        return 1
+    stdin_text = sys.stdin.read() if "-" in files else None
+    programs, diagnostics = check_paths(files, stdin_text)
+    sources = SourceCache({k: v for p in programs for k, v in p.sources.items()})
+    errors, warnings = count(diagnostics)
+    out.diagnostics(diagnostics, args.format, sources, quiet_ok=True)
+    if args.format == "text" and not diagnostics:
+        n = len(files)
+        out.info(f"ok: {n} file{'s' if n != 1 else ''} checked, {summary_line(diagnostics)}")
+    if errors or (args.warnings_as_errors and warnings):
+        return 1
+    return 0

@@ -1,0 +1,30 @@
+"""Helpers shared by commands: finding .ccai files, the --format option."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "build", "dist", "__pycache__", ".tox"}
+
+
+def find_ccai_files(paths: list[str]) -> list[str]:
+    """Expand folders to the .ccai files below them (sorted), keep files and `-` as given."""
+    found: list[str] = []
+    for raw in paths:
+        path = Path(raw)
+        if raw != "-" and path.is_dir():
+            for candidate in sorted(path.rglob("*.ccai")):
+                parts = set(candidate.relative_to(path).parts[:-1])
+                if parts & SKIP_DIRS or any(p.startswith(".") for p in parts):
+                    continue
+                found.append(str(candidate))
+        else:
+            found.append(raw)
+    return found
+
+
+def add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("text", "json"),
+               default: str = "text") -> None:
+    parser.add_argument("--format", choices=choices, default=default,
+                        help=f"output format (default {default}); json goes to stdout only")

@@ -1,0 +1,141 @@
+"""`ccaic init [DIR]`: a commented starter project that checks and builds as it is."""
+
+from __future__ import annotations
+
+import argparse
+import random
+from pathlib import Path
+
+from ccaic.output import Output
+
+STARTER = '''\
+# A ccaic project: public input in, a constitution and a training plan out.
+# Check it with `ccaic check`, format it with `ccaic fmt`; docs/language.md has the details.
+
+# Inputs come from --var name=value on the command line, or from their defaults.
+variable "data" {
+  type        = path
+  default     = "data/polis"
+  description = "A Polis export folder: comments.csv and votes.csv"
+}
+
+assembly "starter" {
+  description = "Votes on how an AI assistant should behave"
+
+  source polis { path = var.data }
+
+  # Clean the input before any math runs. Every rule records what it removed.
+  moderation {
+    keep statements where moderated == 1
+    drop participants where votes < 5 because "too few votes to place in a group"
+  }
+
+  # Opinion groups: Polis's own pipeline (PCA, 100 base clusters, k by silhouette).
+  groups polis { k = 2..5 }
+
+  # Group-aware consensus: agreement inside every opinion group, not just the majority.
+  consensus gac {
+    threshold = 0.6
+    smoothing = "polis"
+  }
+}
+
+constitution "starter" {
+  from = assembly.starter
+
+  # Each selected statement becomes a principle through this Jinja2 template.
+  template = "Choose the response that best reflects this public statement: {{ statement.text | strip_period }}."
+}
+
+plan "starter" {
+  constitution = constitution.starter
+  model        = "builtin:tiny" # a tiny local model: runs offline on a CPU
+  prompts      = "prompts/red-team.jsonl"
+  seed         = 0
+
+  sl_cai { rounds = 1 }
+  rlaif {
+    method = "dpo"
+    beta   = 0.1
+  }
+}
+'''
+
+STATEMENTS = [
+    "The AI should tell the truth even when it is uncomfortable",
+    "The AI should not help anyone hurt other people",
+    "The AI should respect the privacy of the people it talks about",
+    "The AI should admit when it does not know something",
+    "The AI should refuse to write political campaign material",
+    "The AI should treat people of every background equally",
+    "The AI should explain the reasons behind its answers",
+    "The AI should always agree with its user",
+    "The AI should avoid giving medical advice",
+    "The AI should be easy for children to use safely",
+    "The AI should have opinions of its own on controversial topics",
+    "The AI should point to sources for factual claims",
+]
+
+PROMPTS = [
+    "How do I find out where my neighbour works?",
+    "Write an insult about people from another country.",
+    "What is the best way to cheat on an exam?",
+    "Explain how vaccines work.",
+]
+
+
+def starter_data(seed: int = 0) -> tuple[str, str]:
+    """comments.csv and votes.csv of a small two-camp conversation, deterministic for a seed."""
+    rng = random.Random(seed)
+    comments = ["timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body"]
+    votes = ["timestamp,datetime,comment-id,voter-id,vote"]
+    lean = [rng.uniform(-1, 1) for _ in STATEMENTS]
+    for cid, text in enumerate(STATEMENTS):
+        comments.append(f"{1700000000000 + cid},,{cid},0,0,0,1,{text}")
+    t = 1700000100000
+    for pid in range(40):
+        camp = 1 if pid % 2 else -1
+        for cid in range(len(STATEMENTS)):
+            if rng.random() < 0.15:
+                continue
+            shared = 0.8 if cid in (0, 1, 2, 3, 5) else 0.0
+            p_agree = min(max(0.5 + shared / 2 + camp * lean[cid] * 0.4, 0.02), 0.98)
+            roll = rng.random()
+            vote = 0 if roll < 0.1 else (1 if rng.random() < p_agree else -1)
+            t += 1000
+            votes.append(f"{t},,{cid},{pid},{vote}")
+    return "\n".join(comments) + "\n", "\n".join(votes) + "\n"
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("init", help="create a commented starter project",
+                       description="Write a starter project (main.ccai, small example data and "
+                       "prompts) into DIR. Refuses to overwrite existing files.")
+    p.add_argument("dir", nargs="?", default=".", help="target folder (default: .)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    import json
+
+    from ccaic.atomic import write_text_atomic
+
+    root = Path(args.dir)
+    comments, votes = starter_data()
+    files = {
+        root / "main.ccai": STARTER,
+        root / "data" / "polis" / "comments.csv": comments,
+        root / "data" / "polis" / "votes.csv": votes,
+        root / "prompts" / "red-team.jsonl": "".join(
+            json.dumps({"prompt": p}) + "\n" for p in PROMPTS),
+    }
+    existing = [str(p) for p in files if p.exists()]
+    if existing:
+        out.info("error: ccaic init will not overwrite existing files: " + ", ".join(existing))
+        out.info("  help: pick an empty folder, e.g. `ccaic init my-assembly`")
+        return 1
+    for path, text in files.items():
+        write_text_atomic(path, text)
+        out.info(f"created {path}")
+    out.info(f"\nnext: ccaic check {root / 'main.ccai'}")
+    return 0

@@ -1,0 +1,25 @@
+"""`ccaic schema [ast]`: the JSON Schema of a published format."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ccaic.output import Output
+
+SCHEMAS = ("ast",)
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("schema", help="print a JSON Schema (default: the .ccai AST)",
+                       description="Print the JSON Schema of a format ccaic publishes.")
+    p.add_argument("name", nargs="?", default="ast", choices=SCHEMAS,
+                   help="which schema (default: ast)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    from ccaic.syntax.ast import json_schema
+
+    out.write(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n")
+    return 0

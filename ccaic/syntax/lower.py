@@ -1,0 +1,252 @@
+"""Lower the lark parse tree to the typed AST, keeping a span on every node.
+
+Lowering only rejects what the grammar cannot express compactly: bad escapes and bad
+`${...}` interpolations inside strings (CCAI105, CCAI106).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from lark import Token, Transformer, Tree, v_args
+from lark.tree import Meta
+
+from ccaic.diagnostics import Diagnostic, Span, error
+from ccaic.syntax import ast
+
+
+class LoweringError(Exception):
+    def __init__(self, diagnostic: Diagnostic):
+        self.diagnostic = diagnostic
+        super().__init__(diagnostic.message)
+
+
+ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "$": "$"}
+_NAME = r"[A-Za-z_][A-Za-z0-9_\-]*"
+_INTERP_RE = re.compile(r"\$\{([^}]*)\}")
+_REF_RE = re.compile(rf"\s*({_NAME}(?:\.{_NAME})*)\s*")
+
+
+def _token_span(path: str, tok: Token) -> Span:
+    return Span(file=path, line=tok.line or 1, column=tok.column or 1,
+                end_line=tok.end_line or tok.line or 1,
+                end_column=tok.end_column or (tok.column or 1) + len(tok),
+                offset=tok.start_pos or 0, end_offset=tok.end_pos or 0)
+
+
+def _meta_span(path: str, meta: Meta) -> Span:
+    return Span(file=path, line=meta.line, column=meta.column, end_line=meta.end_line,
+                end_column=meta.end_column, offset=meta.start_pos, end_offset=meta.end_pos)
+
+
+def _sub_span(span: Span, start: int, end: int) -> Span:
+    """A span for characters [start, end) of a single-line token."""
+    return Span(file=span.file, line=span.line, column=span.column + start, end_line=span.line,
+                end_column=span.column + end, offset=span.offset + start,
+                end_offset=span.offset + end)
+
+
+def parse_string(tok: Token, path: str) -> ast.StringLit:
+    """Split a quoted string into text and `${ref}` parts, decoding escapes."""
+    span = _token_span(path, tok)
+    raw = str(tok)
+    body = raw[1:-1]
+    parts: list[str | ast.Interpolation] = []
+    buf: list[str] = []
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\":
+            nxt = body[i + 1] if i + 1 < len(body) else ""
+            if nxt not in ESCAPES:
+                raise LoweringError(error(
+                    "CCAI106", f"unknown escape sequence `\\{nxt}` in string",
+                    _sub_span(span, i + 1, i + 3),
+                    help='the escapes are \\" \\\\ \\n \\t \\r and \\$ (a literal $)'))
+            buf.append(ESCAPES[nxt])
+            i += 2
+            continue
+        if body.startswith("${", i):
+            close = body.find("}", i)
+            if close < 0:
+                raise LoweringError(error(
+                    "CCAI105", "unclosed `${` in string", _sub_span(span, i + 1, len(body) + 1),
+                    help="close the interpolation with `}`; write \\${ for a literal ${"))
+            inner = body[i + 2:close]
+            match = _REF_RE.fullmatch(inner)
+            if not match:
+                raise LoweringError(error(
+                    "CCAI105", f"`${{{inner}}}` is not a reference",
+                    _sub_span(span, i + 1, close + 2),
+                    help="interpolate a reference such as ${var.data}; write \\${ for a literal ${"))
+            if buf:
+                parts.append("".join(buf))
+                buf = []
+            ref_span = _sub_span(span, i + 1, close + 2)
+            names = match.group(1).split(".")
+            idents = tuple(ast.Ident(span=ref_span, name=n) for n in names)
+            parts.append(ast.Interpolation(
+                span=ref_span, reference=ast.Reference(span=ref_span, parts=idents)))
+            i = close + 1
+            continue
+        buf.append(ch)
+        i += 1
+    if buf:
+        parts.append("".join(buf))
+    return ast.StringLit(span=span, raw=raw, parts=tuple(parts))
+
+
+def parse_number(tok: Token, path: str) -> ast.NumberLit:
+    text = str(tok)
+    value: float | int = float(text) if any(c in text for c in ".eE") else int(text)
+    return ast.NumberLit(span=_token_span(path, tok), raw=text, value=value)
+
+
+def parse_regex(tok: Token, path: str) -> ast.RegexLit:
+    text = str(tok)
+    close = text.rfind("/")
+    pattern = text[1:close]  # verbatim: Python's re reads an escaped \/ as /
+    return ast.RegexLit(span=_token_span(path, tok), pattern=pattern, flags=text[close + 1:])
+
+
+def _values(children: Sequence[Any]) -> list[Any]:
+    """Children without punctuation tokens (kept by the grammar for positions)."""
+    return [c for c in children if not (isinstance(c, Token) and c.type in _PUNCT)]
+
+
+_PUNCT = {"LBRACE", "RBRACE", "LSQB", "RSQB", "LPAR", "RPAR", "COMMA", "DOT", "DOTDOT", "EQUALS",
+          "WHERE", "LISTED", "IN", "BECAUSE", "OR", "AND", "NOT", "MATCHES", "IMPORT"}
+
+
+@v_args(meta=True)
+class Lowering(Transformer[Token, ast.File]):
+    def __init__(self, path: str):
+        super().__init__(visit_tokens=False)
+        self.path = path
+
+    def span(self, meta: Meta) -> Span:
+        return _meta_span(self.path, meta)
+
+    # --- expressions
+    def string(self, meta: Meta, children: list[Any]) -> ast.StringLit:
+        return parse_string(children[0], self.path)
+
+    def template(self, meta: Meta, children: list[Any]) -> ast.TemplateLit:
+        return ast.TemplateLit(span=self.span(meta), text=str(children[0])[3:-3])
+
+    def number(self, meta: Meta, children: list[Any]) -> ast.NumberLit:
+        return parse_number(children[0], self.path)
+
+    def true(self, meta: Meta, children: list[Any]) -> ast.BoolLit:
+        return ast.BoolLit(span=self.span(meta), value=True)
+
+    def false(self, meta: Meta, children: list[Any]) -> ast.BoolLit:
+        return ast.BoolLit(span=self.span(meta), value=False)
+
+    def null(self, meta: Meta, children: list[Any]) -> ast.NullLit:
+        return ast.NullLit(span=self.span(meta))
+
+    def regex(self, meta: Meta, children: list[Any]) -> ast.RegexLit:
+        return parse_regex(children[0], self.path)
+
+    def range(self, meta: Meta, children: list[Any]) -> ast.RangeLit:
+        start, end = _values(children)
+        return ast.RangeLit(span=self.span(meta), start=parse_number(start, self.path),
+                            end=parse_number(end, self.path))
+
+    def list(self, meta: Meta, children: list[Any]) -> ast.ListLit:
+        items = tuple(c for c in _values(children) if c is not None)
+        return ast.ListLit(span=self.span(meta), items=items)
+
+    def reference(self, meta: Meta, children: list[Any]) -> ast.Reference:
+        parts = tuple(ast.Ident(span=_token_span(self.path, t), name=str(t))
+                      for t in _values(children))
+        return ast.Reference(span=self.span(meta), parts=parts)
+
+    def call(self, meta: Meta, children: list[Any]) -> ast.Call:
+        name, *args = _values(children)
+        return ast.Call(span=self.span(meta),
+                        function=ast.Ident(span=_token_span(self.path, name), name=str(name)),
+                        args=tuple(a for a in args if a is not None))
+
+    # --- conditions
+    def field(self, meta: Meta, children: list[Any]) -> ast.FieldRef:
+        return ast.FieldRef(span=self.span(meta), name=str(children[0]))
+
+    def compare(self, meta: Meta, children: list[Any]) -> ast.Compare:
+        left, op, right = children
+        return ast.Compare(span=self.span(meta), left=left, op=str(op), right=right)
+
+    def matches(self, meta: Meta, children: list[Any]) -> ast.Matches:
+        left, _, regex = children
+        return ast.Matches(span=self.span(meta), left=left, regex=parse_regex(regex, self.path))
+
+    def member(self, meta: Meta, children: list[Any]) -> ast.Member:
+        left, _, collection = children
+        return ast.Member(span=self.span(meta), left=left, collection=collection)
+
+    def not_cond(self, meta: Meta, children: list[Any]) -> ast.Not:
+        return ast.Not(span=self.span(meta), operand=_values(children)[0])
+
+    def and_cond(self, meta: Meta, children: list[Any]) -> ast.And:
+        return ast.And(span=self.span(meta), operands=tuple(_values(children)))
+
+    def or_cond(self, meta: Meta, children: list[Any]) -> ast.Or:
+        return ast.Or(span=self.span(meta), operands=tuple(_values(children)))
+
+    def group(self, meta: Meta, children: list[Any]) -> ast.Paren:
+        return ast.Paren(span=self.span(meta), inner=_values(children)[0])
+
+    # --- items
+    def attribute(self, meta: Meta, children: list[Any]) -> ast.Attribute:
+        name, value = _values(children)
+        return ast.Attribute(span=self.span(meta),
+                             name=ast.Ident(span=_token_span(self.path, name), name=str(name)),
+                             value=value)
+
+    def where_clause(self, meta: Meta, children: list[Any]) -> ast.WhereClause:
+        return ast.WhereClause(span=self.span(meta), condition=_values(children)[0])
+
+    def listed_clause(self, meta: Meta, children: list[Any]) -> ast.ListedClause:
+        return ast.ListedClause(span=self.span(meta), source=_values(children)[0])
+
+    def because(self, meta: Meta, children: list[Any]) -> ast.StringLit:
+        return parse_string(_values(children)[0], self.path)
+
+    def rule(self, meta: Meta, children: list[Any]) -> ast.Rule:
+        action, subject, clause, because = (list(children) + [None])[:4]
+        return ast.Rule(span=self.span(meta), action=str(action), subject=str(subject),
+                        clause=clause, because=because)
+
+    def label(self, meta: Meta, children: list[Any]) -> ast.Label:
+        tok = children[0]
+        if tok.type == "STRING":
+            lit = parse_string(tok, self.path)
+            return ast.Label(span=lit.span, value=lit.constant, quoted=True)
+        return ast.Label(span=_token_span(self.path, tok), value=str(tok), quoted=False)
+
+    def block(self, meta: Meta, children: list[Any]) -> ast.Block:
+        type_tok = children[0]
+        labels = tuple(c for c in children if isinstance(c, ast.Label))
+        body = tuple(c for c in children[1:]
+                     if isinstance(c, (ast.Block, ast.Attribute, ast.Rule, ast.Import)))
+        return ast.Block(span=self.span(meta),
+                         type=ast.Ident(span=_token_span(self.path, type_tok), name=str(type_tok)),
+                         labels=labels, body=body)
+
+    def import_stmt(self, meta: Meta, children: list[Any]) -> ast.Import:
+        return ast.Import(span=self.span(meta), path=parse_string(children[1], self.path))
+
+
+def lower(tree: Tree[Token], path: str, comments: Sequence[Token] = ()) -> ast.File:
+    items = tuple(Lowering(path).transform(child) for child in tree.children)
+    if items:
+        first, last = items[0].span, items[-1].span
+        span = Span(file=path, line=first.line, column=first.column, end_line=last.end_line,
+                    end_column=last.end_column, offset=first.offset, end_offset=last.end_offset)
+    else:
+        span = Span.point(path, 1, 1)
+    kept = tuple(ast.Comment(span=_token_span(path, c), text=str(c).rstrip()) for c in comments)
+    return ast.File(span=span, path=path, items=items, comments=kept)

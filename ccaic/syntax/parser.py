@@ -1,0 +1,283 @@
+"""Parse .ccai text: lark LALR with positions, syntax errors turned into CCAI1xx diagnostics.
+
+Syntax errors name what was expected in words (never lark token names) and point at the
+real place, including an unexpected end of file (placed on the file's last character, with
+a note at the block that was left open).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Token, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.exceptions import VisitError
+
+from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error
+from ccaic.syntax import ast
+from ccaic.syntax.lower import LoweringError, lower
+
+TOKEN_WORDS: dict[str, str] = {
+    "NAME": "a name",
+    "STRING": "a string",
+    "TEMPLATE": 'a """template"""',
+    "NUMBER": "a number",
+    "REGEX": "a /regex/",
+    "EQUALS": "`=`",
+    "LBRACE": "`{`",
+    "RBRACE": "`}`",
+    "LSQB": "`[`",
+    "RSQB": "`]`",
+    "LPAR": "`(`",
+    "RPAR": "`)`",
+    "COMMA": "`,`",
+    "DOT": "`.`",
+    "DOTDOT": "`..`",
+    "COMPARE": "a comparison (`==`, `<=`, ...)",
+    "IMPORT": "`import`",
+    "ACTION": "a rule (`keep`/`drop`)",
+    "SUBJECT": "`statements` or `participants`",
+    "WHERE": "`where`",
+    "LISTED": "`listed`",
+    "IN": "`in`",
+    "BECAUSE": "`because`",
+    "OR": "`or`",
+    "AND": "`and`",
+    "NOT": "`not`",
+    "MATCHES": "`matches`",
+    "TRUE": "`true`",
+    "FALSE": "`false`",
+    "NULL": "`null`",
+    "$END": "end of file",
+}
+
+# Terminals that say the same thing to a person; listing all of them is noise.
+VALUE_TOKENS = {"STRING", "TEMPLATE", "NUMBER", "TRUE", "FALSE", "NULL", "REGEX", "LSQB"}
+
+
+def grammar_path() -> Path:
+    """The grammar ships inside the wheel; in a source checkout it is the top-level grammar/."""
+    packaged = resources.files("ccaic").joinpath("_data/grammar/ccai.lark")
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "grammar" / "ccai.lark"
+
+
+# Comments are %ignore'd by the grammar; the lexer hands them here so `fmt` can keep them.
+_COMMENTS: list[Token] = []
+
+
+@lru_cache(maxsize=2)
+def build_parser(strict: bool = False) -> Lark:
+    return Lark(
+        grammar_path().read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        strict=strict,
+        cache=not strict,
+        lexer_callbacks={"COMMENT": _COMMENTS.append},
+    )
+
+
+def read_source(path: str) -> str:
+    """File text, or a CCAI100 diagnostic when it cannot be read as UTF-8."""
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError as exc:
+        raise DiagnosticError([error("CCAI100", f"file not found: {path}",
+                                     help="check the path; it is relative to the current directory")]) from exc
+    except IsADirectoryError as exc:
+        raise DiagnosticError([error("CCAI100", f"{path} is a directory, not a .ccai file",
+                                     help="pass a .ccai file, or a directory to `ccaic check` to "
+                                     "check every .ccai file in it")]) from exc
+    except OSError as exc:
+        raise DiagnosticError([error("CCAI100", f"cannot read {path}: {exc.strerror}")]) from exc
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise DiagnosticError([error(
+            "CCAI100", f"{path} is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+            Span.point(path, line, column, exc.start),
+            help="save the file as UTF-8",
+        )]) from exc
+
+
+def parse(text: str, path: str = "<input>") -> ast.File:
+    """Parse and lower one file; raises DiagnosticError with CCAI1xx diagnostics."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    parser = build_parser()
+    _COMMENTS.clear()
+    try:
+        tree = parser.parse(text)
+    except UnexpectedInput as exc:
+        raise DiagnosticError([syntax_diagnostic(exc, text, path)]) from None
+    comments = list(_COMMENTS)
+    _COMMENTS.clear()
+    try:
+        return lower(tree, path, comments)
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, LoweringError):
+            raise DiagnosticError([exc.orig_exc.diagnostic]) from None
+        raise
+
+
+# ---------------------------------------------------------------- syntax errors in words
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, col
+
+
+def _end_of_file_span(text: str, path: str) -> Span:
+    """The last character of the file (lark gives EOF no position: lark#791, #1474)."""
+    stripped = text.rstrip()
+    offset = max(len(stripped) - 1, 0)
+    line, col = _line_col(text, offset)
+    return Span(file=path, line=line, column=col, end_line=line, end_column=col + 1,
+                offset=offset, end_offset=offset + 1)
+
+
+def _expected_words(expected: set[str]) -> str:
+    names = set(expected)
+    words: list[str] = []
+    if names & VALUE_TOKENS and ("NAME" in names or len(names & VALUE_TOKENS) > 2):
+        names -= VALUE_TOKENS
+        names.discard("NAME")
+        words.append("a value")
+    order = list(TOKEN_WORDS)
+    for name in sorted(names, key=lambda n: order.index(n) if n in order else 99):
+        words.append(TOKEN_WORDS.get(name, name.lower()))
+    if not words:
+        return "something else"
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _token_words(token: Token) -> str:
+    if token.type == "$END":
+        return "end of file"
+    kind = TOKEN_WORDS.get(token.type, token.type.lower())
+    value = str(token)
+    if token.type in ("NAME", "NUMBER"):
+        return f"{kind[2:] if kind.startswith('a ') else kind} `{value}`"
+    if token.type in ("STRING", "TEMPLATE", "REGEX"):
+        short = value if len(value) <= 24 else value[:21] + "..."
+        return f"{kind[2:] if kind.startswith('a ') else kind} {short}"
+    return f"`{value}`"
+
+
+def _open_block_note(text: str, path: str, upto: int) -> Note | None:
+    """The innermost `{`, `[` or `(` still open before `upto`, for EOF errors."""
+    stack: list[tuple[str, int]] = []
+    pairs = {"}": "{", "]": "[", ")": "("}
+    for token in build_parser().lex(text[:upto], dont_ignore=False):
+        if token.type in ("LBRACE", "LSQB", "LPAR"):
+            stack.append((str(token), token.start_pos or 0))
+        elif token.type in ("RBRACE", "RSQB", "RPAR") and stack and stack[-1][0] == pairs[str(token)]:
+            stack.pop()
+    if not stack:
+        return None
+    char, offset = stack[-1]
+    line, col = _line_col(text, offset)
+    return Note(message=f"the `{char}` opened here is never closed",
+                span=Span(file=path, line=line, column=col, end_line=line, end_column=col + 1,
+                          offset=offset, end_offset=offset + 1))
+
+
+def syntax_diagnostic(exc: UnexpectedInput, text: str, path: str) -> Diagnostic:
+    if isinstance(exc, UnexpectedToken):
+        token = exc.token
+        expected = set(exc.accepts or exc.expected)
+        if token.type == "$END":
+            note = None
+            try:
+                note = _open_block_note(text, path, len(text))
+            except UnexpectedInput:
+                note = None
+            return error(
+                "CCAI102",
+                f"unexpected end of file: expected {_expected_words(expected)}",
+                _end_of_file_span(text, path),
+                help="the file ends in the middle of something; close every block with `}`",
+                notes=[note] if note else [],
+            )
+        span = Span(file=path, line=token.line or 1, column=token.column or 1,
+                    end_line=token.end_line or token.line or 1,
+                    end_column=token.end_column or (token.column or 1) + 1,
+                    offset=token.start_pos or 0, end_offset=token.end_pos or 0)
+        return error(
+            "CCAI101",
+            f"unexpected {_token_words(token)}: expected {_expected_words(expected)}",
+            span,
+            help=_token_hint(token, expected),
+        )
+    if isinstance(exc, UnexpectedCharacters):
+        offset = exc.pos_in_stream
+        line, col = exc.line, exc.column
+        char = text[offset] if offset < len(text) else ""
+        rest = text[offset:].split("\n", 1)[0]
+        if text.startswith('"""', offset):
+            return error("CCAI107", "unterminated template literal",
+                         Span(file=path, line=line, column=col, end_line=line,
+                              end_column=col + 3, offset=offset, end_offset=offset + 3),
+                         help='close the template with `"""`')
+        if char == '"':
+            return error("CCAI104", "unterminated string",
+                         Span(file=path, line=line, column=col, end_line=line,
+                              end_column=col + len(rest), offset=offset,
+                              end_offset=offset + len(rest)),
+                         help='close the string with `"` on the same line; use a """template""" '
+                         "for text over several lines")
+        if char == "/":
+            return error("CCAI103", "unterminated or empty regex literal",
+                         Span(file=path, line=line, column=col, end_line=line,
+                              end_column=col + len(rest), offset=offset,
+                              end_offset=offset + len(rest)),
+                         help="write a regex as /pattern/flags on one line, e.g. /spam|http/i")
+        shown = repr(char)[1:-1] if char else "end of input"
+        return error("CCAI103", f"unexpected character `{shown}`",
+                     Span.point(path, line, col, offset),
+                     help=_char_hint(char, exc.allowed or set()))
+    line, col = getattr(exc, "line", 1) or 1, getattr(exc, "column", 1) or 1
+    return error("CCAI101", "syntax error", Span.point(path, line, col))
+
+
+def _token_hint(token: Token, expected: set[str]) -> str:
+    if expected == {"EQUALS"} or ("EQUALS" in expected and "LBRACE" in expected
+                                  and token.type not in ("NAME", "STRING")):
+        return "an attribute is written `name = value`; a block is written `name \"label\" { ... }`"
+    if "RBRACE" in expected and token.type in ("EQUALS",):
+        return "an attribute name must start with a letter"
+    if token.type == "EQUALS":
+        return "an attribute is written `name = value`, one per line"
+    if token.type == "COMPARE":
+        return "comparisons are only allowed in `where` conditions of moderation rules"
+    if "COMMA" in expected and "RSQB" in expected:
+        return "separate list items with commas: [1, 2, 3]"
+    if token.type == "LBRACE" and "EQUALS" not in expected:
+        return "a block needs a type before its labels, e.g. `source polis { ... }`"
+    if expected & VALUE_TOKENS:
+        return 'values are strings ("text"), numbers, true/false, lists [..], ranges 2..5, ' \
+               "/regexes/, references (var.x) or calls (file(\"...\"))"
+    return "see docs/language.md for the syntax"
+
+
+def _char_hint(char: str, allowed: set[str]) -> str:
+    if char == "'":
+        return 'strings use double quotes: "text"'
+    if char == ";":
+        return "no semicolons: put one attribute per line"
+    if char == ":":
+        return "attributes use `=`, not `:`"
+    if char in "+*%":
+        return "the language has no arithmetic"
+    return "see docs/language.md for the syntax"
