@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 DIAGNOSTICS_FORMAT_VERSION = "1.0"
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
 
@@ -109,7 +109,8 @@ def count(diagnostics: Iterable[Diagnostic]) -> tuple[int, int]:
 
 def summary_line(diagnostics: Sequence[Diagnostic]) -> str:
     errors, warnings = count(diagnostics)
-    return f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}"
+    return (f"{errors} error{'s' if errors != 1 else ''}, "
+            f"{warnings} warning{'s' if warnings != 1 else ''}")
 
 
 class SourceCache:

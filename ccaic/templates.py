@@ -6,6 +6,7 @@ StrictUndefined; the checker also rejects attribute escapes (`__class__`) before
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -40,7 +41,7 @@ def filters() -> dict[str, Callable[..., Any]]:
         "lower_first": _lower_first,
     }
     try:
-        from ccaic import rewrite
+        rewrite = importlib.import_module("ccaic.rewrite")
     except ImportError:
         return table
     table.update(rewrite.FILTERS)

@@ -495,7 +495,8 @@ class Checker:
                                                                                    "any"):
                     self.report(error(
                         "CCAI206", f"`{left.name}` is a {fields[left.name]}; `matches` tests text",
-                        node.span, help="use `matches` on `text`, compare numbers with == < <= ..."))
+                        node.span,
+                        help="use `matches` on `text`; compare numbers with == < <= ..."))
             elif isinstance(node, ast.Compare):
                 self.check_compare(node, fields)
             elif isinstance(node, ast.Member):
@@ -532,11 +533,10 @@ class Checker:
                 self.report(warning(
                     "CCAI217", "`k` is ignored for export groups", k.name.span,
                     help="export groups come from the export itself; remove `k`"))
-        if kind == "consensus":
-            if "threshold" not in attrs and "top_k" not in attrs:
-                self.report(error(
-                    "CCAI209", "consensus needs `threshold`, `top_k` or both", block.type.span,
-                    help="e.g. `threshold = 0.723` selects statements scoring at least 0.723"))
+        if kind == "consensus" and "threshold" not in attrs and "top_k" not in attrs:
+            self.report(error(
+                "CCAI209", "consensus needs `threshold`, `top_k` or both", block.type.span,
+                help="e.g. `threshold = 0.723` selects statements scoring at least 0.723"))
         if kind == "variable":
             self.check_variable(block, attrs)
         if kind == "constitution":
@@ -655,12 +655,13 @@ def _describe(block: ast.Block) -> str:
 
 
 def _expr_kind(value: object) -> str:
-    return {
+    names: dict[type, str] = {
         ast.StringLit: "a string", ast.TemplateLit: "a template", ast.NumberLit: "a number",
         ast.BoolLit: "a boolean", ast.NullLit: "null", ast.RegexLit: "a regex",
         ast.RangeLit: "a range", ast.ListLit: "a list", ast.Reference: "a reference",
         ast.Call: "a function call", ast.FieldRef: "a field",
-    }.get(type(value), "a value")
+    }
+    return names.get(type(value), "a value")
 
 
 def _num(value: float) -> str:

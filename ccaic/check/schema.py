@@ -46,7 +46,8 @@ LORA = BlockSpec(
     doc="LoRA adapters (peft) instead of full fine-tuning.",
     attrs={
         "r": Attr("int", "adapter rank", minimum=1),
-        "alpha": Attr("number", "scaling numerator (lora_alpha)", minimum=0, exclusive_minimum=True),
+        "alpha": Attr("number", "scaling numerator (lora_alpha)", minimum=0,
+                      exclusive_minimum=True),
         "dropout": Attr("number", "adapter dropout", minimum=0, maximum=1),
         "target_modules": Attr("list:string", "module names to adapt; default: all linear layers"),
     },
@@ -134,7 +135,8 @@ SCHEMA: dict[str, BlockSpec] = {
                     "bootstrap": Attr("int", "number of bootstrap resamples", minimum=0),
                     "seed": Attr("int", "random seed", minimum=0),
                     "groupings": Attr("list:string",
-                                      "alternative groupings to compare, e.g. [\"export\", \"kmeans:3\"]"),
+                                      "alternative groupings to compare, e.g. "
+                                      '["export", "kmeans:3"]'),
                 },
             ),
         },
@@ -144,7 +146,8 @@ SCHEMA: dict[str, BlockSpec] = {
         "or written by hand.",
         labels=("name",), named=True, repeatable=True,
         attrs={
-            "from": Attr("ref:assembly", "the assembly whose selected statements become principles"),
+            "from": Attr("ref:assembly",
+                         "the assembly whose selected statements become principles"),
             "extends": Attr("ref:constitution", "start from another constitution's principles"),
             "description": Attr("string", "what this constitution is"),
             "template": Attr("template", "principle text for each selected statement",
@@ -193,7 +196,8 @@ SCHEMA: dict[str, BlockSpec] = {
         labels=("name",), named=True, repeatable=True,
         attrs={
             "constitution": Attr("ref:constitution", "the constitution to train on", required=True),
-            "model": Attr("string", "policy model: builtin:tiny, a Hugging Face id or a local path"),
+            "model": Attr("string",
+                          "policy model: builtin:tiny, a Hugging Face id or a local path"),
             "feedback_model": Attr("string", "model that labels preferences (default: model)"),
             "prompts": Attr("path", "red-team prompts, JSONL"),
             "helpful_prompts": Attr("path", "helpfulness prompts, JSONL"),

@@ -9,7 +9,7 @@ from ccaic.commands.common import add_format, find_ccai_files
 from ccaic.output import Output
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("check", help="check .ccai files for errors (reads no data)",
                        description="Parse and check .ccai files and their imports. Reads no data "
                        "files and needs no variable values, like `terraform validate`.")

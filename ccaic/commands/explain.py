@@ -10,7 +10,7 @@ from pathlib import Path
 from ccaic.output import Output
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("explain", help="explain a diagnostic code, e.g. CCAI201",
                        description="Print the page for a diagnostic code: what it means, why, "
                        "how to fix it, and an example.")

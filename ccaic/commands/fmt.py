@@ -10,7 +10,7 @@ from ccaic.commands.common import find_ccai_files
 from ccaic.output import Output
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("fmt", help="format .ccai files in the canonical style",
                        description="Rewrite .ccai files in place in the one canonical style "
                        "(no options). `-` reads stdin and writes stdout.")

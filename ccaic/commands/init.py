@@ -44,7 +44,7 @@ constitution "starter" {
   from = assembly.starter
 
   # Each selected statement becomes a principle through this Jinja2 template.
-  template = "Choose the response that best reflects this public statement: {{ statement.text | strip_period }}."
+  template = "Choose the response that best reflects: {{ statement.text | strip_period }}."
 }
 
 plan "starter" {
@@ -107,7 +107,7 @@ def starter_data(seed: int = 0) -> tuple[str, str]:
     return "\n".join(comments) + "\n", "\n".join(votes) + "\n"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("init", help="create a commented starter project",
                        description="Write a starter project (main.ccai, small example data and "
                        "prompts) into DIR. Refuses to overwrite existing files.")

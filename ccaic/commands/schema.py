@@ -10,7 +10,7 @@ from ccaic.output import Output
 SCHEMAS = ("ast",)
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("schema", help="print a JSON Schema (default: the .ccai AST)",
                        description="Print the JSON Schema of a format ccaic publishes.")
     p.add_argument("name", nargs="?", default="ast", choices=SCHEMAS,

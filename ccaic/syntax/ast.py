@@ -263,7 +263,7 @@ for _model in (Interpolation, StringLit, ListLit, Call, Compare, Matches, Member
 
 
 def without_spans(node: Any) -> Any:
-    """The tree as plain data with spans and comments removed: what `parse(fmt(x)) == parse(x)` compares."""
+    """The tree as plain data without spans or comments: what parse(fmt(x)) == parse(x) compares."""
     if isinstance(node, BaseModel):
         return {
             name: without_spans(getattr(node, name))

@@ -17,6 +17,9 @@ from ccaic.diagnostics import Diagnostic, Span, error
 from ccaic.syntax import ast
 
 
+Children = list[Any]
+
+
 class LoweringError(Exception):
     def __init__(self, diagnostic: Diagnostic):
         self.diagnostic = diagnostic
@@ -80,7 +83,8 @@ def parse_string(tok: Token, path: str) -> ast.StringLit:
                 raise LoweringError(error(
                     "CCAI105", f"`${{{inner}}}` is not a reference",
                     _sub_span(span, i + 1, close + 2),
-                    help="interpolate a reference such as ${var.data}; write \\${ for a literal ${"))
+                    help="interpolate a reference such as ${var.data}; "
+                    "write \\${ for a literal ${"))
             if buf:
                 parts.append("".join(buf))
                 buf = []
@@ -130,104 +134,106 @@ class Lowering(Transformer[Token, ast.File]):
         return _meta_span(self.path, meta)
 
     # --- expressions
-    def string(self, meta: Meta, children: list[Any]) -> ast.StringLit:
+    def string(self, meta: Meta, children: Children) -> ast.StringLit:
         return parse_string(children[0], self.path)
 
-    def template(self, meta: Meta, children: list[Any]) -> ast.TemplateLit:
+    def template(self, meta: Meta, children: Children) -> ast.TemplateLit:
         return ast.TemplateLit(span=self.span(meta), text=str(children[0])[3:-3])
 
-    def number(self, meta: Meta, children: list[Any]) -> ast.NumberLit:
+    def number(self, meta: Meta, children: Children) -> ast.NumberLit:
         return parse_number(children[0], self.path)
 
-    def true(self, meta: Meta, children: list[Any]) -> ast.BoolLit:
+    def true(self, meta: Meta, children: Children) -> ast.BoolLit:
         return ast.BoolLit(span=self.span(meta), value=True)
 
-    def false(self, meta: Meta, children: list[Any]) -> ast.BoolLit:
+    def false(self, meta: Meta, children: Children) -> ast.BoolLit:
         return ast.BoolLit(span=self.span(meta), value=False)
 
-    def null(self, meta: Meta, children: list[Any]) -> ast.NullLit:
+    def null(self, meta: Meta, children: Children) -> ast.NullLit:
         return ast.NullLit(span=self.span(meta))
 
-    def regex(self, meta: Meta, children: list[Any]) -> ast.RegexLit:
+    def regex(self, meta: Meta, children: Children) -> ast.RegexLit:
         return parse_regex(children[0], self.path)
 
-    def range(self, meta: Meta, children: list[Any]) -> ast.RangeLit:
+    def range(self, meta: Meta, children: Children) -> ast.RangeLit:
         start, end = _values(children)
         return ast.RangeLit(span=self.span(meta), start=parse_number(start, self.path),
                             end=parse_number(end, self.path))
 
-    def list(self, meta: Meta, children: list[Any]) -> ast.ListLit:
+    def list(self, meta: Meta, children: Children) -> ast.ListLit:
         items = tuple(c for c in _values(children) if c is not None)
         return ast.ListLit(span=self.span(meta), items=items)
 
-    def reference(self, meta: Meta, children: list[Any]) -> ast.Reference:
+    def reference(self, meta: Meta, children: Children) -> ast.Reference:
         parts = tuple(ast.Ident(span=_token_span(self.path, t), name=str(t))
                       for t in _values(children))
         return ast.Reference(span=self.span(meta), parts=parts)
 
-    def call(self, meta: Meta, children: list[Any]) -> ast.Call:
+    def call(self, meta: Meta, children: Children) -> ast.Call:
         name, *args = _values(children)
         return ast.Call(span=self.span(meta),
                         function=ast.Ident(span=_token_span(self.path, name), name=str(name)),
                         args=tuple(a for a in args if a is not None))
 
     # --- conditions
-    def field(self, meta: Meta, children: list[Any]) -> ast.FieldRef:
+    def field(self, meta: Meta, children: Children) -> ast.FieldRef:
         return ast.FieldRef(span=self.span(meta), name=str(children[0]))
 
-    def compare(self, meta: Meta, children: list[Any]) -> ast.Compare:
+    def compare(self, meta: Meta, children: Children) -> ast.Compare:
         left, op, right = children
-        return ast.Compare(span=self.span(meta), left=left, op=str(op), right=right)
+        return ast.Compare(span=self.span(meta), left=left, op=str(op),  # type: ignore[arg-type]
+                           right=right)
 
-    def matches(self, meta: Meta, children: list[Any]) -> ast.Matches:
+    def matches(self, meta: Meta, children: Children) -> ast.Matches:
         left, _, regex = children
         return ast.Matches(span=self.span(meta), left=left, regex=parse_regex(regex, self.path))
 
-    def member(self, meta: Meta, children: list[Any]) -> ast.Member:
+    def member(self, meta: Meta, children: Children) -> ast.Member:
         left, _, collection = children
         return ast.Member(span=self.span(meta), left=left, collection=collection)
 
-    def not_cond(self, meta: Meta, children: list[Any]) -> ast.Not:
+    def not_cond(self, meta: Meta, children: Children) -> ast.Not:
         return ast.Not(span=self.span(meta), operand=_values(children)[0])
 
-    def and_cond(self, meta: Meta, children: list[Any]) -> ast.And:
+    def and_cond(self, meta: Meta, children: Children) -> ast.And:
         return ast.And(span=self.span(meta), operands=tuple(_values(children)))
 
-    def or_cond(self, meta: Meta, children: list[Any]) -> ast.Or:
+    def or_cond(self, meta: Meta, children: Children) -> ast.Or:
         return ast.Or(span=self.span(meta), operands=tuple(_values(children)))
 
-    def group(self, meta: Meta, children: list[Any]) -> ast.Paren:
+    def group(self, meta: Meta, children: Children) -> ast.Paren:
         return ast.Paren(span=self.span(meta), inner=_values(children)[0])
 
     # --- items
-    def attribute(self, meta: Meta, children: list[Any]) -> ast.Attribute:
+    def attribute(self, meta: Meta, children: Children) -> ast.Attribute:
         name, value = _values(children)
         return ast.Attribute(span=self.span(meta),
                              name=ast.Ident(span=_token_span(self.path, name), name=str(name)),
                              value=value)
 
-    def where_clause(self, meta: Meta, children: list[Any]) -> ast.WhereClause:
+    def where_clause(self, meta: Meta, children: Children) -> ast.WhereClause:
         return ast.WhereClause(span=self.span(meta), condition=_values(children)[0])
 
-    def listed_clause(self, meta: Meta, children: list[Any]) -> ast.ListedClause:
+    def listed_clause(self, meta: Meta, children: Children) -> ast.ListedClause:
         return ast.ListedClause(span=self.span(meta), source=_values(children)[0])
 
-    def because(self, meta: Meta, children: list[Any]) -> ast.StringLit:
+    def because(self, meta: Meta, children: Children) -> ast.StringLit:
         return parse_string(_values(children)[0], self.path)
 
-    def rule(self, meta: Meta, children: list[Any]) -> ast.Rule:
-        action, subject, clause, because = (list(children) + [None])[:4]
-        return ast.Rule(span=self.span(meta), action=str(action), subject=str(subject),
-                        clause=clause, because=because)
+    def rule(self, meta: Meta, children: Children) -> ast.Rule:
+        action, subject, clause, because = [*children, None][:4]
+        return ast.Rule.model_validate({"span": self.span(meta), "action": str(action),
+                                        "subject": str(subject), "clause": clause,
+                                        "because": because})
 
-    def label(self, meta: Meta, children: list[Any]) -> ast.Label:
+    def label(self, meta: Meta, children: Children) -> ast.Label:
         tok = children[0]
         if tok.type == "STRING":
             lit = parse_string(tok, self.path)
             return ast.Label(span=lit.span, value=lit.constant, quoted=True)
         return ast.Label(span=_token_span(self.path, tok), value=str(tok), quoted=False)
 
-    def block(self, meta: Meta, children: list[Any]) -> ast.Block:
+    def block(self, meta: Meta, children: Children) -> ast.Block:
         type_tok = children[0]
         labels = tuple(c for c in children if isinstance(c, ast.Label))
         body = tuple(c for c in children[1:]
@@ -236,12 +242,15 @@ class Lowering(Transformer[Token, ast.File]):
                          type=ast.Ident(span=_token_span(self.path, type_tok), name=str(type_tok)),
                          labels=labels, body=body)
 
-    def import_stmt(self, meta: Meta, children: list[Any]) -> ast.Import:
+    def import_stmt(self, meta: Meta, children: Children) -> ast.Import:
         return ast.Import(span=self.span(meta), path=parse_string(children[1], self.path))
 
 
 def lower(tree: Tree[Token], path: str, comments: Sequence[Token] = ()) -> ast.File:
-    items = tuple(Lowering(path).transform(child) for child in tree.children)
+    lowering = Lowering(path)
+    items: tuple[ast.Item, ...] = tuple(
+        lowering.transform(child) for child in tree.children  # type: ignore[misc]
+        if isinstance(child, Tree))
     if items:
         first, last = items[0].span, items[-1].span
         span = Span(file=path, line=first.line, column=first.column, end_line=last.end_line,

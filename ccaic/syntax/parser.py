@@ -88,7 +88,8 @@ def read_source(path: str) -> str:
         raw = Path(path).read_bytes()
     except FileNotFoundError as exc:
         raise DiagnosticError([error("CCAI100", f"file not found: {path}",
-                                     help="check the path; it is relative to the current directory")]) from exc
+                                     help="check the path; it is relative to the "
+                                     "current directory")]) from exc
     except IsADirectoryError as exc:
         raise DiagnosticError([error("CCAI100", f"{path} is a directory, not a .ccai file",
                                      help="pass a .ccai file, or a directory to `ccaic check` to "
@@ -182,7 +183,8 @@ def _open_block_note(text: str, path: str, upto: int) -> Note | None:
     for token in build_parser().lex(text[:upto], dont_ignore=False):
         if token.type in ("LBRACE", "LSQB", "LPAR"):
             stack.append((str(token), token.start_pos or 0))
-        elif token.type in ("RBRACE", "RSQB", "RPAR") and stack and stack[-1][0] == pairs[str(token)]:
+        elif token.type in ("RBRACE", "RSQB", "RPAR") and stack and \
+                stack[-1][0] == pairs[str(token)]:
             stack.pop()
     if not stack:
         return None
@@ -221,8 +223,8 @@ def syntax_diagnostic(exc: UnexpectedInput, text: str, path: str) -> Diagnostic:
             help=_token_hint(token, expected),
         )
     if isinstance(exc, UnexpectedCharacters):
-        offset = exc.pos_in_stream
-        line, col = exc.line, exc.column
+        offset = exc.pos_in_stream or 0
+        line, col = exc.line or 1, exc.column or 1
         char = text[offset] if offset < len(text) else ""
         rest = text[offset:].split("\n", 1)[0]
         if text.startswith('"""', offset):
