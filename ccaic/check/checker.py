@@ -8,6 +8,7 @@ against ccaic.check.schema. Data is read at build time.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +60,17 @@ def _suggest(word: str, options: Iterable[str], what: str) -> str:
     return f"{what}s allowed here: {shown}" + (" ..." if len(options) > 12 else "")
 
 
+def _nested_hint(name: str, spec: BlockSpec) -> str | None:
+    """When `name` is not close to an attribute here, it may belong to a nested block."""
+    if did_you_mean(name, spec.attrs):
+        return None
+    for child_name, child in spec.blocks.items():
+        guess = did_you_mean(name, child.attrs)
+        if guess:
+            return f"did you mean `{guess}`? It is set inside the `{child_name}` block"
+    return None
+
+
 # ---------------------------------------------------------------- loading (imports)
 
 
@@ -96,7 +108,8 @@ def _load(path: str, text: str | None, program: Program, diagnostics: list[Diagn
                 "CCAI213", "an import path cannot use ${...} interpolation", item.path.span,
                 help="imports are resolved before variables have values; write a literal path"))
             continue
-        target = str(Path(path).parent / item.path.constant) if path != "-" else item.path.constant
+        target = os.path.normpath(Path(path).parent / item.path.constant) \
+            if not path.startswith("<") else item.path.constant
         target_key = _canonical(target)
         chain = [k for k, _ in stack]
         if target_key in chain:
@@ -191,7 +204,8 @@ class Checker:
                     if name in spec.blocks:
                         help_text = f"`{name}` is a block: write `{name} {{ ... }}`"
                     else:
-                        help_text = _suggest(name, spec.attrs, "attribute")
+                        help_text = _nested_hint(name, spec) or \
+                            _suggest(name, spec.attrs, "attribute")
                     self.report(error(
                         "CCAI202", f"unknown attribute `{name}` in {_describe(block)}",
                         item.name.span, help=help_text))

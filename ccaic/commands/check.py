@@ -16,6 +16,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("paths", nargs="*", default=["."], metavar="PATH",
                    help=".ccai files or folders (default: .); - reads stdin")
     add_format(p, ("text", "json", "github"))
+    p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                   help="check a variable value too (not needed: check needs no values)")
     p.add_argument("--warnings-as-errors", action="store_true",
                    help="exit 1 when there are warnings too")
     p.set_defaults(run=run)
@@ -33,6 +35,13 @@ def run(args: argparse.Namespace, out: Output) -> int:
         return 1
     stdin_text = sys.stdin.read() if "-" in files else None
     programs, diagnostics = check_paths(files, stdin_text)
+    if args.var:
+        from ccaic.check.variables import parse_cli_vars, resolve_variables
+
+        cli_vars, var_diags = parse_cli_vars(args.var)
+        diagnostics.extend(var_diags)
+        for program in programs:
+            diagnostics.extend(resolve_variables(program, cli_vars, require_values=False)[1])
     sources = SourceCache({k: v for p in programs for k, v in p.sources.items()})
     errors, warnings = count(diagnostics)
     out.diagnostics(diagnostics, args.format, sources, quiet_ok=True)

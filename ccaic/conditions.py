@@ -1,0 +1,116 @@
+"""Evaluate a moderation rule's `where` condition over a table of fields, vectorised.
+
+A table is a mapping from field name to a numpy array (one entry per statement or
+participant). Ids are compared as text, so `id == 12` and `id == "12"` mean the same thing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+from ccaic.syntax import ast
+
+Table = Mapping[str, npt.NDArray[np.generic]]
+Mask = npt.NDArray[np.bool_]
+
+_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
+_OPS: dict[str, Callable[..., object]] = {
+    "==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal,
+    ">": np.greater, ">=": np.greater_equal,
+}
+
+
+def _size(table: Table) -> int:
+    return len(next(iter(table.values()))) if table else 0
+
+
+def _operand(node: ast.Operand | ast.Condition, table: Table) -> object:
+    if isinstance(node, ast.FieldRef):
+        return table[node.name]
+    if isinstance(node, ast.NumberLit):
+        return node.value
+    if isinstance(node, ast.StringLit):
+        return node.constant
+    if isinstance(node, ast.BoolLit):
+        return node.value
+    raise TypeError(type(node).__name__)
+
+
+def _as_text(value: object) -> object:
+    if isinstance(value, np.ndarray):
+        return value.astype(str)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _compare(node: ast.Compare, table: Table) -> Mask:
+    left, right = _operand(node.left, table), _operand(node.right, table)
+    textual = any(isinstance(v, np.ndarray) and v.dtype.kind in "USO" for v in (left, right))
+    if textual:
+        if node.op in ("==", "!="):
+            left, right = _as_text(left), _as_text(right)
+        else:  # ordering on ids: numeric where every id is a number
+            left = left.astype(float) if isinstance(left, np.ndarray) else float(str(left))
+            right = right.astype(float) if isinstance(right, np.ndarray) else float(str(right))
+    result = _OPS[node.op](left, right)
+    return np.broadcast_to(np.asarray(result, dtype=bool), (_size(table),)).copy()
+
+
+def _truthy(value: object, n: int) -> Mask:
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "USO":
+            return value.astype(str) != ""
+        return value.astype(bool)
+    return np.full(n, bool(value))
+
+
+def evaluate(cond: ast.Condition, table: Table,
+             read_ids: Callable[[ast.Expr], set[str]] | None = None) -> Mask:
+    """The rows of `table` for which `cond` holds."""
+    n = _size(table)
+    if isinstance(cond, ast.Compare):
+        return _compare(cond, table)
+    if isinstance(cond, ast.Matches):
+        pattern = re.compile(cond.regex.pattern,
+                             sum(_FLAGS[f] for f in set(cond.regex.flags)))
+        values = _operand(cond.left, table)
+        texts = values.astype(str) if isinstance(values, np.ndarray) else np.full(n, str(values))
+        return np.fromiter((pattern.search(t) is not None for t in texts), dtype=bool, count=n)
+    if isinstance(cond, ast.Member):
+        values = _operand(cond.left, table)
+        if isinstance(cond.collection, ast.ListLit):
+            members = {str(_as_text(_literal(i))) for i in cond.collection.items}
+        elif read_ids is not None:
+            members = read_ids(cond.collection)
+        else:
+            raise ValueError("this condition reads a file; no reader was given")
+        texts = values.astype(str) if isinstance(values, np.ndarray) else np.full(n, str(values))
+        return np.isin(texts, np.array(sorted(members), dtype=str))
+    if isinstance(cond, ast.Not):
+        return ~evaluate(cond.operand, table, read_ids)
+    if isinstance(cond, ast.And):
+        mask = np.ones(n, dtype=bool)
+        for op in cond.operands:
+            mask &= evaluate(op, table, read_ids)
+        return mask
+    if isinstance(cond, ast.Or):
+        mask = np.zeros(n, dtype=bool)
+        for op in cond.operands:
+            mask |= evaluate(op, table, read_ids)
+        return mask
+    if isinstance(cond, ast.Paren):
+        return evaluate(cond.inner, table, read_ids)
+    return _truthy(_operand(cond, table), n)
+
+
+def _literal(expr: ast.Expr) -> object:
+    if isinstance(expr, ast.StringLit):
+        return expr.constant
+    if isinstance(expr, (ast.NumberLit, ast.BoolLit)):
+        return expr.value
+    raise TypeError(f"a list of ids holds strings and numbers, not {type(expr).__name__}")

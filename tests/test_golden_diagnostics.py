@@ -1,0 +1,124 @@
+"""Golden diagnostics: every malformed .ccai file under tests/golden/diagnostics gives exactly
+the text in its .expected file (first line `exit: N`, then the stderr of `ccaic check FILE`).
+
+Regenerate with `CCAIC_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_diagnostics.py`,
+then read every changed .expected file before committing it (see tests/golden/README.md).
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from ccaic.cli import main
+from ccaic.output import Output
+
+REPO = Path(__file__).resolve().parents[1]
+GOLDEN = Path(__file__).resolve().parent / "golden" / "diagnostics"
+UPDATE = os.environ.get("CCAIC_UPDATE_GOLDEN") == "1"
+
+
+def cases() -> list[Path]:
+    """Every NNN-name.ccai in the golden folder; `_`-prefixed files and _imports/ are helpers."""
+    return sorted(p for p in GOLDEN.glob("*.ccai") if not p.name.startswith("_"))
+
+
+def extra_args(case: Path) -> list[str]:
+    """Optional NNN-name.args: extra command-line arguments, one per line (e.g. --var x=y)."""
+    args_file = case.with_suffix(".args")
+    if not args_file.is_file():
+        return []
+    return [line for line in args_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def run_check(case: Path, monkeypatch: pytest.MonkeyPatch, fmt: str = "text"
+              ) -> tuple[int, str, str]:
+    monkeypatch.chdir(GOLDEN)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    argv = ["check", *(["--format", fmt] if fmt != "text" else []), *extra_args(case), case.name]
+    code = main(argv, Output(stdout, stderr))
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def _no_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+
+
+def test_corpus_is_large_enough() -> None:
+    assert len(cases()) >= 45
+
+
+@pytest.mark.parametrize("case", cases(), ids=lambda p: p.stem)
+def test_golden(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, stdout, stderr = run_check(case, monkeypatch)
+    actual = f"exit: {code}\n{stderr}"
+    expected_file = case.with_suffix(".expected")
+    assert "Traceback" not in stderr and "internal error" not in stderr
+    assert code in (0, 1), f"exit code {code}: an internal error\n{stderr}"
+    if UPDATE:
+        expected_file.write_text(actual, encoding="utf-8", newline="\n")
+        return
+    assert expected_file.is_file(), f"{expected_file.name} is missing: run with CCAIC_UPDATE_GOLDEN=1"
+    expected = expected_file.read_text(encoding="utf-8")
+    if actual != expected:
+        diff = "".join(difflib.unified_diff(
+            expected.splitlines(keepends=True), actual.splitlines(keepends=True),
+            fromfile=f"{expected_file.name} (expected)", tofile=f"{case.name} (actual)"))
+        pytest.fail(f"diagnostics differ from the golden file:\n{diff}", pytrace=False)
+
+
+@pytest.mark.parametrize("case", cases(), ids=lambda p: p.stem)
+def test_golden_json(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text_code, _, text_err = run_check(case, monkeypatch)
+    code, stdout, stderr = run_check(case, monkeypatch, fmt="json")
+    assert code == text_code
+    assert stderr == ""
+    body = json.loads(stdout)
+    assert body["format_version"] == "1.0"
+    summary = re.search(r"^(\d+) errors?, (\d+) warnings?$", text_err, re.MULTILINE)
+    assert summary, text_err
+    errors, warnings = int(summary.group(1)), int(summary.group(2))
+    assert body["error_count"] == errors
+    assert body["warning_count"] == warnings
+    assert body["valid"] is (errors == 0)
+    assert len(body["diagnostics"]) == errors + warnings
+    for d in body["diagnostics"]:
+        assert re.fullmatch(r"CCAI\d{3}", d["code"])
+        assert d["severity"] in ("error", "warning")
+
+
+def test_every_case_has_a_diagnostic(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each case is malformed (or warns): none may pass silently."""
+    for case in cases():
+        _, _, stderr = run_check(case, monkeypatch)
+        assert re.search(r"(error|warning)\[CCAI\d{3}\]", stderr), case.name
+
+
+def emitted_codes() -> set[str]:
+    """Codes the front end can emit (1xx syntax, 2xx names/semantics, 3xx templates)."""
+    found: set[str] = set()
+    for path in (REPO / "ccaic").rglob("*.py"):
+        if path.parent.name == "commands" and path.name == "explain.py":
+            continue  # `CCAI201` there is an example in help text
+        found.update(re.findall(r"CCAI[123]\d\d", path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_every_code_is_covered() -> None:
+    covered: set[str] = set()
+    for case in cases():
+        expected = case.with_suffix(".expected")
+        if expected.is_file():
+            covered.update(re.findall(r"(?:error|warning)\[(CCAI\d{3})\]",
+                                      expected.read_text(encoding="utf-8")))
+    missing = sorted(emitted_codes() - covered)
+    assert not missing, f"no golden case covers {', '.join(missing)}"
