@@ -52,5 +52,10 @@ def filters() -> dict[str, Callable[..., Any]]:
 def environment() -> SandboxedEnvironment:
     env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
                                keep_trailing_newline=False)
+    env.globals.clear()  # no range(), lipsum(), cycler(): a template sees its context, nothing else
     env.filters.update(filters())
     return env
+
+
+# Tags that reach other templates (files) or define callables; a principle template needs none.
+FORBIDDEN_TAGS = ("Macro", "CallBlock", "Include", "Import", "FromImport", "Extends", "Block")

@@ -177,7 +177,7 @@ SCHEMA: dict[str, BlockSpec] = {
                 labels=("statement",), repeatable=True,
                 attrs={
                     "text": Attr("string", "the new principle text", required=True),
-                    "because": Attr("string", "why the edit was made"),
+                    "reason": Attr("string", "why the edit was made"),
                 },
             ),
             "merge": BlockSpec(
@@ -186,7 +186,7 @@ SCHEMA: dict[str, BlockSpec] = {
                 attrs={
                     "statements": Attr("list:any", "statement ids merged", required=True),
                     "text": Attr("string", "the merged principle text", required=True),
-                    "because": Attr("string", "why they were merged"),
+                    "reason": Attr("string", "why they were merged"),
                 },
             ),
         },

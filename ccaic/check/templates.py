@@ -14,7 +14,10 @@ from jinja2 import TemplateSyntaxError, nodes
 from ccaic.check.schema import TEMPLATE_CONTEXTS
 from ccaic.diagnostics import Diagnostic, Span, error
 from ccaic.syntax import ast
-from ccaic.templates import environment
+from ccaic.templates import FORBIDDEN_TAGS, environment
+
+_TAG_WORDS = {"Macro": "macro", "CallBlock": "call", "Include": "include", "Import": "import",
+              "FromImport": "from", "Extends": "extends", "Block": "block"}
 
 
 def _template_text(value: ast.StringLit | ast.TemplateLit) -> tuple[str, int]:
@@ -72,7 +75,14 @@ def check_template(value: ast.StringLit | ast.TemplateLit, context: str) -> list
         if isinstance(node, nodes.Assign):
             declared.update(n.name for n in _walk(node.target) if isinstance(n, nodes.Name))
     for node in _walk(tree):
-        if isinstance(node, nodes.Name) and node.ctx == "load":
+        if type(node).__name__ in FORBIDDEN_TAGS:
+            tag = _TAG_WORDS.get(type(node).__name__, type(node).__name__.lower())
+            out.append(error(
+                "CCAI305", f"`{{% {tag} %}}` is not allowed in a principle template",
+                _locate(value, node.lineno, tag),
+                help="templates run sandboxed: no macros, includes, imports or inheritance; "
+                "use filters and {% if %} / {% for %} over the statement's fields"))
+        elif isinstance(node, nodes.Name) and node.ctx == "load":
             if node.name not in names and node.name not in declared and \
                     node.name not in env.globals and node.name != "loop":
                 guess = difflib.get_close_matches(node.name, names, n=1)

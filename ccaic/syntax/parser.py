@@ -253,7 +253,14 @@ def syntax_diagnostic(exc: UnexpectedInput, text: str, path: str) -> Diagnostic:
     return error("CCAI101", "syntax error", Span.point(path, line, col))
 
 
+KEYWORDS = {"IMPORT", "ACTION", "SUBJECT", "WHERE", "LISTED", "IN", "BECAUSE", "OR", "AND", "NOT",
+            "MATCHES", "TRUE", "FALSE", "NULL"}
+
+
 def _token_hint(token: Token, expected: set[str]) -> str:
+    if token.type in KEYWORDS and "NAME" in expected:
+        return f"`{token}` is a reserved word and cannot name an attribute or block; " \
+               "see docs/language.md for the list"
     if expected == {"EQUALS"} or ("EQUALS" in expected and "LBRACE" in expected
                                   and token.type not in ("NAME", "STRING")):
         return "an attribute is written `name = value`; a block is written `name \"label\" { ... }`"

@@ -1,0 +1,127 @@
+"""`ccaic build`: run the stages in order, write artifacts atomically, report what changed.
+
+Stages: check -> variables -> assemblies (resolve, analyze, select) -> constitution -> (plan,
+run, evaluate, report: later issues). Each stage is a pure function of the previous stage's
+output; this module only sequences them and writes files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ccaic.atomic import write_text_atomic
+from ccaic.check.checker import Program, check_paths
+from ccaic.check.variables import parse_cli_vars, resolve_variables
+from ccaic.constitution.model import Constitution, canonical_json
+from ccaic.diagnostics import Diagnostic, DiagnosticError
+
+STAGES = ("check", "assemblies", "constitution")
+
+
+@dataclass
+class Artifact:
+    path: str  # relative to the output folder
+    sha256: str
+    changed: bool
+
+
+@dataclass
+class BuildResult:
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    artifacts: list[Artifact] = field(default_factory=list)
+    stopped_after: str = "check"
+    programs: list[Program] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+    @property
+    def changed(self) -> bool:
+        return any(a.changed for a in self.artifacts)
+
+
+class Writer:
+    """Writes artifacts under the output folder, noting which ones changed."""
+
+    def __init__(self, root: Path, result: BuildResult):
+        self.root = root
+        self.result = result
+
+    def text(self, relative: str, text: str) -> None:
+        target = self.root / relative
+        old = target.read_text(encoding="utf-8") if target.is_file() else None
+        if old != text:
+            write_text_atomic(target, text)
+        self.result.artifacts.append(Artifact(
+            path=relative, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            changed=old != text))
+
+
+def _markdown(constitution: Constitution) -> str:
+    try:
+        from ccaic.constitution.interchange import to_markdown  # type: ignore[attr-defined]
+    except ImportError:
+        return _plain_markdown(constitution)
+    return str(to_markdown(constitution))
+
+
+def _plain_markdown(c: Constitution) -> str:
+    lines = [f"# Constitution: {c.name}", ""]
+    if c.description:
+        lines += [c.description, ""]
+    for i, p in enumerate(c.principles, 1):
+        lines.append(f"{i}. {p.text} (`{p.address}`)")
+    return "\n".join(lines) + "\n"
+
+
+AssemblyStage = Callable[[Program, dict[str, Any], Writer], dict[str, Any]]
+
+
+def build(path: str, out_dir: str, cli_vars: Sequence[str], until: str = "constitution",
+          assembly_stage: AssemblyStage | None = None) -> BuildResult:
+    result = BuildResult()
+    programs, diagnostics = check_paths([path])
+    result.programs = programs
+    result.diagnostics.extend(diagnostics)
+    if not result.ok or until == "check":
+        return result
+    program = programs[0]
+    parsed, var_diags = parse_cli_vars(cli_vars)
+    values, more = resolve_variables(program, parsed, require_values=True)
+    result.diagnostics.extend(var_diags + more)
+    if not result.ok:
+        return result
+    writer = Writer(Path(out_dir), result)
+    selections: dict[str, Any] = {}
+    if program.blocks("assembly"):
+        stage = assembly_stage or _default_assembly_stage()
+        try:
+            selections = stage(program, values, writer)
+        except DiagnosticError as exc:
+            result.diagnostics.extend(exc.diagnostics)
+            return result
+    result.stopped_after = "assemblies"
+    if until == "assemblies":
+        return result
+    from ccaic.constitution.render import build_constitutions
+
+    constitutions, render_diags = build_constitutions(program, values, selections)
+    result.diagnostics.extend(render_diags)
+    if not result.ok:
+        return result
+    for c in constitutions:
+        writer.text(f"constitutions/{c.name}.json", canonical_json(c))
+        writer.text(f"constitutions/{c.name}.md", _markdown(c))
+    result.stopped_after = "constitution"
+    return result
+
+
+def _default_assembly_stage() -> AssemblyStage:
+    from ccaic.resolve import assembly_stage
+
+    return assembly_stage

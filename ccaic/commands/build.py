@@ -1,0 +1,64 @@
+"""`ccaic build FILE -o DIR`: compile a .ccai file into artifacts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ccaic.output import Output
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from ccaic.build import STAGES
+
+    p = sub.add_parser("build", help="build a .ccai file into artifacts",
+                       description="Compile a .ccai file: load and analyze its assemblies, render "
+                       "its constitutions, and write the artifacts to the output folder.")
+    p.add_argument("file", help="the .ccai file to build")
+    p.add_argument("-o", "--out", default="build", help="output folder (default: build)")
+    p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a variable (repeatable)")
+    p.add_argument("--until", choices=STAGES, default=STAGES[-1],
+                   help="stop after this stage (default: the last)")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="json prints a build summary on stdout")
+    p.add_argument("--detailed-exitcode", action="store_true",
+                   help="exit 2 when an artifact changed, 0 when none did, 1 on error")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    from ccaic.build import build
+    from ccaic.diagnostics import SourceCache
+
+    result = build(args.file, args.out, args.var, until=args.until)
+    sources = SourceCache({k: v for p in result.programs for k, v in p.sources.items()})
+    if args.format == "json":
+        out.write(json.dumps({
+            "format_version": "1.0",
+            "ok": result.ok,
+            "stopped_after": result.stopped_after,
+            "artifacts": [{"path": a.path, "sha256": a.sha256, "changed": a.changed}
+                          for a in result.artifacts],
+            "diagnostics": json.loads(_diagnostics_json(result.diagnostics, sources)),
+        }, indent=2, sort_keys=True) + "\n")
+    else:
+        out.diagnostics(result.diagnostics, "text", sources, quiet_ok=True)
+        for artifact in result.artifacts:
+            mark = "~" if artifact.changed else " "
+            out.info(f"{mark} {args.out}/{artifact.path}")
+        if result.ok:
+            n = sum(a.changed for a in result.artifacts)
+            out.info(f"build ok (until {result.stopped_after}): {len(result.artifacts)} artifacts, "
+                     f"{n} changed")
+    if not result.ok:
+        return 1
+    if args.detailed_exitcode and result.changed:
+        return 2
+    return 0
+
+
+def _diagnostics_json(diagnostics: list, sources: object) -> str:  # type: ignore[type-arg]
+    from ccaic.diagnostics import SourceCache, render_json
+
+    return render_json(diagnostics, sources if isinstance(sources, SourceCache) else None)

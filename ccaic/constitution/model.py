@@ -1,0 +1,104 @@
+"""The Constitution: principles with stable addresses, training prompts and provenance.
+
+This is the artifact `ccaic build --until constitution` writes (canonical JSON) and what
+`ccaic diff` compares. It holds no timestamps or absolute paths, so the same inputs give the
+same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CONSTITUTION_FORMAT_VERSION = "1.0"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class StatementRef(Model):
+    """A statement that asked for a principle, with the numbers that selected it."""
+
+    id: str
+    text: str
+    gac: float | None = None
+    gac_disagree: float | None = None
+    agrees: int | None = None
+    disagrees: int | None = None
+    passes: int | None = None
+    groups: dict[str, float] = Field(default_factory=dict)  # group id -> share agreeing
+    rank: int | None = None
+
+
+class Edit(Model):
+    """A hand edit applied in the spec, kept so provenance survives it."""
+
+    kind: Literal["override", "merge", "drop"]
+    because: str | None = None
+    location: str | None = None  # file:line of the edit in the .ccai source
+    before: str | None = None
+
+
+class Principle(Model):
+    address: str  # e.g. principle.public.p07, principle.standard.harm
+    id: str
+    text: str  # the comparison instruction: "Choose the response that ..."
+    critique: str
+    revision: str
+    weight: float = 1.0
+    tags: tuple[str, ...] = ()
+    sources: tuple[StatementRef, ...] = ()
+    edits: tuple[Edit, ...] = ()
+    needs_hand_edit: bool = False
+
+
+class DroppedStatement(Model):
+    id: str
+    text: str
+    because: str | None = None
+
+
+class Selection(Model):
+    """Which statements were selected, how, and each one's scores."""
+
+    method: str  # e.g. "gac >= 0.723" or "top 20 by gac"
+    threshold: float | None = None
+    top_k: int | None = None
+    statements: tuple[StatementRef, ...] = ()
+
+
+class Origin(Model):
+    kind: Literal["assembly", "hand-written", "import"]
+    source: str | None = None  # assembly name, .ccai file (relative) or imported file name
+    format: str | None = None  # for imports: "hf-recipe", "anthropic-cai", "ccaic"
+
+
+class Constitution(Model):
+    format_version: str = CONSTITUTION_FORMAT_VERSION
+    name: str
+    description: str = ""
+    origin: Origin
+    principles: tuple[Principle, ...]
+    selection: Selection | None = None
+    dropped: tuple[DroppedStatement, ...] = ()
+    system_chat: tuple[dict[str, str], ...] = ()  # few-shot chat kept from HF-format imports
+
+
+def canonical_json(data: Any) -> str:
+    """Sorted keys, two-space indent, UTF-8, trailing newline: stable bytes for hashing and diffs."""
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def default_critique(text: str) -> str:
+    """A critique request derived from a comparison principle (osccai-style)."""
+    return ("Identify specific ways in which the assistant's last response does not follow this "
+            f"principle: {text}")
+
+
+def default_revision(text: str) -> str:
+    return f"Rewrite the assistant's response so that it follows this principle: {text}"
