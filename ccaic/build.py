@@ -64,7 +64,7 @@ class Writer:
 
 def _markdown(constitution: Constitution) -> str:
     try:
-        from ccaic.constitution.interchange import to_markdown  # type: ignore[attr-defined]
+        from ccaic.constitution.interchange import to_markdown
     except ImportError:
         return _plain_markdown(constitution)
     return str(to_markdown(constitution))

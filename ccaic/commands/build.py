@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from ccaic.diagnostics import Diagnostic, SourceCache
 from ccaic.output import Output
 
 
@@ -29,7 +30,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, out: Output) -> int:
     from ccaic.build import build
-    from ccaic.diagnostics import SourceCache
 
     result = build(args.file, args.out, args.var, until=args.until)
     sources = SourceCache({k: v for p in result.programs for k, v in p.sources.items()})
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
-def _diagnostics_json(diagnostics: list, sources: object) -> str:  # type: ignore[type-arg]
-    from ccaic.diagnostics import SourceCache, render_json
+def _diagnostics_json(diagnostics: list[Diagnostic], sources: SourceCache) -> str:
+    from ccaic.diagnostics import render_json
 
-    return render_json(diagnostics, sources if isinstance(sources, SourceCache) else None)
+    return render_json(diagnostics, sources)

@@ -88,7 +88,7 @@ class Constitution(Model):
 
 
 def canonical_json(data: Any) -> str:
-    """Sorted keys, two-space indent, UTF-8, trailing newline: stable bytes for hashing and diffs."""
+    """Sorted keys, two-space indent, UTF-8, final newline: stable bytes for hashes and diffs."""
     if isinstance(data, BaseModel):
         data = data.model_dump(mode="json")
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

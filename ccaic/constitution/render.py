@@ -80,7 +80,7 @@ def _needs_hand_edit(template: str, statement_text: str) -> bool:
     if not any(f in template for f in REWRITE_FILTERS):
         return False
     try:
-        from ccaic.rewrite import needs_hand_edit  # type: ignore[attr-defined]
+        from ccaic.rewrite import needs_hand_edit
     except ImportError:
         return False
     return bool(needs_hand_edit(statement_text))
@@ -103,7 +103,7 @@ def _prompts(block: ast.Block, principle_id: str, text: str, weight: float,
 
 def _default(kind: str, text: str) -> str:
     try:
-        from ccaic import rewrite  # type: ignore[attr-defined]
+        from ccaic import rewrite
     except ImportError:
         rewrite = None
     if rewrite is not None and hasattr(rewrite, kind):
