@@ -44,7 +44,7 @@ constitution "starter" {
   from = assembly.starter
 
   # Each selected statement becomes a principle through this Jinja2 template.
-  template = "Choose the response that best reflects: {{ statement.text | strip_period }}."
+  template = "Choose the response that {{ statement.text | as_behaviour }}."
 }
 
 plan "starter" {
