@@ -6,7 +6,6 @@ StrictUndefined; the checker also rejects attribute escapes (`__class__`) before
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -34,17 +33,15 @@ def _lower_first(text: Any) -> str:
 
 
 def filters() -> dict[str, Callable[..., Any]]:
-    """Filter name -> function; the rewrite filters live in ccaic.rewrite when present."""
+    """Filter name -> function; the statement rewrites live in ccaic.rewrite."""
     table: dict[str, Callable[..., Any]] = {
         "sentence": _sentence,
         "strip_period": _strip_period,
         "lower_first": _lower_first,
     }
-    try:
-        rewrite = importlib.import_module("ccaic.rewrite")
-    except ImportError:
-        return table
-    table.update(rewrite.FILTERS)
+    from ccaic.rewrite import FILTERS
+
+    table.update(FILTERS)
     return table
 
 

@@ -122,7 +122,7 @@ def _load(path: str, text: str | None, program: Program, diagnostics: list[Diagn
         if not Path(target).is_file():
             diagnostics.append(error(
                 "CCAI213", f"imported file not found: {item.path.constant}", item.path.span,
-                help=f"the path is relative to the importing file's folder ({Path(path).parent})"))
+                help=f"import paths are relative to the importing file; looked for {target}"))
             continue
         _load(target, None, program, diagnostics, stack)
 
@@ -298,7 +298,10 @@ class Checker:
                     "CCAI215", f"unknown type `{value.parts[0].name}`", value.span,
                     help=_suggest(value.parts[0].name, attr.choices, "type")))
             return
+        before = len(self.diagnostics)
         self.check_expr(value, attr)
+        if len(self.diagnostics) > before:
+            return  # one mistake, one error: a bad reference or call is not also a bad type
         if isinstance(value, ast.Reference) and value.parts[0].name == "var":
             return  # typed by the variable; its value is only known at build time
         self.check_type(name, value, attr, kind)
@@ -370,10 +373,11 @@ class Checker:
             target = kind.split(":", 1)[1]
             if not isinstance(value, ast.Reference):
                 example = f"{target}.<name>"
-                wrong(f"a reference to a {target}", f"write `{name} = {example}`")
+                wrong(f"a reference to {_a(target)}", f"write `{name} = {example}`")
             elif value.parts[0].name in REFERENCE_KINDS and value.parts[0].name != target:
                 self.report(error(
-                    "CCAI206", f"`{name}` must refer to a {target}, not a {value.parts[0].name}",
+                    "CCAI206",
+                    f"`{name}` must refer to {_a(target)}, not {_a(value.parts[0].name)}",
                     value.span, help=f"write `{name} = {target}.<name>`"))
 
     def check_range(self, name: str, value: ast.NumberLit, attr: Attr) -> None:
@@ -547,6 +551,10 @@ class Checker:
                 self.report(warning(
                     "CCAI217", "`k` is ignored for export groups", k.name.span,
                     help="export groups come from the export itself; remove `k`"))
+        if kind == "assembly" and not block.blocks("source"):
+            self.report(error(
+                "CCAI209", f"{_describe(block)} has no `source`", block.type.span,
+                help="say where the votes come from, e.g. `source polis { path = var.data }`"))
         if kind == "consensus" and "threshold" not in attrs and "top_k" not in attrs:
             self.report(error(
                 "CCAI209", "consensus needs `threshold`, `top_k` or both", block.type.span,
@@ -676,6 +684,10 @@ def _expr_kind(value: object) -> str:
         ast.Call: "a function call", ast.FieldRef: "a field",
     }
     return names.get(type(value), "a value")
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
 def _num(value: float) -> str:

@@ -53,13 +53,20 @@ def _convert(raw: str, type_name: str) -> Value:
         try:
             return int(raw)
         except ValueError:
+            pass
+        try:
             return float(raw)
+        except ValueError:
+            raise ValueError("expected a number such as 3 or 0.5") from None
     if type_name == "bool":
         if raw.lower() in ("true", "false"):
             return raw.lower() == "true"
         raise ValueError("expected true or false")
     if type_name == "list":
-        value = json.loads(raw)
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            raise ValueError("expected a JSON list such as [1, 2]") from None
         if not isinstance(value, list):
             raise ValueError("expected a JSON list such as [1, 2]")
         return value

@@ -85,6 +85,8 @@ class Constitution(Model):
     selection: Selection | None = None
     dropped: tuple[DroppedStatement, ...] = ()
     system_chat: tuple[dict[str, str], ...] = ()  # few-shot chat kept from HF-format imports
+    # messages per conversation when an import grouped system_chat ([[...], [...]]); () = flat
+    system_chat_turns: tuple[int, ...] = ()
 
 
 def canonical_json(data: Any) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from jinja2 import TemplateError
 
+from ccaic import rewrite
 from ccaic.check.checker import Program
 from ccaic.check.variables import Value
 from ccaic.constitution.model import (
@@ -25,8 +26,6 @@ from ccaic.constitution.model import (
     Principle,
     Selection,
     StatementRef,
-    default_critique,
-    default_revision,
 )
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error
 from ccaic.spec import Env
@@ -62,8 +61,8 @@ def _render(source: ast.StringLit | ast.TemplateLit, context: Mapping[str, Any],
     except TemplateError as exc:
         raise DiagnosticError([error(
             "CCAI306", f"template failed to render: {exc}", source.span,
-            help="a template can only use the fields listed in docs/language.md; guard optional "
-            "ones with {% if ... %}")]) from None
+            help="this statement lacks a value the template uses; guard optional fields with "
+            "{% if statement.x is defined %} ... {% endif %} or use `| default(...)`")]) from None
 
 
 def _statement_context(ref: StatementRef) -> dict[str, Any]:
@@ -79,11 +78,7 @@ def _statement_context(ref: StatementRef) -> dict[str, Any]:
 def _needs_hand_edit(template: str, statement_text: str) -> bool:
     if not any(f in template for f in REWRITE_FILTERS):
         return False
-    try:
-        from ccaic.rewrite import needs_hand_edit
-    except ImportError:
-        return False
-    return bool(needs_hand_edit(statement_text))
+    return rewrite.needs_hand_edit(statement_text)
 
 
 def _prompts(block: ast.Block, principle_id: str, text: str, weight: float,
@@ -102,13 +97,8 @@ def _prompts(block: ast.Block, principle_id: str, text: str, weight: float,
 
 
 def _default(kind: str, text: str) -> str:
-    try:
-        from ccaic import rewrite
-    except ImportError:
-        rewrite = None
-    if rewrite is not None and hasattr(rewrite, kind):
-        return str(getattr(rewrite, kind)(text))
-    return default_critique(text) if kind == "as_critique" else default_revision(text)
+    """Critique and revision requests derived from the principle's own wording."""
+    return rewrite.as_critique(text) if kind == "as_critique" else rewrite.as_revision(text)
 
 
 def _string_attr(block: ast.Block, name: str, env: Env) -> str | None:

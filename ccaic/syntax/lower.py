@@ -16,7 +16,6 @@ from lark.tree import Meta
 from ccaic.diagnostics import Diagnostic, Span, error
 from ccaic.syntax import ast
 
-
 Children = list[Any]
 
 
@@ -230,6 +229,11 @@ class Lowering(Transformer[Token, ast.File]):
         tok = children[0]
         if tok.type == "STRING":
             lit = parse_string(tok, self.path)
+            if not lit.is_constant:
+                raise LoweringError(error(
+                    "CCAI105", "a label cannot use ${...} interpolation", lit.span,
+                    help="labels are names known before variables have values; write a plain "
+                    "name such as \"public\""))
             return ast.Label(span=lit.span, value=lit.constant, quoted=True)
         return ast.Label(span=_token_span(self.path, tok), value=str(tok), quoted=False)
 

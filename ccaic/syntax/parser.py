@@ -212,6 +212,12 @@ def syntax_diagnostic(exc: UnexpectedInput, text: str, path: str) -> Diagnostic:
                 help="the file ends in the middle of something; close every block with `}`",
                 notes=[note] if note else [],
             )
+        previous = _previous_token(text, token.start_pos or 0)
+        if token.type == "EQUALS" and previous is not None and previous.type in KEYWORDS:
+            return error(
+                "CCAI101", f"`{previous}` is a reserved word and cannot name an attribute",
+                _tok_span(previous, path),
+                help="rename the attribute; the reserved words are listed in docs/language.md")
         span = Span(file=path, line=token.line or 1, column=token.column or 1,
                     end_line=token.end_line or token.line or 1,
                     end_column=token.end_column or (token.column or 1) + 1,
@@ -257,6 +263,24 @@ KEYWORDS = {"IMPORT", "ACTION", "SUBJECT", "WHERE", "LISTED", "IN", "BECAUSE", "
             "MATCHES", "TRUE", "FALSE", "NULL"}
 
 
+def _previous_token(text: str, offset: int) -> Token | None:
+    """The last token before `offset` (the LALR error only carries the offending one)."""
+    last = None
+    try:
+        for tok in build_parser().lex(text[:offset], dont_ignore=False):
+            last = tok
+    except UnexpectedInput:
+        return None
+    return last
+
+
+def _tok_span(tok: Token, path: str) -> Span:
+    return Span(file=path, line=tok.line or 1, column=tok.column or 1,
+                end_line=tok.end_line or tok.line or 1,
+                end_column=tok.end_column or (tok.column or 1) + len(tok),
+                offset=tok.start_pos or 0, end_offset=tok.end_pos or 0)
+
+
 def _token_hint(token: Token, expected: set[str]) -> str:
     if token.type in KEYWORDS and "NAME" in expected:
         return f"`{token}` is a reserved word and cannot name an attribute or block; " \
@@ -268,6 +292,8 @@ def _token_hint(token: Token, expected: set[str]) -> str:
         return "an attribute name must start with a letter"
     if token.type == "EQUALS":
         return "an attribute is written `name = value`, one per line"
+    if token.type in VALUE_TOKENS and "NAME" in expected and "RBRACE" in expected:
+        return "an attribute takes one value; for several, write a list: [\"a\", \"b\"]"
     if token.type == "COMPARE":
         return "comparisons are only allowed in `where` conditions of moderation rules"
     if "COMMA" in expected and "RSQB" in expected:
