@@ -19,5 +19,6 @@ def repo() -> Path:
 def shared() -> Path:
     """The ../shared reference data; tests that need it skip when it is absent."""
     if not (SHARED / "data").is_dir():
-        pytest.skip("../shared/data is absent: this test reads the real reference data beside the repo")
+        pytest.skip("../shared/data is absent: this test reads the real reference data beside "
+                    "the repo")
     return SHARED
