@@ -113,6 +113,11 @@ def summary_line(diagnostics: Sequence[Diagnostic]) -> str:
             f"{warnings} warning{'s' if warnings != 1 else ''}")
 
 
+def _lines(text: str) -> list[str]:
+    """Lines as the parser counts them: only \\n ends a line; a BOM is not shown."""
+    return [line.rstrip("\r") for line in text.removeprefix("\ufeff").split("\n")]
+
+
 class SourceCache:
     """Text of files that diagnostics point into: registered sources first, then disk."""
 
@@ -122,7 +127,7 @@ class SourceCache:
             self.add(name, text)
 
     def add(self, name: str, text: str) -> None:
-        self._lines[name] = text.splitlines()
+        self._lines[name] = _lines(text)
 
     def line(self, name: str, number: int) -> str | None:
         if name not in self._lines:
@@ -131,7 +136,7 @@ class SourceCache:
             except OSError:
                 self._lines[name] = []
             else:
-                self._lines[name] = text.splitlines()
+                self._lines[name] = _lines(text)
         lines = self._lines[name]
         if 1 <= number <= len(lines):
             return lines[number - 1]

@@ -57,13 +57,21 @@ def _suggest(word: str, options: Iterable[str], what: str) -> str:
     if not options:
         return f"no {what} is allowed here"
     shown = ", ".join(f"`{o}`" for o in options[:12])
-    return f"{what}s allowed here: {shown}" + (" ..." if len(options) > 12 else "")
+    return f"{_plural(what)} allowed here: {shown}" + (" ..." if len(options) > 12 else "")
+
+
+def _plural(noun: str) -> str:
+    return noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
 
 
 def _nested_hint(name: str, spec: BlockSpec) -> str | None:
     """When `name` is not close to an attribute here, it may belong to a nested block."""
     if did_you_mean(name, spec.attrs):
         return None
+    exact = [child_name for child_name, child in spec.blocks.items() if name in child.attrs]
+    if exact:
+        where = " or ".join(f"`{c}`" for c in exact)
+        return f"`{name}` is set inside the {where} block"
     for child_name, child in spec.blocks.items():
         guess = did_you_mean(name, child.attrs)
         if guess:
@@ -232,7 +240,9 @@ class Checker:
                     self.report(error(
                         "CCAI204", f"duplicate {what} in {_describe(block)}",
                         item.labels[0].span if key[1] else item.type.span,
-                        notes=[Note(message="first defined here", span=seen_blocks[key].span)],
+                        notes=[Note(message="first defined here",
+                                    span=seen_blocks[key].labels[0].span if key[1]
+                                    else seen_blocks[key].type.span)],
                         help="merge them into one block"))
                     continue
                 seen_blocks[key] = item
@@ -335,7 +345,9 @@ class Checker:
             if not isinstance(value, ast.NumberLit):
                 wrong("a whole number" if kind == "int" else "a number")
             elif kind == "int" and not isinstance(value.value, int):
-                wrong("a whole number")
+                self.report(error(
+                    "CCAI206", f"`{name}` must be a whole number, not {value.raw}", value.span,
+                    help=attr.doc))
             else:
                 self.check_range(name, value, attr)
         elif kind == "int_or_range":
@@ -434,7 +446,8 @@ class Checker:
             self.report(error(
                 "CCAI203", f"unresolved reference `{ref.dotted}`: no {kind} named "
                 f"`{name_ident.name}`", name_ident.span,
-                help=_suggest(name_ident.name, known, kind) if known else
+                help=_suggest(name_ident.name, known, kind).replace("allowed here", "declared")
+                if known else
                 f"declare it: `{kind} \"{name_ident.name}\" {{ ... }}`"))
             return
         if kind == "variable":
@@ -452,9 +465,18 @@ class Checker:
 
     def check_regex(self, regex: ast.RegexLit) -> None:
         flags = 0
-        for f in regex.flags:
-            flags |= {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL,
-                      "x": re.VERBOSE}[f]
+        known = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
+        for index, f in enumerate(regex.flags):
+            if f not in known:
+                column = regex.span.end_column - len(regex.flags) + index
+                self.report(error(
+                    "CCAI208", f"unknown regex flag `{f}`",
+                    Span(file=regex.span.file, line=regex.span.end_line, column=column,
+                         end_line=regex.span.end_line, end_column=column + 1),
+                    help="the flags are i (ignore case), m (multi-line), s (dot matches "
+                    "newline) and x (verbose)"))
+                return
+            flags |= known[f]
         if len(set(regex.flags)) != len(regex.flags):
             self.report(error("CCAI208", f"repeated regex flag in `{regex.flags}`", regex.span,
                               help="each of i, m, s, x at most once"))
@@ -500,6 +522,15 @@ class Checker:
 
     def check_condition(self, cond: ast.Condition, subject: str) -> None:
         fields = RULE_FIELDS[subject]
+        for test in _boolean_positions(cond):
+            if isinstance(test, (ast.NumberLit, ast.StringLit)):
+                self.report(error(
+                    "CCAI206", f"a condition must be true or false, not {_expr_kind(test)}",
+                    test.span, help="compare a field, e.g. `votes <= 25` or `moderated == 1`"))
+            elif isinstance(test, ast.FieldRef) and fields.get(test.name, "bool") != "bool":
+                self.report(error(
+                    "CCAI206", f"`{test.name}` is not true or false on its own", test.span,
+                    help=f"compare it, e.g. `{test.name} == ...`"))
         for node in _walk_condition(cond):
             if isinstance(node, ast.FieldRef):
                 if node.name not in fields:
@@ -651,6 +682,19 @@ def _walk_expr(node: ast.Expr | ast.Condition) -> Iterator[object]:
     elif isinstance(node, ast.Call):
         for arg in node.args:
             yield from _walk_expr(arg)
+
+
+def _boolean_positions(cond: ast.Condition) -> Iterator[ast.Condition]:
+    """The sub-conditions that must themselves be true or false (not compared operands)."""
+    if isinstance(cond, (ast.And, ast.Or)):
+        for op in cond.operands:
+            yield from _boolean_positions(op)
+    elif isinstance(cond, ast.Not):
+        yield from _boolean_positions(cond.operand)
+    elif isinstance(cond, ast.Paren):
+        yield from _boolean_positions(cond.inner)
+    else:
+        yield cond
 
 
 def _walk_condition(cond: ast.Condition) -> Iterator[object]:

@@ -7,6 +7,7 @@ starts plus N - 1, and names are located by searching that line.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator
 
 from jinja2 import TemplateSyntaxError, nodes
@@ -32,7 +33,7 @@ def _locate(value: ast.StringLit | ast.TemplateLit, lineno: int, needle: str | N
     lines = text.split("\n")
     lineno = min(max(lineno, 1), len(lines))
     line_text = lines[lineno - 1]
-    index = line_text.find(needle) if needle else -1
+    index = _find_word(line_text, needle) if needle else -1
     line = value.span.line + lineno - 1
     base = value.span.column + lead if lineno == 1 else 1
     if index < 0:
@@ -46,6 +47,17 @@ def _locate(value: ast.StringLit | ast.TemplateLit, lineno: int, needle: str | N
     width = len(needle or "x")
     return Span(file=value.span.file, line=line, column=base + index, end_line=line,
                 end_column=base + index + width)
+
+
+def _find_word(line: str, needle: str) -> int:
+    """Where `needle` stands as a whole name (not inside a longer word or after a dot)."""
+    if needle.startswith("."):
+        match = re.search(re.escape(needle) + r"(?!\w)", line)
+    else:
+        match = re.search(r"(?<![\w.])" + re.escape(needle) + r"(?!\w)", line)
+    if match is None:
+        return line.find(needle)
+    return match.start()
 
 
 def _walk(node: nodes.Node) -> Iterator[nodes.Node]:
@@ -74,6 +86,9 @@ def check_template(value: ast.StringLit | ast.TemplateLit, context: str) -> list
             declared.update(n.name for n in _walk(node.target) if isinstance(n, nodes.Name))
         if isinstance(node, nodes.Assign):
             declared.update(n.name for n in _walk(node.target) if isinstance(n, nodes.Name))
+        if isinstance(node, nodes.Macro):  # reported as CCAI305; don't also flag its names
+            declared.add(node.name)
+            declared.update(arg.name for arg in node.args)
     for node in _walk(tree):
         if type(node).__name__ in FORBIDDEN_TAGS:
             tag = _TAG_WORDS.get(type(node).__name__, type(node).__name__.lower())

@@ -171,8 +171,8 @@ def _format_block(block: ast.Block, comments: list[ast.Comment], depth: int) -> 
                            and (not block.body or c.span.offset < block.body[0].span.offset)),
                           None)
     body_comments = [c for c in comments if c is not header_comment]
-    if not block.body and not body_comments:
-        return [header + " {}" + (" " + header_comment.text if header_comment else "")]
+    if not block.body and not body_comments and header_comment is None:
+        return [header + " {}"]
     if (len(block.body) == 1 and not body_comments and header_comment is None
             and isinstance(block.body[0], ast.Attribute)):
         attr = block.body[0]
@@ -188,7 +188,9 @@ def _format_block(block: ast.Block, comments: list[ast.Comment], depth: int) -> 
 def _label(label: ast.Label) -> str:
     if not label.quoted:
         return label.value
-    return '"' + label.value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    escaped = (label.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+               .replace("\t", "\\t").replace("\r", "\\r").replace("${", "\\${"))
+    return f'"{escaped}"'
 
 
 # ---------------------------------------------------------------- values

@@ -213,6 +213,29 @@ def syntax_diagnostic(exc: UnexpectedInput, text: str, path: str) -> Diagnostic:
                 notes=[note] if note else [],
             )
         previous = _previous_token(text, token.start_pos or 0)
+        if (token.type == "REGEX" and previous is not None and previous.type == "COMPARE"):
+            return error(
+                "CCAI101", f"a regex cannot be compared with `{previous}`",
+                _tok_span(previous, path),
+                help=f"test text against a regex with `matches`: text matches {token}")
+        if ("LBRACE" in expected and previous is not None and token.type != "$END"
+                and (previous.end_line or 0) < (token.line or 0)
+                and previous.type in ("STRING", "NAME")):
+            pair = _previous_tokens(text, token.start_pos or 0, 2)
+            if (len(pair) == 2 and pair[0].type == "NAME" and pair[1].type == "STRING"
+                    and pair[0].line == pair[1].line):
+                return error(
+                    "CCAI101", f"expected `=` after `{pair[0]}`", _tok_span(pair[1], path),
+                    help=f"an attribute is written `{pair[0]} = {pair[1]}`; a block would be "
+                    f"`{pair[0]} {pair[1]} {{ ... }}`")
+            after = Span(file=path, line=previous.end_line or 1,
+                         column=previous.end_column or 1, end_line=previous.end_line or 1,
+                         end_column=(previous.end_column or 1) + 1,
+                         offset=previous.end_pos or 0, end_offset=(previous.end_pos or 0) + 1)
+            return error(
+                "CCAI101", f"expected `=` or `{{` after {_token_words(previous)}", after,
+                help="an attribute is written `name = value`; a block is written "
+                "`name \"label\" { ... }`")
         if token.type == "EQUALS" and previous is not None and previous.type in KEYWORDS:
             return error(
                 "CCAI101", f"`{previous}` is a reserved word and cannot name an attribute",
@@ -263,15 +286,20 @@ KEYWORDS = {"IMPORT", "ACTION", "SUBJECT", "WHERE", "LISTED", "IN", "BECAUSE", "
             "MATCHES", "TRUE", "FALSE", "NULL"}
 
 
-def _previous_token(text: str, offset: int) -> Token | None:
-    """The last token before `offset` (the LALR error only carries the offending one)."""
-    last = None
+def _previous_tokens(text: str, offset: int, count: int = 2) -> list[Token]:
+    """The last tokens before `offset` (the LALR error only carries the offending one)."""
+    tokens: list[Token] = []
     try:
         for tok in build_parser().lex(text[:offset], dont_ignore=False):
-            last = tok
+            tokens = [*tokens[-(count - 1):], tok] if count > 1 else [tok]
     except UnexpectedInput:
-        return None
-    return last
+        return []
+    return tokens
+
+
+def _previous_token(text: str, offset: int) -> Token | None:
+    tokens = _previous_tokens(text, offset, 1)
+    return tokens[-1] if tokens else None
 
 
 def _tok_span(tok: Token, path: str) -> Span:
@@ -292,6 +320,10 @@ def _token_hint(token: Token, expected: set[str]) -> str:
         return "an attribute name must start with a letter"
     if token.type == "EQUALS":
         return "an attribute is written `name = value`, one per line"
+    if expected == {"REGEX"}:
+        return "write a regex as /pattern/flags; an empty // starts a comment"
+    if token.type == "NUMBER" and "NAME" in expected and "RBRACE" in expected:
+        return "names start with a letter or _; a value needs a name before it: `name = value`"
     if token.type in VALUE_TOKENS and "NAME" in expected and "RBRACE" in expected:
         return "an attribute takes one value; for several, write a list: [\"a\", \"b\"]"
     if token.type == "COMPARE":
