@@ -1,0 +1,151 @@
+"""Reading input files so that every problem becomes a located CCAI4xx diagnostic."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error
+
+csv.field_size_limit(1 << 30)
+
+#: Stop collecting after this many diagnostics of one kind in one file: enough to act on.
+MAX_REPORTS = 10
+
+
+def span_at(file: str, line: int, column: int, width: int = 1) -> Span:
+    return Span(file=file, line=line, column=column, end_line=line,
+                end_column=column + max(width, 1))
+
+
+def read_text(path: Path, display: str | None = None) -> str:
+    """The file's text as UTF-8 (BOM stripped).
+
+    Missing, unreadable, non-UTF-8 or empty files are diagnostics, not exceptions."""
+    name = display or str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DiagnosticError([error("CCAI401", f"file not found: {name}", span_at(name, 1, 1),
+                                     help="check the path; it is taken relative to the "
+                                     "current folder")]) from None
+    except OSError as exc:
+        raise DiagnosticError([error("CCAI401", f"cannot read {name}: {exc.strerror}",
+                                     span_at(name, 1, 1),
+                                     help="check that the path is a readable file")]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = len(data[start:exc.start].decode("utf-8", errors="replace")) + 1
+        raise DiagnosticError([error(
+            "CCAI403", f"{name} is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+            span_at(name, line, column),
+            help="re-save the file as UTF-8 (for example `iconv -f latin1 -t utf-8`)")]) from None
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        raise DiagnosticError([error("CCAI402", f"{name} is empty", span_at(name, 1, 1),
+                                     help="export the data again; an empty file has no "
+                                     "header and no rows")])
+    return text
+
+
+def field_column(line: str, index: int) -> int:
+    """1-based character column where field `index` starts in one CSV line (quotes respected)."""
+    col, k, quoted = 0, 0, False
+    for pos, ch in enumerate(line):
+        if k == index:
+            return pos + 1
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "," and not quoted:
+            k += 1
+            col = pos + 1
+    return col + 1 if k == index else len(line) + 1
+
+
+@dataclass
+class CsvFile:
+    """A parsed CSV: header, rows of strings and each row's first physical line (1-based)."""
+
+    name: str
+    header: list[str]
+    rows: list[list[str]]
+    lines: list[int]
+    raw_lines: list[str] = field(repr=False)
+
+    def span(self, row: int | None, index: int) -> Span:
+        """Span of cell `index` of data row `row` (None = the header)."""
+        line = 1 if row is None else self.lines[row]
+        raw = self.raw_lines[line - 1] if line - 1 < len(self.raw_lines) else ""
+        column = field_column(raw, index)
+        value = self.header[index] if row is None else (
+            self.rows[row][index] if index < len(self.rows[row]) else "")
+        return span_at(self.name, line, column, len(value))
+
+    def column(self, name: str) -> int | None:
+        return self.header.index(name) if name in self.header else None
+
+
+def read_csv(path: Path, display: str | None = None) -> CsvFile:
+    """Parse a CSV file; ragged rows (more fields than the header) are diagnostics."""
+    name = display or str(path)
+    text = read_text(path, name)
+    reader = csv.reader(io.StringIO(text, newline="\n"))
+    raw_lines = [ln.rstrip("\r") for ln in text.split("\n")]
+    try:
+        header = [h.strip() for h in next(reader)]
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        last = reader.line_num
+        for row in reader:
+            if row and any(c.strip() for c in row):
+                rows.append(row)
+                lines.append(last + 1)
+            last = reader.line_num
+    except csv.Error as exc:
+        raise DiagnosticError([error("CCAI411", f"{name}: malformed CSV: {exc}",
+                                     span_at(name, reader.line_num or 1, 1),
+                                     help="check quoting on this line")]) from None
+    table = CsvFile(name, header, rows, lines, raw_lines)
+    diags: list[Diagnostic] = []
+    seen: dict[str, int] = {}
+    for i, h in enumerate(header):
+        if h in seen:
+            diags.append(error("CCAI415", f"{name}: column {h!r} appears twice in the header",
+                               table.span(None, i), help="rename or remove one of the columns"))
+        seen[h] = i
+    for r, row in enumerate(rows):
+        if len(row) > len(header) and len(diags) < MAX_REPORTS:
+            diags.append(error(
+                "CCAI411", f"{name}: row has {len(row)} fields but the header has {len(header)}",
+                table.span(r, len(header)),
+                help="quote fields that contain commas, or fix the header"))
+    if diags:
+        raise DiagnosticError(diags)
+    return table
+
+
+def require_columns(table: CsvFile, wanted: dict[str, str | None], what: str) -> dict[str, int]:
+    """Map role -> column index; `wanted` maps role -> column name (None = optional, skipped)."""
+    found: dict[str, int] = {}
+    missing = []
+    for role, col in wanted.items():
+        if col is None:
+            continue
+        idx = table.column(col)
+        if idx is None:
+            missing.append(col)
+        else:
+            found[role] = idx
+    if missing:
+        raise DiagnosticError([error(
+            "CCAI404", f"{table.name}: missing column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(repr(m) for m in missing)} for {what}",
+            table.span(None, 0),
+            help=f"the header is: {','.join(table.header)[:200]}; name the columns in the "
+            "source options if they are called something else")])
+    return found

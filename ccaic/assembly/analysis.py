@@ -1,0 +1,110 @@
+"""One call from a loaded source to groups, statistics and rows ready for output."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ccaic.assembly.groups import Grouping, export_groups, pca, polis_groups, polis_mod_out
+from ccaic.assembly.moderation import ModerationResult, Rule, apply_moderation
+from ccaic.assembly.sources import LoadedSource
+from ccaic.assembly.stats import StatementStats, statement_stats
+from ccaic.assembly.votes import VoteTable, natural_key
+from ccaic.diagnostics import DiagnosticError, error
+
+
+@dataclass(frozen=True)
+class Analysis:
+    source: LoadedSource
+    moderation: ModerationResult
+    grouping: Grouping
+    stats: StatementStats
+
+    @property
+    def table(self) -> VoteTable:
+        return self.moderation.table
+
+
+def make_grouping(table: VoteTable, method: str, mod_out: np.ndarray,
+                  loaded: LoadedSource | None = None) -> Grouping:
+    """`polis`, `export` (the source's groups) or `kmeans:K` (Polis pipeline, k forced)."""
+    if method == "polis":
+        return polis_groups(table, mod_out)
+    if method == "export":
+        if not loaded or not loaded.export_groups:
+            raise DiagnosticError([error(
+                "CCAI414", f"{loaded.path if loaded else 'source'} carries no groups",
+                None, help="export groups need participants-votes.csv with group-id or "
+                "math-pca2.json; use --groups polis instead")])
+        return export_groups(table, loaded.export_groups, pca(table, mod_out))
+    if method.startswith("kmeans:"):
+        try:
+            k = int(method.split(":", 1)[1])
+        except ValueError:
+            k = 0
+        if k < 1:
+            raise DiagnosticError([error("CCAI414", f"bad group method {method!r}", None,
+                                         help="write kmeans:K with K a positive integer")])
+        return polis_groups(table, mod_out, k=k)
+    raise DiagnosticError([error("CCAI414", f"unknown group method {method!r}", None,
+                                 help="use polis, export or kmeans:K")])
+
+
+def analyze(loaded: LoadedSource, groups: str = "polis", smoothing: str = "polis",
+            rules: Sequence[Rule] = ()) -> Analysis:
+    """Moderate (Polis mod-out = is_meta or moderated == -1, then `rules`), group, count."""
+    mod = apply_moderation(loaded.table, rules, polis_mod_out(loaded.table))
+    table = mod.table
+    if table.shape[0] == 0:
+        raise DiagnosticError([error("CCAI414", f"{loaded.path}: no participants left", None,
+                                     help="check the moderation rules")])
+    grouping = make_grouping(table, groups, mod.statement_out, loaded)
+    return Analysis(loaded, mod, grouping, statement_stats(table, grouping, smoothing))
+
+
+def _json_id(value: str) -> int | str:
+    return int(value) if value.isdigit() else value
+
+
+def statement_rows(a: Analysis) -> list[dict[str, Any]]:
+    """One row per statement with >= 1 vote, sorted by GAC desc then natural id."""
+    st, table = a.stats, a.table
+    seen = st.seen
+    idx = [j for j in range(table.shape[1]) if seen[j] > 0]
+    idx.sort(key=lambda j: (-st.gac[j], natural_key(st.ids[j])))
+    rows = []
+    for j in idx:
+        s = table.statements[j]
+        rows.append({
+            "id": _json_id(s.id), "text": s.text, "gac": float(st.gac[j]),
+            "gac_disagree": float(st.gac_disagree[j]),
+            "agrees": int(st.agrees[j]), "disagrees": int(st.disagrees[j]),
+            "passes": int(st.passes[j]),
+            "groups": {name: {"agrees": int(st.group_agrees[g, j]),
+                              "disagrees": int(st.group_disagrees[g, j]),
+                              "passes": int(st.group_passes[g, j])}
+                       for g, name in enumerate(a.grouping.names)},
+            "pi": float(st.pi[j]), "adjusted_pi": float(st.adjusted_pi[j]),
+            "moderated": s.moderated, "is_meta": s.is_meta,
+            "moderated_out": bool(a.moderation.statement_out[j]),
+        })
+    return rows
+
+
+def summary(a: Analysis) -> dict[str, Any]:
+    g = a.grouping
+    return {
+        "source": a.source.path, "kind": a.source.kind,
+        "participants": a.table.shape[0], "statements": a.table.shape[1],
+        "statements_with_votes": int((a.stats.seen > 0).sum()),
+        "statements_moderated_out": int(a.moderation.statement_out.sum()),
+        "votes": int(a.table.codes.nnz),
+        "groups": {"method": g.method, "k": g.k, "clustered": g.clustered,
+                   "silhouette": g.silhouette, "sizes": dict(zip(g.names, g.sizes, strict=True))},
+        "smoothing": a.stats.smoothing,
+        "moderation": a.moderation.to_dict(),
+        "provenance": a.table.provenance.to_dict(),
+    }

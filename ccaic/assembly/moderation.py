@@ -1,0 +1,183 @@
+"""Moderation rules: pure functions from (table, rules) to (table, per-rule report).
+
+Rules are small frozen dataclasses so the language front end can build them directly:
+
+- KeepStatements(where=...) / DropStatements(where=...) with a StatementFilter:
+  `moderated` (Polis flag, compared with `moderated_op`), `is_meta`, `text_regex`, `author`,
+  `ids`, `ids_file` (one id per line; a header line that is not an id is skipped).
+- DropParticipants(votes_op, votes) drops by vote count ("<=", "<", ">=", ">", "==");
+  DropParticipants(ids=...) / (ids_file=...) drops listed ids.
+
+Statements are never deleted from the table: removed ones are reported as moderated out
+(`ModerationResult.statement_out`), so `analyze` can still show them flagged. Participants are
+removed. Rules apply in order; vote counts for a participant rule are counted on the table as it
+is at that point, over the statements still in (see `count_on`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ccaic.assembly._io import read_text, span_at
+from ccaic.assembly.votes import Statement, VoteTable
+from ccaic.diagnostics import DiagnosticError, error
+
+OPS = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.greater,
+       "==": np.equal, "!=": np.not_equal}
+
+
+@dataclass(frozen=True)
+class StatementFilter:
+    """Statements matching ALL given conditions (None = condition not used)."""
+
+    moderated: int | None = None
+    moderated_op: str = "=="
+    is_meta: bool | None = None
+    text_regex: str | None = None
+    author: str | None = None
+    ids: tuple[str, ...] | None = None
+    ids_file: str | None = None
+
+
+@dataclass(frozen=True)
+class KeepStatements:
+    where: StatementFilter
+
+
+@dataclass(frozen=True)
+class DropStatements:
+    where: StatementFilter
+
+
+@dataclass(frozen=True)
+class DropParticipants:
+    """Drop by vote count (`votes_op` `votes`) or by listed ids (`ids` / `ids_file`).
+
+    count_on: "kept" counts votes on statements still in at this point, "all" on every statement.
+    """
+
+    votes_op: str | None = None
+    votes: int | None = None
+    ids: tuple[str, ...] | None = None
+    ids_file: str | None = None
+    count_on: str = "all"
+
+
+Rule = KeepStatements | DropStatements | DropParticipants
+
+
+@dataclass(frozen=True)
+class RuleReport:
+    rule: Rule
+    kind: str  # "statements" or "participants"
+    removed: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.removed)
+
+
+@dataclass(frozen=True)
+class ModerationResult:
+    table: VoteTable
+    statement_out: np.ndarray  # bool per column: moderated out
+    reports: tuple[RuleReport, ...] = field(default=())
+
+    def to_dict(self) -> list[dict[str, object]]:
+        return [{"rule": repr(r.rule), "kind": r.kind, "count": r.count,
+                 "ids": list(r.removed)} for r in self.reports]
+
+
+def read_id_file(path: str) -> tuple[str, ...]:
+    """Ids one per line (first CSV field); blank lines and a non-id header line are skipped."""
+    text = read_text(Path(path), path)
+    ids = []
+    for n, line in enumerate(text.split("\n"), start=1):
+        value = line.split(",")[0].strip().strip('"')
+        if not value or (n == 1 and not value.isdigit() and not value.isalnum()):
+            continue
+        if n == 1 and value.lower() in {"id", "participant", "pid", "statement_id",
+                                        "participant_id", "comment-id"}:
+            continue
+        ids.append(value)
+    return tuple(ids)
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise DiagnosticError([error("CCAI413", f"invalid regular expression {pattern!r}: "
+                                     f"{exc.msg}", None,
+                                     help="use Python regular expression syntax")]) from None
+
+
+def statement_matches(statements: Sequence[Statement], f: StatementFilter) -> np.ndarray:
+    m = np.ones(len(statements), dtype=bool)
+    if f.moderated is not None:
+        if f.moderated_op not in OPS:
+            raise DiagnosticError([error("CCAI413", f"unknown comparison {f.moderated_op!r}",
+                                         None, help=f"use one of {', '.join(OPS)}")])
+        m &= OPS[f.moderated_op](np.array([s.moderated for s in statements]), f.moderated)
+    if f.is_meta is not None:
+        m &= np.array([s.is_meta == f.is_meta for s in statements], dtype=bool)
+    if f.text_regex is not None:
+        rx = _compile(f.text_regex)
+        m &= np.array([rx.search(s.text) is not None for s in statements], dtype=bool)
+    if f.author is not None:
+        m &= np.array([s.author == f.author for s in statements], dtype=bool)
+    ids: set[str] | None = None
+    if f.ids is not None:
+        ids = set(f.ids)
+    if f.ids_file is not None:
+        ids = (ids or set()) | set(read_id_file(f.ids_file))
+    if ids is not None:
+        m &= np.array([s.id in ids for s in statements], dtype=bool)
+    return m
+
+
+def apply_moderation(table: VoteTable, rules: Sequence[Rule],
+                     initially_out: np.ndarray | None = None) -> ModerationResult:
+    """Apply rules in order; each reports the ids it removed (already-removed ones not counted)."""
+    out = (np.zeros(table.shape[1], dtype=bool) if initially_out is None
+           else np.asarray(initially_out, dtype=bool).copy())
+    reports: list[RuleReport] = []
+    for rule in rules:
+        if isinstance(rule, KeepStatements | DropStatements):
+            match = statement_matches(table.statements, rule.where)
+            drop = (~match if isinstance(rule, KeepStatements) else match) & ~out
+            out |= drop
+            reports.append(RuleReport(rule, "statements",
+                                      tuple(table.statements[j].id for j in np.flatnonzero(drop))))
+        elif isinstance(rule, DropParticipants):
+            drop_rows = np.zeros(table.shape[0], dtype=bool)
+            if rule.votes_op is not None:
+                if rule.votes_op not in OPS or rule.votes is None:
+                    raise DiagnosticError([error("CCAI413", f"bad vote-count rule "
+                                                 f"{rule.votes_op!r} {rule.votes!r}", None,
+                                                 help=f"use one of {', '.join(OPS)} and a number")])
+                codes = table.codes
+                if rule.count_on == "kept":
+                    counts = np.asarray(codes[:, np.flatnonzero(~out)].getnnz(axis=1))
+                else:
+                    counts = table.vote_counts()
+                drop_rows |= OPS[rule.votes_op](counts, rule.votes)
+            listed: set[str] = set(rule.ids or ())
+            if rule.ids_file is not None:
+                listed |= set(read_id_file(rule.ids_file))
+            if listed:
+                drop_rows |= np.array([p in listed for p in table.participants], dtype=bool)
+            removed = tuple(table.participants[i] for i in np.flatnonzero(drop_rows))
+            table = table.subset(rows=np.flatnonzero(~drop_rows))
+            table.provenance.drop("participant removed by moderation", len(removed))
+            reports.append(RuleReport(rule, "participants", removed))
+    return ModerationResult(table, out, tuple(reports))
+
+
+def id_file_span(path: str) -> object:
+    return span_at(path, 1, 1)

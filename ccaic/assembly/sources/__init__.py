@@ -1,0 +1,62 @@
+"""Where votes come from: Polis CSV export folders, Polis API JSON folders, long-format CSV.
+
+`load_source(kind, path, options)` is the single entry point; kind "auto" detects a folder's
+format from the files in it. Every loader returns votes in EXPORT sign (+1 agree), see
+`ccaic.assembly.votes`, and raises `DiagnosticError` (CCAI4xx, file:line:column) for bad data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ccaic.assembly.sources.base import LoadedSource, SourceOptions
+from ccaic.diagnostics import DiagnosticError, error
+
+KINDS = ("auto", "polis-csv", "polis-json", "long-csv")
+
+__all__ = ["KINDS", "LoadedSource", "SourceOptions", "detect_kind", "load_source"]
+
+
+def detect_kind(path: Path, display: str | None = None) -> str:
+    """polis-json if the folder has votes.json/comments.json, polis-csv if it has votes.csv or
+    participants-votes.csv; a single .csv file is long-csv."""
+    name = display or str(path)
+    if path.is_file():
+        return "long-csv"
+    if path.is_dir():
+        names = {p.name for p in path.iterdir()}
+        if names & {"votes.json", "math-pca2.json"}:
+            return "polis-json"
+        if names & {"votes.csv", "participants-votes.csv"}:
+            return "polis-csv"
+        raise DiagnosticError([error(
+            "CCAI410", f"{name}: no vote files found (looked for votes.csv, "
+            "participants-votes.csv, votes.json)", None,
+            help="point at a Polis export folder, a Polis API JSON folder or a long-format "
+            "CSV file")])
+    raise DiagnosticError([error("CCAI401", f"source not found: {name}", None,
+                                 help="check the path; it is taken relative to the current "
+                                 "folder")])
+
+
+def load_source(kind: str, path: str | Path, options: SourceOptions | None = None) -> LoadedSource:
+    """Load a source of the given kind ("auto" detects it) into a `LoadedSource`."""
+    opts = options or SourceOptions()
+    p = Path(path)
+    display = str(path)
+    if kind == "auto":
+        kind = detect_kind(p, display)
+    if kind == "polis-csv":
+        from ccaic.assembly.sources.polis_csv import load_polis_csv
+
+        return load_polis_csv(p, display, opts)
+    if kind == "polis-json":
+        from ccaic.assembly.sources.polis_json import load_polis_json
+
+        return load_polis_json(p, display, opts)
+    if kind == "long-csv":
+        from ccaic.assembly.sources.long_csv import load_long_csv
+
+        return load_long_csv(p, display, opts)
+    raise DiagnosticError([error("CCAI410", f"unknown source kind {kind!r}", None,
+                                 help=f"use one of {', '.join(KINDS)}")])

@@ -1,0 +1,97 @@
+"""`ccaic analyze SOURCE`: explore a vote source without writing a spec."""
+
+from __future__ import annotations
+
+import argparse
+
+from ccaic.commands.common import add_format
+from ccaic.output import Output
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("analyze", help="opinion groups and consensus of a vote source",
+                       description="Load a Polis export folder, Polis API JSON folder or "
+                       "long-format CSV, find opinion groups and rank statements by "
+                       "group-aware consensus.")
+    p.add_argument("source", metavar="SOURCE", help="folder or CSV file")
+    p.add_argument("--kind", default="auto",
+                   choices=("auto", "polis-csv", "polis-json", "long-csv"),
+                   help="source format (default: detected)")
+    p.add_argument("--groups", default="polis", metavar="polis|export|kmeans:K",
+                   help="how to find opinion groups (default polis)")
+    p.add_argument("--smoothing", default="polis", choices=("polis", "none"),
+                   help="GAC per-group agree probability: (A+1)/(S+2) or A/S (default polis)")
+    p.add_argument("--statements", metavar="FILE", help="statements file for a long-format CSV")
+    add_format(p, ("text", "json", "csv"))
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    import json
+
+    from ccaic.assembly.analysis import analyze, statement_rows, summary
+    from ccaic.assembly.sources import SourceOptions, load_source
+    from ccaic.diagnostics import DiagnosticError
+
+    fmt = "json" if args.format == "json" else "text"
+    try:
+        loaded = load_source(args.kind, args.source,
+                             SourceOptions(statements_file=args.statements))
+        result = analyze(loaded, args.groups, args.smoothing)
+    except DiagnosticError as exc:
+        out.diagnostics(exc.diagnostics, fmt)
+        return 1
+    if loaded.warnings:
+        out.diagnostics(loaded.warnings, "text", quiet_ok=True)
+    rows = statement_rows(result)
+    info = summary(result)
+    if args.format == "json":
+        out.write(json.dumps({"format_version": "1.0", "summary": info, "statements": rows},
+                             indent=2, ensure_ascii=False) + "\n")
+    elif args.format == "csv":
+        out.write(_csv(rows, list(result.grouping.names)))
+    else:
+        out.write(_text(rows, info))
+    return 0
+
+
+def _csv(rows: list[dict[str, object]], groups: list[str]) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    head = ["id", "gac", "gac_disagree", "agrees", "disagrees", "passes", "pi", "adjusted_pi",
+            "moderated_out"]
+    w.writerow(head + [f"group_{g}_{c}" for g in groups
+                       for c in ("agrees", "disagrees", "passes")] + ["text"])
+    for r in rows:
+        gs = r["groups"]
+        assert isinstance(gs, dict)
+        w.writerow([r[h] for h in head]
+                   + [gs[g][c] for g in groups for c in ("agrees", "disagrees", "passes")]
+                   + [r["text"]])
+    return buf.getvalue()
+
+
+def _text(rows: list[dict[str, object]], info: dict[str, object]) -> str:
+    g = info["groups"]
+    assert isinstance(g, dict)
+    sil = g["silhouette"]
+    lines = [
+        f"source: {info['source']} ({info['kind']})",
+        f"participants: {info['participants']}  statements: {info['statements_with_votes']} "
+        f"with votes ({info['statements_moderated_out']} moderated out)  "
+        f"votes: {info['votes']}",
+        f"groups: {g['method']}  k={g['k']}  clustered={g['clustered']}  sizes={g['sizes']}  "
+        f"silhouette={'n/a' if sil is None else f'{sil:.3f}'}",
+        f"consensus: group-aware, smoothing={info['smoothing']}",
+        "",
+        f"{'id':>6}  {'gac':>6}  {'agree':>6}  {'disag':>6}  {'pass':>6}  {'mod':>3}  text",
+    ]
+    for r in rows:
+        text = str(r["text"]).replace("\n", " ")
+        text = text if len(text) <= 70 else text[:69] + "…"
+        lines.append(f"{r['id']!s:>6}  {r['gac']:6.3f}  {r['agrees']:6d}  {r['disagrees']:6d}  "
+                     f"{r['passes']:6d}  {'out' if r['moderated_out'] else '':>3}  {text}")
+    return "\n".join(lines) + "\n"
