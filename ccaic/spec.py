@@ -48,6 +48,9 @@ class GroupsSpec(Spec):
     k_max: int = 5
     seed: int = 0
     min_votes: int = 7
+    file: str | None = None  # export: participant -> group CSV
+    column: str = "group-id"
+    participant_column: str = "participant"
 
 
 class ConsensusSpec(Spec):
@@ -205,9 +208,14 @@ def lower_assembly(block: ast.Block, env: Env) -> AssemblySpec:
                 kmin, kmax = int(kv[0]), int(kv[1])  # type: ignore[call-overload]
             elif isinstance(kv, int):
                 kmin = kmax = kv
+        file_attr = gattrs.get("file")
         groups = GroupsSpec(kind=g.labels[0].value, k_min=kmin, k_max=kmax,  # type: ignore[arg-type]
                             seed=int(_num(gattrs, "seed", env, 0)),
-                            min_votes=int(_num(gattrs, "min_votes", env, 7)))
+                            min_votes=int(_num(gattrs, "min_votes", env, 7)),
+                            file=env.path(file_attr.value, base) if file_attr else None,
+                            column=str(_num(gattrs, "column", env, "group-id")),
+                            participant_column=str(_num(gattrs, "participant_column", env,
+                                                        "participant")))
     consensus = ConsensusSpec(threshold=0.5)
     for c in block.blocks("consensus"):
         cattrs = c.attributes()

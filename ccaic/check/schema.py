@@ -101,6 +101,15 @@ SCHEMA: dict[str, BlockSpec] = {
                     "statement_column": Attr("string", "votes_csv: statement id column"),
                     "vote_column": Attr("string", "votes_csv: vote column"),
                     "timestamp_column": Attr("string", "votes_csv: timestamp column (revotes)"),
+                    "statement_id_column": Attr("string", "votes_csv: id column of `statements`"),
+                    "statement_text_column": Attr("string",
+                                                  "votes_csv: text column of `statements`"),
+                    "vote_sign": Attr("choice", "which vote value means agree: auto, export "
+                                      "(+1 = agree, CSV exports) or api (-1 = agree, Polis API)",
+                                      choices=("auto", "export", "api")),
+                    "unknown_statements": Attr("choice", "votes for statements the source does "
+                                               "not list: error, or drop (and count them)",
+                                               choices=("error", "drop")),
                 },
             ),
             "moderation": BlockSpec(
@@ -116,6 +125,12 @@ SCHEMA: dict[str, BlockSpec] = {
                     "seed": Attr("int", "random seed (kmeans)", minimum=0),
                     "min_votes": Attr("int", "polis: votes needed to be clustered (default 7)",
                                       minimum=0),
+                    "file": Attr("path", "export: a CSV assigning participants to groups "
+                                 "(default: the source's own group-id)"),
+                    "column": Attr("string", "export: the group column of `file` "
+                                   "(default group-id)"),
+                    "participant_column": Attr("string", "export: the participant column of "
+                                               "`file` (default participant)"),
                 },
             ),
             "consensus": BlockSpec(

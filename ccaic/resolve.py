@@ -1,0 +1,392 @@
+"""Resolve, analyze and select: an AssemblySpec in, ranked statements and an artifact out.
+
+This is the bridge between the language and the math. Moderation rules keep their general
+`where` conditions: each rule is evaluated (ccaic.conditions) over the fields of the table as it
+stands after the rules before it, and handed to ccaic.assembly.moderation as explicit id lists,
+so every rule still reports exactly what it removed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ccaic.assembly.analysis import make_grouping
+from ccaic.assembly.groups import Grouping, export_groups, pca, polis_mod_out
+from ccaic.assembly.moderation import (
+    DropParticipants,
+    DropStatements,
+    KeepStatements,
+    RuleReport,
+    StatementFilter,
+    apply_moderation,
+    read_id_file,
+)
+from ccaic.assembly.selection import Selection, SelectionRule, select
+from ccaic.assembly.sources import LoadedSource, SourceOptions, load_source
+from ccaic.assembly.stability import across_groupings, bootstrap_selection
+from ccaic.assembly.stats import StatementStats, statement_stats
+from ccaic.assembly.votes import VoteTable, natural_key
+from ccaic.check.checker import Program
+from ccaic.check.variables import Value
+from ccaic.conditions import evaluate
+from ccaic.constitution.model import StatementRef, canonical_json
+from ccaic.constitution.render import SelectedStatements
+from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, error
+from ccaic.spec import AssemblySpec, Env, RuleSpec, SourceSpec, lower_assemblies
+from ccaic.syntax import ast
+
+ASSEMBLY_FORMAT_VERSION = "1.0"
+SOURCE_KINDS = {"polis": "auto", "polis_json": "polis-json", "votes_csv": "long-csv"}
+
+
+@dataclass(frozen=True)
+class ModerationStep:
+    rule: RuleSpec
+    report: RuleReport
+
+
+@dataclass(frozen=True)
+class AssemblyResult:
+    spec: AssemblySpec
+    loaded: LoadedSource
+    table: VoteTable
+    statement_out: np.ndarray
+    steps: tuple[ModerationStep, ...]
+    grouping: Grouping
+    stats: StatementStats
+    selection: Selection
+    stability: dict[str, Any]
+
+
+def _with_note(exc: DiagnosticError, note: str, span: Any) -> DiagnosticError:
+    """Data errors point into the data file; add where the .ccai asked for that data."""
+    return DiagnosticError([d.model_copy(update={"notes": (*d.notes, Note(message=note,
+                                                                        span=span))})
+                            for d in exc.diagnostics])
+
+
+# ---------------------------------------------------------------- load
+
+
+def load(spec: SourceSpec) -> LoadedSource:
+    opts = spec.options
+    options = SourceOptions(
+        participant_column=opts.get("participant_column"),
+        statement_column=opts.get("statement_column"),
+        vote_column=opts.get("vote_column"),
+        timestamp_column=opts.get("timestamp_column"),
+        statements_file=opts.get("statements"),
+        statement_id_column=opts.get("statement_id_column"),
+        statement_text_column=opts.get("statement_text_column"),
+        vote_sign=opts.get("vote_sign", "auto"),
+        unknown_statements=opts.get("unknown_statements", "error"),
+    )
+    try:
+        return load_source(SOURCE_KINDS[spec.kind], spec.path, options)
+    except DiagnosticError as exc:
+        raise _with_note(exc, "the source is declared here", spec.span) from None
+
+
+# ---------------------------------------------------------------- moderate
+
+
+def statement_fields(table: VoteTable) -> dict[str, np.ndarray]:
+    seen = np.asarray(table.seen().sum(axis=0)).ravel()
+    agrees = np.asarray(table.agree().sum(axis=0)).ravel()
+    disagrees = np.asarray(table.disagree().sum(axis=0)).ravel()
+    return {
+        "id": np.array([s.id for s in table.statements], dtype=str),
+        "text": np.array([s.text for s in table.statements], dtype=str),
+        "author": np.array(["" if s.author is None else s.author for s in table.statements],
+                           dtype=str),
+        "moderated": np.array([s.moderated for s in table.statements], dtype=np.int64),
+        "meta": np.array([s.is_meta for s in table.statements], dtype=bool),
+        "agrees": agrees.astype(np.int64), "disagrees": disagrees.astype(np.int64),
+        "passes": (seen - agrees - disagrees).astype(np.int64), "votes": seen.astype(np.int64),
+    }
+
+
+def participant_fields(table: VoteTable, groups: Mapping[str, str] | None
+                       ) -> dict[str, np.ndarray]:
+    """Per participant; `votes` counts every vote, on any statement (what reproduces the CCAI
+    paper's 1,002 participants for `votes <= 25`)."""
+    seen = table.vote_counts()
+    agrees = np.asarray(table.agree().sum(axis=1)).ravel().astype(np.int64)
+    disagrees = np.asarray(table.disagree().sum(axis=1)).ravel().astype(np.int64)
+    return {
+        "id": np.array(table.participants, dtype=str),
+        "votes": seen, "agrees": agrees, "disagrees": disagrees,
+        "passes": seen - agrees - disagrees,
+        "group": np.array([(groups or {}).get(p, "") for p in table.participants], dtype=str),
+    }
+
+
+def _id_reader(env: Env, base: Path) -> Any:
+    def read(expr: ast.Expr) -> set[str]:
+        path = env.path(expr, base)
+        return set(read_id_file(path))
+    return read
+
+
+def moderate(loaded: LoadedSource, rules: list[RuleSpec], env: Env
+             ) -> tuple[VoteTable, np.ndarray, list[ModerationStep]]:
+    """Apply the spec's rules in order on top of Polis's own mod-out (meta or rejected)."""
+    table = loaded.table
+    out = polis_mod_out(table)
+    steps: list[ModerationStep] = []
+    for rule in rules:
+        base = Path(rule.span.file).resolve().parent
+        try:
+            ids = _matching_ids(rule, table, loaded.export_groups, env, base)
+        except DiagnosticError as exc:
+            raise _with_note(exc, "read by this rule", rule.span) from None
+        concrete: KeepStatements | DropStatements | DropParticipants
+        if rule.subject == "statements":
+            where = StatementFilter(ids=tuple(ids))
+            concrete = KeepStatements(where) if rule.action == "keep" else DropStatements(where)
+        elif rule.action == "drop":
+            concrete = DropParticipants(ids=tuple(ids))
+        else:  # keep participants: drop everyone else
+            keep = set(ids)
+            concrete = DropParticipants(ids=tuple(p for p in table.participants if p not in keep))
+        result = apply_moderation(table, [concrete], out)
+        table, out = result.table, result.statement_out
+        steps.append(ModerationStep(rule, result.reports[0]))
+    return table, out, steps
+
+
+def _matching_ids(rule: RuleSpec, table: VoteTable, groups: Mapping[str, str] | None,
+                  env: Env, base: Path) -> list[str]:
+    if rule.listed is not None or rule.listed_file is not None:
+        listed = set(rule.listed or ())
+        if rule.listed_file is not None:
+            listed |= set(read_id_file(rule.listed_file))
+        universe = (table.participants if rule.subject == "participants"
+                    else [s.id for s in table.statements])
+        return [i for i in universe if i in listed]
+    fields = (statement_fields(table) if rule.subject == "statements"
+              else participant_fields(table, groups))
+    mask = evaluate(rule.where, fields, _id_reader(env, base))
+    return [str(i) for i in fields["id"][mask]]
+
+
+# ---------------------------------------------------------------- group, score, select
+
+
+def read_group_file(path: str, participant_column: str, column: str) -> dict[str, str]:
+    import csv
+
+    from ccaic.assembly._io import read_text
+
+    text = read_text(Path(path), path)
+    rows = list(csv.reader(text.splitlines()))
+    if not rows:
+        return {}
+    header = rows[0]
+    missing = [c for c in (participant_column, column) if c not in header]
+    if missing:
+        raise DiagnosticError([error(
+            "CCAI417", f"{path}: no column {', '.join(repr(m) for m in missing)} in the groups "
+            "file", None, help=f"the header has: {', '.join(header[:12])}; name the columns with "
+            "`participant_column` and `column`")])
+    pi, gi = header.index(participant_column), header.index(column)
+    return {row[pi]: row[gi] for row in rows[1:] if len(row) > max(pi, gi) and row[gi] != ""}
+
+
+def grouping_for(spec: AssemblySpec, loaded: LoadedSource, table: VoteTable,
+                 out: np.ndarray) -> Grouping:
+    g = spec.groups
+    try:
+        if g.kind == "export":
+            if g.file is not None:
+                mapping = read_group_file(g.file, g.participant_column, g.column)
+                return export_groups(table, mapping, pca(table, out))
+            return make_grouping(table, "export", out, loaded)
+        if g.kind == "kmeans" or g.k_min == g.k_max:
+            return make_grouping(table, f"kmeans:{g.k_max}", out, loaded)
+        return make_grouping(table, "polis", out, loaded)
+    except DiagnosticError as exc:
+        raise _with_note(exc, "the grouping is declared here", spec.span) from None
+
+
+def _score(stats: StatementStats, kind: str) -> np.ndarray:
+    return stats.gac_disagree if kind == "gac_disagree" else stats.gac
+
+
+def run_assembly(spec: AssemblySpec, env: Env) -> AssemblyResult:
+    loaded = load(spec.source)
+    table, out, steps = moderate(loaded, spec.moderation, env)
+    if table.shape[0] == 0:
+        raise DiagnosticError([error(
+            "CCAI418", f"assembly `{spec.name}`: moderation removed every participant",
+            spec.span, help="loosen the participant rules")])
+    grouping = grouping_for(spec, loaded, table, out)
+    stats = statement_stats(table, grouping, spec.consensus.smoothing)
+    rule = SelectionRule(threshold=spec.consensus.threshold, top_k=spec.consensus.top_k)
+    selection = select(stats.ids, _score(stats, spec.consensus.kind), rule, out, stats.seen)
+    stability = _stability(spec, loaded, table, out, grouping, rule)
+    return AssemblyResult(spec, loaded, table, out, tuple(steps), grouping, stats, selection,
+                          stability)
+
+
+def _stability(spec: AssemblySpec, loaded: LoadedSource, table: VoteTable, out: np.ndarray,
+               grouping: Grouping, rule: SelectionRule) -> dict[str, Any]:
+    st = spec.stability
+    result: dict[str, Any] = {}
+    if st.bootstrap > 0:
+        boot = bootstrap_selection(table, grouping, rule, out, n=st.bootstrap, seed=st.seed,
+                                   smoothing=spec.consensus.smoothing)
+        result["bootstrap"] = {"resamples": boot.n, "seed": boot.seed,
+                               "frequency": {i: round(float(f), 6) for i, f in
+                                             zip(boot.ids, boot.frequency, strict=True)}}
+    if st.groupings:
+        groupings = {"declared": grouping}
+        for method in st.groupings:
+            try:
+                groupings[method] = make_grouping(table, method, out, loaded)
+            except DiagnosticError as exc:
+                raise _with_note(exc, "asked for by this stability block", spec.span) from None
+
+        def chosen(g: Grouping) -> list[str]:
+            stats = statement_stats(table, g, spec.consensus.smoothing)
+            return select(stats.ids, _score(stats, spec.consensus.kind), rule, out,
+                          stats.seen).selected_ids
+
+        compared = across_groupings(groupings, chosen)
+        result["groupings"] = {
+            "k": compared["k"], "jaccard": {k: round(v, 6) for k, v in
+                                            compared["jaccard"].items()},  # type: ignore[attr-defined]
+            "selected": compared["selected"],
+        }
+    return result
+
+
+# ---------------------------------------------------------------- outputs
+
+
+def _ref(result: AssemblyResult, j: int, rank: int | None) -> StatementRef:
+    st, g = result.stats, result.grouping
+    s = result.table.statements[j]
+    seen = st.group_seen[:, j]
+    shares = {name: round(float(st.group_agrees[i, j] / seen[i]), 6) if seen[i] else 0.0
+              for i, name in enumerate(g.names)}
+    return StatementRef(
+        id=s.id, text=s.text, gac=round(float(st.gac[j]), 12),
+        gac_disagree=round(float(st.gac_disagree[j]), 12), agrees=int(st.agrees[j]),
+        disagrees=int(st.disagrees[j]), passes=int(st.passes[j]), groups=shares, rank=rank)
+
+
+def selected_statements(result: AssemblyResult) -> SelectedStatements:
+    spec = result.spec
+    sel = result.selection
+    chosen = [j for j in sel.order if sel.selected[j]]
+    refs = tuple(_ref(result, j, rank) for rank, j in enumerate(chosen, 1))
+    candidates = {sel.ids[j]: _ref(result, j, None) for j in range(len(sel.ids))}
+    c = spec.consensus
+    parts = []
+    if c.threshold is not None:
+        parts.append(f"{c.kind} >= {c.threshold:g}")
+    if c.top_k is not None:
+        parts.append(f"top {c.top_k}")
+    return SelectedStatements(
+        assembly=spec.name, method=" and ".join(parts) + f" ({c.smoothing} smoothing)",
+        threshold=c.threshold, top_k=c.top_k, statements=refs, candidates=candidates,
+        summary=summary(result))
+
+
+def summary(result: AssemblyResult) -> dict[str, Any]:
+    g = result.grouping
+    return {
+        "name": result.spec.name,
+        "participants": result.table.shape[0],
+        "statements": int((~result.statement_out).sum()),
+        "groups": g.k,
+        "threshold": result.spec.consensus.threshold,
+        "selected": int(result.selection.selected.sum()),
+    }
+
+
+def _relative(path: str, base: Path) -> str:
+    try:
+        return os.path.relpath(path, base)
+    except ValueError:
+        return Path(path).name
+
+
+def artifact(result: AssemblyResult, base: Path) -> dict[str, Any]:
+    """The assembly's build artifact: canonical, no absolute paths, no timestamps."""
+    spec, g, st, sel = result.spec, result.grouping, result.stats, result.selection
+    order = sorted(range(len(st.ids)), key=lambda j: natural_key(st.ids[j]))
+    statements = []
+    for j in order:
+        if st.seen[j] == 0:
+            continue
+        s = result.table.statements[j]
+        statements.append({
+            "id": s.id, "text": s.text, "moderated": s.moderated, "meta": s.is_meta,
+            "moderated_out": bool(result.statement_out[j]),
+            "agrees": int(st.agrees[j]), "disagrees": int(st.disagrees[j]),
+            "passes": int(st.passes[j]),
+            "gac": round(float(st.gac[j]), 12),
+            "gac_disagree": round(float(st.gac_disagree[j]), 12),
+            "polarization": round(float(st.pi[j]), 12),
+            "adjusted_polarization": round(float(st.adjusted_pi[j]), 12),
+            "groups": {name: {"agrees": int(st.group_agrees[i, j]),
+                              "disagrees": int(st.group_disagrees[i, j]),
+                              "passes": int(st.group_passes[i, j])}
+                       for i, name in enumerate(g.names)},
+            "selected": bool(sel.selected[j]), "reason": sel.reasons[j],
+        })
+    provenance = result.table.provenance.to_dict()
+    provenance["files"] = [_relative(f, base) for f in provenance.get("files", [])]
+    return {
+        "format_version": ASSEMBLY_FORMAT_VERSION,
+        "name": spec.name,
+        "description": spec.description,
+        "source": {"kind": spec.source.kind, "path": _relative(spec.source.path, base)},
+        "provenance": provenance,
+        "moderation": [{
+            "rule": step.rule.text, "because": step.rule.because,
+            "location": f"{_relative(step.rule.span.file, base)}:{step.rule.span.line}",
+            "removed": step.report.count, "ids": sorted(step.report.removed, key=natural_key),
+        } for step in result.steps],
+        "participants": result.table.shape[0],
+        "statements_in": int((~result.statement_out).sum()),
+        "groups": {"method": g.method, "k": g.k, "clustered": g.clustered,
+                   "silhouette": None if g.silhouette is None else round(float(g.silhouette), 12),
+                   "sizes": dict(zip(g.names, g.sizes, strict=True))},
+        "consensus": {"score": spec.consensus.kind, "smoothing": spec.consensus.smoothing,
+                      "threshold": spec.consensus.threshold, "top_k": spec.consensus.top_k},
+        "selection": [sel.ids[j] for j in sel.order if sel.selected[j]],
+        "statements": statements,
+        "stability": result.stability,
+    }
+
+
+def assembly_stage(program: Program, variables: dict[str, Value], writer: Any
+                   ) -> dict[str, SelectedStatements]:
+    """The build stage: every assembly in the program, analyzed, written and selected."""
+    specs, diags = lower_assemblies(program, variables)
+    if diags:
+        raise DiagnosticError(diags)
+    env = Env(variables)
+    out: dict[str, SelectedStatements] = {}
+    problems: list[Diagnostic] = []
+    for spec in specs:
+        try:
+            result = run_assembly(spec, env)
+        except DiagnosticError as exc:
+            problems.extend(exc.diagnostics)
+            continue
+        base = Path(program.root).resolve().parent
+        writer.text(f"assemblies/{spec.name}.json", canonical_json(artifact(result, base)))
+        out[spec.name] = selected_statements(result)
+    if problems:
+        raise DiagnosticError(problems)
+    return out
