@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, out: Output) -> int:
     from ccaic.diagnostics import DiagnosticError, error
-    from ccaic.diff.load import load_side
+    from ccaic.diff.load import declared_variables, load_side
     from ccaic.diff.match import MatcherUnavailable, resolve_matcher
     from ccaic.diff.report import diff_constitutions, to_json, to_markdown, to_text
 
@@ -40,6 +40,14 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         out.diagnostics([error("CCAI479", f"--threshold {args.threshold:g} is outside 0..1",
                                help="similarities are cosines between 0 and 1")], fmt)
+        return 1
+    declared = declared_variables(args.a) | declared_variables(args.b)
+    unknown = sorted({v.partition("=")[0].strip() for v in args.var} - declared)
+    if unknown:
+        out.diagnostics([error(
+            "CCAI218", f"--var {name}: neither side declares a variable named `{name}`",
+            help="--var sets variables declared in the .ccai files being compared")
+            for name in unknown], fmt)
         return 1
     try:
         a = load_side(args.a, args.var)

@@ -101,21 +101,41 @@ def constitution_from_ccai(path: str, name: str | None = None,
     roots = [b for b in program.blocks("constitution") if b.span.file == program.root]
     block = _choose(roots or program.blocks("constitution"), name, path)
     chosen = block.labels[0].value  # type: ignore[attr-defined]
+    variables = declared_only(program, variables)
     if _needs_pipeline(program, block):
         return _built(path, chosen, variables, block.span)  # type: ignore[attr-defined]
     parsed, var_diags = parse_cli_vars(variables)
     values, more = resolve_variables(program, parsed, require_values=True)
     _raise_errors(var_diags + more)
-    try:
-        from ccaic.constitution.render import build_constitutions
-    except ImportError:
-        return _hand_written(block, chosen, Path(path).name)
+    from ccaic.constitution.render import build_constitutions
+
     constitutions, render_diags = build_constitutions(program, values, {})
     found = [c for c in constitutions if c.name == chosen]
     if not found:
         _raise_errors(render_diags)
         return _hand_written(block, chosen, Path(path).name)
     return found[0]
+
+
+def declared_variables(spec: str) -> set[str]:
+    """Variable names a side declares (none for JSON sides)."""
+    from ccaic.check.checker import load_program
+
+    path = spec.rsplit("#", 1)[0] if "#" in spec and not Path(spec).exists() else spec
+    if not path.endswith(".ccai") or not Path(path).is_file():
+        return set()
+    program, _ = load_program(path)
+    from ccaic.check.checker import Checker
+
+    Checker(program).collect_symbols()
+    return {name for kind, name in program.symbols if kind == "variable"}
+
+
+def declared_only(program: object, variables: Sequence[str]) -> list[str]:
+    """The --var settings this side declares: `diff A B --var data=...` may feed only one side
+    (the command itself reports names that neither side declares)."""
+    symbols = getattr(program, "symbols", {})
+    return [v for v in variables if ("variable", v.partition("=")[0].strip()) in symbols]
 
 
 def _raise_errors(diags: Sequence[Diagnostic]) -> None:
