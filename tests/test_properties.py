@@ -376,19 +376,21 @@ def test_generated_files_check_without_crashing(text: str) -> None:
     assert code in (0, 1) and "Traceback" not in output, output
 
 
-@pytest.mark.xfail(strict=True, reason="front-end bug: fmt prints decoded label escapes raw, "
-                   "and a label's ${...} is dropped when lowering")
 @pytest.mark.parametrize("text", [
     'principle "line\\nbreak" { text = "x" }\n',
-    'principle "${var.x}" { text = "x" }\n',
+    'principle "tab\\there \\"quoted\\" \\${not}" { text = "x" }\n',
 ])
 def test_label_escapes_survive_fmt(text: str) -> None:
     assert_round_trip(text)
     assert format_file(parse(text)) == text
 
 
-@pytest.mark.xfail(strict=True, reason="front-end bug: fmt joins the comment inside an empty "
-                   "block and the one after it into a single comment")
+def test_interpolated_label_is_an_error() -> None:
+    with pytest.raises(DiagnosticError) as caught:
+        parse('principle "${var.x}" { text = "x" }\n')
+    assert [d.code for d in caught.value.diagnostics] == ["CCAI105"]
+
+
 def test_comment_in_empty_block_survives_fmt() -> None:
     assert_round_trip("a { # one\n}  # two\n")
 

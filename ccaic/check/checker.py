@@ -127,12 +127,19 @@ def _load(path: str, text: str | None, program: Program, diagnostics: list[Diagn
                 "CCAI205", f"import cycle: {cycle}", item.span,
                 help="remove one of the imports; shared blocks can live in a third file"))
             continue
-        if not Path(target).is_file():
+        if not _is_file(target):
             diagnostics.append(error(
                 "CCAI213", f"imported file not found: {item.path.constant}", item.path.span,
                 help=f"import paths are relative to the importing file; looked for {target}"))
             continue
         _load(target, None, program, diagnostics, stack)
+
+
+def _is_file(path: str) -> bool:
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):  # e.g. an embedded NUL byte in the path
+        return False
 
 
 def _canonical(path: str) -> str:

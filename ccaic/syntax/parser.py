@@ -112,6 +112,12 @@ def parse(text: str, path: str = "<input>") -> ast.File:
     """Parse and lower one file; raises DiagnosticError with CCAI1xx diagnostics."""
     if text.startswith("\ufeff"):
         text = text[1:]
+    if "\x00" in text:  # never meant, and unusable in any path or name
+        offset = text.index("\x00")
+        line, col = _line_col(text, offset)
+        raise DiagnosticError([error(
+            "CCAI103", "unexpected NUL character", Span.point(path, line, col, offset),
+            help="the file contains a NUL byte; save it as plain UTF-8 text")])
     parser = build_parser()
     _COMMENTS.clear()
     try:
