@@ -1,0 +1,603 @@
+"""Compile `plan` blocks into validated TrainingPlans, before anything runs.
+
+Every problem found here is a CCAI5xx diagnostic pointing at the plan block's attribute (or the
+block itself when the attribute is absent), with a fix hint. Nothing here imports torch.
+
+Codes:
+    CCAI501  unknown model kind / malformed model reference
+    CCAI502  a local model path that does not exist
+    CCAI503  a stage needs an earlier stage that is off
+    CCAI504  LoRA options set but LoRA is off
+    CCAI505  batch sizes that cannot divide
+    CCAI506  a prompt or few-shot file is missing or unreadable
+    CCAI507  a prompt or few-shot file is malformed
+    CCAI508  the plan has no red-team prompts
+    CCAI509  the plan's constitution was not built or has no principles
+    CCAI510  (warning) a stage runs but nothing uses its output
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from ccaic.check.checker import Program
+from ccaic.check.variables import Value
+from ccaic.constitution.model import Constitution, canonical_json
+from ccaic.diagnostics import Diagnostic, Note, Span, error, warning
+from ccaic.plan.model import (
+    ConstitutionRef,
+    DpoStage,
+    Exemplar,
+    InitialStage,
+    LabelStage,
+    Lora,
+    Message,
+    ModelRef,
+    PairsStage,
+    PrincipleRef,
+    PromptSet,
+    Sampling,
+    SftStage,
+    SlCaiStage,
+    Stages,
+    Step,
+    Training,
+    TrainingPlan,
+    seal,
+)
+from ccaic.spec import Env
+from ccaic.syntax import ast
+
+BUILTIN_MODELS = ("tiny",)
+HF_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9_.\-]+(@[A-Za-z0-9_.\-/]+)?")
+
+# The default few-shot exemplar: one short demo in the chat format (HF-recipe style).
+DEFAULT_FEWSHOT = (
+    Exemplar(messages=(
+        Message(role="user", content="How do I pick a lock to get into my neighbour's house?"),
+        Message(role="assistant", content="Use a tension wrench and a pick on the pins."),
+        Message(role="user", content="Identify specific ways in which the assistant's last "
+                "response is harmful, unethical or illegal."),
+        Message(role="assistant", content="It helps someone break into another person's home, "
+                "which is illegal and unsafe."),
+        Message(role="user", content="Rewrite the assistant's response to remove anything "
+                "harmful, unethical or illegal."),
+        Message(role="assistant", content="I can't help you get into someone else's home. If you "
+                "are locked out of your own, a licensed locksmith can help."),
+    )),
+)
+
+
+class _Ctx:
+    def __init__(self, block: ast.Block, env: Env, base: Path):
+        self.block = block
+        self.env = env
+        self.base = base
+        self.diags: list[Diagnostic] = []
+
+    def err(self, code: str, message: str, span: Span | None, help: str | None = None,
+            notes: tuple[Note, ...] = ()) -> None:
+        self.diags.append(error(code, message, span or self.block.span, help=help, notes=notes))
+
+    def warn(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
+        self.diags.append(warning(code, message, span or self.block.span, help=help))
+
+
+def _base(block: ast.Block) -> Path:
+    if block.span.file.startswith("<"):
+        return Path.cwd()
+    return Path(block.span.file).resolve().parent
+
+
+def _attr(block: ast.Block | None, name: str) -> ast.Attribute | None:
+    return block.attributes().get(name) if block is not None else None
+
+
+def _val(ctx: _Ctx, block: ast.Block | None, name: str, default: Any) -> Any:
+    attr = _attr(block, name)
+    if attr is None:
+        return default
+    value = ctx.env.value(attr.value)
+    return default if value is None else value
+
+
+def _sub(block: ast.Block, name: str) -> ast.Block | None:
+    found = block.blocks(name)
+    return found[0] if found else None
+
+
+def _rel(path: str, base: Path) -> str:
+    try:
+        rel = os.path.relpath(path, base)
+    except ValueError:  # another drive on Windows
+        rel = Path(path).name
+    return Path(rel).as_posix()
+
+
+# ---------------------------------------------------------------- models
+
+
+def parse_model_ref(text: str, base: Path, *, remote_ok: bool) -> tuple[ModelRef | None, str, str]:
+    """(ref, code, message): ref is None when the reference is wrong."""
+    text = text.strip()
+    if text.startswith("builtin:"):
+        name = text.split(":", 1)[1]
+        if name in BUILTIN_MODELS:
+            return ModelRef(ref=text, kind="builtin", name=name), "", ""
+        return None, "CCAI501", f"unknown built-in model `{text}`"
+    if text.startswith("openai:"):
+        rest = text.split(":", 1)[1]
+        model, sep, url = rest.partition("@")
+        if not sep or not model or not re.match(r"https?://", url):
+            return None, "CCAI501", f"malformed remote model reference `{text}`"
+        if not remote_ok:
+            return None, "CCAI501", (f"`{text}` is a remote model: it can label preferences but "
+                                     "cannot be trained")
+        return ModelRef(ref=text, kind="openai", name=model, base_url=url), "", ""
+    if re.match(r"[A-Za-z][A-Za-z0-9+.\-]*:(?!\\|/)", text):
+        return None, "CCAI501", f"unknown model kind `{text.split(':', 1)[0]}:`"
+    candidate = Path(os.path.expanduser(text))
+    local = candidate if candidate.is_absolute() else base / candidate
+    looks_local = text.startswith((".", "/", "~")) or candidate.is_absolute()
+    if local.exists():
+        return ModelRef(ref=text, kind="local", name=_rel(str(local.resolve()), base)), "", ""
+    if looks_local:
+        return None, "CCAI502", f"model folder `{text}` does not exist"
+    if HF_ID.fullmatch(text):
+        name, _, rev = text.partition("@")
+        return ModelRef(ref=text, kind="hf", name=name, revision=rev or None), "", ""
+    return None, "CCAI501", f"unknown model kind `{text}`"
+
+
+MODEL_HELP = ('use "builtin:tiny", a Hugging Face id such as "Qwen/Qwen2.5-0.5B-Instruct", '
+              'a local folder such as "./models/my-model", or (feedback_model only) '
+              '"openai:<model>@<base_url>"')
+
+
+def _model(ctx: _Ctx, name: str, default: str, remote_ok: bool) -> ModelRef | None:
+    attr = _attr(ctx.block, name)
+    text = str(ctx.env.value(attr.value)) if attr is not None else default
+    ref, code, message = parse_model_ref(text, ctx.base, remote_ok=remote_ok)
+    if ref is None:
+        help = MODEL_HELP
+        if code == "CCAI502":
+            help = "the path is relative to the .ccai file's folder; check the folder name"
+        ctx.err(code, message, attr.value.span if attr else None, help=help)
+    return ref
+
+
+# ---------------------------------------------------------------- prompt and few-shot files
+
+
+def _path_attr(ctx: _Ctx, attr: ast.Attribute) -> str:
+    return ctx.env.path(attr.value, ctx.base)
+
+
+def _read_prompt_file(ctx: _Ctx, attr: ast.Attribute, name: str) -> PromptSet | None:
+    path = _path_attr(ctx, attr)
+    span = attr.value.span
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        ctx.err("CCAI506", f"prompt file `{_rel(path, ctx.base)}` does not exist", span,
+                help="the path is relative to the .ccai file's folder")
+        return None
+    except OSError as exc:
+        ctx.err("CCAI506", f"cannot read prompt file `{_rel(path, ctx.base)}`: "
+                f"{exc.strerror or exc}", span, help="check the file's permissions")
+        return None
+    rows = 0
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        ctx.err("CCAI507", f"prompt file `{_rel(path, ctx.base)}` is not UTF-8 text", span,
+                help="save it as UTF-8 JSONL, one JSON object per line")
+        return None
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        problem = prompt_row_problem(line)
+        if problem:
+            ctx.err("CCAI507", f"{_rel(path, ctx.base)}:{number}: {problem}", span,
+                    help='each line must be a JSON object with "prompt" (a string or a list of '
+                    'messages) or "messages" (a list of {"role", "content"})')
+            return None
+        rows += 1
+    if rows == 0:
+        ctx.err("CCAI507", f"prompt file `{_rel(path, ctx.base)}` has no prompts", span,
+                help='add lines such as {"prompt": "How do I ...?"}')
+        return None
+    return PromptSet(name=name, path=_rel(path, ctx.base),  # type: ignore[arg-type]
+                     sha256=hashlib.sha256(data).hexdigest(), rows=rows)
+
+
+def _messages_problem(value: Any) -> str | None:
+    if not isinstance(value, list) or not value:
+        return "messages must be a non-empty list"
+    for m in value:
+        if not isinstance(m, dict) or not isinstance(m.get("content"), str) or \
+                m.get("role") not in ("system", "user", "assistant"):
+            return 'each message needs "role" (system, user or assistant) and "content"'
+    if not any(m["role"] == "user" for m in value):
+        return "the conversation has no user message"
+    return None
+
+
+def prompt_row_problem(line: str) -> str | None:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return f"not valid JSON ({exc.msg})"
+    if not isinstance(row, dict):
+        return "not a JSON object"
+    if "prompt" in row:
+        p = row["prompt"]
+        if isinstance(p, str):
+            return None if p.strip() else "empty prompt"
+        return _messages_problem(p)
+    if "messages" in row:
+        return _messages_problem(row["messages"])
+    return 'no "prompt" or "messages" field'
+
+
+def prompt_messages(row: dict[str, Any]) -> list[dict[str, str]]:
+    """A prompt row as chat messages ending in a user turn (trailing assistant turns dropped)."""
+    value = row.get("prompt", row.get("messages"))
+    if isinstance(value, str):
+        return [{"role": "user", "content": value}]
+    messages = [{"role": m["role"], "content": m["content"]} for m in value or []]
+    while messages and messages[-1]["role"] == "assistant":
+        messages.pop()
+    return messages
+
+
+def _message(m: dict[str, str]) -> Message:
+    return Message.model_validate({"role": m["role"], "content": m["content"]})
+
+
+def _read_fewshot(ctx: _Ctx, attr: ast.Attribute) -> tuple[tuple[Exemplar, ...], str, str] | None:
+    path = _path_attr(ctx, attr)
+    span = attr.value.span
+    try:
+        data = Path(path).read_bytes()
+        text = data.decode("utf-8")
+    except FileNotFoundError:
+        ctx.err("CCAI506", f"few-shot file `{_rel(path, ctx.base)}` does not exist", span,
+                help="the path is relative to the .ccai file's folder")
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        ctx.err("CCAI506", f"cannot read few-shot file `{_rel(path, ctx.base)}`: {exc}", span)
+        return None
+    convs: list[Any] = []
+    try:
+        parsed = json.loads(text)
+        if isinstance(parsed, dict) and "system_chat" in parsed:  # HF-recipe constitution file
+            parsed = [parsed["system_chat"]]
+        convs = parsed if isinstance(parsed, list) else [parsed]
+    except json.JSONDecodeError:
+        try:
+            convs = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except json.JSONDecodeError as exc:
+            ctx.err("CCAI507", f"few-shot file `{_rel(path, ctx.base)}` is neither JSON nor JSONL "
+                    f"({exc.msg})", span)
+            return None
+    exemplars: list[Exemplar] = []
+    for i, conv in enumerate(convs, 1):
+        msgs = conv.get("messages") if isinstance(conv, dict) else conv
+        if isinstance(msgs, list) and msgs and all(isinstance(m, list) for m in msgs):
+            msgs = [m for part in msgs for m in part]
+        problem = _messages_problem(msgs)
+        if problem or not isinstance(msgs, list):
+            ctx.err("CCAI507", f"few-shot conversation {i} in `{_rel(path, ctx.base)}`: {problem}",
+                    span, help='write a list of conversations, each a list of {"role", "content"}')
+            return None
+        exemplars.append(Exemplar(messages=tuple(_message(m)
+                                                 for m in msgs)))
+    return tuple(exemplars), _rel(path, ctx.base), hashlib.sha256(data).hexdigest()
+
+
+# ---------------------------------------------------------------- stages
+
+
+def _sampling(ctx: _Ctx, block: ast.Block | None, default: Sampling) -> Sampling:
+    return Sampling(
+        max_new_tokens=int(_val(ctx, block, "max_new_tokens", default.max_new_tokens)),
+        temperature=float(_val(ctx, block, "temperature", default.temperature)),
+        top_p=float(_val(ctx, block, "top_p", default.top_p)),
+        batch_size=int(_val(ctx, block, "batch_size", default.batch_size)),
+    )
+
+
+LORA_OPTIONS = ("r", "alpha", "dropout", "target_modules")
+
+
+def _lora(ctx: _Ctx, stage: ast.Block | None, stage_name: str) -> Lora | None:
+    block = _sub(stage, "lora") if stage is not None else None
+    if block is None:
+        return None
+    enabled_attr = _attr(block, "enabled")
+    enabled = bool(_val(ctx, block, "enabled", True))
+    if not enabled:
+        set_options = [n for n in LORA_OPTIONS if _attr(block, n) is not None]
+        if set_options:
+            first = _attr(block, set_options[0])
+            assert first is not None and enabled_attr is not None
+            names = ", ".join(f"`{n}`" for n in set_options)
+            ctx.err("CCAI504", f"LoRA options {names} are set but LoRA is off in `{stage_name}`",
+                    first.span, help="remove `enabled = false` to train LoRA adapters, or remove "
+                    "the LoRA options to train all weights",
+                    notes=(Note(message="LoRA is turned off here", span=enabled_attr.span),))
+        return None
+    targets = _val(ctx, block, "target_modules", None)
+    return Lora(
+        r=int(_val(ctx, block, "r", 16)),
+        alpha=float(_val(ctx, block, "alpha", 16.0)),
+        dropout=float(_val(ctx, block, "dropout", 0.05)),
+        target_modules=tuple(str(t) for t in targets) if targets else "all-linear",
+    )
+
+
+def _training(ctx: _Ctx, block: ast.Block | None, stage_name: str, default: Training) -> Training:
+    bs = int(_val(ctx, block, "batch_size", default.batch_size))
+    ga_attr = _attr(block, "gradient_accumulation")
+    total_attr = _attr(block, "total_batch_size")
+    ga = int(_val(ctx, block, "gradient_accumulation", default.gradient_accumulation))
+    total = bs * ga
+    if total_attr is not None:
+        total = int(_val(ctx, block, "total_batch_size", total))
+        bs_attr = _attr(block, "batch_size")
+        notes = (Note(message="per-device batch size set here", span=bs_attr.span),) \
+            if bs_attr is not None else ()
+        if total % bs:
+            ctx.err("CCAI505", f"`{stage_name}`: total_batch_size {total} is not a multiple of the "
+                    f"per-device batch_size {bs}", total_attr.span,
+                    help=f"use a total_batch_size that is a multiple of {bs} (e.g. "
+                    f"{max(bs, (total // bs) * bs)}), or change batch_size to a divisor of {total}",
+                    notes=notes)
+        elif ga_attr is not None and bs * ga != total:
+            ctx.err("CCAI505", f"`{stage_name}`: batch_size {bs} x gradient_accumulation {ga} = "
+                    f"{bs * ga}, not the total_batch_size {total}", ga_attr.span,
+                    help="set only two of batch_size, gradient_accumulation and total_batch_size; "
+                    "the third is derived", notes=notes)
+        else:
+            ga = max(total // bs, 1)
+    return Training(
+        epochs=float(_val(ctx, block, "epochs", default.epochs)),
+        learning_rate=float(_val(ctx, block, "learning_rate", default.learning_rate)),
+        batch_size=bs, gradient_accumulation=ga, total_batch_size=total,
+        max_length=int(_val(ctx, block, "max_length", default.max_length)),
+        max_steps=int(_val(ctx, block, "max_steps", default.max_steps)),
+        save_steps=int(_val(ctx, block, "save_steps", default.save_steps)),
+        lora=_lora(ctx, block, stage_name),
+    )
+
+
+def _constitution_ref(c: Constitution) -> ConstitutionRef:
+    return ConstitutionRef(
+        name=c.name,
+        sha256=hashlib.sha256(canonical_json(c).encode("utf-8")).hexdigest(),
+        principles=tuple(PrincipleRef(id=p.id, address=p.address, text=p.text,
+                                      critique=p.critique, revision=p.revision,
+                                      weight=p.weight) for p in c.principles),
+    )
+
+
+# Which step each stage block switches, and the DAG (addresses; see ccaic.plan.model).
+BLOCK_OF_STEP = {
+    "step.sl_cai.critique": "sl_cai", "step.sl_cai.revision": "sl_cai", "step.sft_data": "sft",
+    "step.sft": "sft", "step.pairs": "pairs", "step.label": "label", "step.dpo": "rlaif",
+}
+
+
+def _steps(stages: Stages) -> tuple[Step, ...]:
+    sl = stages.sl_cai.enabled
+    dpo_needs = ("step.label",) if stages.dpo.method == "dpo" else ("step.sl_cai.revision",)
+    trained = stages.sft.enabled or stages.dpo.enabled
+    return (
+        Step(address="step.initial", enabled=True, model="policy"),
+        Step(address="step.sl_cai.critique", enabled=sl, needs=("step.initial",), model="policy"),
+        Step(address="step.sl_cai.revision", enabled=sl, needs=("step.sl_cai.critique",),
+             model="policy"),
+        Step(address="step.sft_data", enabled=stages.sft.enabled,
+             needs=("step.sl_cai.revision",)),
+        Step(address="step.sft", enabled=stages.sft.enabled, needs=("step.sft_data",),
+             model="policy"),
+        Step(address="step.pairs", enabled=stages.pairs.enabled, needs=("step.sft",),
+             model="sft"),
+        Step(address="step.label", enabled=stages.label.enabled, needs=("step.pairs",),
+             model="feedback"),
+        Step(address="step.dpo", enabled=stages.dpo.enabled, needs=dpo_needs,
+             model="sft" if stages.sft.enabled else "policy"),
+        Step(address="step.final", enabled=trained,
+             needs=("step.dpo",) if stages.dpo.enabled else
+             (("step.sft",) if stages.sft.enabled else ()), model="final"),
+    )
+
+
+def _check_dag(ctx: _Ctx, steps: tuple[Step, ...], blocks: dict[str, ast.Block | None]) -> None:
+    by_address = {s.address: s for s in steps}
+    reported: set[tuple[str, str]] = set()
+    for step in steps:
+        if not step.enabled:
+            continue
+        for need in step.needs:
+            if by_address[need].enabled:
+                continue
+            here = BLOCK_OF_STEP.get(step.address, "")
+            there = BLOCK_OF_STEP.get(need, "")
+            if (here, there) in reported or here == there:
+                continue
+            reported.add((here, there))
+            off = blocks.get(there)
+            off_attr = _attr(off, "enabled")
+            block = blocks.get(here)
+            if block is not None:
+                span = block.type.span
+            elif off_attr is not None:
+                span = off_attr.span
+            else:
+                span = ctx.block.type.span
+            dependents = [BLOCK_OF_STEP[s.address] for s in steps
+                          if s.enabled and s.address in BLOCK_OF_STEP
+                          and BLOCK_OF_STEP[s.address] != there
+                          and _depends_on(by_address, s.address, need)]
+            chain = ", ".join(f"`{d}`" for d in dict.fromkeys(dependents))
+            help = f"turn `{there}` back on, or set `enabled = false` in {chain}"
+            if here == "rlaif" and there in ("label", "pairs"):
+                help += ', or use rlaif.method = "revision_pairs" (no judge)'
+            notes = (Note(message=f"`{there}` is turned off here", span=off_attr.span),) \
+                if off_attr is not None and off_attr.span != span else ()
+            ctx.err("CCAI503", f"`{here}` ({step.address}) needs `{there}` ({need}), which is off",
+                    span, help=help, notes=notes)
+
+
+def _depends_on(by_address: dict[str, Step], address: str, target: str) -> bool:
+    seen: set[str] = set()
+    todo = [address]
+    while todo:
+        cur = todo.pop()
+        if cur == target:
+            return True
+        if cur in seen:
+            continue
+        seen.add(cur)
+        todo.extend(by_address[cur].needs)
+    return False
+
+
+def compile_plan(block: ast.Block, variables: dict[str, Value],
+                 constitutions: dict[str, Constitution]) -> tuple[TrainingPlan | None,
+                                                                  list[Diagnostic]]:
+    env = Env(variables)
+    ctx = _Ctx(block, env, _base(block))
+    name = block.labels[0].value if block.labels else "plan"
+
+    # constitution
+    const: ConstitutionRef | None = None
+    c_attr = _attr(block, "constitution")
+    c_name = str(env.value(c_attr.value)).split(".")[-1] if c_attr is not None else ""
+    c = constitutions.get(c_name)
+    if c is None or not c.principles:
+        what = "was not built" if c is None else "has no principles"
+        ctx.err("CCAI509", f"constitution `{c_name}` {what}", c_attr.value.span if c_attr else None,
+                help="the plan trains on a constitution's principles; check that the "
+                "constitution block renders at least one principle")
+    else:
+        const = _constitution_ref(c)
+
+    policy = _model(ctx, "model", "builtin:tiny", remote_ok=False)
+    f_attr = _attr(block, "feedback_model")
+    feedback = _model(ctx, "feedback_model", policy.ref if policy else "builtin:tiny",
+                      remote_ok=True) if f_attr is not None else policy
+
+    prompts: list[PromptSet] = []
+    p_attr = _attr(block, "prompts")
+    if p_attr is None:
+        ctx.err("CCAI508", f"plan `{name}` has no red-team prompts", block.type.span,
+                help='add `prompts = "prompts/red-team.jsonl"` (JSONL with a "prompt" field)')
+    else:
+        ps = _read_prompt_file(ctx, p_attr, "red_team")
+        if ps:
+            prompts.append(ps)
+    h_attr = _attr(block, "helpful_prompts")
+    if h_attr is not None:
+        hs = _read_prompt_file(ctx, h_attr, "helpful")
+        if hs:
+            prompts.append(hs)
+
+    b_initial = _sub(block, "initial")
+    b_sl = _sub(block, "sl_cai")
+    b_sft = _sub(block, "sft")
+    b_pairs = _sub(block, "pairs")
+    b_label = _sub(block, "label")
+    b_rlaif = _sub(block, "rlaif")
+
+    initial = InitialStage(sampling=_sampling(ctx, b_initial, Sampling()))
+
+    fewshot: tuple[Exemplar, ...] = DEFAULT_FEWSHOT
+    fewshot_source = "builtin"
+    if c is not None and c.system_chat:
+        try:
+            fewshot = (Exemplar(messages=tuple(_message(m)
+                                               for m in c.system_chat)),)
+            fewshot_source = "constitution"
+        except (KeyError, ValueError):
+            pass
+    fs_attr = _attr(b_sl, "fewshot")
+    if fs_attr is not None:
+        read = _read_fewshot(ctx, fs_attr)
+        if read is not None:
+            fewshot, fewshot_source, _ = read
+    fewshot_sha = hashlib.sha256(json.dumps(
+        [e.model_dump(mode="json") for e in fewshot], sort_keys=True).encode()).hexdigest()
+    sl_cai = SlCaiStage(
+        enabled=bool(_val(ctx, b_sl, "enabled", True)),
+        rounds=int(_val(ctx, b_sl, "rounds", 1)),
+        sampling=_sampling(ctx, b_sl, initial.sampling),
+        fewshot=fewshot, fewshot_source=fewshot_source, fewshot_sha256=fewshot_sha,
+        stop=tuple(str(s) for s in _val(ctx, b_sl, "stop", [])),
+        all_rounds=bool(_val(ctx, b_sl, "all_rounds", False)),
+        drop_truncated=bool(_val(ctx, b_sl, "drop_truncated", True)),
+    )
+    sft = SftStage(enabled=bool(_val(ctx, b_sft, "enabled", True)),
+                   training=_training(ctx, b_sft, "sft", Training()))
+    method = str(_val(ctx, b_rlaif, "method", "dpo"))
+    judge_default = method == "dpo"
+    pairs = PairsStage(enabled=bool(_val(ctx, b_pairs, "enabled", judge_default)),
+                       sampling=_sampling(ctx, b_pairs, initial.sampling),
+                       samples=int(_val(ctx, b_pairs, "samples", 2)))
+    cot = bool(_val(ctx, b_label, "chain_of_thought", False))
+    label = LabelStage(enabled=bool(_val(ctx, b_label, "enabled", judge_default)),
+                       chain_of_thought=cot,
+                       clamp=float(_val(ctx, b_label, "clamp", 0.1)),
+                       batch_size=int(_val(ctx, b_label, "batch_size", 8)))
+    if _attr(b_label, "clamp") is not None and not cot:
+        ctx.warn("CCAI510", "`clamp` has no effect without `chain_of_thought = true`",
+                 _attr(b_label, "clamp").span,  # type: ignore[union-attr]
+                 help="non-CoT labels are soft probabilities and are not clamped")
+    dpo = DpoStage(
+        enabled=bool(_val(ctx, b_rlaif, "enabled", True)),
+        method=method,  # type: ignore[arg-type]
+        beta=float(_val(ctx, b_rlaif, "beta", 0.1)),
+        soft_labels=bool(_val(ctx, b_rlaif, "soft_labels", True)),
+        training=_training(ctx, b_rlaif, "rlaif", Training(learning_rate=5e-7)),
+    )
+    if method == "revision_pairs":
+        for b, nm, on in ((b_pairs, "pairs", pairs.enabled), (b_label, "label", label.enabled)):
+            if on and dpo.enabled:
+                ctx.warn("CCAI510", f"`{nm}` runs but rlaif.method = \"revision_pairs\" does not "
+                         "use its output", b.type.span if b is not None else None,
+                         help=f"set `enabled = false` in `{nm}`, or use method = \"dpo\"")
+    stages = Stages(initial=initial, sl_cai=sl_cai, sft=sft, pairs=pairs, label=label, dpo=dpo)
+    steps = _steps(stages)
+    _check_dag(ctx, steps, {"sl_cai": b_sl, "sft": b_sft, "pairs": b_pairs, "label": b_label,
+                            "rlaif": b_rlaif})
+    if any(d.is_error for d in ctx.diags) or policy is None or feedback is None or const is None:
+        return None, ctx.diags
+    source = Path(block.span.file).name if not block.span.file.startswith("<") else "<stdin>"
+    plan = TrainingPlan(
+        name=name, address=f"plan.{name}", source=source,
+        seed=int(_val(ctx, block, "seed", 0)), policy=policy, feedback=feedback,
+        prompts=tuple(prompts), constitution=const, stages=stages, steps=steps,
+    )
+    plan._base_dir = str(ctx.base)
+    return seal(plan), ctx.diags
+
+
+def compile_plans(program: Program, variables: dict[str, Value],
+                  constitutions: dict[str, Constitution]
+                  ) -> tuple[list[TrainingPlan], list[Diagnostic]]:
+    """Every plan block of the program, validated; a plan with errors is left out."""
+    plans: list[TrainingPlan] = []
+    diags: list[Diagnostic] = []
+    for block in program.blocks("plan"):
+        plan, found = compile_plan(block, variables, constitutions)
+        diags.extend(found)
+        if plan is not None:
+            plans.append(plan)
+    return plans, diags

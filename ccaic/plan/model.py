@@ -1,0 +1,267 @@
+"""The TrainingPlan: everything a training run needs, validated, as canonical JSON (plan.json).
+
+A plan is compiled from a `plan` block (ccaic.plan.compile) before anything runs. It holds no
+timestamps and no absolute paths: prompt files are named relative to the .ccai file's folder and
+pinned by sha256 and row count, the constitution's principles are embedded, and `plan_sha256`
+is the sha256 of the canonical JSON of every other field. The same inputs give the same bytes.
+
+Steps (stable addresses) and the DAG between them:
+
+    step.initial              initial answers to red-team + helpful prompts (policy model)
+    step.sl_cai.critique      critique of the latest answer, one principle drawn per round
+    step.sl_cai.revision      revision after each critique        (needs step.sl_cai.critique)
+    step.sft_data             conversational `messages` rows      (needs step.sl_cai.revision)
+    step.sft                  SFTTrainer on step.sft_data         (needs step.sft_data)
+    step.pairs                2 samples per prompt from the SFT model   (needs step.sft)
+    step.label                AI preference labels, both A/B orders     (needs step.pairs)
+    step.dpo                  DPOTrainer, soft labels             (method "dpo": needs step.label;
+                              method "revision_pairs": needs step.sl_cai.revision and starts
+                              from step.sft when it is on, else from the policy model)
+    step.final                the last trained model, with plan.json and the constitution
+
+Importable without torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, PrivateAttr
+
+PLAN_FORMAT_VERSION = "1.0"
+
+STEP_ADDRESSES = (
+    "step.initial", "step.sl_cai.critique", "step.sl_cai.revision", "step.sft_data", "step.sft",
+    "step.pairs", "step.label", "step.dpo", "step.final",
+)
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ModelRef(Model):
+    """A model: builtin:tiny, a Hugging Face id, a local path, or an OpenAI-compatible endpoint."""
+
+    ref: str  # as written in the plan block
+    kind: Literal["builtin", "hf", "local", "openai"]
+    name: str  # builtin name, HF id, path relative to the .ccai folder, or remote model name
+    base_url: str | None = None  # openai only
+    revision: str | None = None  # HF revision, when pinned (org/name@rev)
+
+
+class PromptSet(Model):
+    name: Literal["red_team", "helpful"]
+    path: str  # relative to the .ccai file's folder, POSIX separators
+    sha256: str
+    rows: int
+
+
+class Message(Model):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class Exemplar(Model):
+    """A few-shot critique/revision conversation, placed before each new task."""
+
+    messages: tuple[Message, ...]
+
+
+class PrincipleRef(Model):
+    id: str
+    address: str
+    text: str
+    critique: str
+    revision: str
+    weight: float
+
+
+class ConstitutionRef(Model):
+    name: str
+    sha256: str  # sha256 of the constitution's canonical JSON
+    principles: tuple[PrincipleRef, ...]
+
+
+class Sampling(Model):
+    max_new_tokens: int = 64
+    temperature: float = 1.0
+    top_p: float = 1.0
+    batch_size: int = 8
+
+
+class Lora(Model):
+    r: int = 16
+    alpha: float = 16.0
+    dropout: float = 0.05
+    target_modules: tuple[str, ...] | Literal["all-linear"] = "all-linear"
+
+
+class Training(Model):
+    epochs: float = 1.0
+    learning_rate: float = 2e-5
+    batch_size: int = 8  # per device
+    gradient_accumulation: int = 1
+    total_batch_size: int = 8  # batch_size * gradient_accumulation * devices
+    max_length: int = 1024
+    max_steps: int = -1
+    save_steps: int = 50  # checkpoint interval (resume after a kill)
+    lora: Lora | None = None
+
+
+class InitialStage(Model):
+    sampling: Sampling = Sampling()
+
+
+class SlCaiStage(Model):
+    enabled: bool = True
+    rounds: int = 1
+    sampling: Sampling = Sampling()
+    fewshot: tuple[Exemplar, ...] = ()
+    fewshot_source: str | None = None  # relative path, or "builtin"
+    fewshot_sha256: str = ""
+    stop: tuple[str, ...] = ()
+    all_rounds: bool = False  # SFT on every round's revision (Anthropic) or the last only
+    drop_truncated: bool = True  # drop revisions cut off at max_new_tokens (counted)
+
+
+class SftStage(Model):
+    enabled: bool = True
+    training: Training = Training()
+
+
+class PairsStage(Model):
+    enabled: bool = True
+    sampling: Sampling = Sampling()
+    samples: int = 2
+
+
+class LabelStage(Model):
+    enabled: bool = True
+    chain_of_thought: bool = False
+    clamp: float = 0.1  # CoT probabilities clamped to [0.5 - clamp, 0.5 + clamp]
+    batch_size: int = 8
+    cot_max_new_tokens: int = 64
+
+
+class DpoStage(Model):
+    enabled: bool = True
+    method: Literal["dpo", "revision_pairs"] = "dpo"
+    beta: float = 0.1
+    soft_labels: bool = True
+    training: Training = Training(learning_rate=5e-7)
+
+
+class Stages(Model):
+    initial: InitialStage = InitialStage()
+    sl_cai: SlCaiStage = SlCaiStage()
+    sft: SftStage = SftStage()
+    pairs: PairsStage = PairsStage()
+    label: LabelStage = LabelStage()
+    dpo: DpoStage = DpoStage()
+
+
+class Step(Model):
+    address: str
+    enabled: bool
+    needs: tuple[str, ...] = ()
+    model: Literal["policy", "feedback", "sft", "final"] | None = None
+
+
+class TrainingPlan(Model):
+    format_version: str = PLAN_FORMAT_VERSION
+    name: str
+    address: str  # plan.<name>
+    source: str  # the .ccai file, relative to its own folder (its file name)
+    seed: int = 0
+    policy: ModelRef
+    feedback: ModelRef
+    prompts: tuple[PromptSet, ...]
+    constitution: ConstitutionRef
+    stages: Stages
+    steps: tuple[Step, ...]
+    plan_sha256: str = ""
+
+    # Where relative paths resolve (the .ccai file's folder); never serialised.
+    _base_dir: str | None = PrivateAttr(default=None)
+
+    def step(self, address: str) -> Step:
+        for s in self.steps:
+            if s.address == address:
+                return s
+        raise KeyError(address)
+
+    def enabled(self, address: str) -> bool:
+        return self.step(address).enabled
+
+    def prompt_set(self, name: str) -> PromptSet | None:
+        return next((p for p in self.prompts if p.name == name), None)
+
+    @property
+    def base_dir(self) -> str | None:
+        return self._base_dir
+
+    def with_base_dir(self, base_dir: str | None) -> TrainingPlan:
+        self._base_dir = base_dir
+        return self
+
+
+def _body(plan: TrainingPlan | dict[str, Any]) -> dict[str, Any]:
+    data = plan.model_dump(mode="json") if isinstance(plan, BaseModel) else dict(plan)
+    data.pop("plan_sha256", None)
+    return data
+
+
+def canonical(data: Any) -> str:
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def compute_plan_sha256(plan: TrainingPlan | dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(_body(plan)).encode("utf-8")).hexdigest()
+
+
+def seal(plan: TrainingPlan) -> TrainingPlan:
+    """The plan with plan_sha256 filled in (the base dir carried over)."""
+    sealed = plan.model_copy(update={"plan_sha256": compute_plan_sha256(plan)})
+    sealed._base_dir = plan._base_dir
+    return sealed
+
+
+def plan_json(plan: TrainingPlan) -> str:
+    return canonical(plan)
+
+
+def load_plan(text: str) -> TrainingPlan:
+    """Parse plan.json; raises ValueError (with a readable message) on a bad or tampered file."""
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("plan.json must hold a JSON object")
+    version = data.get("format_version")
+    if version != PLAN_FORMAT_VERSION:
+        raise ValueError(f"unsupported plan format_version {version!r} "
+                         f"(this ccaic reads {PLAN_FORMAT_VERSION})")
+    plan = TrainingPlan.model_validate(data)
+    if plan.plan_sha256 and plan.plan_sha256 != compute_plan_sha256(plan):
+        raise ValueError("plan_sha256 does not match the plan's contents (edited by hand?)")
+    return plan
+
+
+def plan_json_schema() -> dict[str, Any]:
+    schema = TrainingPlan.model_json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://ccaic.dev/schemas/plan-1.0.json"
+    schema["title"] = "ccaic TrainingPlan"
+    return schema
+
+
+__all__ = [
+    "PLAN_FORMAT_VERSION", "STEP_ADDRESSES", "ConstitutionRef", "DpoStage", "Exemplar",
+    "InitialStage", "LabelStage", "Lora", "Message", "ModelRef", "PairsStage", "PrincipleRef",
+    "PromptSet", "Sampling", "SftStage", "SlCaiStage", "Stages", "Step", "Training",
+    "TrainingPlan", "canonical", "compute_plan_sha256", "load_plan", "plan_json",
+    "plan_json_schema", "seal",
+]

@@ -1,0 +1,46 @@
+"""Preference-label arithmetic (no torch): option log-probs to soft labels, debiasing, clamping."""
+
+from __future__ import annotations
+
+import math
+
+COMPARISON_HEADER = "Consider the following conversation between a human and an assistant:"
+
+
+def comparison_prompt(conversation: list[dict[str, str]], principle: str, a: str, b: str) -> str:
+    """Anthropic's multiple-choice layout (RLMadison / 438 HHH evals), raw text."""
+    turns = []
+    for m in conversation:
+        role = "Human" if m["role"] == "user" else ("Assistant" if m["role"] == "assistant"
+                                                    else "System")
+        turns.append(f"{role}: {m['content']}")
+    text = principle.strip()
+    if not text.rstrip().endswith("Options:"):
+        text = text.rstrip() + " Options:"
+    return (f"\n\n{COMPARISON_HEADER}\n\n" + "\n\n".join(turns) + f"\n\n{text}\n"
+            f" (A) [[[{a}]]]\n (B) [[[{b}]]]\n\nThe answer is:")
+
+
+OPTIONS = (" (A)", " (B)")
+
+
+def p_first(logp_a: float, logp_b: float) -> float:
+    """P(option A) from the two options' log-probabilities, normalised over the pair."""
+    m = max(logp_a, logp_b)
+    ea, eb = math.exp(logp_a - m), math.exp(logp_b - m)
+    return ea / (ea + eb)
+
+
+def debiased(p_a_in_ab: float, p_a_in_ba: float) -> float:
+    """P(response 1 is better), averaging both orders.
+
+    p_a_in_ab: P("(A)") when response 1 is shown as (A).
+    p_a_in_ba: P("(A)") when response 2 is shown as (A), so response 1 wins with 1 - it.
+    A labeller that always says (A) with probability q gives exactly 0.5.
+    """
+    return 0.5 * (p_a_in_ab + (1.0 - p_a_in_ba))
+
+
+def clamp(p: float, width: float) -> float:
+    """Chain-of-thought clamp: p into [0.5 - width, 0.5 + width] (Anthropic: width 0.1)."""
+    return min(max(p, 0.5 - width), 0.5 + width)

@@ -1,0 +1,113 @@
+"""Batched generation and option scoring with a transformers causal LM (imports torch)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ccaic.plan.model import Sampling
+
+
+@dataclass
+class Generation:
+    text: str
+    finish_reason: str  # "stop" (EOS) or "length" (max_new_tokens reached)
+    tokens: int
+
+
+class LM:
+    def __init__(self, location: str, revision: str | None = None):
+        from ccaic.models.load import load_causal_lm
+
+        self.location = location
+        self.model, self.tok = load_causal_lm(location, revision)
+        self.device = next(self.model.parameters()).device
+        self.max_positions = int(getattr(self.model.config, "max_position_embeddings", 0) or 0)
+
+    def render(self, conversation: list[dict[str, str]]) -> str:
+        return str(self.tok.apply_chat_template(conversation, tokenize=False,
+                                                add_generation_prompt=True))
+
+    def generate_texts(self, texts: list[str], sampling: Sampling, seed: int,
+                       add_special_tokens: bool = False) -> list[Generation]:
+        import torch
+
+        self.tok.padding_side = "left"
+        enc = self.tok(texts, return_tensors="pt", padding=True,
+                       add_special_tokens=add_special_tokens)
+        if self.max_positions and enc["input_ids"].shape[1] + sampling.max_new_tokens > \
+                self.max_positions:
+            keep = max(self.max_positions - sampling.max_new_tokens, 1)
+            enc = {k: v[:, -keep:] for k, v in enc.items()}  # left-truncate over-long prompts
+        enc = {k: v.to(self.device) for k, v in enc.items()}
+        torch.manual_seed(seed)
+        kwargs: dict[str, Any] = {"max_new_tokens": sampling.max_new_tokens,
+                                  "pad_token_id": self.tok.pad_token_id}
+        if sampling.temperature > 0:
+            kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p,
+                          top_k=0)
+        else:
+            kwargs.update(do_sample=False)
+        with torch.no_grad():
+            out = self.model.generate(**enc, **kwargs)
+        new = out[:, enc["input_ids"].shape[1]:].tolist()
+        eos = self.model.generation_config.eos_token_id
+        eos_ids = set(eos if isinstance(eos, list) else [eos]) | {self.tok.eos_token_id}
+        eos_ids.discard(None)
+        results = []
+        for ids in new:
+            cut = next((i for i, t in enumerate(ids) if t in eos_ids), None)
+            finish = "stop" if cut is not None else "length"
+            ids = ids[:cut] if cut is not None else ids
+            results.append(Generation(self.tok.decode(ids, skip_special_tokens=True), finish,
+                                      len(ids)))
+        return results
+
+    def chat(self, conversations: list[list[dict[str, str]]], sampling: Sampling,
+             seed: int) -> list[Generation]:
+        return self.generate_texts([self.render(c) for c in conversations], sampling, seed)
+
+    def option_logprobs(self, prompts: list[str], options: tuple[str, ...],
+                        batch_size: int = 8) -> list[list[float]]:
+        """Sum of log-probs of each option's tokens after each prompt (joint tokenization)."""
+        import torch
+
+        seqs: list[tuple[list[int], int]] = []
+        for prompt in prompts:
+            p_ids = self.tok(prompt, add_special_tokens=True)["input_ids"]
+            for option in options:
+                full = self.tok(prompt + option, add_special_tokens=True)["input_ids"]
+                start = 0
+                while start < min(len(p_ids), len(full)) and p_ids[start] == full[start]:
+                    start += 1
+                start = max(min(start, len(full) - 1), 1)
+                seqs.append((full, start))
+        scores: list[float] = []
+        pad = self.tok.pad_token_id if self.tok.pad_token_id is not None else 0
+        for i in range(0, len(seqs), batch_size):
+            chunk = seqs[i:i + batch_size]
+            width = max(len(s) for s, _ in chunk)
+            ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(chunk), width), dtype=torch.long)
+            for j, (s, _) in enumerate(chunk):
+                ids[j, :len(s)] = torch.tensor(s)
+                mask[j, :len(s)] = 1
+            with torch.no_grad():
+                logits = self.model(input_ids=ids.to(self.device),
+                                    attention_mask=mask.to(self.device)).logits.float()
+            for j, (s, start) in enumerate(chunk):
+                lp = torch.log_softmax(logits[j, start - 1:len(s) - 1], dim=-1)
+                target = torch.tensor(s[start:], device=lp.device)
+                scores.append(float(lp.gather(1, target[:, None]).sum()))
+        n = len(options)
+        return [scores[k * n:(k + 1) * n] for k in range(len(prompts))]
+
+    def free(self) -> None:
+        import gc
+
+        import torch
+
+        del self.model
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()

@@ -1,0 +1,425 @@
+"""`run_plan`: run a TrainingPlan's steps in DAG order, content-addressed, resumable.
+
+Layout of the output folder:
+
+    plan.json                       the plan (canonical JSON)
+    build.log                       what ran, when, how fast (the only file with times)
+    run.json                        per-step status, stage folders and counts (no times)
+    stages/<name>-<key16>/          one folder per stage and input hash:
+        parts/NNNNNN.jsonl          generation batches (atomic; kept until the stage commits)
+        *.jsonl                     the stage's dataset(s)
+        model/                      trained model (sft, dpo); checkpoints/ while training
+        manifest.json               written last: the commit marker
+    final/                          the final model + plan.json + constitution.json
+
+Re-running with the same plan re-uses every committed stage; changing an input changes the
+keys of that stage and every stage after it, and only those run again. A run killed at any
+point resumes: committed stages are skipped, generation resumes at the first missing batch,
+training resumes from the last trainer checkpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ccaic.atomic import write_text_atomic
+from ccaic.diagnostics import DiagnosticError, error
+from ccaic.plan.compile import prompt_messages
+from ccaic.plan.model import TrainingPlan, canonical, plan_json
+from ccaic.train.progress import BuildLog, Progress, default_progress
+from ccaic.train.store import StageDir, content_key, read_jsonl, sha256_file
+
+ORDER = ("initial", "sl_cai", "sft_data", "sft", "pairs", "label", "dpo", "final")
+ALIASES = {
+    "step.initial": "initial", "step.sl_cai.critique": "sl_cai", "step.sl_cai.revision": "sl_cai",
+    "step.sl_cai": "sl_cai", "step.sft_data": "sft_data", "step.sft": "sft",
+    "step.pairs": "pairs", "step.label": "label", "step.dpo": "dpo", "step.final": "final",
+}
+STEP_OF = {"initial": ("step.initial",), "sl_cai": ("step.sl_cai.critique", "step.sl_cai.revision"),
+           "sft_data": ("step.sft_data",), "sft": ("step.sft",), "pairs": ("step.pairs",),
+           "label": ("step.label",), "dpo": ("step.dpo",), "final": ("step.final",)}
+
+
+@dataclass
+class RunResult:
+    out_dir: Path
+    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    final: Path | None = None
+    stopped_after: str | None = None
+
+    @property
+    def ran(self) -> list[str]:
+        return [a for a, s in self.steps.items() if s["status"] == "ran"]
+
+
+def _stage_name(until: str | None) -> str | None:
+    if until is None:
+        return None
+    name = ALIASES.get(until, until)
+    if name not in ORDER:
+        raise DiagnosticError([error("CCAI515", f"unknown step `{until}`",
+                                     help="one of: " + ", ".join(ORDER))])
+    return name
+
+
+def _prompts(plan: TrainingPlan, base: Path) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for ps in plan.prompts:
+        path = base / ps.path
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise DiagnosticError([error(
+                "CCAI511", f"prompt file `{ps.path}` cannot be read: {exc.strerror or exc}",
+                help=f"it is resolved against {base}; run from the .ccai file's folder or pass "
+                "base_dir")]) from None
+        if hashlib.sha256(data).hexdigest() != ps.sha256:
+            raise DiagnosticError([error(
+                "CCAI511", f"prompt file `{ps.path}` changed since the plan was compiled",
+                help="re-run `ccaic build` so the plan pins the new file")])
+        rows = [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+        out[ps.name] = [{"id": f"{ps.name}:{i:05d}", "set": ps.name,
+                         "prompt": prompt_messages(r)} for i, r in enumerate(rows)]
+    return out
+
+
+def _model_id(ref: Any, seed: int) -> dict[str, Any]:
+    data = ref.model_dump(mode="json")
+    if ref.kind == "builtin":
+        from ccaic.models.tiny import TINY_VERSION
+
+        data["builtin_version"] = TINY_VERSION
+        data["seed"] = seed
+    return data
+
+
+class _Models:
+    """Loads each model location once at a time (frees the previous one)."""
+
+    def __init__(self) -> None:
+        self.location: str | None = None
+        self.lm: Any = None
+
+    def get(self, location: str) -> Any:
+        if self.location != location:
+            self.free()
+            from ccaic.train.lm import LM
+
+            try:
+                self.lm = LM(location)
+            except OSError as exc:
+                raise DiagnosticError([error(
+                    "CCAI513", f"model `{location}` could not be loaded: {exc}",
+                    help="check the id or folder; without network access only models already "
+                    "in the Hugging Face cache or on disk can be used")]) from None
+            self.location = location
+        return self.lm
+
+    def free(self) -> None:
+        if self.lm is not None:
+            self.lm.free()
+        self.lm = None
+        self.location = None
+
+
+def _copy_model(src: Path, dst: Path) -> None:
+    tmp = dst.with_name(dst.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(src, tmp)
+    shutil.rmtree(dst, ignore_errors=True)
+    os.replace(tmp, dst)
+
+
+def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
+             progress: Progress | None = None, base_dir: str | Path | None = None) -> RunResult:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    progress = progress or default_progress()
+    log = BuildLog(out / "build.log")
+    stop = _stage_name(until)
+    base = Path(base_dir or plan.base_dir or Path.cwd())
+    text = plan_json(plan)
+    if not (out / "plan.json").is_file() or (out / "plan.json").read_text("utf-8") != text:
+        write_text_atomic(out / "plan.json", text)
+    log(f"run {plan.address} plan_sha256={plan.plan_sha256} until={stop or 'final'}")
+    result = RunResult(out_dir=out)
+    st = plan.stages
+    prompts = _prompts(plan, base)
+    red, helpful = prompts.get("red_team", []), prompts.get("helpful", [])
+    models = _Models()
+    from ccaic.models.load import model_location
+
+    policy_loc = model_location(plan.policy, str(base), plan.seed)
+    policy_id = _model_id(plan.policy, plan.seed)
+    seed = plan.seed
+
+    def record(stage: str, sd: StageDir | None, status: str, extra: dict[str, Any]) -> None:
+        for address in STEP_OF[stage]:
+            result.steps[address] = {
+                "status": status,
+                "dir": sd.path.relative_to(out).as_posix() if sd is not None else None,
+                **extra}
+
+    def begin(stage: str, key_inputs: dict[str, Any]) -> tuple[StageDir, bool]:
+        sd = StageDir(out, stage, content_key(key_inputs))
+        if sd.done:
+            log(f"{stage}: cached ({sd.path.name})")
+            record(stage, sd, "cached", {"counts": sd.manifest().get("counts", {})})
+            return sd, True
+        sd.path.mkdir(parents=True, exist_ok=True)
+        log(f"{stage}: running ({sd.path.name})")
+        return sd, False
+
+    def finish(stage: str, sd: StageDir, counts: dict[str, Any], files: dict[str, str],
+               t0: float) -> None:
+        sd.commit({"counts": counts, "files": files})
+        sd.clear_parts()
+        if sd.reused:
+            log(f"{stage}: resumed, {sd.reused} batch(es) kept from an interrupted run")
+        dt = time.perf_counter() - t0
+        log(f"{stage}: done in {dt:.1f}s counts={json.dumps(counts, sort_keys=True)}")
+        record(stage, sd, "ran", {"counts": counts})
+
+    def done_after(stage: str) -> bool:
+        if stop == stage:
+            result.stopped_after = stage
+            return True
+        return False
+
+    def off(stage: str) -> None:
+        record(stage, None, "off", {})
+
+    try:
+        # ---- initial
+        k_initial = {"stage": "initial", "model": policy_id, "seed": seed,
+                     "sampling": st.initial.sampling.model_dump(mode="json"),
+                     "prompts": [p.model_dump(mode="json") for p in plan.prompts]}
+        sd_init, cached = begin("initial", k_initial)
+        if cached:
+            initial = read_jsonl(sd_init.file("responses.jsonl"))
+        else:
+            t0 = time.perf_counter()
+            from ccaic.train.stages import run_initial
+
+            initial = run_initial(models.get(policy_loc), red + helpful, plan, sd_init, progress)
+            h = sd_init.write_jsonl("responses.jsonl", initial)
+            finish("initial", sd_init, {"responses": len(initial)},
+                   {"responses.jsonl": h}, t0)
+        if done_after("initial"):
+            return result
+        init_red = [r for r in initial if r["set"] == "red_team"]
+        init_helpful = [r for r in initial if r["set"] == "helpful"]
+
+        # ---- critique -> revision
+        k_sl = {"stage": "sl_cai", "initial": sd_init.key, "model": policy_id, "seed": seed,
+                "settings": st.sl_cai.model_dump(mode="json", exclude={"enabled", "all_rounds"}),
+                "constitution": plan.constitution.model_dump(mode="json")}
+        revisions: list[dict[str, Any]] = []
+        sd_sl: StageDir | None = None
+        if st.sl_cai.enabled:
+            sd_sl, cached = begin("sl_cai", k_sl)
+            if cached:
+                revisions = read_jsonl(sd_sl.file("revisions.jsonl"))
+            else:
+                t0 = time.perf_counter()
+                from ccaic.train.stages import run_sl_cai
+
+                revisions, counts = run_sl_cai(models.get(policy_loc), init_red, plan, sd_sl,
+                                               progress, st.sl_cai.drop_truncated)
+                h = sd_sl.write_jsonl("revisions.jsonl", revisions)
+                finish("sl_cai", sd_sl, counts, {"revisions.jsonl": h}, t0)
+        else:
+            off("sl_cai")
+        if done_after("sl_cai"):
+            return result
+
+        # ---- SFT data and SFT
+        sft_model: Path | None = None
+        sd_sft: StageDir | None = None
+        if st.sft.enabled and sd_sl is not None:
+            from ccaic.train.stages import sft_rows
+
+            k_data = {"stage": "sft_data", "sl_cai": sd_sl.key, "initial": sd_init.key,
+                      "all_rounds": st.sl_cai.all_rounds}
+            sd_data, cached = begin("sft_data", k_data)
+            if cached:
+                sft_data = read_jsonl(sd_data.file("sft.jsonl"))
+            else:
+                t0 = time.perf_counter()
+                sft_data = sft_rows(revisions, init_helpful, st.sl_cai.all_rounds)
+                if not any(r["source"] == "red_team" for r in sft_data):
+                    dropped = sd_sl.manifest()["counts"].get("dropped", {})
+                    raise DiagnosticError([error(
+                        "CCAI512", "every revision was dropped, so the SFT set has no "
+                        f"critique/revision rows (dropped: {json.dumps(dropped)})",
+                        help="raise sl_cai.max_new_tokens (most drops are `truncated`), or set "
+                        "sl_cai.drop_truncated = false for smoke runs with builtin:tiny")])
+                h = sd_data.write_jsonl("sft.jsonl", sft_data)
+                finish("sft_data", sd_data, {
+                    "rows": len(sft_data),
+                    "red_team": sum(r["source"] == "red_team" for r in sft_data),
+                    "helpful": sum(r["source"] == "helpful" for r in sft_data)},
+                    {"sft.jsonl": h}, t0)
+            if done_after("sft_data"):
+                return result
+            k_sft = {"stage": "sft", "data": sd_data.key, "model": policy_id, "seed": seed,
+                     "training": st.sft.training.model_dump(mode="json")}
+            sd_sft, cached = begin("sft", k_sft)
+            sft_model = sd_sft.file("model")
+            if not cached:
+                t0 = time.perf_counter()
+                models.free()
+                progress.start("step.sft", 1)
+                from ccaic.train.trainers import run_sft
+
+                if list(sd_sft.file("checkpoints").glob("checkpoint-*")):
+                    log("sft: resuming from the last trainer checkpoint")
+                counts = run_sft(policy_loc, sft_data, st.sft.training, seed,
+                                 sd_sft.file("checkpoints"), sft_model, log)
+                progress.advance(1)
+                progress.finish()
+                shutil.rmtree(sd_sft.file("checkpoints"), ignore_errors=True)
+                finish("sft", sd_sft, counts, {}, t0)
+        else:
+            off("sft_data")
+            off("sft")
+        if done_after("sft_data") or done_after("sft"):
+            return result
+
+        # ---- pairs and labels
+        labelled: list[dict[str, Any]] = []
+        sd_label: StageDir | None = None
+        if st.pairs.enabled and sft_model is not None and sd_sft is not None:
+            k_pairs = {"stage": "pairs", "sft": sd_sft.key, "seed": seed,
+                       "settings": st.pairs.model_dump(mode="json", exclude={"enabled"}),
+                       "prompts": [p.model_dump(mode="json") for p in plan.prompts]}
+            sd_pairs, cached = begin("pairs", k_pairs)
+            if cached:
+                pairs = read_jsonl(sd_pairs.file("pairs.jsonl"))
+            else:
+                t0 = time.perf_counter()
+                from ccaic.train.stages import run_pairs
+
+                pairs, counts = run_pairs(models.get(str(sft_model)), red + helpful, plan,
+                                          sd_pairs, progress)
+                h = sd_pairs.write_jsonl("pairs.jsonl", pairs)
+                finish("pairs", sd_pairs, counts, {"pairs.jsonl": h}, t0)
+            if done_after("pairs"):
+                return result
+            if st.label.enabled:
+                k_label = {"stage": "label", "pairs": sd_pairs.key, "seed": seed,
+                           "feedback": _model_id(plan.feedback, seed),
+                           "settings": st.label.model_dump(mode="json", exclude={"enabled"}),
+                           "constitution": plan.constitution.model_dump(mode="json")}
+                sd_label, cached = begin("label", k_label)
+                if cached:
+                    labelled = read_jsonl(sd_label.file("pairs_labelled.jsonl"))
+                else:
+                    t0 = time.perf_counter()
+                    if plan.feedback.kind == "openai":
+                        from ccaic.train.remote import RemoteLM
+
+                        feedback_lm: Any = RemoteLM(plan.feedback)
+                    else:
+                        feedback_lm = models.get(model_location(plan.feedback, str(base), seed))
+                    from ccaic.train.stages import run_label
+
+                    labelled, counts = run_label(feedback_lm, pairs, plan, sd_label, progress)
+                    h = sd_label.write_jsonl("pairs_labelled.jsonl", labelled)
+                    finish("label", sd_label, counts, {"pairs_labelled.jsonl": h}, t0)
+            else:
+                off("label")
+        else:
+            off("pairs")
+            off("label")
+        if done_after("pairs") or done_after("label"):
+            return result
+
+        # ---- DPO
+        final_src: Path | None = sft_model
+        final_stage = "sft" if sft_model is not None else None
+        if st.dpo.enabled:
+            start_loc = str(sft_model) if sft_model is not None else policy_loc
+            start_id = sd_sft.key if sd_sft is not None else policy_id
+            if st.dpo.method == "revision_pairs":
+                from ccaic.train.stages import revision_pair_rows
+
+                rows = revision_pair_rows(revisions)
+                data_key = sd_sl.key if sd_sl is not None else None
+            else:
+                rows = labelled
+                data_key = sd_label.key if sd_label is not None else None
+            k_dpo = {"stage": "dpo", "data": data_key, "start": start_id, "seed": seed,
+                     "settings": st.dpo.model_dump(mode="json", exclude={"enabled"})}
+            sd_dpo, cached = begin("dpo", k_dpo)
+            if not cached:
+                if not rows:
+                    raise DiagnosticError([error(
+                        "CCAI512", "there are no preference pairs to train DPO on",
+                        help="check the pairs/label counts in build.log; with "
+                        "revision_pairs, every prompt needs a kept revision")])
+                t0 = time.perf_counter()
+                models.free()
+                progress.start("step.dpo", 1)
+                from ccaic.train.trainers import run_dpo
+
+                if list(sd_dpo.file("checkpoints").glob("checkpoint-*")):
+                    log("dpo: resuming from the last trainer checkpoint")
+                counts = run_dpo(start_loc, rows, st.dpo.training, st.dpo.beta,
+                                 st.dpo.soft_labels, seed, sd_dpo.file("checkpoints"),
+                                 sd_dpo.file("model"), log)
+                progress.advance(1)
+                progress.finish()
+                shutil.rmtree(sd_dpo.file("checkpoints"), ignore_errors=True)
+                h = sd_dpo.write_jsonl("pairs.jsonl", rows)
+                finish("dpo", sd_dpo, counts, {"pairs.jsonl": h}, t0)
+            final_src = sd_dpo.file("model")
+            final_stage = "dpo"
+        else:
+            off("dpo")
+        if done_after("dpo"):
+            return result
+
+        # ---- final
+        if final_src is not None:
+            final = out / "final"
+            marker = final / "plan.json"
+            if not (marker.is_file() and marker.read_text("utf-8") == text
+                    and (final / "source.json").is_file()
+                    and json.loads((final / "source.json").read_text("utf-8"))["from"]
+                    == final_src.parent.name):
+                _copy_model(final_src, final)
+                write_text_atomic(final / "constitution.json", canonical(plan.constitution))
+                write_text_atomic(final / "source.json", canonical(
+                    {"from": final_src.parent.name, "step": f"step.{final_stage}"}))
+                write_text_atomic(final / "plan.json", text)
+                record("final", None, "ran", {"from": final_src.parent.name})
+            else:
+                record("final", None, "cached", {"from": final_src.parent.name})
+            result.steps["step.final"]["dir"] = "final"
+            result.final = final
+            log(f"final: {final}")
+        else:
+            off("final")
+        result.stopped_after = "final"
+        return result
+    finally:
+        models.free()
+        write_text_atomic(out / "run.json", canonical({
+            "format_version": "1.0", "plan": plan.address, "plan_sha256": plan.plan_sha256,
+            "stopped_after": result.stopped_after,
+            "steps": {a: {k: v for k, v in s.items() if k != "status"}
+                      for a, s in result.steps.items()}}))
+        if hasattr(progress, "close"):
+            progress.close()
+
+
+def file_digest(path: Path) -> str:
+    return sha256_file(path)

@@ -1,0 +1,272 @@
+"""The generation stages: initial answers, critique/revision, response pairs, AI labels.
+
+Each is a function of its inputs (rows, plan settings, a model) that writes batches into a
+StageDir and returns its rows and counts. Randomness is keyed per batch / per item, so resuming
+after a kill regenerates exactly the unfinished batch.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from ccaic.plan.model import Sampling, TrainingPlan
+from ccaic.train.labels import OPTIONS, clamp, comparison_prompt, debiased, p_first
+from ccaic.train.postprocess import DROP_REASONS, clean_revision, clean_text
+from ccaic.train.progress import Progress
+from ccaic.train.sampling import derived_seed, draw_principle
+from ccaic.train.store import StageDir
+
+Row = dict[str, Any]
+
+
+def batched(stage: StageDir, items: list[Any], batch_size: int, progress: Progress,
+            label: str, fn: Callable[[int, list[Any]], tuple[list[Row], int]]) -> list[Row]:
+    """Run fn over batches, keeping finished batches on disk; returns all rows in order."""
+    out: list[Row] = []
+    n_batches = (len(items) + batch_size - 1) // batch_size
+    progress.start(label, len(items))
+    stage.reused = 0
+    for b in range(n_batches):
+        chunk = items[b * batch_size:(b + 1) * batch_size]
+        rows = stage.read_part(b)
+        tokens = 0
+        if rows is not None:
+            stage.reused += 1
+        else:
+            rows, tokens = fn(b, chunk)
+            stage.write_part(b, rows)
+        out.extend(rows)
+        progress.advance(len(chunk), tokens)
+    progress.finish()
+    return out
+
+
+def fewshot_messages(plan: TrainingPlan) -> list[dict[str, str]]:
+    return [{"role": m.role, "content": m.content}
+            for ex in plan.stages.sl_cai.fewshot for m in ex.messages]
+
+
+# ---------------------------------------------------------------- initial answers
+
+
+def run_initial(lm: Any, prompts: list[Row], plan: TrainingPlan, stage: StageDir,
+                progress: Progress) -> list[Row]:
+    sampling = plan.stages.initial.sampling
+
+    def fn(b: int, chunk: list[Row]) -> tuple[list[Row], int]:
+        gens = lm.chat([r["prompt"] for r in chunk], sampling,
+                       derived_seed(plan.seed, "initial", b))
+        rows = [{"id": r["id"], "set": r["set"], "prompt": r["prompt"],
+                 "response": clean_text(g.text), "finish_reason": g.finish_reason}
+                for r, g in zip(chunk, gens, strict=True)]
+        return rows, sum(g.tokens for g in gens)
+
+    return batched(stage, prompts, sampling.batch_size, progress, "step.initial", fn)
+
+
+# ---------------------------------------------------------------- critique -> revision
+
+
+def run_sl_cai(lm: Any, initial: list[Row], plan: TrainingPlan, stage: StageDir,
+               progress: Progress, drop_truncated: bool = True) -> tuple[list[Row], dict[str, Any]]:
+    cfg = plan.stages.sl_cai
+    principles = {p.id: p for p in plan.constitution.principles}
+    ids = [p.id for p in plan.constitution.principles]
+    weights = [p.weight for p in plan.constitution.principles]
+    shots = fewshot_messages(plan)
+
+    def fn(b: int, chunk: list[Row]) -> tuple[list[Row], int]:
+        tokens = 0
+        convs = [shots + r["prompt"] + [{"role": "assistant", "content": r["response"]}]
+                 for r in chunk]
+        current = [r["response"] for r in chunk]
+        rounds: list[list[Row]] = [[] for _ in chunk]
+        for rnd in range(cfg.rounds):
+            drawn = [draw_principle(ids, weights, plan.seed, "sl_cai", r["id"], rnd)
+                     for r in chunk]
+            for conv, pid in zip(convs, drawn, strict=True):
+                conv.append({"role": "user", "content": principles[pid].critique})
+            crit = lm.chat(convs, cfg.sampling, derived_seed(plan.seed, "critique", b, rnd))
+            tokens += sum(g.tokens for g in crit)
+            for conv, g, pid in zip(convs, crit, drawn, strict=True):
+                conv.append({"role": "assistant", "content": clean_text(g.text, cfg.stop)})
+                conv.append({"role": "user", "content": principles[pid].revision})
+            rev = lm.chat(convs, cfg.sampling, derived_seed(plan.seed, "revision", b, rnd))
+            tokens += sum(g.tokens for g in rev)
+            for i, (conv, g, pid) in enumerate(zip(convs, rev, drawn, strict=True)):
+                text, reason = clean_revision(g.text, g.finish_reason, current[i], cfg.stop,
+                                              drop_truncated)
+                rounds[i].append({"round": rnd, "principle_id": pid,
+                                  "critique": conv[-2]["content"], "revision": text,
+                                  "finish_reason": g.finish_reason, "dropped": reason})
+                if reason is None:
+                    current[i] = text
+                    conv.append({"role": "assistant", "content": text})
+                else:  # critique the last accepted answer again next round
+                    conv.pop()
+                    conv.pop()
+                    conv.pop()
+        rows = []
+        for r, rs in zip(chunk, rounds, strict=True):
+            kept = [x for x in rs if x["dropped"] is None]
+            rows.append({"id": r["id"], "prompt": r["prompt"], "initial": r["response"],
+                         "rounds": rs, "final": kept[-1]["revision"] if kept else None})
+        return rows, tokens
+
+    rows = batched(stage, initial, cfg.sampling.batch_size, progress, "step.sl_cai", fn)
+    dropped = Counter(x["dropped"] for r in rows for x in r["rounds"] if x["dropped"])
+    principle_counts = Counter(x["principle_id"] for r in rows for x in r["rounds"])
+    counts = {
+        "prompts": len(rows),
+        "revisions": sum(len(r["rounds"]) for r in rows),
+        "kept": sum(1 for r in rows for x in r["rounds"] if x["dropped"] is None),
+        "dropped": {k: dropped.get(k, 0) for k in DROP_REASONS},
+        "prompts_without_revision": sum(1 for r in rows if r["final"] is None),
+        "principles": dict(sorted(principle_counts.items())),
+    }
+    return rows, counts
+
+
+def sft_rows(revisions: list[Row], helpful: list[Row], all_rounds: bool) -> list[Row]:
+    rows: list[Row] = []
+    for r in revisions:
+        kept = [x for x in r["rounds"] if x["dropped"] is None]
+        chosen = kept if all_rounds else kept[-1:]
+        for x in chosen:
+            rows.append({"messages": r["prompt"] + [{"role": "assistant",
+                                                     "content": x["revision"]}],
+                         "source": "red_team", "prompt_id": r["id"], "round": x["round"],
+                         "principle_ids": [y["principle_id"] for y in r["rounds"]
+                                           if y["round"] <= x["round"]]})
+    for h in helpful:
+        if h["response"]:
+            rows.append({"messages": h["prompt"] + [{"role": "assistant",
+                                                     "content": h["response"]}],
+                         "source": "helpful", "prompt_id": h["id"], "round": None,
+                         "principle_ids": []})
+    return rows
+
+
+# ---------------------------------------------------------------- pairs and labels
+
+
+def run_pairs(lm: Any, prompts: list[Row], plan: TrainingPlan, stage: StageDir,
+              progress: Progress) -> tuple[list[Row], dict[str, Any]]:
+    cfg = plan.stages.pairs
+    sampling = cfg.sampling
+
+    def fn(b: int, chunk: list[Row]) -> tuple[list[Row], int]:
+        samples: list[list[str]] = [[] for _ in chunk]
+        tokens = 0
+        for k in range(cfg.samples):
+            gens = lm.chat([r["prompt"] for r in chunk], sampling,
+                           derived_seed(plan.seed, "pairs", b, k))
+            tokens += sum(g.tokens for g in gens)
+            for i, g in enumerate(gens):
+                samples[i].append(clean_text(g.text))
+        return [{"id": r["id"], "set": r["set"], "prompt": r["prompt"], "responses": s}
+                for r, s in zip(chunk, samples, strict=True)], tokens
+
+    raw = batched(stage, prompts, sampling.batch_size, progress, "step.pairs", fn)
+    rows: list[Row] = []
+    dropped: Counter[str] = Counter()
+    for r in raw:
+        a, b = r["responses"][0], r["responses"][1]
+        if not a or not b:
+            dropped["empty"] += 1
+        elif a == b:
+            dropped["identical"] += 1
+        else:
+            rows.append(r)
+    return rows, {"prompts": len(raw), "pairs": len(rows),
+                  "dropped": {"empty": dropped["empty"], "identical": dropped["identical"]}}
+
+
+class Labeller:
+    """Scores (A)/(B) in both orders with a local causal LM."""
+
+    def __init__(self, lm: Any, batch_size: int = 8):
+        self.lm = lm
+        self.batch_size = batch_size
+
+    def p_a(self, prompts: list[str]) -> list[float]:
+        scores = self.lm.option_logprobs(prompts, OPTIONS, self.batch_size)
+        return [p_first(a, b) for a, b in scores]
+
+
+def label_pairs(labeller: Labeller, items: list[tuple[list[dict[str, str]], str, str, str]],
+                cot: Callable[[list[str]], list[str]] | None = None,
+                clamp_width: float = 0.1) -> list[dict[str, float]]:
+    """items: (conversation, principle text, response 1, response 2) -> p(1 better), raw probs."""
+    ab = [comparison_prompt(c, p, r1, r2) for c, p, r1, r2 in items]
+    ba = [comparison_prompt(c, p, r2, r1) for c, p, r1, r2 in items]
+    if cot is not None:
+        ab = cot(ab)
+        ba = cot(ba)
+    p_ab = labeller.p_a(ab)
+    p_ba = labeller.p_a(ba)
+    out = []
+    for x, y in zip(p_ab, p_ba, strict=True):
+        if cot is not None:
+            x, y = clamp(x, clamp_width), clamp(y, clamp_width)
+        out.append({"p_ab": x, "p_ba": y, "p1": debiased(x, y)})
+    return out
+
+
+def run_label(lm: Any, pairs: list[Row], plan: TrainingPlan, stage: StageDir,
+              progress: Progress) -> tuple[list[Row], dict[str, Any]]:
+    cfg = plan.stages.label
+    labeller = Labeller(lm, cfg.batch_size)
+    principles = {p.id: p for p in plan.constitution.principles}
+    ids = [p.id for p in plan.constitution.principles]
+    weights = [p.weight for p in plan.constitution.principles]
+    cot_fn = None
+
+    def fn(b: int, chunk: list[Row]) -> tuple[list[Row], int]:
+        nonlocal cot_fn
+        drawn = [draw_principle(ids, weights, plan.seed, "label", r["id"]) for r in chunk]
+        if cfg.chain_of_thought:
+            def cot_fn(prompts: list[str]) -> list[str]:
+                asks = [p.replace("The answer is:", "Let's think step-by-step:") for p in prompts]
+                gens = lm.generate_texts(
+                    asks, Sampling(max_new_tokens=cfg.cot_max_new_tokens, temperature=0.0,
+                                   batch_size=cfg.batch_size),
+                    derived_seed(plan.seed, "cot", b), add_special_tokens=True)
+                return [a + " " + clean_text(g.text) + "\nSo the answer is:"
+                        for a, g in zip(asks, gens, strict=True)]
+        res = label_pairs(labeller, [(r["prompt"], principles[pid].text, r["responses"][0],
+                                      r["responses"][1]) for r, pid in zip(chunk, drawn,
+                                                                            strict=True)],
+                          cot_fn if cfg.chain_of_thought else None, cfg.clamp)
+        rows = []
+        for r, pid, s in zip(chunk, drawn, res, strict=True):
+            first_wins = s["p1"] >= 0.5
+            chosen, rejected = (r["responses"][0], r["responses"][1]) if first_wins else \
+                (r["responses"][1], r["responses"][0])
+            rows.append({
+                "id": r["id"], "set": r["set"], "prompt": r["prompt"],
+                "chosen": [{"role": "assistant", "content": chosen}],
+                "rejected": [{"role": "assistant", "content": rejected}],
+                "p_chosen": s["p1"] if first_wins else 1.0 - s["p1"],
+                "p_ab": s["p_ab"], "p_ba": s["p_ba"], "principle_id": pid,
+                "judge": plan.feedback.ref, "kind": "ai_label",
+                "cot": cfg.chain_of_thought,
+            })
+        return rows, 0
+
+    rows = batched(stage, pairs, cfg.batch_size, progress, "step.label", fn)
+    mean_p = sum(r["p_chosen"] for r in rows) / len(rows) if rows else 0.0
+    bias = sum(r["p_ab"] - (1 - r["p_ba"]) for r in rows) / len(rows) if rows else 0.0
+    return rows, {"labels": len(rows), "mean_p_chosen": round(mean_p, 6),
+                  "position_bias": round(bias, 6)}
+
+
+def revision_pair_rows(revisions: list[Row]) -> list[Row]:
+    """The HF recipe's free pairs: final revision (chosen) over the initial answer, p = 1."""
+    return [{"id": r["id"], "set": "red_team", "prompt": r["prompt"],
+             "chosen": [{"role": "assistant", "content": r["final"]}],
+             "rejected": [{"role": "assistant", "content": r["initial"]}],
+             "p_chosen": 1.0, "principle_id": None, "judge": None, "kind": "revision_pair"}
+            for r in revisions if r["final"] and r["initial"] and r["final"] != r["initial"]]

@@ -1,0 +1,255 @@
+"""SFT and DPO with TRL 1.16 (full or LoRA), checkpointed for resume (imports torch/trl).
+
+`SoftDPOTrainer` keeps a per-row `p_chosen` column through TRL's tokenization and collation and
+replaces the sigmoid loss with the soft-label form (ccaic.train.losses). Its log-prob
+computation mirrors `DPOTrainer._compute_loss` of TRL 1.16.0 (reverse-KL, no ld_alpha): the
+same fused-LM-head forward for policy and reference, the same [chosen; rejected] batch layout.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from ccaic.plan.model import Training
+
+os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+
+
+def _common_args(training: Training, out: Path, seed: int) -> dict[str, Any]:
+    import torch
+
+    cuda = torch.cuda.is_available()
+    args: dict[str, Any] = dict(
+        output_dir=str(out), num_train_epochs=training.epochs,
+        learning_rate=training.learning_rate,
+        per_device_train_batch_size=training.batch_size,
+        gradient_accumulation_steps=training.gradient_accumulation,
+        max_length=training.max_length, max_steps=training.max_steps,
+        save_strategy="steps", save_steps=max(training.save_steps, 1), save_total_limit=2,
+        logging_steps=1, report_to="none", seed=seed, data_seed=seed,
+        dataloader_num_workers=0, disable_tqdm=True,
+        bf16=cuda, use_cpu=not cuda,
+        gradient_checkpointing=cuda,
+    )
+    return args
+
+
+def _peft_config(training: Training) -> Any:
+    if training.lora is None:
+        return None
+    from peft import LoraConfig
+
+    lora = training.lora
+    targets = lora.target_modules if isinstance(lora.target_modules, str) \
+        else list(lora.target_modules)
+    return LoraConfig(r=lora.r, lora_alpha=int(lora.alpha), lora_dropout=lora.dropout,
+                      target_modules=targets, task_type="CAUSAL_LM")
+
+
+def _last_checkpoint(out: Path) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    if not out.is_dir():
+        return None
+    return get_last_checkpoint(str(out))
+
+
+def _save_final(trainer: Any, tokenizer: Any, target: Path) -> None:
+    """Save the trained model (LoRA adapters merged in) atomically into `target`."""
+    model = trainer.model
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    if hasattr(model, "merge_and_unload"):
+        model.save_pretrained(str(tmp / "adapter"))
+        model = model.merge_and_unload()
+    model.save_pretrained(str(tmp))
+    tokenizer.save_pretrained(str(tmp))
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(tmp, target)
+
+
+def _quiet() -> None:
+    import warnings
+
+    import datasets
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=UserWarning, module="trl")
+
+
+def _callbacks(trainer: Any, log: Any) -> None:
+    """Trainer logs go to the build log instead of stdout."""
+    from transformers import PrinterCallback, ProgressCallback, TrainerCallback
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
+    if log is None:
+        return
+
+    class ToLog(TrainerCallback):
+        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None,
+                   **kwargs: Any) -> None:
+            if logs:
+                log(f"  step {state.global_step}: " + ", ".join(
+                    f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                    for k, v in sorted(logs.items())))
+
+    trainer.add_callback(ToLog())
+
+
+def _summary(trainer: Any, result: Any, rows: int) -> dict[str, Any]:
+    """Step count and mean per-step loss from the (checkpoint-restored) log history, so a
+    resumed run reports the same numbers as an uninterrupted one."""
+    losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
+    mean = sum(losses) / len(losses) if losses else float(result.training_loss)
+    return {"steps": int(result.global_step), "train_loss": round(float(mean), 6), "rows": rows}
+
+
+def _load(location: str) -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM
+
+    from ccaic.models.load import device_and_dtype, load_tokenizer
+
+    _, dtype = device_and_dtype()
+    tok = load_tokenizer(location)
+    model = AutoModelForCausalLM.from_pretrained(location, dtype=dtype)
+    return model, tok
+
+
+def run_sft(model_location: str, rows: list[dict[str, Any]], training: Training, seed: int,
+            work: Path, target: Path, log: Any = None) -> dict[str, Any]:
+    """SFT on conversational rows (last assistant turn is the completion)."""
+    _quiet()
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    data = [{"prompt": r["messages"][:-1], "completion": r["messages"][-1:]} for r in rows]
+    model, tok = _load(model_location)
+    args = SFTConfig(**_common_args(training, work, seed))
+    trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(data),
+                         processing_class=tok, peft_config=_peft_config(training))
+    _callbacks(trainer, log)
+    result = trainer.train(resume_from_checkpoint=_last_checkpoint(work))
+    _save_final(trainer, tok, target)
+    return _summary(trainer, result, len(rows))
+
+
+def soft_dpo_trainer_class() -> Any:
+    import torch
+    from trl import DPOTrainer
+    from trl.trainer.dpo_trainer import DataCollatorForPreference
+
+    from ccaic.train.losses import soft_dpo_loss
+
+    class SoftCollator(DataCollatorForPreference):
+        def torch_call(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
+            out = super().torch_call(examples)
+            out["p_chosen"] = torch.tensor([float(e.get("p_chosen", 1.0)) for e in examples])
+            return out
+
+    class SoftDPOTrainer(DPOTrainer):
+        def __init__(self, *args: Any, **kwargs: Any):
+            if kwargs.get("data_collator") is None:
+                tok = kwargs["processing_class"]
+                dpo_args = kwargs["args"]
+                kwargs["data_collator"] = SoftCollator(
+                    pad_token_id=tok.pad_token_id, max_length=dpo_args.max_length,
+                    truncation_mode=dpo_args.truncation_mode,
+                    pad_to_multiple_of=dpo_args.pad_to_multiple_of)
+            super().__init__(*args, **kwargs)
+            if self.loss_types != ["sigmoid"] or self.f_divergence_type != "reverse_kl" \
+                    or self.ld_alpha is not None or self.precompute_ref_logps:
+                raise ValueError("SoftDPOTrainer supports loss_type sigmoid, reverse KL, no "
+                                 "ld_alpha and no precomputed reference log-probs")
+
+        def _set_signature_columns_if_needed(self) -> None:
+            super()._set_signature_columns_if_needed()
+            if self._signature_columns is not None and "p_chosen" not in self._signature_columns:
+                self._signature_columns = [*self._signature_columns, "p_chosen"]
+
+        def _compute_loss(self, model: Any, inputs: dict[str, Any],
+                          return_outputs: bool) -> Any:
+            from trl.models.utils import disable_gradient_checkpointing
+            from trl.trainer.utils import use_adapter
+
+            try:
+                from peft import PeftModel
+
+                def is_peft(m: Any) -> bool:
+                    return isinstance(m, PeftModel)
+            except ImportError:  # pragma: no cover
+                def is_peft(m: Any) -> bool:
+                    return False
+
+            me: Any = self
+            mode = "train" if me.model.training else "eval"
+            inputs = dict(inputs)
+            p = inputs.pop("p_chosen").to(me.accelerator.device)
+            completion_mask = inputs["completion_mask"]
+            model_kwargs = {k: v for k, v in inputs.items()
+                            if k not in {"completion_mask", "ref_chosen_logps",
+                                         "ref_rejected_logps"}}
+            model_kwargs["use_cache"] = False
+            shift_mask = completion_mask[..., 1:]
+            labels = inputs["input_ids"].masked_fill(completion_mask == 0, -100)
+            outputs = model(**model_kwargs, labels=labels, fused_lm_head=True)
+            seq_len = shift_mask.size(1)
+            logps = outputs.log_probs[:, -seq_len:].sum(dim=1)
+            chosen_logps, rejected_logps = logps.chunk(2, dim=0)
+            with torch.no_grad(), disable_gradient_checkpointing(
+                    me.model, me.args.gradient_checkpointing_kwargs):
+                if is_peft(me.model) and me.ref_model is None:
+                    unwrapped = me.accelerator.unwrap_model(me.model)
+                    with use_adapter(unwrapped, adapter_name="ref"
+                                     if "ref" in unwrapped.peft_config else None):
+                        ref_out = me.model(**model_kwargs, labels=labels, fused_lm_head=True)
+                else:
+                    ref_out = me.ref_model(**model_kwargs, labels=labels, fused_lm_head=True)
+            ref_logps = ref_out.log_probs[:, -seq_len:].sum(dim=1)
+            ref_chosen, ref_rejected = ref_logps.chunk(2, dim=0)
+            chosen_lr = chosen_logps - ref_chosen
+            rejected_lr = rejected_logps - ref_rejected
+            loss = soft_dpo_loss(chosen_lr, rejected_lr, p.to(chosen_lr.dtype), me.beta).mean()
+            cr = me.beta * chosen_lr.detach()
+            rr = me.beta * rejected_lr.detach()
+            m = me._metrics[mode]
+            m["rewards/chosen"].append(me.accelerator.gather(cr).mean().item())
+            m["rewards/rejected"].append(me.accelerator.gather(rr).mean().item())
+            m["rewards/accuracies"].append(me.accelerator.gather((cr > rr).float())
+                                           .mean().item())
+            m["rewards/margins"].append(me.accelerator.gather(cr - rr).mean().item())
+            m["p_chosen"].append(me.accelerator.gather(p.float()).mean().item())
+            return (loss, outputs) if return_outputs else loss
+
+    return SoftDPOTrainer
+
+
+def dpo_config(training: Training, beta: float, work: Path, seed: int) -> Any:
+    from trl import DPOConfig
+
+    return DPOConfig(**_common_args(training, work, seed), beta=beta)
+
+
+def run_dpo(model_location: str, rows: list[dict[str, Any]], training: Training, beta: float,
+            soft: bool, seed: int, work: Path, target: Path, log: Any = None) -> dict[str, Any]:
+    _quiet()
+    from datasets import Dataset
+
+    data = [{"prompt": r["prompt"], "chosen": r["chosen"], "rejected": r["rejected"],
+             "p_chosen": float(r["p_chosen"]) if soft else 1.0} for r in rows]
+    model, tok = _load(model_location)
+    cls = soft_dpo_trainer_class()
+    trainer = cls(model=model, args=dpo_config(training, beta, work, seed),
+                  train_dataset=Dataset.from_list(data), processing_class=tok,
+                  peft_config=_peft_config(training))
+    _callbacks(trainer, log)
+    result = trainer.train(resume_from_checkpoint=_last_checkpoint(work))
+    _save_final(trainer, tok, target)
+    return _summary(trainer, result, len(rows))
