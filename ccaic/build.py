@@ -1,8 +1,9 @@
 """`ccaic build`: run the stages in order, write artifacts atomically, report what changed.
 
-Stages: check -> variables -> assemblies (resolve, analyze, select) -> constitution -> (plan,
-run, evaluate, report: later issues). Each stage is a pure function of the previous stage's
-output; this module only sequences them and writes files.
+Stages: check -> variables -> assemblies (resolve, analyze, select) -> constitution -> plan
+-> run (the training steps, ccaic.train) -> report. Each stage is a pure function of the
+previous stage's output; this module only sequences them and writes files. torch is imported
+only when the run stage starts.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from ccaic.atomic import write_text_atomic
 from ccaic.check.checker import Program, check_paths
 from ccaic.check.variables import parse_cli_vars, resolve_variables
 from ccaic.constitution.model import Constitution, canonical_json
-from ccaic.diagnostics import Diagnostic, DiagnosticError
+from ccaic.diagnostics import Diagnostic, DiagnosticError, error
 
-STAGES = ("check", "assemblies", "constitution")
+STAGES = ("check", "assemblies", "constitution", "plan", "run")
+# Training steps `--until` also accepts (ccaic.train.runner.ORDER; a test keeps them in step,
+# listed here so the CLI does not import the runner to print its help).
+RUN_STEPS = ("initial", "sl_cai", "sft_data", "sft", "pairs", "label", "dpo", "final")
 
 
 @dataclass
@@ -35,6 +39,7 @@ class BuildResult:
     artifacts: list[Artifact] = field(default_factory=list)
     stopped_after: str = "check"
     programs: list[Program] = field(default_factory=list)
+    runs: dict[str, Any] = field(default_factory=dict)  # plan name -> ccaic.train RunResult
 
     @property
     def ok(self) -> bool:
@@ -42,7 +47,7 @@ class BuildResult:
 
     @property
     def changed(self) -> bool:
-        return any(a.changed for a in self.artifacts)
+        return any(a.changed for a in self.artifacts) or any(r.ran for r in self.runs.values())
 
 
 class Writer:
@@ -82,7 +87,7 @@ def _plain_markdown(c: Constitution) -> str:
 AssemblyStage = Callable[[Program, dict[str, Any], Writer], dict[str, Any]]
 
 
-def build(path: str, out_dir: str, cli_vars: Sequence[str], until: str = "constitution",
+def build(path: str, out_dir: str, cli_vars: Sequence[str], until: str = "run",
           assembly_stage: AssemblyStage | None = None) -> BuildResult:
     result = BuildResult()
     programs, diagnostics = check_paths([path])
@@ -118,7 +123,46 @@ def build(path: str, out_dir: str, cli_vars: Sequence[str], until: str = "consti
         writer.text(f"constitutions/{c.name}.json", canonical_json(c))
         writer.text(f"constitutions/{c.name}.md", _markdown(c))
     result.stopped_after = "constitution"
+    if until == "constitution":
+        return result
+    from ccaic.plan.compile import compile_plans
+    from ccaic.plan.model import plan_json
+
+    plans, plan_diags = compile_plans(program, values, {c.name: c for c in constitutions})
+    result.diagnostics.extend(plan_diags)
+    if not result.ok:
+        return result
+    for plan in plans:
+        writer.text(f"plans/{plan.name}/plan.json", plan_json(plan))
+    result.stopped_after = "plan"
+    if until == "plan" or not plans:
+        return result
+    from ccaic.train import run_plan
+
+    missing = _missing_training_packages()
+    if missing:
+        result.diagnostics.append(error(
+            "CCAI516", f"training needs {', '.join(missing)}, which is not installed",
+            plans[0].span if hasattr(plans[0], "span") else None,
+            help="install the training extra (pip install 'ccaic[train]', or ./scripts/setup), "
+            "or stop before training with --until plan"))
+        return result
+    step = None if until == "run" else until
+    for plan in plans:
+        try:
+            run = run_plan(plan, Path(out_dir) / "plans" / plan.name, until=step)
+        except DiagnosticError as exc:
+            result.diagnostics.extend(exc.diagnostics)
+            return result
+        result.runs[plan.name] = run
+    result.stopped_after = until if step else "run"
     return result
+
+
+def _missing_training_packages() -> list[str]:
+    from importlib.util import find_spec
+
+    return [name for name in ("torch", "transformers", "trl") if find_spec(name) is None]
 
 
 def _default_assembly_stage() -> AssemblyStage:

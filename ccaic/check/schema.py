@@ -50,6 +50,7 @@ LORA = BlockSpec(
                       exclusive_minimum=True),
         "dropout": Attr("number", "adapter dropout", minimum=0, maximum=1),
         "target_modules": Attr("list:string", "module names to adapt; default: all linear layers"),
+        "enabled": Attr("bool", "train LoRA adapters (default true when the block is present)"),
     },
 )
 
@@ -60,6 +61,9 @@ TRAINING_ATTRS = {
     "gradient_accumulation": Attr("int", "micro-batches per optimiser step", minimum=1),
     "max_length": Attr("int", "longest tokenized example kept", minimum=8),
     "max_steps": Attr("int", "stop after this many optimiser steps (-1: no limit)", minimum=-1),
+    "total_batch_size": Attr("int", "examples per optimiser step over all devices; a multiple "
+                             "of batch_size", minimum=1),
+    "save_steps": Attr("int", "checkpoint every this many steps (resume)", minimum=1),
     "enabled": Attr("bool", "run this stage (default true)"),
 }
 
@@ -229,6 +233,10 @@ SCHEMA: dict[str, BlockSpec] = {
                                    maximum=16),
                     "fewshot": Attr("path", "few-shot exemplars, JSON or JSONL"),
                     "enabled": Attr("bool", "run this stage (default true)"),
+                    "stop": Attr("list:string", "extra stop strings cut from generations"),
+                    "all_rounds": Attr("bool", "SFT on every round's revision, not only the last"),
+                    "drop_truncated": Attr("bool", "drop revisions cut off at max_new_tokens "
+                                           "(default true)"),
                 },
             ),
             "sft": BlockSpec(doc="Supervised fine-tuning on the revisions.",
@@ -236,7 +244,9 @@ SCHEMA: dict[str, BlockSpec] = {
             "pairs": BlockSpec(
                 doc="Response pairs sampled from the SFT model.",
                 attrs={**GENERATION_ATTRS,
-                       "enabled": Attr("bool", "run this stage (default true)")},
+                       "enabled": Attr("bool", "run this stage (default true)"),
+                       "samples": Attr("int", "responses sampled per prompt (2)", minimum=2,
+                                       maximum=2)},
             ),
             "label": BlockSpec(
                 doc="AI preference labels from the feedback model.",
@@ -245,6 +255,7 @@ SCHEMA: dict[str, BlockSpec] = {
                     "clamp": Attr("number", "chain-of-thought clamp around 0.5", minimum=0,
                                   maximum=0.5),
                     "enabled": Attr("bool", "run this stage (default true)"),
+                    "batch_size": Attr("int", "comparisons scored together", minimum=1),
                 },
             ),
             "rlaif": BlockSpec(
@@ -254,6 +265,8 @@ SCHEMA: dict[str, BlockSpec] = {
                     "method": Attr("choice", "dpo on AI labels, or revision_pairs (no judge)",
                                    choices=("dpo", "revision_pairs")),
                     "beta": Attr("number", "DPO temperature", minimum=0, exclusive_minimum=True),
+                    "soft_labels": Attr("bool", "train on the labeller's probabilities (default "
+                                        "true) instead of hard 0/1 labels"),
                 },
                 blocks={"lora": LORA},
             ),

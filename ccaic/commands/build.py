@@ -10,7 +10,7 @@ from ccaic.output import Output
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from ccaic.build import STAGES
+    from ccaic.build import RUN_STEPS, STAGES
 
     p = sub.add_parser("build", help="build a .ccai file into artifacts",
                        description="Compile a .ccai file: load and analyze its assemblies, render "
@@ -19,8 +19,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("-o", "--out", default="build", help="output folder (default: build)")
     p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                    help="set a variable (repeatable)")
-    p.add_argument("--until", choices=STAGES, default=STAGES[-1],
-                   help="stop after this stage (default: the last)")
+    p.add_argument("--until", choices=(*STAGES, *RUN_STEPS), default=STAGES[-1],
+                   metavar="STAGE",
+                   help="stop after this stage: " + ", ".join(STAGES) + ", or a training step ("
+                   + ", ".join(RUN_STEPS) + "); default: run everything")
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="json prints a build summary on stdout")
     p.add_argument("--detailed-exitcode", action="store_true",
@@ -40,6 +42,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
             "stopped_after": result.stopped_after,
             "artifacts": [{"path": a.path, "sha256": a.sha256, "changed": a.changed}
                           for a in result.artifacts],
+            "runs": {name: {"ran": run.ran, "steps": sorted(run.steps)}
+                     for name, run in result.runs.items()},
             "diagnostics": json.loads(_diagnostics_json(result.diagnostics, sources)),
         }, indent=2, sort_keys=True) + "\n")
     else:
@@ -47,6 +51,10 @@ def run(args: argparse.Namespace, out: Output) -> int:
         for artifact in result.artifacts:
             mark = "~" if artifact.changed else " "
             out.info(f"{mark} {args.out}/{artifact.path}")
+        for name, run in result.runs.items():
+            ran, reused = len(run.ran), len(run.steps) - len(run.ran)
+            out.info(f"{'~' if ran else ' '} {args.out}/plans/{name}/: {ran} training steps ran, "
+                     f"{reused} reused")
         if result.ok:
             n = sum(a.changed for a in result.artifacts)
             out.info(f"build ok (until {result.stopped_after}): {len(result.artifacts)} artifacts, "

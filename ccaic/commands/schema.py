@@ -7,11 +7,11 @@ import json
 
 from ccaic.output import Output
 
-SCHEMAS = ("ast",)
+SCHEMAS = ("ast", "plan")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("schema", help="print a JSON Schema (default: the .ccai AST)",
+    p = sub.add_parser("schema", help="print a JSON Schema: ast (default) or plan",
                        description="Print the JSON Schema of a format ccaic publishes.")
     p.add_argument("name", nargs="?", default="ast", choices=SCHEMAS,
                    help="which schema (default: ast)")
@@ -19,7 +19,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
-    from ccaic.syntax.ast import json_schema
+    if args.name == "plan":
+        from ccaic.plan.model import plan_json_schema
 
-    out.write(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n")
+        schema = plan_json_schema()
+    else:
+        from ccaic.syntax.ast import json_schema
+
+        schema = json_schema()
+    out.write(json.dumps(schema, indent=2, sort_keys=True) + "\n")
     return 0

@@ -1,0 +1,43 @@
+"""`ccaic build` runs the whole quickstart: constitution, plan, training, with reuse."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from ccaic.build import RUN_STEPS, STAGES, build
+from ccaic.cli import main
+from ccaic.output import Output
+
+
+def test_run_steps_match_the_runner() -> None:
+    from ccaic.train.runner import ORDER
+
+    assert RUN_STEPS == ORDER
+    assert STAGES[-1] == "run"
+
+
+def test_quickstart_builds_end_to_end_and_reuses_every_stage(tmp_path: Path, repo: Path,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("trl")
+    monkeypatch.setenv("CCAIC_CACHE", str(tmp_path / "cache"))
+    spec = str(repo / "examples" / "quickstart" / "quickstart.ccai")
+    first = build(spec, str(tmp_path / "out"), [])
+    assert first.ok, [d.message for d in first.diagnostics]
+    run = first.runs["quickstart"]
+    assert run.ran, "the first build trains"
+    out = tmp_path / "out" / "plans" / "quickstart"
+    assert (out / "final").is_dir() and (out / "plan.json").is_file()
+    steps = json.loads((out / "run.json").read_text())["steps"]
+    assert {"step.initial", "step.sft", "step.dpo", "step.final"} <= set(steps)
+
+    err = io.StringIO()
+    code = main(["build", spec, "-o", str(tmp_path / "out"), "--detailed-exitcode"],
+                Output(io.StringIO(), err))
+    assert code == 0, err.getvalue()  # nothing changed: every stage reused, exit 0 not 2
+    assert "0 training steps ran" in err.getvalue()
