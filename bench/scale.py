@@ -1,7 +1,8 @@
 """Scale benchmark: synthetic conversations through the vote table, Polis groups and statistics.
 
 Usage: python bench/scale.py VOTES PARTICIPANTS STATEMENTS  (one size per process, so peak RSS
-is that size's). Votes are drawn with two latent opinion camps, 5% revotes, seeded.
+is that size's). Votes are drawn with two latent opinion axes (four camps), ~5% revotes
+(same cell twice), integer millisecond timestamps over 30 days, seeded.
 Prints one line: votes, participants, statements, seconds per stage, total, peak RSS (GB).
 """
 
@@ -24,11 +25,15 @@ def main() -> None:
     t0 = time.perf_counter()
     p = rng.integers(0, n_p, n_votes)
     s = rng.integers(0, n_s, n_votes)
-    camp = (p % 2) * 2 - 1
+    # two opinion axes (Polis's PCA is 2-D): a third of the statements are consensus, a third
+    # split participants by axis 1, a third by axis 2
+    camp = np.where(s % 3 == 1, (p % 2) * 2 - 1, ((p // 2) % 2) * 2 - 1)
     lean = np.where(s % 3 == 0, 1, camp * np.where(s % 2 == 0, 1, -1))
     r = rng.random(n_votes)
     vote = np.where(r < 0.15, 0, np.where(r < 0.75, lean, -lean)).astype(np.int8)
-    ts = rng.random(n_votes)
+    # Polis timestamps are integer milliseconds: 30 days of activity (collisions happen)
+    ts = rng.integers(1_700_000_000_000, 1_700_000_000_000 + 30 * 86_400_000, n_votes
+                      ).astype(np.float64)
     del r, camp, lean
     gen = time.perf_counter() - t0
     t1 = time.perf_counter()

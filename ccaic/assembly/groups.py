@@ -90,22 +90,38 @@ def _sign_fix(v: np.ndarray) -> np.ndarray:
     return -v if v[i] < 0 else v
 
 
-def pca(table: VoteTable, mod_out: np.ndarray | None = None, dense_limit: int = 4_000_000) -> Pca:
-    """Mean-imputed PCA of M by SVD, plus sparsity-aware participant projections."""
+def pca(table: VoteTable, mod_out: np.ndarray | None = None, dense_limit: int = 4_000_000,
+        tol: float = 1e-12) -> Pca:
+    """Mean-imputed PCA of M by SVD, plus sparsity-aware participant projections.
+
+    The centered mean-imputed matrix X is exactly zero on imputed (missing) cells, so it is
+    held sparse: present cells get value - column mean, mod-out columns 0. Small inputs take a
+    dense LAPACK SVD of X; large ones ARPACK (Lanczos on X^T X, fixed all-ones start, residual
+    tolerance `tol`) on the sparse X, never densified (tests check both agree).
+    """
     mod_out = polis_mod_out(table) if mod_out is None else np.asarray(mod_out, dtype=bool)
+    codes = table.codes
     counts = table.statement_vote_counts()
     cols = np.flatnonzero(counts > 0)
-    vals = table.values()[:, cols].tocsr()
-    seen = table.seen()[:, cols].tocsr()
+    if len(cols) != codes.shape[1]:
+        codes = sp.csr_matrix(codes[:, cols])
     out = mod_out[cols]
-    n_p, n_c = vals.shape
-    col_sum = np.asarray(vals.sum(axis=0)).ravel()
-    col_n = np.asarray(seen.sum(axis=0)).ravel()
+    n_p, n_c = codes.shape
+    data = codes.data.astype(np.float64)
+    data -= 2.0
+    col_sum = np.bincount(codes.indices, weights=data, minlength=n_c)
+    col_n = np.bincount(codes.indices, minlength=n_c)
     center = np.where(out, 0.0, col_sum / np.maximum(col_n, 1))
     # X: centered imputed matrix; nonzero only on present cells of kept columns
-    x = vals.copy()
-    x.data = x.data - center[x.indices]
-    x.data[out[x.indices]] = 0.0
+    data -= center[codes.indices]
+    n_votes = np.diff(codes.indptr).astype(np.int64)
+    if out.any():
+        hit = out[codes.indices]
+        data[hit] = 0.0
+        cum = np.zeros(len(hit) + 1, dtype=np.int64)
+        np.cumsum(hit, out=cum[1:])
+        n_votes += int(out.sum()) - (cum[codes.indptr[1:]] - cum[codes.indptr[:-1]])
+    x = sp.csr_matrix((data, codes.indices, codes.indptr), shape=(n_p, n_c))
     comps = np.zeros((2, n_c))
     rank = min(2, n_p, n_c)
     if n_p * n_c <= dense_limit:
@@ -113,19 +129,32 @@ def pca(table: VoteTable, mod_out: np.ndarray | None = None, dense_limit: int = 
             _, _, vt = np.linalg.svd(x.toarray(), full_matrices=False)
             comps[:rank] = vt[:rank]
     elif rank:
-        from scipy.sparse.linalg import svds
-
-        v0 = np.ones(min(n_p, n_c)) / np.sqrt(min(n_p, n_c))
-        _, s, vt = svds(x, k=rank, v0=v0, random_state=0)
-        comps[:rank] = vt[np.argsort(-s)]
+        comps[:rank] = _top_right_singular(x, rank, tol)
     comps = np.vstack([_sign_fix(c) if np.any(c) else c for c in comps])
-    n_votes = np.diff(seen.indptr) - np.asarray(seen[:, np.flatnonzero(out)].sum(axis=1)
-                                                ).ravel() + out.sum()
     scale = np.sqrt(n_c / np.maximum(n_votes, 1))
     proj = np.asarray(x @ comps.T) * scale[:, None]
     if rank < 2:
         proj = np.zeros((n_p, 2))
     return Pca(cols, center, comps, proj)
+
+
+def _top_right_singular(x: sp.csr_matrix, rank: int, tol: float) -> np.ndarray:
+    """Top `rank` right singular vectors of sparse X (rows, largest first) by ARPACK."""
+    from scipy.sparse.linalg import LinearOperator, eigsh, svds
+
+    n_p, n_c = x.shape
+    if n_c > n_p or rank >= n_c - 1:
+        v0 = np.ones(min(n_p, n_c)) / np.sqrt(min(n_p, n_c))
+        _, s, vt = svds(x, k=rank, v0=v0, random_state=0, tol=tol)
+        return np.asarray(vt[np.argsort(-s)])
+    xt = x.T.tocsr()
+
+    def gram(v: np.ndarray) -> np.ndarray:
+        return np.asarray(xt @ (x @ v))
+
+    op = LinearOperator((n_c, n_c), matvec=gram, dtype=np.float64)
+    w, v = eigsh(op, k=rank, v0=np.ones(n_c) / np.sqrt(n_c), tol=tol)
+    return np.asarray(v[:, np.argsort(-w)].T)
 
 
 def in_conv(table: VoteTable, n_cmts: int | None = None, threshold: int = 7,
@@ -143,53 +172,114 @@ def in_conv(table: VoteTable, n_cmts: int | None = None, threshold: int = 7,
 
 
 def _first_distinct(points: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the first k distinct rows, in order."""
-    _, first = np.unique(points, axis=0, return_index=True)
-    return np.sort(first)[:k]
+    """Indices of the first k distinct rows, in order (looks at a growing prefix only)."""
+    m = max(4 * k, 64)
+    while True:
+        _, first = np.unique(points[:m], axis=0, return_index=True)
+        if len(first) >= k or m >= len(points):
+            return np.sort(first)[:k]
+        m *= 4
+
+
+#: point-center pairs up to which k-means assigns by brute force; above, exact bounds + KD-tree
+BRUTE_PAIRS = 200_000
+_EPS = 1e-9
 
 
 def _assign(points: np.ndarray, centers: np.ndarray, chunk: int = 65536) -> np.ndarray:
-    """Nearest center per point; exact ties go to the later center (Polis).
-
-    Up to 2e6 point-center pairs the distances are computed directly (bit-stable ties, as
-    checked against Polis); above, |c|^2 - 2 p.c via BLAS, which is ~10x faster.
-    """
+    """Nearest center per point by direct squared distances; exact ties go to the later center
+    (Polis)."""
     out = np.empty(len(points), dtype=np.int64)
     k = len(centers)
-    fast = len(points) * k > 2_000_000
-    c2 = (centers ** 2).sum(axis=1)
     for start in range(0, len(points), chunk):
         p = points[start:start + chunk]
-        if fast:
-            d = c2[None, :] - 2.0 * (p @ centers.T)
-        else:
-            d = ((p[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
+        d = ((p[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
         out[start:start + chunk] = k - 1 - np.argmin(d[:, ::-1], axis=1)
     return out
 
 
+class _Bounds:
+    """Hamerly's bounds for exact Lloyd assignment on many points.
+
+    Per point: `a` its center, `u` >= distance to it, `lo` <= distance to any other center. A
+    point is re-examined only when the bounds (with a relative and absolute safety margin far
+    above rounding error) cannot prove that its center is strictly the nearest; re-examined
+    points get their two nearest centers from a KD-tree, and exact distance ties (which the
+    tree cannot order) fall back to `_assign`, so labels equal brute-force `_assign` exactly.
+    """
+
+    def __init__(self, points: np.ndarray, centers: np.ndarray) -> None:
+        self.points = points
+        n = len(points)
+        self.a = np.zeros(n, dtype=np.int64)
+        self.u = np.full(n, np.inf)
+        self.lo = np.full(n, -np.inf)
+        self.slack = 1e-12 * (float(np.abs(points).max()) + 1.0) if n else 0.0
+
+    def refresh(self, centers: np.ndarray) -> np.ndarray:
+        pts, a, u, lo = self.points, self.a, self.u, self.lo
+        k = len(centers)
+        if k == 1:
+            a[:] = 0
+            u[:] = np.sqrt(((pts - centers[0]) ** 2).sum(axis=1))
+            lo[:] = np.inf
+            return a
+        cd = np.sqrt(((centers[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2))
+        np.fill_diagonal(cd, np.inf)
+        half = 0.5 * cd.min(axis=1)
+        m = np.maximum(half[a], lo)
+        idx = np.flatnonzero(u * (1 + _EPS) + self.slack >= m * (1 - _EPS))
+        if len(idx):
+            u[idx] = np.sqrt(((pts[idx] - centers[a[idx]]) ** 2).sum(axis=1))
+            idx = idx[u[idx] * (1 + _EPS) + self.slack >= m[idx] * (1 - _EPS)]
+        if len(idx):
+            from scipy.spatial import cKDTree
+
+            d, j = cKDTree(centers).query(pts[idx], k=2, workers=-1)
+            a[idx], u[idx], lo[idx] = j[:, 0], d[:, 0], d[:, 1]
+            tie = idx[d[:, 0] == d[:, 1]]
+            if len(tie):
+                a[tie] = _assign(pts[tie], centers)
+                u[tie] = np.sqrt(((pts[tie] - centers[a[tie]]) ** 2).sum(axis=1))
+                lo[tie] = u[tie]
+        return a
+
+    def moved(self, remap: np.ndarray, drift: np.ndarray) -> None:
+        """Centers were renumbered by `remap` (old -> new, -1 dropped) and moved by `drift`."""
+        self.a = remap[self.a]
+        self.u += drift[self.a]
+        self.lo -= float(drift.max()) if len(drift) else 0.0
+
+
 def kmeans(points: np.ndarray, init: np.ndarray, weights: np.ndarray | None = None,
            max_iters: int = 100, tol: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
-    """Polis's (weighted) Lloyd k-means: returns (centers, labels); empty clusters are dropped."""
+    """Polis's (weighted) Lloyd k-means: returns (centers, labels); empty clusters are dropped.
+
+    Each step assigns every point to its nearest center (exact ties to the later one), then
+    moves each center to its members' weighted mean; stops when every center moved < `tol` or
+    after `max_iters` + 1 steps. Many points: the same steps with `_Bounds` assignment.
+    """
     w = np.ones(len(points)) if weights is None else np.asarray(weights, dtype=np.float64)
     centers = init.astype(np.float64)
-    labels = _assign(points, centers)
+    bounds = _Bounds(points, centers) if len(points) * len(centers) > BRUTE_PAIRS else None
     for _ in range(max_iters + 1):
-        labels = _assign(points, centers)
-        used = np.unique(labels)
-        sums = np.zeros((len(centers), points.shape[1]))
-        np.add.at(sums, labels, points * w[:, None])
-        wsum = np.bincount(labels, weights=w, minlength=len(centers))
+        labels = _assign(points, centers) if bounds is None else bounds.refresh(centers)
+        k = len(centers)
+        wsum = np.bincount(labels, weights=w, minlength=k)
+        used = np.flatnonzero(np.bincount(labels, minlength=k))
+        sums = np.stack([np.bincount(labels, weights=points[:, d] * w, minlength=k)
+                         for d in range(points.shape[1])], axis=1)
         new = sums[used] / wsum[used, None]
-        remap = np.full(len(centers), -1)
+        drift = np.sqrt(((new - centers[used]) ** 2).sum(axis=1))
+        remap = np.full(k, -1)
         remap[used] = np.arange(len(used))
-        labels = remap[labels]
-        done = len(used) == len(centers) and bool(
-            np.all(np.sqrt(((new - centers) ** 2).sum(axis=1)) < tol))
+        done = len(used) == k and bool(np.all(drift < tol))
         centers = new
+        if bounds is not None:
+            bounds.moved(remap, drift)
         if done:
             break
-    labels = _assign(points, centers)
+    labels = _assign(points, centers) if bounds is None else bounds.refresh(centers)
     return centers, labels
 
 
@@ -205,8 +295,8 @@ def base_clusters(points: np.ndarray, k: int = BASE_K) -> BaseClusters:
     remap = np.full(len(centers), -1)
     remap[used] = np.arange(len(used))
     labels = remap[labels]
-    sums = np.zeros((len(used), 2))
-    np.add.at(sums, labels, points)
+    sums = np.stack([np.bincount(labels, weights=points[:, d], minlength=len(used))
+                     for d in range(points.shape[1])], axis=1)
     centers = sums / counts[used, None]
     return BaseClusters(centers, counts[used], labels)
 

@@ -147,54 +147,143 @@ def build_table(p_idx: np.ndarray, s_idx: np.ndarray, vote: np.ndarray,
                 participant_order: str = "first-vote") -> VoteTable:
     """Latest-vote-wins table from vote events (vectorised; no loop over votes).
 
-    `p_idx`/`s_idx` index `participants`/`statements`; `vote` is export sign (+1/-1/0). Events
-    are stably sorted by timestamp (file order breaks ties), the last per cell wins and the
-    superseded ones are counted in provenance. Rows: participants ordered by their first vote
-    (timestamp, then file order) when `participant_order == "first-vote"`, else as given;
-    participants without votes are dropped (Polis's matrix has no row for them).
+    `p_idx`/`s_idx` index `participants`/`statements`; `vote` is export sign (+1/-1/0). The last
+    event per cell by (timestamp, file position) wins and the superseded ones are counted in
+    provenance. Rows: participants ordered by their first vote (timestamp, then file position)
+    when `participant_order == "first-vote"`, else as given; participants without votes are
+    dropped (Polis's matrix has no row for them).
+
+    Cost: one sort of a single int64 composite key (cell * n_events + file position) and
+    linear passes; a second composite sort (row, timestamp) for the entry times when the
+    timestamps are integers (Polis's milliseconds); other inputs use an exact lexsort fallback.
     """
     prov = provenance or Provenance()
     p_idx = np.asarray(p_idx, dtype=np.int64)
     s_idx = np.asarray(s_idx, dtype=np.int64)
-    code = (np.asarray(vote, dtype=np.int8) + 2).astype(np.int8)
-    n_p, n_s = len(participants), len(statements)
-    order_in_file = np.arange(len(p_idx), dtype=np.int64)
-    ts = (np.asarray(timestamps, dtype=np.float64) if timestamps is not None
-          else np.zeros(len(p_idx)))
-    cell = p_idx * max(n_s, 1) + s_idx
-    order = np.lexsort((order_in_file, ts, cell))
-    cell_sorted = cell[order]
-    last = np.ones(len(order), dtype=bool)
-    if len(order):
-        last[:-1] = cell_sorted[1:] != cell_sorted[:-1]
-    prov.drop("superseded by a later vote (revote)", int((~last).sum()))
-    keep = order[last]
-    prov.rows_used += len(keep)
-    # participant order: first vote time, then file position
-    rank = np.full(n_p, np.iinfo(np.int64).max, dtype=np.int64)
-    if participant_order == "first-vote" and len(p_idx):
-        first = np.lexsort((order_in_file, ts))
-        pos = np.empty(len(first), dtype=np.int64)
-        pos[first] = np.arange(len(first))
-        np.minimum.at(rank, p_idx, pos)
+    code = np.asarray(vote, dtype=np.int8) + np.int8(2)
+    n_p, n_s, n = len(participants), len(statements), len(p_idx)
+    ts = None if timestamps is None else np.asarray(timestamps, dtype=np.float64)
+    # 1. group events by cell (participant-major), file order within a cell
+    cell_sorted, idx_sorted = _sort_cells(p_idx, s_idx, max(n_s, 1), n)
+    first = np.ones(n, dtype=bool)
+    if n:
+        np.not_equal(cell_sorted[1:], cell_sorted[:-1], out=first[1:])
+    last = np.ones(n, dtype=bool)
+    if n:
+        last[:-1] = first[1:]
+    # 2. latest per cell: last in file order unless a duplicate cell has a later timestamp
+    if ts is not None and n and not bool(last.all()):
+        _latest_by_time(first, last, idx_sorted, ts)
+    prov.drop("superseded by a later vote (revote)", n - int(last.sum()))
+    kcell = cell_sorted[last]
+    kidx = idx_sorted[last]
+    del cell_sorted, idx_sorted, first
+    prov.rows_used += len(kidx)
+    kp = kcell // max(n_s, 1)
+    ks = (kcell - kp * max(n_s, 1))
+    del kcell
+    # 3. row order
+    has_vote = np.zeros(n_p, dtype=bool)
+    has_vote[kp] = True
+    if participant_order == "first-vote" and n:
+        if ts is None:
+            first_pos = np.full(n_p, n, dtype=np.int64)
+            np.minimum.at(first_pos, p_idx, np.arange(n, dtype=np.int64))
+            row_order = np.argsort(first_pos, kind="stable")
+        else:
+            first_ts = np.full(n_p, np.inf)
+            np.minimum.at(first_ts, p_idx, ts)
+            at_min = np.flatnonzero(ts == first_ts[p_idx])
+            first_pos = np.full(n_p, n, dtype=np.int64)
+            np.minimum.at(first_pos, p_idx[at_min], at_min)
+            row_order = np.lexsort((first_pos, first_ts))
+        row_order = row_order[has_vote[row_order]]
     else:
-        rank[np.unique(p_idx)] = np.unique(p_idx)
-    has_vote = rank < np.iinfo(np.int64).max
-    row_order = np.argsort(rank, kind="stable")[: int(has_vote.sum())]
-    new_row = np.empty(n_p, dtype=np.int64)
-    new_row[row_order] = np.arange(len(row_order))
-    codes = sp.csr_matrix((code[keep], (new_row[p_idx[keep]], s_idx[keep])),
-                          shape=(len(row_order), n_s), dtype=np.int8)
+        row_order = np.flatnonzero(has_vote)
+    # 4. CSR in participant-index order (cells are sorted), then rows permuted
+    counts = np.bincount(kp, minlength=n_p)
+    indptr = np.zeros(n_p + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    itype = np.int32 if max(n_s, len(kidx)) < 2 ** 31 - 1 else np.int64
+    by_index = sp.csr_matrix((code[kidx], ks.astype(itype), indptr.astype(itype)),
+                             shape=(n_p, n_s))
+    del ks
+    by_index.has_sorted_indices = True
+    codes = by_index[row_order] if len(row_order) != n_p or bool(
+        np.any(row_order != np.arange(n_p))) else by_index
+    codes = sp.csr_matrix(codes)
     codes.sort_indices()
     entry = None
-    if timestamps is not None and len(keep):
-        rows_k, ts_k = new_row[p_idx[keep]], ts[keep]
-        o = np.lexsort((ts_k, rows_k))
-        counts = np.bincount(rows_k, minlength=len(row_order))
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        entry = ts_k[o][starts + np.minimum(counts, 7) - 1]
+    if ts is not None and len(kidx):
+        entry = _entry_times(kp, ts[kidx], counts, n_p)[row_order]
     return VoteTable(tuple(participants[i] for i in row_order), tuple(statements), codes, prov,
                      entry)
+
+
+def _sort_cells(p_idx: np.ndarray, s_idx: np.ndarray, n_s: int, n: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(cell ids sorted, event index) with ties in file order: one int64 key sort when
+    cell * n fits in 63 bits, else a stable argsort of the cell ids."""
+    cell = p_idx * n_s + s_idx
+    if n == 0:
+        return cell, np.zeros(0, dtype=np.int64)
+    n_cells = int(cell.max()) + 1
+    if n_cells * n < 2 ** 62:
+        key = cell
+        key *= n
+        key += np.arange(n, dtype=np.int64)
+        key.sort()
+        cell_sorted = key // n
+        key -= cell_sorted * n
+        return cell_sorted, key
+    order = np.argsort(cell, kind="stable")
+    return cell[order], order
+
+
+def _latest_by_time(first: np.ndarray, last: np.ndarray, idx_sorted: np.ndarray,
+                    ts: np.ndarray) -> None:
+    """Within each duplicated cell keep the event with the largest (timestamp, file position);
+    updates `last` in place. Only events of duplicated cells are touched."""
+    starts = np.flatnonzero(first)
+    sizes = np.diff(np.append(starts, len(first)))
+    dup = sizes > 1
+    sub = np.flatnonzero(np.repeat(dup, sizes))
+    sub_sizes = sizes[dup]
+    sub_starts = np.zeros(len(sub_sizes), dtype=np.int64)
+    np.cumsum(sub_sizes[:-1], out=sub_starts[1:])
+    t = ts[idx_sorted[sub]]
+    gmax = np.maximum.reduceat(t, sub_starts)
+    cand = np.where(t == np.repeat(gmax, sub_sizes), np.arange(len(sub)), -1)
+    win = np.maximum.reduceat(cand, sub_starts)
+    last[sub] = False
+    last[sub[win]] = True
+
+
+def _entry_times(kp: np.ndarray, kts: np.ndarray, counts: np.ndarray, n_p: int
+                 ) -> np.ndarray:
+    """Per participant index: the min(7, n)-th earliest timestamp of its latest votes.
+
+    `kp` is sorted (participant-major). Integer timestamps with a small enough range use one
+    composite int64 sort (participant, timestamp); others an exact lexsort.
+    """
+    starts = np.zeros(n_p, dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    pick = starts + np.minimum(counts, 7) - 1
+    entry = np.full(n_p, np.nan)
+    has = counts > 0
+    lo, hi = float(kts.min()), float(kts.max())
+    span = hi - lo + 1
+    if (np.isfinite(span) and span * n_p < 2 ** 62 and abs(lo) < 2 ** 52
+            and abs(hi) < 2 ** 52 and bool(np.all(kts == np.floor(kts)))):
+        key = kp * np.int64(span)
+        key += (kts - lo).astype(np.int64)
+        key.sort()
+        vals = key[pick[has]] - np.flatnonzero(has).astype(np.int64) * np.int64(span)
+        entry[has] = vals.astype(np.float64) + lo
+        return entry
+    o = np.lexsort((kts, kp))
+    entry[has] = kts[o][pick[has]]
+    return entry
 
 
 def parse_votes(raw: Sequence[str], words: bool = True) -> np.ndarray:
