@@ -302,13 +302,35 @@ def base_clusters(points: np.ndarray, k: int = BASE_K) -> BaseClusters:
 
 
 def silhouette(points: np.ndarray, labels: np.ndarray) -> float:
-    """Unweighted silhouette (sklearn's), 0 when fewer than 2 or as many groups as points."""
-    n_labels = len(np.unique(labels))
+    """Unweighted silhouette, 0 when fewer than 2 or as many groups as points.
+
+    The same arithmetic as sklearn.metrics.silhouette_score (its Euclidean distance formula,
+    per-cluster sums by bincount, NaN -> 0), so the k chosen on exact ties is the same; written
+    out because importing sklearn.metrics costs more than a whole `ccaic analyze` run.
+    """
+    labels = np.asarray(labels)
+    _, labels = np.unique(labels, return_inverse=True)
+    n_labels = int(labels.max()) + 1 if len(labels) else 0
     if n_labels < 2 or n_labels >= len(points):
         return 0.0
-    from sklearn.metrics import silhouette_score
-
-    return float(silhouette_score(points, labels))
+    x = np.asarray(points, dtype=np.float64)
+    sq = np.einsum("ij,ij->i", x, x)[:, np.newaxis]
+    dist = -2 * (x @ x.T)
+    dist += sq
+    dist += sq.T
+    np.maximum(dist, 0, out=dist)
+    np.fill_diagonal(dist, 0)
+    np.sqrt(dist, out=dist)
+    freqs = np.bincount(labels)
+    sums = np.array([np.bincount(labels, weights=row, minlength=n_labels) for row in dist])
+    intra = sums[np.arange(len(x)), labels]
+    sums[np.arange(len(x)), labels] = np.inf
+    inter = (sums / freqs).min(axis=1)
+    denom = (freqs - 1).take(labels, mode="clip")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        intra = intra / denom
+        scores = (inter - intra) / np.maximum(intra, inter)
+    return float(np.mean(np.nan_to_num(scores)))
 
 
 def group_clusters(centers: np.ndarray, counts: np.ndarray, k: int | None = None,

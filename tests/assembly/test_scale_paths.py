@@ -124,3 +124,23 @@ def test_first_distinct_prefix() -> None:
     _, first = np.unique(pts, axis=0, return_index=True)
     for k in (1, 5, 20, 100):
         np.testing.assert_array_equal(groups._first_distinct(pts, k), np.sort(first)[:k])
+
+
+def test_silhouette_is_sklearns_to_the_bit() -> None:
+    """Our silhouette replaces sklearn's (an import costing more than a whole analyze run); the
+    group count is chosen on exact ties, so it must give sklearn's numbers bit for bit."""
+    from sklearn.metrics import silhouette_score
+
+    from ccaic.assembly.groups import silhouette
+
+    rng = np.random.default_rng(7)
+    for trial in range(200):
+        n = int(rng.integers(3, 120))
+        k = int(rng.integers(2, min(6, n)))
+        points = rng.normal(size=(n, 2)) * rng.uniform(0.1, 10)
+        if trial % 3 == 0:
+            points = np.round(points, 1)  # duplicates and ties
+        labels = rng.integers(0, k, size=n)
+        if not 2 <= len(np.unique(labels)) < n:
+            continue
+        assert silhouette(points, labels) == float(silhouette_score(points, labels))
