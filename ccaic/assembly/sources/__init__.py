@@ -35,8 +35,8 @@ def detect_kind(path: Path, display: str | None = None) -> str:
             help="point at a Polis export folder, a Polis API JSON folder or a long-format "
             "CSV file")])
     raise DiagnosticError([error("CCAI401", f"source not found: {name}", None,
-                                 help="check the path; it is taken relative to the current "
-                                 "folder")])
+                                 help="check the path: in a .ccai file it is relative to that "
+                                 "file's folder, on the command line to the current folder")])
 
 
 def load_source(kind: str, path: str | Path, options: SourceOptions | None = None) -> LoadedSource:
