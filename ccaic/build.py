@@ -56,6 +56,7 @@ class Writer:
     def __init__(self, root: Path, result: BuildResult):
         self.root = root
         self.result = result
+        self.opinion_maps: dict[str, Any] = {}  # assembly -> ccaic.report OpinionMap
 
     def text(self, relative: str, text: str) -> None:
         target = self.root / relative
@@ -89,6 +90,21 @@ AssemblyStage = Callable[[Program, dict[str, Any], Writer], dict[str, Any]]
 
 def build(path: str, out_dir: str, cli_vars: Sequence[str], until: str = "run",
           assembly_stage: AssemblyStage | None = None) -> BuildResult:
+    """The stages, then report.json / report.md / report.html whenever the build got as far
+    as its constitutions (the reports summarize every artifact written so far)."""
+    maps: dict[str, Any] = {}
+    result = _build_stages(path, out_dir, cli_vars, until, assembly_stage, maps)
+    if result.ok and result.stopped_after not in ("check", "assemblies"):
+        from ccaic.report import ReportInputs, write_reports
+
+        out = Path(out_dir)
+        write_reports(out, ReportInputs.from_build_dir(out, opinion_maps=maps),
+                      Writer(out, result))
+    return result
+
+
+def _build_stages(path: str, out_dir: str, cli_vars: Sequence[str], until: str,
+                  assembly_stage: AssemblyStage | None, maps: dict[str, Any]) -> BuildResult:
     result = BuildResult()
     programs, diagnostics = check_paths([path])
     result.programs = programs
@@ -102,6 +118,7 @@ def build(path: str, out_dir: str, cli_vars: Sequence[str], until: str = "run",
     if not result.ok:
         return result
     writer = Writer(Path(out_dir), result)
+    writer.opinion_maps = maps
     selections: dict[str, Any] = {}
     if program.blocks("assembly"):
         stage = assembly_stage or _default_assembly_stage()

@@ -386,6 +386,13 @@ def assembly_stage(program: Program, variables: dict[str, Value], writer: Any
             continue
         base = Path(program.root).resolve().parent
         writer.text(f"assemblies/{spec.name}.json", canonical_json(artifact(result, base)))
+        maps = getattr(writer, "opinion_maps", None)
+        if maps is not None:  # the report's opinion map: projections are not in the artifact
+            from ccaic.report.projections import opinion_map
+
+            points = opinion_map(result)
+            if points is not None:
+                maps[spec.name] = points
         out[spec.name] = selected_statements(result)
     if problems:
         raise DiagnosticError(problems)
