@@ -11,14 +11,14 @@ mean position bias.
 
     .venv/bin/python bench/hhh_accuracy.py [--model builtin:tiny] [--limit N] [--seed 0]
 
-With builtin:tiny (random weights) chance (~50%) is expected.
+With builtin:tiny (random weights) chance (~50%) is expected. The evaluation itself is
+ccaic.evaluate.hhh.evaluate_hhh (a build's evaluate stage runs the same code).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from pathlib import Path
@@ -26,16 +26,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 DATA = REPO.parent / "shared" / "data" / "cai" / "438HHHEvaluations.jsonl"
-
-OPTION = re.compile(r"\n \(A\) \[\[\[(?P<a>.*?)\]\]\]\n \(B\) \[\[\[(?P<b>.*?)\]\]\]", re.S)
-
-
-def swapped(prompt: str) -> str:
-    m = OPTION.search(prompt)
-    if not m:
-        raise ValueError("no (A)/(B) options found")
-    return (prompt[:m.start()] + f"\n (A) [[[{m['b']}]]]\n (B) [[[{m['a']}]]]"
-            + prompt[m.end():])
 
 
 def main() -> int:
@@ -49,39 +39,19 @@ def main() -> int:
     if not Path(args.data).is_file():
         print(f"skipped: {args.data} not found", file=sys.stderr)
         return 0
-    from ccaic.models.load import model_location
-    from ccaic.plan.compile import parse_model_ref
-    from ccaic.train.labels import debiased
-    from ccaic.train.lm import LM
-    from ccaic.train.stages import Labeller
+    from ccaic.diagnostics import DiagnosticError
+    from ccaic.evaluate.hhh import evaluate_hhh
 
-    ref, code, message = parse_model_ref(args.model, Path.cwd(), remote_ok=False)
-    if ref is None:
-        print(f"error[{code}]: {message}", file=sys.stderr)
-        return 1
-    with open(args.data, encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle if line.strip()]
-    if args.limit:
-        rows = rows[:args.limit]
     t0 = time.perf_counter()
-    labeller = Labeller(LM(model_location(ref, None, args.seed)), args.batch_size)
-    given = labeller.p_a([r["prompt"] for r in rows])
-    flipped = labeller.p_a([swapped(r["prompt"]) for r in rows])
-    right = right_given = 0
-    bias = 0.0
-    for r, pa, pb in zip(rows, given, flipped, strict=True):
-        p_first_better = debiased(pa, pb)  # P(response shown first as (A) is better)
-        a_correct = r["corrects"][0].strip() == "(A)"
-        right += (p_first_better > 0.5) == a_correct
-        right_given += (pa > 0.5) == a_correct
-        bias += pa - (1 - pb)
-    n = len(rows)
-    result = {"model": args.model, "seed": args.seed, "items": n,
-              "accuracy_debiased": round(right / n, 4),
-              "accuracy_given_order": round(right_given / n, 4),
-              "mean_position_bias": round(bias / n, 4),
-              "seconds": round(time.perf_counter() - t0, 1)}
-    print(json.dumps(result, indent=2))
+    try:
+        result = evaluate_hhh(args.data, args.model, args.seed, args.limit or None,
+                              batch_size=args.batch_size)
+    except DiagnosticError as exc:
+        for d in exc.diagnostics:
+            print(f"error[{d.code}]: {d.message}", file=sys.stderr)
+        return 1
+    result["seconds"] = round(time.perf_counter() - t0, 1)
+    print(json.dumps(result, indent=2, sort_keys=True))
     return 0
 
 

@@ -14,6 +14,10 @@ Codes:
     CCAI508  the plan has no red-team prompts
     CCAI509  the plan's constitution was not built or has no principles
     CCAI510  (warning) a stage runs but nothing uses its output
+
+The `evaluate` block's data is pinned here too (ccaic.evaluate): CCAI490/CCAI491 for a BBQ
+folder that is missing or holds no category files, CCAI493/CCAI495-CCAI497 for an HHH file
+that is missing or malformed.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from ccaic.diagnostics import Diagnostic, Note, Span, error, warning
 from ccaic.plan.model import (
     ConstitutionRef,
     DpoStage,
+    EvalData,
+    Evaluate,
     Exemplar,
     InitialStage,
     LabelStage,
@@ -299,6 +305,56 @@ def _read_fewshot(ctx: _Ctx, attr: ast.Attribute) -> tuple[tuple[Exemplar, ...],
         exemplars.append(Exemplar(messages=tuple(_message(m)
                                                  for m in msgs)))
     return tuple(exemplars), _rel(path, ctx.base), hashlib.sha256(data).hexdigest()
+
+
+# ---------------------------------------------------------------- evaluation data
+
+
+def _bbq_folder(ctx: _Ctx, attr: ast.Attribute) -> EvalData | None:
+    """A BBQ folder pinned by its category files' names and contents (rows are read later)."""
+    from ccaic.evaluate.bbq import CATEGORIES
+    from ccaic.evaluate.stage import pin_bbq_folder
+
+    path = Path(_path_attr(ctx, attr))
+    span = attr.value.span
+    if not path.is_dir():
+        ctx.err("CCAI490", f"BBQ data folder `{_rel(str(path), ctx.base)}` not found", span,
+                help="the path is relative to the .ccai file's folder; it should hold BBQ "
+                "category files such as Age.jsonl")
+        return None
+    digest, files = pin_bbq_folder(path)
+    if not files:
+        ctx.err("CCAI491", f"no BBQ category files in `{_rel(str(path), ctx.base)}`", span,
+                help="expected one or more of: " + ", ".join(f"{c}.jsonl" for c in CATEGORIES))
+        return None
+    return EvalData(path=_rel(str(path), ctx.base), sha256=digest, files=files)
+
+
+def _hhh_file(ctx: _Ctx, attr: ast.Attribute) -> EvalData | None:
+    """An HHH comparisons file, validated now so a bad file fails before training starts."""
+    from ccaic.diagnostics import DiagnosticError
+    from ccaic.evaluate.hhh import load_comparisons
+
+    path = _path_attr(ctx, attr)
+    try:
+        load_comparisons(path)
+    except DiagnosticError as exc:
+        for d in exc.diagnostics:
+            ctx.err(d.code, d.message.replace(path, _rel(path, ctx.base)), attr.value.span,
+                    help=d.help)
+        return None
+    return EvalData(path=_rel(path, ctx.base),
+                    sha256=hashlib.sha256(Path(path).read_bytes()).hexdigest())
+
+
+def _evaluate(ctx: _Ctx, block: ast.Block | None) -> Evaluate | None:
+    if block is None:
+        return None
+    b_attr, h_attr = _attr(block, "bbq"), _attr(block, "hhh")
+    limit = _val(ctx, block, "limit", None)
+    return Evaluate(bbq=_bbq_folder(ctx, b_attr) if b_attr is not None else None,
+                    hhh=_hhh_file(ctx, h_attr) if h_attr is not None else None,
+                    limit=int(limit) if limit is not None else None)
 
 
 # ---------------------------------------------------------------- stages
@@ -574,6 +630,7 @@ def compile_plan(block: ast.Block, variables: dict[str, Value],
                          "use its output", b.type.span if b is not None else None,
                          help=f"set `enabled = false` in `{nm}`, or use method = \"dpo\"")
     stages = Stages(initial=initial, sl_cai=sl_cai, sft=sft, pairs=pairs, label=label, dpo=dpo)
+    evaluate = _evaluate(ctx, _sub(block, "evaluate"))
     steps = _steps(stages)
     _check_dag(ctx, steps, {"sl_cai": b_sl, "sft": b_sft, "pairs": b_pairs, "label": b_label,
                             "rlaif": b_rlaif})
@@ -584,6 +641,7 @@ def compile_plan(block: ast.Block, variables: dict[str, Value],
         name=name, address=f"plan.{name}", source=source,
         seed=int(_val(ctx, block, "seed", 0)), policy=policy, feedback=feedback,
         prompts=tuple(prompts), constitution=const, stages=stages, steps=steps,
+        evaluate=evaluate,
     )
     plan._base_dir = str(ctx.base)
     return seal(plan), ctx.diags

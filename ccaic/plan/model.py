@@ -163,6 +163,26 @@ class Stages(Model):
     dpo: DpoStage = DpoStage()
 
 
+class EvalData(Model):
+    """An evaluation input pinned like a prompt file: relative path and sha256.
+
+    For a BBQ folder, `sha256` covers the category files in `files` (name and content), so
+    adding, removing or editing one changes it; for a single file it is the file's sha256.
+    """
+
+    path: str  # relative to the .ccai file's folder, POSIX separators
+    sha256: str
+    files: tuple[str, ...] = ()  # BBQ category files hashed (folders only)
+
+
+class Evaluate(Model):
+    """The plan's `evaluate` block: which benchmarks the build scores after training."""
+
+    bbq: EvalData | None = None
+    hhh: EvalData | None = None
+    limit: int | None = None  # BBQ examples per category (None: all)
+
+
 class Step(Model):
     address: str
     enabled: bool
@@ -182,6 +202,7 @@ class TrainingPlan(Model):
     constitution: ConstitutionRef
     stages: Stages
     steps: tuple[Step, ...]
+    evaluate: Evaluate | None = None
     plan_sha256: str = ""
 
     # Where relative paths resolve (the .ccai file's folder); never serialised.
@@ -208,9 +229,20 @@ class TrainingPlan(Model):
         return self
 
 
+def _dump(plan: TrainingPlan) -> dict[str, Any]:
+    """The plan as JSON data; a plan without an evaluate block leaves the key out, so it
+    serialises (and hashes) exactly as plans did before the block was carried."""
+    data = plan.model_dump(mode="json")
+    if data.get("evaluate", ...) is None:
+        data.pop("evaluate")
+    return data
+
+
 def _body(plan: TrainingPlan | dict[str, Any]) -> dict[str, Any]:
-    data = plan.model_dump(mode="json") if isinstance(plan, BaseModel) else dict(plan)
+    data = _dump(plan) if isinstance(plan, TrainingPlan) else dict(plan)
     data.pop("plan_sha256", None)
+    if data.get("evaluate", ...) is None:
+        data.pop("evaluate", None)
     return data
 
 
@@ -232,7 +264,7 @@ def seal(plan: TrainingPlan) -> TrainingPlan:
 
 
 def plan_json(plan: TrainingPlan) -> str:
-    return canonical(plan)
+    return canonical(_dump(plan))
 
 
 def load_plan(text: str) -> TrainingPlan:
@@ -259,7 +291,8 @@ def plan_json_schema() -> dict[str, Any]:
 
 
 __all__ = [
-    "PLAN_FORMAT_VERSION", "STEP_ADDRESSES", "ConstitutionRef", "DpoStage", "Exemplar",
+    "PLAN_FORMAT_VERSION", "STEP_ADDRESSES", "ConstitutionRef", "DpoStage", "EvalData",
+    "Evaluate", "Exemplar",
     "InitialStage", "LabelStage", "Lora", "Message", "ModelRef", "PairsStage", "PrincipleRef",
     "PromptSet", "Sampling", "SftStage", "SlCaiStage", "Stages", "Step", "Training",
     "TrainingPlan", "canonical", "compute_plan_sha256", "load_plan", "plan_json",
