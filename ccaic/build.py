@@ -168,6 +168,10 @@ def _build_stages(path: str, out_dir: str, cli_vars: Sequence[str], until: str,
     for plan in plans:
         try:
             run = run_plan(plan, Path(out_dir) / "plans" / plan.name, until=step)
+            if step is None:  # evaluation needs the final model of a full run
+                from ccaic.evaluate.stage import evaluate_plan
+
+                evaluate_plan(plan, Path(out_dir) / "plans" / plan.name)
         except DiagnosticError as exc:
             result.diagnostics.extend(exc.diagnostics)
             return result

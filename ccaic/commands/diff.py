@@ -60,6 +60,9 @@ def run(args: argparse.Namespace, out: Output) -> int:
         spec_b, report_b = build_side(args.b)
         a = load_side(spec_a, args.var)
         b = load_side(spec_b, args.var)
+        if a.name == b.name:  # two revisions of one constitution: keep the sides apart
+            a = a.model_copy(update={"name": f"A:{a.name}"})
+            b = b.model_copy(update={"name": f"B:{b.name}"})
         matcher = resolve_matcher(args.matcher)
         result = diff_constitutions(a, b, matcher, args.threshold)
     except DiagnosticError as exc:
