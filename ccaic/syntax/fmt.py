@@ -125,8 +125,8 @@ def _alignment(slots: list[Slot]) -> list[int]:
     prev_end: int | None = None
     for i, slot in enumerate(slots):
         item = slot.item
-        starts_run_break = slot.leading or (prev_end is not None and
-                                            item.span.line > prev_end + 1)
+        starts_run_break = slot.leading or _hoisted(slot) or (
+            prev_end is not None and item.span.line > prev_end + 1)
         if not isinstance(item, ast.Attribute) or starts_run_break:
             close()
         if isinstance(item, ast.Attribute):
@@ -134,6 +134,16 @@ def _alignment(slots: list[Slot]) -> list[int]:
         prev_end = slot.trailing.span.line if slot.trailing else item.span.end_line
     close()
     return widths
+
+
+def _hoisted(slot: Slot) -> list[ast.Comment]:
+    """Comments inside an item that `fmt` prints above it (they act as leading comments)."""
+    item = slot.item
+    if isinstance(item, ast.Attribute):
+        return [c for c in slot.inner if not _is_list_comment(item, c)]
+    if isinstance(item, (ast.Rule, ast.Import)):
+        return list(slot.inner)
+    return []
 
 
 def _attr(slot: Slot) -> ast.Attribute:
