@@ -20,11 +20,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-SIZES = {
+SIZES: dict[str, dict[str, Any]] = {
     # Qwen2.5-0.5B / 1.5B shapes (vocab kept at 151936 so the LM head costs what it really does)
     "0.5b": dict(hidden_size=896, intermediate_size=4864, num_hidden_layers=24,
                  num_attention_heads=14, num_key_value_heads=2, vocab_size=151936),
@@ -46,8 +47,8 @@ def make_model(size: str, folder: Path) -> str:
                       pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
                       bos_token_id=None)
     torch.manual_seed(0)
-    model = Qwen2ForCausalLM(cfg).to(torch.bfloat16 if torch.cuda.is_available()
-                                     else torch.float32)
+    model: Any = Qwen2ForCausalLM(cfg)
+    model = model.to(torch.bfloat16 if torch.cuda.is_available() else torch.float32)
     path = folder / size
     model.save_pretrained(path)
     tok.save_pretrained(path)
@@ -70,7 +71,7 @@ def reset_peak() -> None:
         torch.cuda.reset_peak_memory_stats()
 
 
-def bench_generate(loc: str, size: str, batch: int, new_tokens: int) -> dict:  # type: ignore[type-arg]
+def bench_generate(loc: str, size: str, batch: int, new_tokens: int) -> dict[str, Any]:
     import torch
 
     from ccaic.plan.model import Sampling
@@ -95,26 +96,38 @@ def bench_generate(loc: str, size: str, batch: int, new_tokens: int) -> dict:  #
             "tokens_per_s": round(toks / dt, 1), "seconds": round(dt, 2), "peak_gib": peak_gib()}
 
 
-def bench_vllm(loc: str, size: str, batch: int, new_tokens: int) -> dict | None:  # type: ignore[type-arg]
+def bench_vllm(loc: str, size: str, batches: tuple[int, ...],
+               new_tokens: int) -> list[dict[str, Any]]:
+    """vLLM tokens/s through the runner's own path (ccaic.train.generation.VLLMGenerator:
+    token-id prompts, one seeded SamplingParams per request), one engine for every batch size;
+    [] when vllm is not installed."""
     try:
-        from vllm import LLM, SamplingParams
+        import vllm  # noqa: F401
     except ImportError:
-        return None
-    llm = LLM(model=loc, dtype="bfloat16", gpu_memory_utilization=0.5, seed=0)
-    prompts = [f"Question {i}: " + "tell me about the weather " * 8 for i in range(batch)]
-    sp = SamplingParams(max_tokens=new_tokens, temperature=1.0, ignore_eos=True)
-    llm.generate(prompts[:2], SamplingParams(max_tokens=4))
-    t0 = time.perf_counter()
-    outs = llm.generate(prompts, sp)
-    dt = time.perf_counter() - t0
-    toks = sum(len(o.outputs[0].token_ids) for o in outs)
-    del llm
-    return {"what": "generate_vllm", "size": size, "batch": batch, "new_tokens": new_tokens,
-            "tokens_per_s": round(toks / dt, 1), "seconds": round(dt, 2)}
+        return []
+    from ccaic.plan.model import Sampling
+    from ccaic.train.generation import VLLMGenerator
+
+    gen = VLLMGenerator(loc, gpu_memory_utilization=0.5)
+    gen.sampling_extra = {"ignore_eos": True}  # always generate new_tokens, as the HF bench does
+    results = []
+    for batch in batches:
+        prompts = [f"Question {i}: " + "tell me about the weather " * 8 for i in range(batch)]
+        gen.generate_texts(prompts[:2], Sampling(max_new_tokens=4), 0)  # warm-up
+        t0 = time.perf_counter()
+        gens = gen.generate_texts(prompts, Sampling(max_new_tokens=new_tokens, temperature=1.0,
+                                                    batch_size=batch), 0)
+        dt = time.perf_counter() - t0
+        toks = sum(g.tokens for g in gens)
+        results.append({"what": "generate_vllm", "size": size, "batch": batch,
+                        "new_tokens": new_tokens, "tokens_per_s": round(toks / dt, 1),
+                        "seconds": round(dt, 2)})
+    gen.free()
+    return results
 
 
 def bench_train(kind: str, loc: str, size: str, lora: bool, steps: int, batch: int,
-                length: int, work: Path) -> dict:  # type: ignore[type-arg]
+                length: int, work: Path) -> dict[str, Any]:
     from ccaic.plan.model import Lora, Training
     from ccaic.train.trainers import run_dpo, run_sft
 
@@ -131,6 +144,7 @@ def bench_train(kind: str, loc: str, size: str, lora: bool, steps: int, batch: i
         times.append(time.perf_counter())
 
     t0 = time.perf_counter()
+    rows: list[dict[str, Any]]
     if kind == "sft":
         rows = [{"messages": [{"role": "user", "content": f"{i} " + half},
                               {"role": "assistant", "content": half}]} for i in range(n)]
@@ -172,10 +186,9 @@ def main() -> int:
                 r = bench_generate(loc, size, batch, 128)
                 results.append(r)
                 print(json.dumps(r), flush=True)
-                v = bench_vllm(loc, size, batch, 128) if torch.cuda.is_available() else None
-                if v:
-                    results.append(v)
-                    print(json.dumps(v), flush=True)
+            for v in bench_vllm(loc, size, (8, 32), 128) if torch.cuda.is_available() else []:
+                results.append(v)
+                print(json.dumps(v), flush=True)
             for kind in ("sft", "dpo"):
                 for lora in (False, True):
                     r = bench_train(kind, loc, size, lora, args.steps, args.batch,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,11 @@ class LM:
                                                 add_generation_prompt=True))
 
     def generate_texts(self, texts: list[str], sampling: Sampling, seed: int,
-                       add_special_tokens: bool = False) -> list[Generation]:
+                       add_special_tokens: bool = False,
+                       stop: Sequence[str] = ()) -> list[Generation]:
+        """One batch, left-padded, sampled under one seed. `stop` is accepted for the
+        generator interface but not applied here: the stages' post-processing cuts at stop
+        strings, so generating on past one changes nothing but time."""
         import torch
 
         self.tok.padding_side = "left"
@@ -64,8 +69,9 @@ class LM:
         return results
 
     def chat(self, conversations: list[list[dict[str, str]]], sampling: Sampling,
-             seed: int) -> list[Generation]:
-        return self.generate_texts([self.render(c) for c in conversations], sampling, seed)
+             seed: int, stop: Sequence[str] = ()) -> list[Generation]:
+        return self.generate_texts([self.render(c) for c in conversations], sampling, seed,
+                                   stop=stop)
 
     def option_logprobs(self, prompts: list[str], options: tuple[str, ...],
                         batch_size: int = 8) -> list[list[float]]:

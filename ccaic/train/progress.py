@@ -81,11 +81,14 @@ def default_progress() -> Progress:
 class BuildLog:
     """Appends timestamped lines to <out>/build.log (the log, unlike artifacts, has times)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, enabled: bool = True):
         self.path = path
+        self.enabled = enabled  # False on every rank but 0, so lines are not written N times
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def __call__(self, text: str) -> None:
+        if not self.enabled:
+            return
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
         with open(self.path, "a", encoding="utf-8") as handle:
             handle.write(f"{stamp} {text}\n")

@@ -101,25 +101,38 @@ def _model_id(ref: Any, seed: int) -> dict[str, Any]:
 
 
 class _Models:
-    """Loads each model location once at a time (frees the previous one)."""
+    """Loads each model location once at a time (frees the previous one).
 
-    def __init__(self) -> None:
-        self.location: str | None = None
+    `get(loc)` is the transformers model (scoring and, with the transformers backend,
+    generation); `generator(loc)` is whatever the generation backend is (vLLM or the same
+    transformers model)."""
+
+    def __init__(self, backend: str = "transformers") -> None:
+        self.backend = backend
+        self.location: tuple[str, str] | None = None
         self.lm: Any = None
 
-    def get(self, location: str) -> Any:
-        if self.location != location:
+    def generator(self, location: str) -> Any:
+        return self.get(location, self.backend)
+
+    def get(self, location: str, backend: str = "transformers") -> Any:
+        if self.location != (location, backend):
             self.free()
             from ccaic.train.lm import LM
 
             try:
-                self.lm = LM(location)
+                if backend == "vllm":
+                    from ccaic.train.generation import VLLMGenerator
+
+                    self.lm = VLLMGenerator(location)
+                else:
+                    self.lm = LM(location)
             except OSError as exc:
                 raise DiagnosticError([error(
                     "CCAI513", f"model `{location}` could not be loaded: {exc}",
                     help="check the id or folder; without network access only models already "
                     "in the Hugging Face cache or on disk can be used")]) from None
-            self.location = location
+            self.location = (location, backend)
         return self.lm
 
     def free(self) -> None:
@@ -138,22 +151,40 @@ def _copy_model(src: Path, dst: Path) -> None:
 
 
 def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
-             progress: Progress | None = None, base_dir: str | Path | None = None) -> RunResult:
+             progress: Progress | None = None, base_dir: str | Path | None = None,
+             generation_backend: str | None = None) -> RunResult:
+    """Run the plan's steps into out_dir, re-using committed stages.
+
+    Under `accelerate launch` every rank calls this with the same arguments: generation is
+    sharded by batch, trainers run data-parallel, and rank 0 alone writes files (the others
+    wait for it at a barrier after each stage). generation_backend: `auto` / `vllm` /
+    `transformers`, else $CCAIC_GENERATION_BACKEND, else auto.
+    """
+    from ccaic.train.dist import world
+    from ccaic.train.generation import resolve_backend
+
+    w = world()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    progress = progress or default_progress()
-    log = BuildLog(out / "build.log")
+    progress = (progress or default_progress()) if w.is_main else Progress()
+    log = BuildLog(out / "build.log", enabled=w.is_main)
     stop = _stage_name(until)
     base = Path(base_dir or plan.base_dir or Path.cwd())
     text = plan_json(plan)
-    if not (out / "plan.json").is_file() or (out / "plan.json").read_text("utf-8") != text:
+    backend = resolve_backend(generation_backend
+                              or getattr(plan, "generation_backend", None))
+    # transformers keeps the keys it always had; vLLM samples differently, so it gets its own
+    gen_key: dict[str, Any] = {"backend": backend} if backend != "transformers" else {}
+    if w.is_main and (not (out / "plan.json").is_file()
+                      or (out / "plan.json").read_text("utf-8") != text):
         write_text_atomic(out / "plan.json", text)
-    log(f"run {plan.address} plan_sha256={plan.plan_sha256} until={stop or 'final'}")
+    log(f"run {plan.address} plan_sha256={plan.plan_sha256} until={stop or 'final'} "
+        f"backend={backend}" + (f" world={w.size}" if w.distributed else ""))
     result = RunResult(out_dir=out)
     st = plan.stages
     prompts = _prompts(plan, base)
     red, helpful = prompts.get("red_team", []), prompts.get("helpful", [])
-    models = _Models()
+    models = _Models(backend)
     from ccaic.models.load import model_location
 
     policy_loc = model_location(plan.policy, str(base), plan.seed)
@@ -169,7 +200,7 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
 
     def begin(stage: str, key_inputs: dict[str, Any]) -> tuple[StageDir, bool]:
         sd = StageDir(out, stage, content_key(key_inputs))
-        if sd.done:
+        if w.broadcast(sd.done):  # rank 0 decides, so no rank runs a stage the others skip
             log(f"{stage}: cached ({sd.path.name})")
             record(stage, sd, "cached", {"counts": sd.manifest().get("counts", {})})
             return sd, True
@@ -177,10 +208,16 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
         log(f"{stage}: running ({sd.path.name})")
         return sd, False
 
+    def save(sd: StageDir, name: str, rows: list[dict[str, Any]]) -> str:
+        """Rank 0 writes the dataset (every rank holds the same gathered rows)."""
+        return sd.write_jsonl(name, rows) if w.is_main else ""
+
     def finish(stage: str, sd: StageDir, counts: dict[str, Any], files: dict[str, str],
                t0: float) -> None:
-        sd.commit({"counts": counts, "files": files})
-        sd.clear_parts()
+        if w.is_main:
+            sd.commit({"counts": counts, "files": files})
+            sd.clear_parts()
+        w.barrier()  # the others go on only once the stage is committed
         if sd.reused:
             log(f"{stage}: resumed, {sd.reused} batch(es) kept from an interrupted run")
         dt = time.perf_counter() - t0
@@ -198,7 +235,7 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
 
     try:
         # ---- initial
-        k_initial = {"stage": "initial", "model": policy_id, "seed": seed,
+        k_initial = {"stage": "initial", "model": policy_id, "seed": seed, **gen_key,
                      "sampling": st.initial.sampling.model_dump(mode="json"),
                      "prompts": [p.model_dump(mode="json") for p in plan.prompts]}
         sd_init, cached = begin("initial", k_initial)
@@ -208,8 +245,9 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
             t0 = time.perf_counter()
             from ccaic.train.stages import run_initial
 
-            initial = run_initial(models.get(policy_loc), red + helpful, plan, sd_init, progress)
-            h = sd_init.write_jsonl("responses.jsonl", initial)
+            initial = run_initial(models.generator(policy_loc), red + helpful, plan, sd_init,
+                                  progress)
+            h = save(sd_init, "responses.jsonl", initial)
             finish("initial", sd_init, {"responses": len(initial)},
                    {"responses.jsonl": h}, t0)
         if done_after("initial"):
@@ -219,6 +257,7 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
 
         # ---- critique -> revision
         k_sl = {"stage": "sl_cai", "initial": sd_init.key, "model": policy_id, "seed": seed,
+                **gen_key,
                 "settings": st.sl_cai.model_dump(mode="json", exclude={"enabled", "all_rounds"}),
                 "constitution": plan.constitution.model_dump(mode="json")}
         revisions: list[dict[str, Any]] = []
@@ -231,9 +270,9 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                 t0 = time.perf_counter()
                 from ccaic.train.stages import run_sl_cai
 
-                revisions, counts = run_sl_cai(models.get(policy_loc), init_red, plan, sd_sl,
+                revisions, counts = run_sl_cai(models.generator(policy_loc), init_red, plan, sd_sl,
                                                progress, st.sl_cai.drop_truncated)
-                h = sd_sl.write_jsonl("revisions.jsonl", revisions)
+                h = save(sd_sl, "revisions.jsonl", revisions)
                 finish("sl_cai", sd_sl, counts, {"revisions.jsonl": h}, t0)
         else:
             off("sl_cai")
@@ -261,7 +300,7 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                         f"critique/revision rows (dropped: {json.dumps(dropped)})",
                         help="raise sl_cai.max_new_tokens (most drops are `truncated`), or set "
                         "sl_cai.drop_truncated = false for smoke runs with builtin:tiny")])
-                h = sd_data.write_jsonl("sft.jsonl", sft_data)
+                h = save(sd_data, "sft.jsonl", sft_data)
                 finish("sft_data", sd_data, {
                     "rows": len(sft_data),
                     "red_team": sum(r["source"] == "red_team" for r in sft_data),
@@ -285,7 +324,8 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                                  sd_sft.file("checkpoints"), sft_model, log)
                 progress.advance(1)
                 progress.finish()
-                shutil.rmtree(sd_sft.file("checkpoints"), ignore_errors=True)
+                if w.is_main:
+                    shutil.rmtree(sd_sft.file("checkpoints"), ignore_errors=True)
                 finish("sft", sd_sft, counts, {}, t0)
         else:
             off("sft_data")
@@ -297,7 +337,7 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
         labelled: list[dict[str, Any]] = []
         sd_label: StageDir | None = None
         if st.pairs.enabled and sft_model is not None and sd_sft is not None:
-            k_pairs = {"stage": "pairs", "sft": sd_sft.key, "seed": seed,
+            k_pairs = {"stage": "pairs", "sft": sd_sft.key, "seed": seed, **gen_key,
                        "settings": st.pairs.model_dump(mode="json", exclude={"enabled"}),
                        "prompts": [p.model_dump(mode="json") for p in plan.prompts]}
             sd_pairs, cached = begin("pairs", k_pairs)
@@ -307,9 +347,9 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                 t0 = time.perf_counter()
                 from ccaic.train.stages import run_pairs
 
-                pairs, counts = run_pairs(models.get(str(sft_model)), red + helpful, plan,
+                pairs, counts = run_pairs(models.generator(str(sft_model)), red + helpful, plan,
                                           sd_pairs, progress)
-                h = sd_pairs.write_jsonl("pairs.jsonl", pairs)
+                h = save(sd_pairs, "pairs.jsonl", pairs)
                 finish("pairs", sd_pairs, counts, {"pairs.jsonl": h}, t0)
             if done_after("pairs"):
                 return result
@@ -332,7 +372,7 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                     from ccaic.train.stages import run_label
 
                     labelled, counts = run_label(feedback_lm, pairs, plan, sd_label, progress)
-                    h = sd_label.write_jsonl("pairs_labelled.jsonl", labelled)
+                    h = save(sd_label, "pairs_labelled.jsonl", labelled)
                     finish("label", sd_label, counts, {"pairs_labelled.jsonl": h}, t0)
             else:
                 off("label")
@@ -377,8 +417,9 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                                  sd_dpo.file("model"), log)
                 progress.advance(1)
                 progress.finish()
-                shutil.rmtree(sd_dpo.file("checkpoints"), ignore_errors=True)
-                h = sd_dpo.write_jsonl("pairs.jsonl", rows)
+                if w.is_main:
+                    shutil.rmtree(sd_dpo.file("checkpoints"), ignore_errors=True)
+                h = save(sd_dpo, "pairs.jsonl", rows)
                 finish("dpo", sd_dpo, counts, {"pairs.jsonl": h}, t0)
             final_src = sd_dpo.file("model")
             final_stage = "dpo"
@@ -391,15 +432,19 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
         if final_src is not None:
             final = out / "final"
             marker = final / "plan.json"
-            if not (marker.is_file() and marker.read_text("utf-8") == text
-                    and (final / "source.json").is_file()
-                    and json.loads((final / "source.json").read_text("utf-8"))["from"]
-                    == final_src.parent.name):
-                _copy_model(final_src, final)
-                write_text_atomic(final / "constitution.json", canonical(plan.constitution))
-                write_text_atomic(final / "source.json", canonical(
-                    {"from": final_src.parent.name, "step": f"step.{final_stage}"}))
-                write_text_atomic(final / "plan.json", text)
+            stale = w.broadcast(not (
+                marker.is_file() and marker.read_text("utf-8") == text
+                and (final / "source.json").is_file()
+                and json.loads((final / "source.json").read_text("utf-8"))["from"]
+                == final_src.parent.name))
+            if stale:
+                if w.is_main:
+                    _copy_model(final_src, final)
+                    write_text_atomic(final / "constitution.json", canonical(plan.constitution))
+                    write_text_atomic(final / "source.json", canonical(
+                        {"from": final_src.parent.name, "step": f"step.{final_stage}"}))
+                    write_text_atomic(final / "plan.json", text)
+                w.barrier()
                 record("final", None, "ran", {"from": final_src.parent.name})
             else:
                 record("final", None, "cached", {"from": final_src.parent.name})
@@ -412,11 +457,12 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
         return result
     finally:
         models.free()
-        write_text_atomic(out / "run.json", canonical({
-            "format_version": "1.0", "plan": plan.address, "plan_sha256": plan.plan_sha256,
-            "stopped_after": result.stopped_after,
-            "steps": {a: {k: v for k, v in s.items() if k != "status"}
-                      for a, s in result.steps.items()}}))
+        if w.is_main:
+            write_text_atomic(out / "run.json", canonical({
+                "format_version": "1.0", "plan": plan.address, "plan_sha256": plan.plan_sha256,
+                "stopped_after": result.stopped_after,
+                "steps": {a: {k: v for k, v in s.items() if k != "status"}
+                          for a, s in result.steps.items()}}))
         if hasattr(progress, "close"):
             progress.close()
 

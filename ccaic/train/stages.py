@@ -13,7 +13,7 @@ from typing import Any
 
 from ccaic.plan.model import Sampling, TrainingPlan
 from ccaic.train.labels import OPTIONS, clamp, comparison_prompt, debiased, p_first
-from ccaic.train.postprocess import DROP_REASONS, clean_revision, clean_text
+from ccaic.train.postprocess import DEFAULT_STOPS, DROP_REASONS, clean_revision, clean_text
 from ccaic.train.progress import Progress
 from ccaic.train.sampling import derived_seed, draw_principle
 from ccaic.train.store import StageDir
@@ -23,24 +23,39 @@ Row = dict[str, Any]
 
 def batched(stage: StageDir, items: list[Any], batch_size: int, progress: Progress,
             label: str, fn: Callable[[int, list[Any]], tuple[list[Row], int]]) -> list[Row]:
-    """Run fn over batches, keeping finished batches on disk; returns all rows in order."""
-    out: list[Row] = []
+    """Run fn over batches, keeping finished batches on disk; returns all rows in order.
+
+    Under several processes each rank runs the batches it owns (round-robin by batch index)
+    and every rank gets all rows back. A batch's seed depends on its index only, so a batch
+    comes out the same whichever rank (or how many ranks) ran it, and parts written by any
+    earlier run, whatever its world size, are reused.
+    """
+    from ccaic.train.dist import world
+
+    w = world()
     n_batches = (len(items) + batch_size - 1) // batch_size
-    progress.start(label, len(items))
-    stage.reused = 0
-    for b in range(n_batches):
+    mine = w.shard(n_batches)
+    progress.start(label, sum(len(items[b * batch_size:(b + 1) * batch_size]) for b in mine))
+    done: dict[int, list[Row]] = {}
+    reused = 0
+    for b in mine:
         chunk = items[b * batch_size:(b + 1) * batch_size]
         rows = stage.read_part(b)
         tokens = 0
         if rows is not None:
-            stage.reused += 1
+            reused += 1
         else:
             rows, tokens = fn(b, chunk)
             stage.write_part(b, rows)
-        out.extend(rows)
+        done[b] = rows
         progress.advance(len(chunk), tokens)
     progress.finish()
-    return out
+    if w.distributed:
+        gathered = w.all_gather((done, reused))
+        done = {b: rows for part, _ in gathered for b, rows in part.items()}
+        reused = sum(r for _, r in gathered)
+    stage.reused = reused
+    return [row for b in range(n_batches) for row in done[b]]
 
 
 def fewshot_messages(plan: TrainingPlan) -> list[dict[str, str]]:
@@ -57,7 +72,7 @@ def run_initial(lm: Any, prompts: list[Row], plan: TrainingPlan, stage: StageDir
 
     def fn(b: int, chunk: list[Row]) -> tuple[list[Row], int]:
         gens = lm.chat([r["prompt"] for r in chunk], sampling,
-                       derived_seed(plan.seed, "initial", b))
+                       derived_seed(plan.seed, "initial", b), stop=DEFAULT_STOPS)
         rows = [{"id": r["id"], "set": r["set"], "prompt": r["prompt"],
                  "response": clean_text(g.text), "finish_reason": g.finish_reason}
                 for r, g in zip(chunk, gens, strict=True)]
@@ -76,6 +91,7 @@ def run_sl_cai(lm: Any, initial: list[Row], plan: TrainingPlan, stage: StageDir,
     ids = [p.id for p in plan.constitution.principles]
     weights = [p.weight for p in plan.constitution.principles]
     shots = fewshot_messages(plan)
+    stops = (*DEFAULT_STOPS, *cfg.stop)
 
     def fn(b: int, chunk: list[Row]) -> tuple[list[Row], int]:
         tokens = 0
@@ -88,12 +104,14 @@ def run_sl_cai(lm: Any, initial: list[Row], plan: TrainingPlan, stage: StageDir,
                      for r in chunk]
             for conv, pid in zip(convs, drawn, strict=True):
                 conv.append({"role": "user", "content": principles[pid].critique})
-            crit = lm.chat(convs, cfg.sampling, derived_seed(plan.seed, "critique", b, rnd))
+            crit = lm.chat(convs, cfg.sampling, derived_seed(plan.seed, "critique", b, rnd),
+                           stop=stops)
             tokens += sum(g.tokens for g in crit)
             for conv, g, pid in zip(convs, crit, drawn, strict=True):
                 conv.append({"role": "assistant", "content": clean_text(g.text, cfg.stop)})
                 conv.append({"role": "user", "content": principles[pid].revision})
-            rev = lm.chat(convs, cfg.sampling, derived_seed(plan.seed, "revision", b, rnd))
+            rev = lm.chat(convs, cfg.sampling, derived_seed(plan.seed, "revision", b, rnd),
+                          stop=stops)
             tokens += sum(g.tokens for g in rev)
             for i, (conv, g, pid) in enumerate(zip(convs, rev, drawn, strict=True)):
                 text, reason = clean_revision(g.text, g.finish_reason, current[i], cfg.stop,
@@ -162,7 +180,7 @@ def run_pairs(lm: Any, prompts: list[Row], plan: TrainingPlan, stage: StageDir,
         tokens = 0
         for k in range(cfg.samples):
             gens = lm.chat([r["prompt"] for r in chunk], sampling,
-                           derived_seed(plan.seed, "pairs", b, k))
+                           derived_seed(plan.seed, "pairs", b, k), stop=DEFAULT_STOPS)
             tokens += sum(g.tokens for g in gens)
             for i, g in enumerate(gens):
                 samples[i].append(clean_text(g.text))

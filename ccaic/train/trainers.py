@@ -59,6 +59,11 @@ def _last_checkpoint(out: Path) -> str | None:
 
 def _save_final(trainer: Any, tokenizer: Any, target: Path) -> None:
     """Save the trained model (LoRA adapters merged in) atomically into `target`."""
+    from ccaic.train.dist import world
+
+    if world().distributed:
+        _save_final_distributed(trainer, tokenizer, target)
+        return
     model = trainer.model
     tmp = target.with_name(target.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -69,6 +74,43 @@ def _save_final(trainer: Any, tokenizer: Any, target: Path) -> None:
     tokenizer.save_pretrained(str(tmp))
     shutil.rmtree(target, ignore_errors=True)
     os.replace(tmp, target)
+
+
+def _save_final_distributed(trainer: Any, tokenizer: Any, target: Path) -> None:
+    """Several processes: every rank takes part in `Trainer.save_model` (it gathers FSDP /
+    ZeRO-3 shards into one full state dict) and the main process alone writes; LoRA adapters
+    are then merged on the main process from the saved adapter, since the wrapped model
+    cannot be merged in place under FSDP / DeepSpeed."""
+    acc = trainer.accelerator
+    tmp = target.with_name(target.name + ".tmp")
+    raw = target.with_name(target.name + ".raw")
+    if acc.is_main_process:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(raw, ignore_errors=True)
+    acc.wait_for_everyone()
+    if getattr(trainer, "is_fsdp_enabled", False):
+        acc.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
+    trainer.save_model(str(raw))
+    acc.wait_for_everyone()
+    if acc.is_main_process:
+        (raw / "training_args.bin").unlink(missing_ok=True)  # pickled args: not a model file
+        if (raw / "adapter_config.json").is_file():
+            from peft import AutoPeftModelForCausalLM
+
+            from ccaic.models.load import device_and_dtype
+
+            _, dtype = device_and_dtype()
+            peft_model = AutoPeftModelForCausalLM.from_pretrained(str(raw), dtype=dtype)
+            merged = peft_model.merge_and_unload()
+            merged.save_pretrained(str(tmp))
+            shutil.copytree(raw, tmp / "adapter")
+            shutil.rmtree(raw, ignore_errors=True)
+        else:
+            os.replace(raw, tmp)
+        tokenizer.save_pretrained(str(tmp))
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(tmp, target)
+    acc.wait_for_everyone()
 
 
 def _quiet() -> None:
