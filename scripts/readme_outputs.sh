@@ -14,3 +14,11 @@ ccaic diff ../shared/data/cai/llm-swarm-constitution_anthropic.json \
 ccaic analyze ../shared/data/polis/opendata/brexit-consensus --format text \
   > "$out/analyze-brexit-consensus.txt"
 sed -i "s#$(pwd)/##g; s#$(cd .. && pwd)/#../#g" "$out"/*.txt
+# The report screenshot (docs/images/report-quickstart.png): a full quickstart build in Chromium.
+.venv/bin/ccaic build examples/quickstart/quickstart.ccai -o build/quickstart 2>/dev/null
+profile=$(mktemp -d)
+chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+  --disable-background-networking --disable-component-update --disable-sync \
+  --user-data-dir="$profile" --window-size=1200,2400 \
+  --screenshot=docs/images/report-quickstart.png "file://$(pwd)/build/quickstart/report.html" 2>/dev/null
+rm -rf "$profile"
