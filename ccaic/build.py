@@ -19,6 +19,7 @@ from ccaic.check.checker import Program, check_paths
 from ccaic.check.variables import parse_cli_vars, resolve_variables
 from ccaic.constitution.model import Constitution, canonical_json
 from ccaic.diagnostics import Diagnostic, DiagnosticError, error
+from ccaic.train.dist import world  # light: no torch unless several processes run
 
 STAGES = ("check", "assemblies", "constitution", "plan", "run")
 # Training steps `--until` also accepts (ccaic.train.runner.ORDER; a test keeps them in step,
@@ -61,7 +62,7 @@ class Writer:
     def text(self, relative: str, text: str) -> None:
         target = self.root / relative
         old = target.read_text(encoding="utf-8") if target.is_file() else None
-        if old != text:
+        if old != text and world().is_main:  # under accelerate, rank 0 alone writes
             write_text_atomic(target, text)
         self.result.artifacts.append(Artifact(
             path=relative, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
@@ -94,7 +95,7 @@ def build(path: str, out_dir: str, cli_vars: Sequence[str], until: str = "run",
     as its constitutions (the reports summarize every artifact written so far)."""
     maps: dict[str, Any] = {}
     result = _build_stages(path, out_dir, cli_vars, until, assembly_stage, maps)
-    if result.ok and result.stopped_after not in ("check", "assemblies"):
+    if result.ok and result.stopped_after not in ("check", "assemblies") and world().is_main:
         from ccaic.report import ReportInputs, write_reports
 
         out = Path(out_dir)

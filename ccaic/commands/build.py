@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 from ccaic.diagnostics import Diagnostic, SourceCache
 from ccaic.output import Output
@@ -32,7 +33,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, out: Output) -> int:
     from ccaic.build import build
+    from ccaic.train.dist import world
 
+    if world().distributed and not world().is_main:
+        out = Output(open(os.devnull, "w"), out.err)  # noqa: SIM115 (lives as long as the run)
     result = build(args.file, args.out, args.var, until=args.until)
     sources = SourceCache({k: v for p in result.programs for k, v in p.sources.items()})
     if args.format == "json":
@@ -61,7 +65,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
                      f"{n} changed")
     if not result.ok:
         return 1
-    if args.detailed_exitcode and result.changed:
+    if args.detailed_exitcode and result.changed and not world().distributed:
+        # torchrun reads exit code 2 as a failed worker: under accelerate, changes exit 0
         return 2
     return 0
 
