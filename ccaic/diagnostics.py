@@ -91,6 +91,16 @@ class DiagnosticError(Exception):
         super().__init__("; ".join(d.message for d in self.diagnostics))
 
 
+def capped(problems: list[Diagnostic], limit: int, code: str, what: str,
+           help: str) -> list[Diagnostic]:
+    """The first `limit` row problems and one line counting the rest: a broken file can have
+    thousands, and the first few say what is wrong."""
+    if len(problems) <= limit:
+        return problems
+    rest = len(problems) - limit
+    return [*problems[:limit], error(code, f"... and {rest} more {what}", help=help)]
+
+
 def sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
     if d.span is None:
         return ("", 0, 0, d.code)

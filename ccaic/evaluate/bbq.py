@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error
+from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, capped, error
 
 # The 11 category files BBQ publishes (data/*.jsonl in nyu-mll/BBQ).
 CATEGORIES = (
@@ -185,12 +185,8 @@ def load(folder: str | Path) -> Dataset:
 
 
 def _cap(problems: list[Diagnostic]) -> list[Diagnostic]:
-    if len(problems) <= MAX_ROW_DIAGNOSTICS:
-        return problems
-    rest = len(problems) - MAX_ROW_DIAGNOSTICS
-    return [*problems[:MAX_ROW_DIAGNOSTICS],
-            error("CCAI492", f"... and {rest} more malformed rows",
-                  help="fix the rows above first; the file may be truncated or not BBQ")]
+    return capped(problems, MAX_ROW_DIAGNOSTICS, "CCAI492", "malformed rows",
+                  "fix the rows above first; the file may be truncated or not BBQ")
 
 
 def _read_file(path: Path) -> tuple[list[Example], list[Diagnostic]]:

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error
+from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, capped, error
 
 FORMAT_VERSION = "1.0"
 MAX_ROW_DIAGNOSTICS = 20
@@ -141,12 +141,8 @@ def parse_row(line: str, source: str) -> Comparison:
 
 
 def _cap(problems: list[Diagnostic]) -> list[Diagnostic]:
-    if len(problems) <= MAX_ROW_DIAGNOSTICS:
-        return problems
-    rest = len(problems) - MAX_ROW_DIAGNOSTICS
-    return [*problems[:MAX_ROW_DIAGNOSTICS],
-            error("CCAI495", f"... and {rest} more malformed rows",
-                  help="fix the rows above first; the file may be truncated or not HHH")]
+    return capped(problems, MAX_ROW_DIAGNOSTICS, "CCAI495", "malformed rows",
+                  "fix the rows above first; the file may be truncated or not HHH")
 
 
 # ---------------------------------------------------------------- scoring

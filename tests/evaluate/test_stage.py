@@ -115,6 +115,7 @@ def test_no_evaluate_block_means_nothing_to_do(tmp_path: Path) -> None:
 
 
 def test_outputs_are_canonical_deterministic_and_reused(tmp_path: Path) -> None:
+    pytest.importorskip("transformers")
     from ccaic.evaluate.stage import evaluate_plan, report_evaluations
 
     plan = compiled(project(tmp_path))

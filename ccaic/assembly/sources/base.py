@@ -189,3 +189,17 @@ def assemble(pids: list[str], sids: list[str], vote: np.ndarray, ts: np.ndarray 
     table = build_table(p_idx, s_idx[ok], vote[ok], participants, statements,
                         None if ts is None else ts[ok], provenance, participant_order)
     return table, warnings
+
+
+def signed_votes_and_times(table: CsvFile, vote: np.ndarray, ts_col: int | None,
+                           opts: SourceOptions) -> tuple[np.ndarray, np.ndarray | None]:
+    """Votes in export sign (+1 = agree; `vote_sign = "api"` flips them) and the timestamps
+    that order revotes, when the file has a timestamp column."""
+    if opts.vote_sign == "api":
+        vote = -vote
+    if ts_col is None:
+        return vote, None
+    values, problems = parse_ints(table, ts_col, "timestamp", allow_blank=False)
+    if problems:
+        raise DiagnosticError(problems)
+    return vote, values.astype(np.float64)

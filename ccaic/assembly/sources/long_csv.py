@@ -18,9 +18,9 @@ from ccaic.assembly.sources.base import (
     LoadedSource,
     SourceOptions,
     assemble,
-    parse_ints,
     pick,
     read_statements,
+    signed_votes_and_times,
 )
 from ccaic.assembly.votes import Provenance, parse_votes
 from ccaic.diagnostics import DiagnosticError, error
@@ -67,14 +67,7 @@ def load_long_csv(path: Path, display: str, opts: SourceOptions) -> LoadedSource
             t.span(int(i), cols["vote"]),
             help="use AGREE, DISAGREE or PASS, or 1 / -1 / 0 (1 = agree)")
             for i in bad[:MAX_REPORTS]])
-    if opts.vote_sign == "api":
-        vote = -vote
-    ts = None
-    if ti is not None:
-        tsv, d = parse_ints(t, ti, "timestamp", allow_blank=False)
-        if d:
-            raise DiagnosticError(d)
-        ts = tsv.astype(np.float64)
+    vote, ts = signed_votes_and_times(t, vote, ti, opts)
     empty = [i for i, r in enumerate(t.rows) if not r[cols["pid"]].strip()
              or not r[cols["sid"]].strip()]
     if empty:

@@ -19,8 +19,8 @@ from ccaic.assembly.sources.base import (
     LoadedSource,
     SourceOptions,
     assemble,
-    parse_ints,
     read_statements,
+    signed_votes_and_times,
 )
 from ccaic.assembly.votes import Provenance, Statement, VoteTable, parse_votes
 from ccaic.diagnostics import Diagnostic, DiagnosticError, error, warning
@@ -57,14 +57,7 @@ def read_votes_csv(path: Path, display: str, statements: list[Statement] | None,
     bad = np.flatnonzero(vote == 99)
     if len(bad):
         raise DiagnosticError(_bad_votes(t, bad, np.full(len(bad), cols["vote"])))
-    if opts.vote_sign == "api":
-        vote = -vote
-    ts = None
-    if ti is not None:
-        tsv, d = parse_ints(t, ti, "timestamp", allow_blank=False)
-        if d:
-            raise DiagnosticError(d)
-        ts = tsv.astype(np.float64)
+    vote, ts = signed_votes_and_times(t, vote, ti, opts)
     pids = [r[cols["pid"]].strip() for r in t.rows]
     sids = [r[cols["sid"]].strip() for r in t.rows]
     return assemble(pids, sids, vote, ts, statements, opts,
