@@ -161,7 +161,6 @@ def _build_stages(path: str, out_dir: str, cli_vars: Sequence[str], until: str,
     if missing:
         result.diagnostics.append(error(
             "CCAI516", f"training needs {', '.join(missing)}, which is not installed",
-            plans[0].span if hasattr(plans[0], "span") else None,
             help="install the training extra (pip install 'ccaic[train]', or ./scripts/setup), "
             "or stop before training with --until plan"))
         return result

@@ -18,7 +18,6 @@ from ccaic.check.schema import (
     FUNCTIONS,
     RULE_FIELDS,
     SCHEMA,
-    TEMPLATE_CONTEXTS,
     Attr,
     BlockSpec,
 )
@@ -772,7 +771,6 @@ def _dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 
 __all__ = [
-    "TEMPLATE_CONTEXTS",
     "Checker",
     "Program",
     "check_paths",
