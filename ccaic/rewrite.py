@@ -471,12 +471,25 @@ def _requests(part: str) -> tuple[str, str] | None:
     return f"fails to {plain}", third
 
 
+_DEGREE_SPLIT = re.compile(r"\s+and\s+(?=(?:is\s+)?(?:most|least|more|less)\b)")
+
+
+def _degree_clauses(part: str) -> list[str]:
+    """'is least X and most Y' is two requests with opposite directions: critique X, keep Y."""
+    pieces = _DEGREE_SPLIT.split(part)
+    if len(pieces) == 1:
+        return pieces
+    lead = "is " if part.startswith("is ") else ""
+    return [pieces[0], *(p if p.startswith("is ") or not lead else lead + p for p in pieces[1:])]
+
+
 def _principle_parts(text: Any) -> tuple[str, list[tuple[str, str]] | None]:
     s = _clean(text)
     principle = _PRINCIPLE.match(s)
     if not principle:
         return s, None
-    found = [_requests(part) for part in principle.group("tail").split(", and that ")]
+    found = [_requests(clause) for part in principle.group("tail").split(", and that ")
+             for clause in _degree_clauses(part)]
     if any(f is None for f in found):
         return s, None
     return s, [f for f in found if f is not None]

@@ -247,3 +247,14 @@ def test_filters_work_in_the_sandbox() -> None:
     assert env.from_string("{{ s | as_comparison | as_revision }}").render(
         s="The AI should not give medical advice") == \
         "Rewrite the response so that it does not give medical advice."
+
+
+def test_mixed_directions_are_two_requests() -> None:
+    """'least X and most Y': the critique looks for X or a lack of Y, the revision removes X and
+    keeps Y (written by hand from the principle in constitutions/standard.ccai)."""
+    text = ("Choose the response that is least manipulative and most respectful of the "
+            "person's own judgement.")
+    assert as_critique(text) == ("Identify specific ways in which the response is manipulative "
+                                 "or is not respectful of the person's own judgement.")
+    assert as_revision(text) == ("Rewrite the response so that it is not manipulative and is "
+                                 "respectful of the person's own judgement.")
