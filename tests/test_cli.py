@@ -335,3 +335,14 @@ def test_check_is_fast() -> None:
         best = min(best, time.perf_counter() - start)
         assert proc.returncode == 0, proc.stderr
     assert best < 2.0, f"ccaic check took {best:.2f} s"
+
+
+def test_init_writes_the_review_workflow(tmp_path: Path) -> None:
+    """The starter carries examples/ci's workflow, pointed at its own constitution."""
+    from ccaic.cli import main as cli_main
+
+    assert cli_main(["init", str(tmp_path / "p")], Output(io.StringIO(), io.StringIO())) == 0
+    written = (tmp_path / "p" / ".github" / "workflows" / "constitution-review.yml").read_text()
+    example = (REPO / "examples" / "ci" / "constitution-review.yml").read_text()
+    assert written == example.replace("CONSTITUTION: constitution.ccai", "CONSTITUTION: main.ccai")
+    assert "CONSTITUTION: main.ccai" in written

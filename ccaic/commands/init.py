@@ -107,10 +107,22 @@ def starter_data(seed: int = 0) -> tuple[str, str]:
     return "\n".join(comments) + "\n", "\n".join(votes) + "\n"
 
 
+def review_workflow(constitution: str) -> str:
+    """The GitHub Actions workflow of examples/ci, pointed at the starter's constitution."""
+    from importlib import resources
+
+    packaged = resources.files("ccaic").joinpath("_data/constitution-review.yml")
+    source = (Path(str(packaged)) if packaged.is_file() else
+              Path(__file__).resolve().parents[2] / "examples" / "ci" / "constitution-review.yml")
+    text = source.read_text(encoding="utf-8")
+    return text.replace("CONSTITUTION: constitution.ccai", f"CONSTITUTION: {constitution}")
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("init", help="create a commented starter project",
-                       description="Write a starter project (main.ccai, small example data and "
-                       "prompts) into DIR. Refuses to overwrite existing files.")
+                       description="Write a starter project (main.ccai, small example data, "
+                       "prompts and a GitHub Actions workflow that reviews changes to the "
+                       "constitution) into DIR. Refuses to overwrite existing files.")
     p.add_argument("dir", nargs="?", default=".", help="target folder (default: .)")
     p.set_defaults(run=run)
 
@@ -128,6 +140,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         root / "data" / "polis" / "votes.csv": votes,
         root / "prompts" / "red-team.jsonl": "".join(
             json.dumps({"prompt": p}) + "\n" for p in PROMPTS),
+        root / ".github" / "workflows" / "constitution-review.yml": review_workflow("main.ccai"),
     }
     existing = [str(p) for p in files if p.exists()]
     if existing:
