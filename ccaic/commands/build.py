@@ -15,7 +15,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser("build", help="build a .ccai file into artifacts",
                        description="Compile a .ccai file: load and analyze its assemblies, render "
-                       "its constitutions, and write the artifacts to the output folder.")
+                       "its constitutions, compile and run its training plans, evaluate, and "
+                       "write the artifacts and reports (report.md/json/html) to the output "
+                       "folder. Stages whose inputs did not change are reused.")
     p.add_argument("file", help="the .ccai file to build")
     p.add_argument("-o", "--out", default="build", help="output folder (default: build)")
     p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
