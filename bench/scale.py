@@ -12,29 +12,16 @@ import resource
 import sys
 import time
 
-import numpy as np
-
 
 def main() -> None:
     n_votes, n_p, n_s = (int(float(x)) for x in sys.argv[1:4])
     from ccaic.assembly.groups import polis_groups
     from ccaic.assembly.stats import statement_stats
+    from ccaic.assembly.synthetic import synthetic_votes
     from ccaic.assembly.votes import Statement, build_table
 
-    rng = np.random.default_rng(0)
     t0 = time.perf_counter()
-    p = rng.integers(0, n_p, n_votes)
-    s = rng.integers(0, n_s, n_votes)
-    # two opinion axes (Polis's PCA is 2-D): a third of the statements are consensus, a third
-    # split participants by axis 1, a third by axis 2
-    camp = np.where(s % 3 == 1, (p % 2) * 2 - 1, ((p // 2) % 2) * 2 - 1)
-    lean = np.where(s % 3 == 0, 1, camp * np.where(s % 2 == 0, 1, -1))
-    r = rng.random(n_votes)
-    vote = np.where(r < 0.15, 0, np.where(r < 0.75, lean, -lean)).astype(np.int8)
-    # Polis timestamps are integer milliseconds: 30 days of activity (collisions happen)
-    ts = rng.integers(1_700_000_000_000, 1_700_000_000_000 + 30 * 86_400_000, n_votes
-                      ).astype(np.float64)
-    del r, camp, lean
+    p, s, vote, ts = synthetic_votes(n_p, n_s, n_votes, seed=0)
     gen = time.perf_counter() - t0
     t1 = time.perf_counter()
     table = build_table(p, s, vote, [str(i) for i in range(n_p)],

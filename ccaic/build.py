@@ -17,7 +17,7 @@ from typing import Any
 from ccaic.atomic import write_text_atomic
 from ccaic.check.checker import Program, check_paths
 from ccaic.check.variables import parse_cli_vars, resolve_variables
-from ccaic.constitution.model import Constitution, canonical_json
+from ccaic.constitution.model import canonical_json
 from ccaic.diagnostics import Diagnostic, DiagnosticError, error
 from ccaic.train.dist import world  # light: no torch unless several processes run
 
@@ -69,23 +69,6 @@ class Writer:
             changed=old != text))
 
 
-def _markdown(constitution: Constitution) -> str:
-    try:
-        from ccaic.constitution.interchange import to_markdown
-    except ImportError:
-        return _plain_markdown(constitution)
-    return str(to_markdown(constitution))
-
-
-def _plain_markdown(c: Constitution) -> str:
-    lines = [f"# Constitution: {c.name}", ""]
-    if c.description:
-        lines += [c.description, ""]
-    for i, p in enumerate(c.principles, 1):
-        lines.append(f"{i}. {p.text} (`{p.address}`)")
-    return "\n".join(lines) + "\n"
-
-
 AssemblyStage = Callable[[Program, dict[str, Any], Writer], dict[str, Any]]
 
 
@@ -131,6 +114,7 @@ def _build_stages(path: str, out_dir: str, cli_vars: Sequence[str], until: str,
     result.stopped_after = "assemblies"
     if until == "assemblies":
         return result
+    from ccaic.constitution.interchange import to_markdown
     from ccaic.constitution.render import build_constitutions
 
     constitutions, render_diags = build_constitutions(program, values, selections)
@@ -139,7 +123,7 @@ def _build_stages(path: str, out_dir: str, cli_vars: Sequence[str], until: str,
         return result
     for c in constitutions:
         writer.text(f"constitutions/{c.name}.json", canonical_json(c))
-        writer.text(f"constitutions/{c.name}.md", _markdown(c))
+        writer.text(f"constitutions/{c.name}.md", to_markdown(c))
     result.stopped_after = "constitution"
     if until == "constitution":
         return result

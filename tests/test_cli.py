@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli
 
 from ccaic.cli import main
 from ccaic.output import Output
@@ -35,16 +36,8 @@ SYNTAX_ERROR = '''constitution "c" {
 '''
 
 
-def run(argv: list[str], stdin: str = "", monkeypatch: pytest.MonkeyPatch | None = None
-        ) -> tuple[int, str, str]:
-    stdout, stderr = io.StringIO(), io.StringIO()
-    old = sys.stdin
-    sys.stdin = io.StringIO(stdin)
-    try:
-        code = main(argv, Output(stdout, stderr))
-    finally:
-        sys.stdin = old
-    return code, stdout.getvalue(), stderr.getvalue()
+def run(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
+    return run_cli(argv, stdin)
 
 
 @pytest.fixture(autouse=True)

@@ -9,21 +9,18 @@
 
 from __future__ import annotations
 
-import io
 import re
-import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from ccaic.cli import main
 from ccaic.commands.init import STARTER
 from ccaic.diagnostics import DiagnosticError
-from ccaic.output import Output
 from ccaic.syntax.ast import without_spans
 from ccaic.syntax.fmt import format_file
 from ccaic.syntax.parser import build_parser, parse
@@ -105,14 +102,8 @@ def mutated(draw: st.DrawFn) -> tuple[str, bytes]:
 
 
 def run_check(argv: list[str], stdin: str = "") -> tuple[int, str]:
-    stdout, stderr = io.StringIO(), io.StringIO()
-    old = sys.stdin
-    sys.stdin = io.StringIO(stdin)
-    try:
-        code = main(argv, Output(stdout, stderr))
-    finally:
-        sys.stdin = old
-    return code, stdout.getvalue() + stderr.getvalue()
+    code, out, err = run_cli(argv, stdin)
+    return code, out + err
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])

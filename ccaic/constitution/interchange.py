@@ -22,10 +22,9 @@ from ccaic.constitution.model import (
     Origin,
     Principle,
     canonical_json,
-    default_critique,
-    default_revision,
 )
 from ccaic.diagnostics import DiagnosticError, Span, error
+from ccaic.rewrite import as_critique, as_revision
 
 CRITIQUE_FILE = "CritiqueRevisionInstructions.json"
 COMPARISON_FILE = "RLMadisonInstructions.json"
@@ -292,8 +291,8 @@ def load_anthropic(path_or_folder: str | Path, name: str = "anthropic") -> Const
     principles = []
     for i in range(max(len(pairs), len(texts))):
         text = texts[i] if i < len(texts) else comparison_from_prompts(*pairs[i])
-        critique, revision = pairs[i] if i < len(pairs) else (default_critique(text),
-                                                              default_revision(text))
+        critique, revision = pairs[i] if i < len(pairs) else (as_critique(text),
+                                                              as_revision(text))
         pid = _pid(i)
         principles.append(Principle(address=f"principle.{name}.{pid}", id=pid, text=text,
                                     critique=critique, revision=revision))

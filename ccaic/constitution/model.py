@@ -95,12 +95,3 @@ def canonical_json(data: Any) -> str:
         data = data.model_dump(mode="json")
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
-
-def default_critique(text: str) -> str:
-    """A critique request derived from a comparison principle (osccai-style)."""
-    return ("Identify specific ways in which the assistant's last response does not follow this "
-            f"principle: {text}")
-
-
-def default_revision(text: str) -> str:
-    return f"Rewrite the assistant's response so that it follows this principle: {text}"

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from ccaic.constitution.model import Constitution, Origin, Principle
+from ccaic.constitution.model import Constitution
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error
 
 
@@ -103,18 +103,15 @@ def constitution_from_ccai(path: str, name: str | None = None,
     chosen = block.labels[0].value  # type: ignore[attr-defined]
     variables = declared_only(program, variables)
     if _needs_pipeline(program, block):
-        return _built(path, chosen, variables, block.span)  # type: ignore[attr-defined]
+        return _built(path, chosen, variables)
     parsed, var_diags = parse_cli_vars(variables)
     values, more = resolve_variables(program, parsed, require_values=True)
     _raise_errors(var_diags + more)
     from ccaic.constitution.render import build_constitutions
 
     constitutions, render_diags = build_constitutions(program, values, {})
-    found = [c for c in constitutions if c.name == chosen]
-    if not found:
-        _raise_errors(render_diags)
-        return _hand_written(block, chosen, Path(path).name)
-    return found[0]
+    _raise_errors(render_diags)  # a constitution that failed to render left an error here
+    return next(c for c in constitutions if c.name == chosen)
 
 
 def declared_variables(spec: str) -> set[str]:
@@ -143,47 +140,15 @@ def _raise_errors(diags: Sequence[Diagnostic]) -> None:
         raise DiagnosticError(list(diags))
 
 
-def _built(path: str, name: str, variables: Sequence[str], span: Span) -> Constitution:
-    """Run `ccaic build --until constitution` into a scratch folder, when the pipeline exists."""
+def _built(path: str, name: str, variables: Sequence[str]) -> Constitution:
+    """A constitution rendered from an assembly: `ccaic build --until constitution` into a
+    scratch folder, then its JSON."""
+    from ccaic.build import build
     from ccaic.constitution.interchange import load_constitution_file
 
-    try:
-        import ccaic.build as build_module
-        import ccaic.resolve  # noqa: F401  (the assembly stage the build needs)
-    except ImportError:
-        raise DiagnosticError([error(
-            "CCAI477", f"constitution `{name}` is rendered from an assembly, which diff "
-            "cannot build yet", span,
-            help=f"build it first with `ccaic build {path} --until constitution` and diff the "
-            f"JSON (build/constitutions/{name}.json)")]) from None
     with tempfile.TemporaryDirectory(prefix="ccaic-diff-") as tmp:
-        result = build_module.build(path, tmp, list(variables), until="constitution")
+        result = build(path, tmp, list(variables), until="constitution")
         _raise_errors(result.diagnostics)
         built = Path(tmp) / "constitutions" / f"{name}.json"
         return load_constitution_file(built)
 
-
-def _hand_written(block: object, name: str, source: str) -> Constitution:
-    """Principle blocks read directly: the fallback when the renderer is not importable."""
-    from ccaic.constitution.model import default_critique, default_revision
-    from ccaic.syntax import ast
-
-    assert isinstance(block, ast.Block)
-
-    def text(b: ast.Block, key: str) -> str | None:
-        attr = b.attributes().get(key)
-        if attr is None or not isinstance(attr.value, ast.StringLit):
-            return None
-        return "".join(p for p in attr.value.parts if isinstance(p, str))
-
-    principles = []
-    for child in block.blocks("principle"):
-        pid = child.labels[0].value
-        body = text(child, "text") or ""
-        principles.append(Principle(
-            address=f"principle.{name}.{pid}", id=pid, text=body,
-            critique=text(child, "critique") or default_critique(body),
-            revision=text(child, "revision") or default_revision(body)))
-    return Constitution(name=name, description=text(block, "description") or "",
-                        origin=Origin(kind="hand-written", source=source),
-                        principles=tuple(principles))

@@ -8,7 +8,6 @@ and lm-evaluation-harness do it. The rule, and the messy labels it handles, are 
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import zlib
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, capped, error
+from ccaic.evaluate.jsonl import json_object
 
 # The 11 category files BBQ publishes (data/*.jsonl in nyu-mll/BBQ).
 CATEGORIES = (
@@ -208,12 +208,7 @@ def _read_file(path: Path) -> tuple[list[Example], list[Diagnostic]]:
 
 def parse_row(line: str, category: str, source: str) -> Example:
     """One JSONL line to an Example; ValueError names the first thing wrong with it."""
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON ({exc.msg})") from None
-    if not isinstance(row, dict):
-        raise ValueError("not a JSON object")
+    row = json_object(line)
     condition = _choice(row, "context_condition", CONDITIONS)
     polarity = _choice(row, "question_polarity", POLARITIES)
     answers = (_text(row, "ans0"), _text(row, "ans1"), _text(row, "ans2"))

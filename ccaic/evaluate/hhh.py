@@ -16,7 +16,6 @@ Nothing here imports torch at module import time.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import zlib
 from collections.abc import Sequence
@@ -27,6 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, capped, error
+from ccaic.evaluate.jsonl import json_object
 
 FORMAT_VERSION = "1.0"
 MAX_ROW_DIAGNOSTICS = 20
@@ -122,12 +122,7 @@ def _read(path: Path) -> str:
 
 def parse_row(line: str, source: str) -> Comparison:
     """One JSONL line to a Comparison; ValueError names the first thing wrong with it."""
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON ({exc.msg})") from None
-    if not isinstance(row, dict):
-        raise ValueError("not a JSON object")
+    row = json_object(line)
     text = row.get("prompt")
     if not isinstance(text, str) or not text.strip():
         raise ValueError("missing or empty `prompt` (a string)")

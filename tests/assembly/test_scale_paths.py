@@ -13,6 +13,7 @@ import pytest
 import scipy.sparse as sp
 
 from ccaic.assembly import groups
+from ccaic.assembly.synthetic import synthetic_votes
 from ccaic.assembly.votes import Statement, VoteTable, build_table
 
 
@@ -81,13 +82,7 @@ def test_build_table_matches_reference(seed: int, ts_kind: str, order_mode: str)
 
 
 def _synthetic(n_p: int, n_s: int, n_votes: int, seed: int) -> VoteTable:
-    rng = np.random.default_rng(seed)
-    p = rng.integers(0, n_p, n_votes)
-    s = rng.integers(0, n_s, n_votes)
-    camp = np.where(s % 3 == 1, (p % 2) * 2 - 1, ((p // 2) % 2) * 2 - 1)
-    lean = np.where(s % 3 == 0, 1, camp * np.where(s % 2 == 0, 1, -1))
-    r = rng.random(n_votes)
-    vote = np.where(r < 0.15, 0, np.where(r < 0.75, lean, -lean)).astype(np.int8)
+    p, s, vote, _ = synthetic_votes(n_p, n_s, n_votes, seed)
     return build_table(p, s, vote, [str(i) for i in range(n_p)],
                        [Statement(str(j), moderated=-1 if j == 3 else 1) for j in range(n_s)])
 

@@ -1,0 +1,21 @@
+"""Run the ccaic CLI in-process, the way the tests drive it: argv and stdin in, (exit code,
+stdout, stderr) out."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+from ccaic.cli import main
+from ccaic.output import Output
+
+
+def run_cli(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    old = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        code = main(argv, Output(stdout, stderr))
+    finally:
+        sys.stdin = old
+    return code, stdout.getvalue(), stderr.getvalue()
