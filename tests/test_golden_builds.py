@@ -13,7 +13,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from cli_runner import run_cli
 
 BUILDS = Path(__file__).resolve().parent / "golden" / "builds"
