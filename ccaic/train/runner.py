@@ -20,11 +20,14 @@ training resumes from the last trainer checkpoint.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,6 +143,54 @@ class _Models:
             self.lm.free()
         self.lm = None
         self.location = None
+
+
+def _prepare_resume(stage: str, work: Path, log: BuildLog) -> None:
+    """Before a trainer stage: rank 0 sets half-saved checkpoints aside and says which one
+    training resumes from; the other ranks wait, then all read the same folder."""
+    from ccaic.train.checkpoints import last_complete, set_aside_incomplete
+    from ccaic.train.dist import world
+
+    w = world()
+    if w.is_main:
+        set_aside_incomplete(work, lambda line: log(f"{stage}: {line}"))
+        last = last_complete(work)
+        if last is not None:
+            log(f"{stage}: resuming from the last trainer checkpoint ({Path(last).name})")
+    w.barrier()
+
+
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def disk_full(exc: BaseException) -> bool:
+    """True when exc, or an exception it was raised from, is "no space left on device"
+    (torch.save and safetensors wrap the OSError in their own errors)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in _DISK_FULL:
+            return True
+        if "No space left on device" in str(seen) or "Disk quota exceeded" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+@contextmanager
+def _disk_full_is_a_diagnostic(stage: str, out: Path) -> Iterator[None]:
+    """A full disk while training (usually mid-checkpoint) is CCAI520, not a crash: the
+    half-written checkpoint is set aside on the next run, which resumes from the last good one."""
+    try:
+        yield
+    except DiagnosticError:
+        raise
+    except Exception as exc:
+        if not disk_full(exc):
+            raise
+        raise DiagnosticError([error(
+            "CCAI520", f"{stage}: the disk filled up while training wrote to {out}",
+            help="free some space and run the build again: it sets the half-written "
+            "checkpoint aside and resumes from the last complete one")]) from None
 
 
 def _copy_model(src: Path, dst: Path) -> None:
@@ -318,10 +369,10 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                 progress.start("step.sft", 1)
                 from ccaic.train.trainers import run_sft
 
-                if list(sd_sft.file("checkpoints").glob("checkpoint-*")):
-                    log("sft: resuming from the last trainer checkpoint")
-                counts = run_sft(policy_loc, sft_data, st.sft.training, seed,
-                                 sd_sft.file("checkpoints"), sft_model, log)
+                _prepare_resume("sft", sd_sft.file("checkpoints"), log)
+                with _disk_full_is_a_diagnostic("sft", out):
+                    counts = run_sft(policy_loc, sft_data, st.sft.training, seed,
+                                     sd_sft.file("checkpoints"), sft_model, log)
                 progress.advance(1)
                 progress.finish()
                 if w.is_main:
@@ -410,11 +461,11 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                 progress.start("step.dpo", 1)
                 from ccaic.train.trainers import run_dpo
 
-                if list(sd_dpo.file("checkpoints").glob("checkpoint-*")):
-                    log("dpo: resuming from the last trainer checkpoint")
-                counts = run_dpo(start_loc, rows, st.dpo.training, st.dpo.beta,
-                                 st.dpo.soft_labels, seed, sd_dpo.file("checkpoints"),
-                                 sd_dpo.file("model"), log)
+                _prepare_resume("dpo", sd_dpo.file("checkpoints"), log)
+                with _disk_full_is_a_diagnostic("dpo", out):
+                    counts = run_dpo(start_loc, rows, st.dpo.training, st.dpo.beta,
+                                     st.dpo.soft_labels, seed, sd_dpo.file("checkpoints"),
+                                     sd_dpo.file("model"), log)
                 progress.advance(1)
                 progress.finish()
                 if w.is_main:

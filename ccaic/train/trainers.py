@@ -50,17 +50,19 @@ def _peft_config(training: Training) -> Any:
 
 
 def _last_checkpoint(out: Path) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
+    """The newest checkpoint the Trainer finished saving (a half-written one is skipped)."""
+    from ccaic.train.checkpoints import last_complete
 
-    if not out.is_dir():
-        return None
-    return get_last_checkpoint(str(out))
+    return last_complete(out)
 
 
 def _save_final(trainer: Any, tokenizer: Any, target: Path) -> None:
-    """Save the trained model (LoRA adapters merged in) atomically into `target`."""
+    """Save the trained model (LoRA adapters merged in) atomically into `target`, and the
+    run's per-step history beside it."""
+    from ccaic.train.checkpoints import write_history
     from ccaic.train.dist import world
 
+    write_history(trainer.state.log_history, target.parent)
     if world().distributed:
         _save_final_distributed(trainer, tokenizer, target)
         return
@@ -130,8 +132,11 @@ def _callbacks(trainer: Any, log: Any) -> None:
     """Trainer logs go to the build log instead of stdout."""
     from transformers import PrinterCallback, ProgressCallback, TrainerCallback
 
+    from ccaic.train.checkpoints import marker_callback
+
     trainer.remove_callback(PrinterCallback)
     trainer.remove_callback(ProgressCallback)
+    trainer.add_callback(marker_callback())
     if log is None:
         return
 
