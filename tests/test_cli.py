@@ -303,6 +303,29 @@ def test_init_creates_a_project_that_checks(tmp_path: Path) -> None:
     assert main_file.read_text(encoding="utf-8") == before + "# mine\n"
 
 
+def test_init_starter_builds_until_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The starter's groups and threshold select principles, so its plan compiles."""
+    assert run(["init", str(tmp_path / "p")])[0] == 0
+    monkeypatch.chdir(tmp_path / "p")
+    code, _, err = run(["build", "main.ccai", "-o", "out", "--until", "plan"])
+    assert code == 0, err
+    built = json.loads((tmp_path / "p" / "out" / "constitutions" / "starter.json").read_text())
+    assert len(built["principles"]) == 3
+    assert (tmp_path / "p" / "out" / "plans" / "starter" / "plan.json").is_file()
+
+
+@pytest.mark.slow
+def test_init_starter_builds_to_the_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ccaic init DIR && cd DIR && ccaic build main.ccai -o out` trains, evaluates, reports."""
+    pytest.importorskip("trl", reason="the full build trains (the train extra)")
+    assert run(["init", str(tmp_path / "p")])[0] == 0
+    monkeypatch.chdir(tmp_path / "p")
+    code, _, err = run(["build", "main.ccai", "-o", "out"])
+    assert code == 0, err
+    assert "build ok (until run)" in err
+    assert (tmp_path / "p" / "out" / "report.html").is_file()
+
+
 # ---------------------------------------------------------------- speed and imports
 
 

@@ -9,6 +9,7 @@ runs ccaic (plus the step that checks out the base revision) is run as GitHub wo
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -37,13 +38,17 @@ def _until_stage() -> str:
     return known[-1]
 
 
-def _workflow() -> dict:
-    return yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+def _workflow(path: Path = WORKFLOW) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def _steps() -> list[dict]:
-    (job,) = _workflow()["jobs"].values()
+def _steps(path: Path = WORKFLOW) -> list[dict]:
+    (job,) = _workflow(path)["jobs"].values()
     return job["steps"]
+
+
+def _is_install(step: dict) -> bool:
+    return "pip install" in step.get("run", "")
 
 
 def _runs_ccaic(script: str) -> bool:
@@ -51,9 +56,13 @@ def _runs_ccaic(script: str) -> bool:
                for line in script.splitlines() if not line.strip().startswith("#"))
 
 
-def _review_steps() -> list[dict]:
-    """The steps the test runs: those that call ccaic, and the base-revision checkout."""
-    return [step for step in _steps() if "run" in step
+def _review_steps(path: Path = WORKFLOW) -> list[dict]:
+    """The steps the test runs: those that call ccaic, and the base-revision checkout.
+
+    Not the install step: the test puts this checkout's ccaic on PATH instead, so it needs no
+    network and no wheel cached on the machine (test_install_step_is_pinned checks that step).
+    """
+    return [step for step in _steps(path) if "run" in step and not _is_install(step)
             and (_runs_ccaic(step["run"]) or step["run"].startswith("git worktree"))]
 
 
@@ -80,8 +89,8 @@ def test_workflow_shape() -> None:
     steps = _steps()
     python = [s for s in steps if s.get("uses", "").startswith("actions/setup-python")]
     assert python and python[0]["with"]["python-version"] == "3.11"
-    installs = [s["run"] for s in steps if "pip install" in s.get("run", "")]
-    assert installs == ["python -m pip install ccaic"]
+    installs = [s["run"] for s in steps if _is_install(s)]
+    assert installs == ['python -m pip install "$CCAIC_REQUIREMENT"']
     scripts = "\n".join(s["run"] for s in _review_steps())
     for command in ("ccaic fmt --check", "ccaic check --format github",
                     "--until plan", "ccaic diff",
@@ -91,6 +100,19 @@ def test_workflow_shape() -> None:
         "fmt", "check", "build"}
 
 
+def test_install_step_is_pinned() -> None:
+    """ccaic is not on PyPI: the workflow installs a direct reference pinned to a tag or commit."""
+    from packaging.requirements import Requirement
+
+    requirement = Requirement(_workflow()["env"]["CCAIC_REQUIREMENT"])
+    assert requirement.name == "ccaic"
+    url = requirement.url or ""
+    assert url.startswith("git+https://") and url.endswith("/ccaic@v0.1.0"), url
+    from ccaic import __version__
+
+    assert url.rsplit("@v", 1)[1] == __version__  # the pin moves with each release
+
+
 # --- running its commands on the sample --------------------------------------------------------
 
 def _git(repo: Path, *args: str) -> str:
@@ -98,14 +120,14 @@ def _git(repo: Path, *args: str) -> str:
                           check=True).stdout.strip()
 
 
-def _env(tmp_path: Path, base_sha: str) -> dict[str, str]:
+def _env(tmp_path: Path, base_sha: str, workflow: Path = WORKFLOW) -> dict[str, str]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     shim = bin_dir / "ccaic"  # this checkout's ccaic, whatever is first on PATH
     shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m ccaic "$@"\n', encoding="utf-8")
     shim.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITHUB_"))}
-    env.update({key: str(value) for key, value in _workflow()["env"].items()
+    env.update({key: str(value) for key, value in _workflow(workflow)["env"].items()
                 if not str(value).startswith("${{")})
     runner_temp = tmp_path / "runner"
     runner_temp.mkdir(exist_ok=True)
@@ -146,10 +168,11 @@ def _pull_request(tmp_path: Path, overlay: dict[str, str] | None = None) -> tupl
     return repo, base_sha
 
 
-def _run_steps(tmp_path: Path, repo: Path, base_sha: str) -> list[subprocess.CompletedProcess]:
-    env = _env(tmp_path, base_sha)
+def _run_steps(tmp_path: Path, repo: Path, base_sha: str, workflow: Path = WORKFLOW
+               ) -> list[subprocess.CompletedProcess]:
+    env = _env(tmp_path, base_sha, workflow)
     results = []
-    for step in _review_steps():
+    for step in _review_steps(workflow):
         script = step["run"].replace("--until plan", f"--until {_until_stage()}")
         path = tmp_path / "step.sh"
         path.write_text(script, encoding="utf-8")
@@ -222,3 +245,31 @@ def test_workflow_fails_when_the_diff_fails(tmp_path: Path) -> None:
             shutil.rmtree(tmp_path / "runner" / "base" / "data")
     assert [r.returncode for r in results] == [0, 1], _show(results)
     assert "::error file=" in results[1].stdout
+
+
+def test_init_starter_passes_its_own_workflow(tmp_path: Path) -> None:
+    """`ccaic init` writes a project whose workflow passes: check, build up to the plan (the
+    starter selects principles) and a diff against the base after a pull request changes it."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed: the workflow checks out the base revision with git")
+    repo = tmp_path / "repo"
+    init = subprocess.run([sys.executable, "-m", "ccaic", "init", str(repo)],
+                          capture_output=True, text=True, check=False)
+    assert init.returncode == 0, init.stderr
+    workflow = repo / ".github" / "workflows" / "constitution-review.yml"
+    env = _env(tmp_path, "", workflow)
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
+        subprocess.run(["git", *args], cwd=repo, env=env, check=True)
+    base_sha = _git(repo, "rev-parse", "HEAD")
+    main = repo / "main.ccai"
+    text = main.read_text(encoding="utf-8")
+    assert "threshold = 0.5" in text
+    main.write_text(text.replace("threshold = 0.5", "threshold = 0.4"), encoding="utf-8")
+    subprocess.run(["git", "commit", "-q", "-am", "pull request"], cwd=repo, env=env, check=True)
+    results = _run_steps(tmp_path, repo, base_sha, workflow)
+    assert len(results) == len(_review_steps(workflow)), _show(results)
+    assert all(r.returncode == 0 for r in results), _show(results)
+    assert "The constitution changed" in results[-1].stdout, _show(results)
+    built = json.loads((repo / "build" / "constitutions" / "starter.json").read_text())
+    assert len(built["principles"]) == 5  # 0.4 selects five statements of the starter data
+    assert (repo / "build" / "plans" / "starter" / "plan.json").is_file()
