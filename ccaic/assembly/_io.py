@@ -4,15 +4,81 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error
 
-csv.field_size_limit(1 << 30)
+#: Longest id (participant, statement, author, group label) in characters: real ids are
+#: numbers, UUIDs or e-mail addresses; a longer one is a broken file (docs/limits.md).
+MAX_ID_CHARS = 256
+#: Longest CSV field (a statement text) in characters (docs/limits.md).
+MAX_FIELD_CHARS = 100_000
+
+csv.field_size_limit(MAX_FIELD_CHARS)
 
 #: Stop collecting after this many diagnostics of one kind in one file: enough to act on.
 MAX_REPORTS = 10
+
+def normalize_id(raw: str) -> str:
+    """The canonical form of an id, so every source and id file agrees on it.
+
+    Surrounding blanks go; an integer-like id ("643", "643.0", "+643", "0643") becomes its
+    integer text "643" (string work only: no int(), so a 5,000-digit id costs nothing), "-0"
+    becomes "0". Anything else is kept as written (after the strip)."""
+    text = raw.strip()
+    sign, body = (text[0], text[1:]) if text[:1] in ("+", "-") else ("", text)
+    whole, dot, frac = body.partition(".")
+    if not (whole.isascii() and whole.isdigit()) or (dot and frac.strip("0")):
+        return text
+    digits = whole.lstrip("0") or "0"
+    return "-" + digits if sign == "-" and digits != "0" else digits
+
+
+def id_problem(value: str, what: str) -> str | None:
+    """Why a normalised id cannot be used (empty or too long), else None."""
+    if value == "":
+        return f"empty {what}"
+    if len(value) > MAX_ID_CHARS:
+        return f"{what} is {len(value):,} characters long (the limit is {MAX_ID_CHARS})"
+    return None
+
+
+def normalize_ids(raw: Iterable[str], what: str, span_of: Callable[[int], Span | None],
+                  name: str, allow_empty: bool = False) -> list[str]:
+    """`normalize_id` over a column (once per distinct value); empty (unless `allow_empty`)
+    or over-long ids are CCAI408 / CCAI430 at `span_of(row)`."""
+    cache: dict[str, str] = {}
+    out: list[str] = []
+    diags: list[Diagnostic] = []
+    for i, value in enumerate(raw):
+        norm = cache.get(value)
+        if norm is None:
+            norm = cache[value] = normalize_id(value)
+        problem = (id_problem(norm, what) if len(diags) < MAX_REPORTS
+                   and (norm or not allow_empty) else None)
+        if problem is not None:
+            diags.append(id_error(f"{name}: {problem}", span_of(i), norm == ""))
+        out.append(norm)
+    if diags:
+        raise DiagnosticError(diags)
+    return out
+
+
+def group_labels(raw: Iterable[str], span_of: Callable[[int], Span | None], name: str
+                 ) -> list[str]:
+    """Group labels normalised like ids (" 0", "0" and "0.0" are one group); "" = none."""
+    return normalize_ids(raw, "group label", span_of, name, allow_empty=True)
+
+
+def id_error(message: str, span: Span | None, empty: bool) -> Diagnostic:
+    """CCAI408 for an empty id, CCAI430 for one over MAX_ID_CHARS."""
+    if empty:
+        return error("CCAI408", message, span, help="every row needs an id here; fill it in or "
+                     "remove the row")
+    return error("CCAI430", message, span, help=f"ids are at most {MAX_ID_CHARS} characters; "
+                 "check that the right column is named and that the file is not corrupt")
 
 
 def span_at(file: str, line: int, column: int, width: int = 1) -> Span:
@@ -107,9 +173,7 @@ def read_csv(path: Path, display: str | None = None) -> CsvFile:
                 lines.append(last + 1)
             last = reader.line_num
     except csv.Error as exc:
-        raise DiagnosticError([error("CCAI411", f"{name}: malformed CSV: {exc}",
-                                     span_at(name, reader.line_num or 1, 1),
-                                     help="check quoting on this line")]) from None
+        raise DiagnosticError([_csv_error(name, exc, reader.line_num or 1)]) from None
     table = CsvFile(name, header, rows, lines, raw_lines)
     diags: list[Diagnostic] = []
     seen: dict[str, int] = {}
@@ -127,6 +191,17 @@ def read_csv(path: Path, display: str | None = None) -> CsvFile:
     if diags:
         raise DiagnosticError(diags)
     return table
+
+
+def _csv_error(name: str, exc: csv.Error, line: int) -> Diagnostic:
+    """A csv module error as CCAI411, or CCAI431 when a field is over MAX_FIELD_CHARS."""
+    if "field larger than field limit" in str(exc):
+        return error("CCAI431", f"{name}: a field is longer than {MAX_FIELD_CHARS:,} characters",
+                     span_at(name, line, 1),
+                     help="a field this long is usually an unclosed quote that swallowed the "
+                     "rest of the file; check the quotes before this line")
+    return error("CCAI411", f"{name}: malformed CSV: {exc}", span_at(name, line, 1),
+                 help="check quoting on this line")
 
 
 def require_columns(table: CsvFile, wanted: dict[str, str | None], what: str) -> dict[str, int]:

@@ -24,8 +24,14 @@ DISAGREE, PASS, AGREE = 1, 2, 3
 
 
 def natural_key(value: str) -> tuple[int, int, str]:
-    """Sort key: all-digit ids numerically, then other ids as text (deterministic, human)."""
-    return (0, int(value), "") if value.isdigit() else (1, 0, value)
+    """Sort key: all-ASCII-digit ids numerically, then other ids as text (deterministic, human).
+
+    Numeric order without int(): (digit count without leading zeros, digits), so "²" (a
+    Unicode digit int() rejects) sorts as text and a 5,000-digit id costs no conversion."""
+    if value.isascii() and value.isdigit():
+        digits = value.lstrip("0")
+        return (0, len(digits), digits)
+    return (1, 0, value)
 
 
 @dataclass(frozen=True)
@@ -290,12 +296,18 @@ def parse_votes(raw: Sequence[str], words: bool = True) -> np.ndarray:
     """Vote strings -> export-sign int8, with 99 marking an unknown value.
 
     Accepts 1/-1/0 (also 1.0, +1, -1.0) in export sign and, when `words`, AGREE / DISAGREE /
-    PASS in any case. Vectorised over the unique values.
+    PASS in any case; each distinct value is parsed once.
     """
-    arr = np.asarray(raw, dtype=object)
-    uniq, inv = np.unique(arr.astype(str), return_inverse=True)
-    mapped = np.array([_vote_value(u, words) for u in uniq], dtype=np.int8).reshape(-1)
-    return mapped[inv] if len(arr) else np.zeros(0, dtype=np.int8)
+    cache: dict[str, int] = {}
+    out = np.empty(len(raw), dtype=np.int8)
+    for i, value in enumerate(raw):
+        code = cache.get(value)
+        if code is None:
+            # a long cell cannot be a vote: skip the regex on it (and a fixed-width copy of
+            # every cell as wide as the longest, which np.unique on strings would make)
+            code = cache[value] = _vote_value(value, words) if len(value) <= 32 else 99
+        out[i] = code
+    return out
 
 
 _NUM_VOTE = re.compile(r"^\s*([+-]?)([01])(?:\.0*)?\s*$")

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from kills import kill_when, resumed_batches, run_plan_argv
 
 pytest.importorskip("torch")
 pytest.importorskip("trl")
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _files(out: Path) -> dict[str, bytes]:
@@ -84,36 +79,6 @@ def test_same_seed_gives_byte_identical_outputs(tiny_cache: Path, tmp_path: Path
     assert [k for k in fa if fa[k] != fb[k]] == []
 
 
-RUNNER = """
-import sys
-from ccaic.plan.testing import compile_source
-from ccaic.train.runner import run_plan
-plans, diags, _ = compile_source(sys.argv[1])
-run_plan(plans[0], sys.argv[2])
-"""
-
-
-def _run_and_kill(src: Path, out: Path, pattern: str, timeout: float = 120) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-c", RUNNER, str(src), str(out)], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + timeout
-    try:
-        while time.time() < deadline:
-            if list(out.glob(pattern)):
-                proc.send_signal(signal.SIGKILL)
-                proc.wait()
-                return
-            if proc.poll() is not None:
-                pytest.fail(f"the run finished before {pattern} appeared")
-            time.sleep(0.01)
-        pytest.fail(f"{pattern} never appeared")
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-
-
 @pytest.mark.slow
 def test_resume_after_kill_equals_uninterrupted_run(tiny_cache: Path, tmp_path: Path,
                                                     plan_files) -> None:
@@ -127,13 +92,13 @@ def test_resume_after_kill_equals_uninterrupted_run(tiny_cache: Path, tmp_path: 
 
     out = tmp_path / "killed"
     # killed mid-generation (critique/revision, after 3 of 12 batches) ...
-    _run_and_kill(src, out, "stages/sl_cai-*/parts/000002.jsonl")
+    kill_when(run_plan_argv(src, out), out, "stages/sl_cai-*/parts/000002.jsonl")
     assert not list(out.glob("stages/sl_cai-*/manifest.json"))
     # ... then mid-training (SFT, after its second checkpoint)
-    _run_and_kill(src, out, "stages/sft-*/checkpoints/checkpoint-2/trainer_state.json")
+    kill_when(run_plan_argv(src, out), out,
+              "stages/sft-*/checkpoints/checkpoint-2/trainer_state.json")
     assert not list(out.glob("stages/sft-*/manifest.json"))
-    log = (out / "build.log").read_text()
-    assert "sl_cai: resumed, 3 batch(es) kept from an interrupted run" in log
+    assert resumed_batches((out / "build.log").read_text(), "sl_cai") >= 3
     result = run_plan(plan, out)
     assert "sft: resuming from the last trainer checkpoint" in (out / "build.log").read_text()
     assert result.steps["step.sl_cai.revision"]["status"] == "cached"

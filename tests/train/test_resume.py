@@ -130,3 +130,47 @@ def test_full_disk_mid_checkpoint_is_ccai520_and_the_next_run_resumes(
     assert [k for k in want if got[k] != want[k]] == []
     history = next(out.glob("stages/sft-*/log_history.jsonl")).read_text().splitlines()
     assert [json.loads(x)["step"] for x in history] == [1, 2, 3, 4]
+
+
+REPORTS = ("report.json", "report.md", "report.html")
+
+
+@pytest.mark.slow
+def test_build_killed_at_generation_training_checkpoint_creation_and_reports(
+        tiny_cache: Path, tmp_path: Path, plan_files) -> None:
+    """`ccaic build` killed four times (mid-generation, mid-training, the moment a checkpoint
+    folder appears, while reports are written) ends with the artifacts and the reports of an
+    uninterrupted build, byte for byte."""
+    pytest.importorskip("trl")
+    from kills import build_argv, kill_when, resumed_batches
+
+    from ccaic.build import build
+
+    write_plan, _ = plan_files
+    src = write_plan(tmp_path / "src", n_red=12, batch=1, sft_steps=6)
+    reference = tmp_path / "reference"
+    assert build(str(src), str(reference), []).ok
+
+    out = tmp_path / "killed"
+    run = out / "plans" / "p"
+    kill_when(build_argv(src, out), run, "stages/sl_cai-*/parts/000002.jsonl")
+    kill_when(build_argv(src, out), run,
+              "stages/sft-*/checkpoints/checkpoint-2/trainer_state.json")
+    kill_when(build_argv(src, out), run, "stages/sft-*/checkpoints/checkpoint-4")
+    partial = next(run.glob("stages/sft-*/checkpoints/checkpoint-4"))
+    cut_mid_save = not (partial / MARKER).exists()
+    kill_when(build_argv(src, out), out, "report.json")
+    assert list(run.glob("stages/dpo-*/manifest.json")), "killed after training, at reports"
+
+    result = build(str(src), str(out), [])
+    assert result.ok, [d.message for d in result.diagnostics]
+    log = (run / "build.log").read_text()
+    assert resumed_batches(log, "sl_cai") >= 3
+    assert "sft: resuming from the last trainer checkpoint (checkpoint-" in log
+    if cut_mid_save:  # before the fix: "Can't find a valid checkpoint", exit 3, every time
+        assert "sft: set aside incomplete trainer checkpoint checkpoint-4" in log
+    got, want = _stage_files(run), _stage_files(reference / "plans" / "p")
+    assert got.keys() == want.keys()
+    assert [k for k in want if got[k] != want[k]] == []
+    # the loss curves survive the resumes, so the reports equal the uninterrupted build's
+    assert [n for n in REPORTS if (out / n).read_bytes() != (reference / n).read_bytes()] == []

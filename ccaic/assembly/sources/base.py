@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ccaic.assembly._io import MAX_REPORTS, CsvFile, read_csv
+from ccaic.assembly._io import (
+    MAX_REPORTS,
+    CsvFile,
+    id_error,
+    id_problem,
+    normalize_id,
+    read_csv,
+    span_at,
+)
 from ccaic.assembly.votes import Statement, VoteTable
-from ccaic.diagnostics import Diagnostic, DiagnosticError, error, warning
+from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error, warning
+
+#: Optional statement fields and the statements-file columns that give them (first match wins).
+STATEMENT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "text": ("comment-body", "text", "txt", "statement", "body", "statement_text"),
+    "moderated": ("moderated", "mod"),
+    "author": ("author-id", "author", "author_id"),
+    "meta": ("is_meta", "is-meta", "meta"),
+}
 
 
 @dataclass(frozen=True)
@@ -48,6 +65,9 @@ class LoadedSource:
     in_conv: frozenset[str] | None = None
     math: dict[str, Any] | None = None
     warnings: list[Diagnostic] = field(default_factory=list)
+    #: the optional statement fields the source has data for (moderation rules on the others
+    #: are CCAI419): "text", "author", "moderated", "meta"
+    statement_fields: frozenset[str] = frozenset(STATEMENT_COLUMNS)
 
 
 def pick(table: CsvFile, explicit: str | None, candidates: tuple[str, ...]) -> str | None:
@@ -62,29 +82,124 @@ def pick(table: CsvFile, explicit: str | None, candidates: tuple[str, ...]) -> s
 
 
 def parse_ints(table: CsvFile, col: int, what: str, allow_blank: bool = True,
-               default: int = 0) -> tuple[np.ndarray, list[Diagnostic]]:
-    """An integer column (vectorised over unique values); bad cells become CCAI408."""
+               default: int = 0, allowed: frozenset[int] | None = None
+               ) -> tuple[np.ndarray, list[Diagnostic]]:
+    """An integer column (each distinct value parsed once); bad cells become CCAI408.
+
+    A cell is an integer written as one ("7", "-1", "7.0"), at most 18 digits; "0.9" is not
+    truncated to 0 and "inf" is not a number. `allowed` limits the values (a flag's -1/0/1)."""
     raw = [r[col].strip() if col < len(r) else "" for r in table.rows]
-    uniq = sorted(set(raw))
     conv: dict[str, int | None] = {}
-    for u in uniq:
-        if u == "" and allow_blank:
-            conv[u] = default
-            continue
-        try:
-            conv[u] = int(float(u))
-        except ValueError:
+    for u in set(raw):
+        conv[u] = default if u == "" and allow_blank else _integer(u)
+        if allowed is not None and conv[u] not in allowed and not (u == "" and allow_blank):
             conv[u] = None
     diags = []
     if any(v is None for v in conv.values()):
         for i, v in enumerate(raw):
             if conv[v] is None:
-                diags.append(error("CCAI408", f"{table.name}: {what} {v!r} is not a number",
-                                   table.span(i, col), help=f"{what} must be an integer"))
+                diags.append(_not_integer(table, i, col, what, v, allowed))
                 if len(diags) >= MAX_REPORTS:
                     break
     out = np.array([conv[v] if conv[v] is not None else default for v in raw], dtype=np.int64)
     return out, diags
+
+
+def _integer(text: str) -> int | None:
+    """The integer a cell spells ("7", "+7", "-7", "7.000"), None for anything else."""
+    norm = normalize_id(text)
+    digits = norm.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
+        return None
+    return int(norm)
+
+
+def _not_integer(table: CsvFile, row: int, col: int, what: str, value: str,
+                 allowed: frozenset[int] | None) -> Diagnostic:
+    shown = value if len(value) <= 40 else value[:40] + "…"
+    number = _float(value)
+    if allowed is not None and number is not None and math.isfinite(number):
+        spelled = ", ".join(str(a) for a in sorted(allowed, reverse=True))
+        return error("CCAI408", f"{table.name}: {what} {shown!r} is not one of {spelled}",
+                     table.span(row, col), help=f"{what} must be one of {spelled}")
+    return error("CCAI408", f"{table.name}: {what} {shown!r} is not a number",
+                 table.span(row, col), help=f"{what} must be an integer")
+
+
+def _float(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def parse_times(table: CsvFile, col: int) -> tuple[np.ndarray, list[Diagnostic]]:
+    """A timestamp column as float64: finite numbers only (blank, "soon", "inf" and "1e400"
+    are CCAI408), never truncated."""
+    raw = [r[col].strip() if col < len(r) else "" for r in table.rows]
+    conv = {u: _float(u) for u in set(raw)}
+    diags = []
+    for i, v in enumerate(raw):
+        t = conv[v]
+        if t is None or not math.isfinite(t):
+            shown = v if len(v) <= 40 else v[:40] + "…"
+            problem = "is not a number" if t is None else "is not a finite number"
+            diags.append(error("CCAI408", f"{table.name}: timestamp {shown!r} {problem}",
+                               table.span(i, col), help="timestamps are finite numbers (Polis: "
+                               "milliseconds since the epoch)"))
+            if len(diags) >= MAX_REPORTS:
+                break
+    out = np.array([conv[v] or 0.0 for v in raw], dtype=np.float64)
+    return out, diags
+
+
+def statement_fields(table: CsvFile, text_col: str | None = None) -> frozenset[str]:
+    """The optional statement fields a statements file has a column for."""
+    return frozenset(f for f, names in STATEMENT_COLUMNS.items()
+                     if pick(table, text_col if f == "text" else None, names) is not None)
+
+
+def missing_field_warnings(fields: frozenset[str], where: str, span: Span | None,
+                           spelled: dict[str, str] | None = None) -> list[Diagnostic]:
+    """CCAI420 when statements have no text, CCAI421 when they have no moderation flags.
+
+    `spelled` names the missing column or key per field; None means there is no statements
+    file at all. Without these warnings the texts are silently blank and rejected statements
+    silently analysed."""
+    def lacks(f: str) -> str:
+        return f"has no {spelled[f]}" if spelled is not None else "has no statements file"
+
+    no_file = ("give the source a statements file: `statements = \"comments.csv\"` for "
+               "votes_csv (analyze: --statements FILE), comments.csv in a Polis export folder, "
+               "comments.json in a Polis API folder")
+    out = []
+    if "text" not in fields:
+        out.append(warning(
+            "CCAI420", f"{where} {lacks('text')}: every statement text is empty", span,
+            help=no_file if spelled is None else "add the column (or name it with "
+            "`statement_text_column`): principles rendered from empty texts are empty"))
+    if "moderated" not in fields:
+        out.append(warning(
+            "CCAI421", f"{where} {lacks('moderated')}: rejected statements cannot be told "
+            "apart and are analysed with the others", span,
+            help=no_file if spelled is None else "add the moderation flags (1 accepted, "
+            "0 unmoderated, -1 rejected); a rule on `moderated` is an error without them"))
+    return out
+
+
+def statements_and_fields(path: Path | None, display: str, id_col: str | None = None,
+                          text_col: str | None = None
+                          ) -> tuple[list[Statement] | None, frozenset[str], list[Diagnostic]]:
+    """`read_statements`, the optional fields the file has, and CCAI420/421 for those it
+    lacks (located at its header). `path` None: the source has no statements file, `display`
+    names the source."""
+    if path is None:
+        return None, frozenset(), missing_field_warnings(frozenset(), display, None)
+    statements, table = read_statements(path, display, id_col, text_col)
+    fields = statement_fields(table, text_col)
+    spelled = {f: f"{f} column ({', '.join(names)})" for f, names in STATEMENT_COLUMNS.items()}
+    return statements, fields, missing_field_warnings(fields, display, span_at(display, 1, 1),
+                                                      spelled)
 
 
 def read_statements(path: Path, display: str, id_col: str | None = None,
@@ -98,11 +213,10 @@ def read_statements(path: Path, display: str, id_col: str | None = None,
 
         require_columns(table, {"id": id_col or "comment-id"}, "statement ids")
     assert idc is not None
-    textc = pick(table, text_col, ("comment-body", "text", "txt", "statement", "body",
-                                   "statement_text"))
-    modc = pick(table, None, ("moderated", "mod"))
-    authc = pick(table, None, ("author-id", "author", "author_id"))
-    metac = pick(table, None, ("is_meta", "is-meta", "meta"))
+    textc = pick(table, text_col, STATEMENT_COLUMNS["text"])
+    modc = pick(table, None, STATEMENT_COLUMNS["moderated"])
+    authc = pick(table, None, STATEMENT_COLUMNS["author"])
+    metac = pick(table, None, STATEMENT_COLUMNS["meta"])
     idx = table.column(idc)
     if idx is None or (textc is not None and table.column(textc) is None):
         from ccaic.assembly._io import require_columns
@@ -112,7 +226,8 @@ def read_statements(path: Path, display: str, id_col: str | None = None,
     diags: list[Diagnostic] = []
     mods = np.zeros(len(table.rows), dtype=np.int64)
     if modc is not None:
-        mods, d = parse_ints(table, table.header.index(modc), "moderated")
+        mods, d = parse_ints(table, table.header.index(modc), "moderated",
+                             allowed=frozenset({-1, 0, 1}))
         diags += d
     first_seen: dict[str, int] = {}
     statements: list[Statement] = []
@@ -120,10 +235,14 @@ def read_statements(path: Path, display: str, id_col: str | None = None,
     ai = table.column(authc) if authc else None
     mi = table.column(metac) if metac else None
     for r, row in enumerate(table.rows):
-        sid = row[idx].strip() if idx < len(row) else ""
+        sid = normalize_id(row[idx]) if idx < len(row) else ""
         if sid == "":
             diags.append(error("CCAI408", f"{display}: empty statement id", table.span(r, idx),
                                help="every statement needs an id"))
+            continue
+        problem = id_problem(sid, "statement id")
+        if problem is not None:
+            diags.append(id_error(f"{display}: {problem}", table.span(r, idx), False))
             continue
         if sid in first_seen:
             diags.append(error(
@@ -136,7 +255,7 @@ def read_statements(path: Path, display: str, id_col: str | None = None,
             mi is not None and mi < len(row)) else False
         statements.append(Statement(
             id=sid, text=row[ti] if ti is not None and ti < len(row) else "",
-            author=(row[ai].strip() or None) if ai is not None and ai < len(row) else None,
+            author=_author(row[ai]) if ai is not None and ai < len(row) else None,
             moderated=int(mods[r]), is_meta=meta))
     if diags:
         raise DiagnosticError(diags[: MAX_REPORTS * 2])
@@ -144,6 +263,12 @@ def read_statements(path: Path, display: str, id_col: str | None = None,
 
     statements.sort(key=lambda s: natural_key(s.id))
     return statements, table
+
+
+def _author(cell: str) -> str | None:
+    """An author id, normalised like participant ids (None when blank or not an id)."""
+    author = normalize_id(cell)
+    return author if author and id_problem(author, "author") is None else None
 
 
 def assemble(pids: list[str], sids: list[str], vote: np.ndarray, ts: np.ndarray | None,
@@ -158,12 +283,11 @@ def assemble(pids: list[str], sids: list[str], vote: np.ndarray, ts: np.ndarray 
     from ccaic.assembly.votes import build_table, natural_key
 
     warnings: list[Diagnostic] = []
-    s_arr = np.asarray(sids, dtype=object)
     if statements is None:
         ids = sorted(set(sids), key=natural_key)
         statements = [Statement(id=i) for i in ids]
     known = {s.id: k for k, s in enumerate(statements)}
-    s_idx = np.array([known.get(s, -1) for s in s_arr], dtype=np.int64)
+    s_idx = np.fromiter((known.get(s, -1) for s in sids), dtype=np.int64, count=len(sids))
     unknown = np.flatnonzero(s_idx < 0)
     if len(unknown):
         if opts.unknown_statements != "drop":
@@ -178,17 +302,21 @@ def assemble(pids: list[str], sids: list[str], vote: np.ndarray, ts: np.ndarray 
                                 "statements were skipped", span_of(int(unknown[0])),
                                 help="see the provenance counts"))
     ok = s_idx >= 0
-    p_arr = np.asarray(pids, dtype=object)[ok]
-    uniq_p, first_pos = np.unique(p_arr.astype(str), return_index=True)
-    # keep participants in order of first appearance in the file before build_table reorders
-    by_appearance = np.argsort(first_pos, kind="stable")
-    participants = [str(x) for x in uniq_p[by_appearance]]
-    remap = np.empty(len(uniq_p), dtype=np.int64)
-    remap[by_appearance] = np.arange(len(uniq_p))
-    p_idx = remap[np.searchsorted(uniq_p, p_arr.astype(str))]
+    p_idx, participants = intern([p for p, keep in zip(pids, ok.tolist(), strict=True) if keep])
     table = build_table(p_idx, s_idx[ok], vote[ok], participants, statements,
                         None if ts is None else ts[ok], provenance, participant_order)
     return table, warnings
+
+
+def intern(ids: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Integer codes for ids in order of first appearance, and the distinct ids.
+
+    A dict, not numpy strings: memory follows the ids' total length, where a fixed-width
+    array costs rows x the longest id (one 1,000,000-character id in 5,303 rows was 20 GB)."""
+    codes: dict[str, int] = {}
+    idx = np.fromiter((codes.setdefault(i, len(codes)) for i in ids), dtype=np.int64,
+                      count=len(ids))
+    return idx, list(codes)
 
 
 def signed_votes_and_times(table: CsvFile, vote: np.ndarray, ts_col: int | None,
@@ -199,7 +327,7 @@ def signed_votes_and_times(table: CsvFile, vote: np.ndarray, ts_col: int | None,
         vote = -vote
     if ts_col is None:
         return vote, None
-    values, problems = parse_ints(table, ts_col, "timestamp", allow_blank=False)
+    values, problems = parse_times(table, ts_col)
     if problems:
         raise DiagnosticError(problems)
-    return vote, values.astype(np.float64)
+    return vote, values

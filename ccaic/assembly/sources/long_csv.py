@@ -13,14 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ccaic.assembly._io import MAX_REPORTS, read_csv, require_columns
+from ccaic.assembly._io import MAX_REPORTS, normalize_ids, read_csv, require_columns
 from ccaic.assembly.sources.base import (
     LoadedSource,
     SourceOptions,
     assemble,
     pick,
-    read_statements,
     signed_votes_and_times,
+    statements_and_fields,
 )
 from ccaic.assembly.votes import Provenance, parse_votes
 from ccaic.diagnostics import DiagnosticError, error
@@ -34,11 +34,10 @@ TIMESTAMP = ("timestamp", "created", "modified", "time")
 
 def load_long_csv(path: Path, display: str, opts: SourceOptions) -> LoadedSource:
     prov = Provenance()
-    statements = None
+    statements, fields, field_warns = statements_and_fields(
+        Path(opts.statements_file) if opts.statements_file else None,
+        opts.statements_file or display, opts.statement_id_column, opts.statement_text_column)
     if opts.statements_file:
-        sp = Path(opts.statements_file)
-        statements, _ = read_statements(sp, opts.statements_file, opts.statement_id_column,
-                                        opts.statement_text_column)
         prov.files.append(opts.statements_file)
     t = read_csv(path, display)
     prov.files.append(display)
@@ -75,8 +74,11 @@ def load_long_csv(path: Path, display: str, opts: SourceOptions) -> LoadedSource
         c = cols["pid"] if not t.rows[i][cols["pid"]].strip() else cols["sid"]
         raise DiagnosticError([error("CCAI408", f"{display}: empty participant or statement id",
                                      t.span(i, c), help="every vote needs both ids")])
-    pids = [r[cols["pid"]].strip() for r in t.rows]
-    sids = [r[cols["sid"]].strip() for r in t.rows]
+    pids = normalize_ids([r[cols["pid"]] for r in t.rows], "participant id",
+                         lambda i: t.span(i, cols["pid"]), display)
+    sids = normalize_ids([r[cols["sid"]] for r in t.rows], "statement id",
+                         lambda i: t.span(i, cols["sid"]), display)
     table, warns = assemble(pids, sids, vote, ts, statements, opts,
                             lambda i: t.span(i, cols["sid"]), display, prov)
-    return LoadedSource("long-csv", display, table, warnings=warns)
+    return LoadedSource("long-csv", display, table, warnings=field_warns + warns,
+                        statement_fields=fields)

@@ -14,13 +14,21 @@ from pathlib import Path
 
 import numpy as np
 
-from ccaic.assembly._io import MAX_REPORTS, CsvFile, read_csv, require_columns
+from ccaic.assembly._io import (
+    MAX_REPORTS,
+    CsvFile,
+    group_labels,
+    normalize_id,
+    normalize_ids,
+    read_csv,
+    require_columns,
+)
 from ccaic.assembly.sources.base import (
     LoadedSource,
     SourceOptions,
     assemble,
-    read_statements,
     signed_votes_and_times,
+    statements_and_fields,
 )
 from ccaic.assembly.votes import Provenance, Statement, VoteTable, parse_votes
 from ccaic.diagnostics import Diagnostic, DiagnosticError, error, warning
@@ -58,8 +66,10 @@ def read_votes_csv(path: Path, display: str, statements: list[Statement] | None,
     if len(bad):
         raise DiagnosticError(_bad_votes(t, bad, np.full(len(bad), cols["vote"])))
     vote, ts = signed_votes_and_times(t, vote, ti, opts)
-    pids = [r[cols["pid"]].strip() for r in t.rows]
-    sids = [r[cols["sid"]].strip() for r in t.rows]
+    pids = normalize_ids([r[cols["pid"]] for r in t.rows], "voter-id",
+                         lambda i: t.span(i, cols["pid"]), display)
+    sids = normalize_ids([r[cols["sid"]] for r in t.rows], "comment-id",
+                         lambda i: t.span(i, cols["sid"]), display)
     return assemble(pids, sids, vote, ts, statements, opts,
                     lambda i: t.span(i, cols["sid"]), display, prov)
 
@@ -71,12 +81,14 @@ def read_participants_votes(path: Path, display: str, statements: list[Statement
     t = read_csv(path, display)
     cols = require_columns(t, {"pid": "participant"}, "Polis participants-votes")
     gi = t.column("group-id")
-    stmt_cols = [i for i, h in enumerate(t.header) if h.isdigit()]
+    stmt_cols = [i for i, h in enumerate(t.header) if h.isascii() and h.isdigit()]
     prov.files.append(display)
+    row_pids = normalize_ids([row[cols["pid"]] if cols["pid"] < len(row) else ""
+                              for row in t.rows], "participant id",
+                             lambda r: t.span(r, cols["pid"]), display)
     seen: dict[str, int] = {}
     diags: list[Diagnostic] = []
-    for r, row in enumerate(t.rows):
-        pid = row[cols["pid"]].strip()
+    for r, pid in enumerate(row_pids):
         if pid in seen and len(diags) < MAX_REPORTS:
             diags.append(error("CCAI412", f"{display}: participant {pid!r} has two rows "
                                f"(first on line {t.lines[seen[pid]]})", t.span(r, cols["pid"]),
@@ -84,31 +96,48 @@ def read_participants_votes(path: Path, display: str, statements: list[Statement
         seen.setdefault(pid, r)
     if diags:
         raise DiagnosticError(diags)
-    width = len(t.header)
-    grid = np.array([(row + [""] * (width - len(row)))[:width] for row in t.rows],
-                    dtype=object).reshape(len(t.rows), width)
-    sub = grid[:, stmt_cols].astype(str) if stmt_cols else np.zeros((len(t.rows), 0), str)
-    present = np.char.strip(sub) != ""
-    rr, cc = np.nonzero(present)
-    vote = parse_votes(sub[rr, cc].tolist(), words=False)
+    rr, cc, cells = _present_cells(t.rows, stmt_cols, len(t.header))
+    vote = parse_votes(cells, words=False)
     bad = np.flatnonzero(vote == 99)
     if len(bad):
         raise DiagnosticError(_bad_votes(t, rr[bad], np.asarray(stmt_cols)[cc[bad]]))
     if opts.vote_sign == "api":
         vote = -vote
     prov.rows_read += len(rr)
-    pids = [t.rows[r][cols["pid"]].strip() for r in rr.tolist()]
-    sids = [t.header[stmt_cols[c]] for c in cc.tolist()]
+    pids = [row_pids[r] for r in rr.tolist()]
+    col_ids = [normalize_id(t.header[c]) for c in stmt_cols]
+    sids = [col_ids[c] for c in cc.tolist()]
     table, warns = assemble(pids, sids, vote, None, statements, opts,
                             lambda i: t.span(int(rr[i]), stmt_cols[int(cc[i])]), display, prov,
                             participant_order="file")
     groups: dict[str, str] = {}
     if gi is not None:
-        for row in t.rows:
-            g = row[gi].strip() if gi < len(row) else ""
+        labels = [row[gi] if gi < len(row) else "" for row in t.rows]
+        for pid, g in zip(row_pids, group_labels(labels, lambda r: t.span(r, gi), display),
+                          strict=True):
             if g:
-                groups[row[cols["pid"]].strip()] = g
+                groups[pid] = g
     return table, groups, warns
+
+
+def _present_cells(rows: list[list[str]], cols: list[int], width: int
+                   ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(row, column position, cell) of every non-blank cell in `cols`, row-major.
+
+    Plain Python over the cells: a numpy string grid would be rows x columns x the widest
+    cell (one 100,000-character cell made it gigabytes)."""
+    rr: list[int] = []
+    cc: list[int] = []
+    cells: list[str] = []
+    for r, row in enumerate(rows):
+        padded = row if len(row) >= width else row + [""] * (width - len(row))
+        for k, c in enumerate(cols):
+            cell = padded[c]
+            if cell and not cell.isspace():
+                rr.append(r)
+                cc.append(k)
+                cells.append(cell)
+    return np.asarray(rr, dtype=np.int64), np.asarray(cc, dtype=np.int64), cells
 
 
 def _same_cells(a: VoteTable, b: VoteTable) -> int:
@@ -131,10 +160,11 @@ def _same_cells(a: VoteTable, b: VoteTable) -> int:
 
 def load_polis_csv(path: Path, display: str, opts: SourceOptions) -> LoadedSource:
     prov = Provenance()
-    statements = None
-    warns: list[Diagnostic] = []
-    if (path / "comments.csv").exists():
-        statements, _ = read_statements(path / "comments.csv", f"{display}/comments.csv")
+    has_comments = (path / "comments.csv").exists()
+    statements, fields, warns = statements_and_fields(
+        path / "comments.csv" if has_comments else None,
+        f"{display}/comments.csv" if has_comments else display)
+    if has_comments:
         prov.files.append(f"{display}/comments.csv")
     else:
         prov.notes.append("no comments.csv: statements have no text or moderation flags")
@@ -168,4 +198,5 @@ def load_polis_csv(path: Path, display: str, opts: SourceOptions) -> LoadedSourc
                     help="the export may be from different moments; votes.csv is used"))
             prov.notes.append("groups from participants-votes.csv; votes from votes.csv")
     assert table is not None
-    return LoadedSource("polis-csv", display, table, export_groups=groups, warnings=warns)
+    return LoadedSource("polis-csv", display, table, export_groups=groups, warnings=warns,
+                        statement_fields=fields)
