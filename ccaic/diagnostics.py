@@ -9,11 +9,13 @@ offsets, the convention Terraform uses in its JSON diagnostics.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
-from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
+
+from ccaic.files import read_source_bytes
 
 DIAGNOSTICS_FORMAT_VERSION = "1.0"
 
@@ -128,8 +130,14 @@ def _lines(text: str) -> list[str]:
     return [line.rstrip("\r") for line in text.removeprefix("\ufeff").split("\n")]
 
 
+def shows_snippet(name: str) -> bool:
+    """Only .ccai text (and stdin) is quoted in a diagnostic: a data file, or a file such as
+    /proc/self/environ named by `import`, may hold secrets a CI log must not print."""
+    return name.endswith(".ccai") or (name.startswith("<") and name.endswith(">"))
+
+
 class SourceCache:
-    """Text of files that diagnostics point into: registered sources first, then disk."""
+    """Text of .ccai files that diagnostics point into: registered sources first, then disk."""
 
     def __init__(self, sources: Mapping[str, str] | None = None):
         self._lines: dict[str, list[str]] = {}
@@ -137,36 +145,74 @@ class SourceCache:
             self.add(name, text)
 
     def add(self, name: str, text: str) -> None:
-        self._lines[name] = _lines(text)
+        self._lines[name] = _lines(text) if shows_snippet(name) else []
 
     def line(self, name: str, number: int) -> str | None:
         if name not in self._lines:
-            try:
-                text = Path(name).read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                self._lines[name] = []
-            else:
-                self._lines[name] = _lines(text)
+            self._lines[name] = _read_lines(name)
         lines = self._lines[name]
         if 1 <= number <= len(lines):
             return lines[number - 1]
         return None
 
 
+def _read_lines(name: str) -> list[str]:
+    """A .ccai file's lines from disk; nothing for other, unreadable or non-UTF-8 files."""
+    if not shows_snippet(name):
+        return []
+    try:
+        return _lines(read_source_bytes(name).decode("utf-8"))
+    except (OSError, ValueError):
+        return []
+
+
 # ---------------------------------------------------------------- text rendering
 
 
-def _underline(source_line: str, span: Span) -> tuple[str, str]:
-    """The source line (tabs expanded) and a ^~~ marker under the span's part of it."""
+#: Longest source line shown in a snippet; a longer one is cut around the span.
+MAX_SNIPPET_CHARS = 120
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_control(text: str) -> str:
+    """`text` with control characters (ESC, CR, NUL, C1, bidi overrides) written as \\xNN /
+    \\uNNNN, so a file or message cannot move the cursor, recolour or reorder a terminal."""
+    return _CONTROL.sub(_escape_char, text)
+
+
+def snippet_window(line: str, start: int, end: int) -> tuple[int, int]:
+    """The [lo, hi) character range of `line` to show: all of it, or MAX_SNIPPET_CHARS
+    around the span's start [start, end)."""
+    if len(line) <= MAX_SNIPPET_CHARS:
+        return 0, len(line)
+    lo = max(0, min(start - MAX_SNIPPET_CHARS // 3, len(line) - MAX_SNIPPET_CHARS))
+    return lo, lo + MAX_SNIPPET_CHARS
+
+
+def _span_columns(source_line: str, span: Span) -> tuple[int, int]:
+    """The span's [start, end) in characters of this line (at least one wide)."""
     start = max(span.column - 1, 0)
     if span.end_line == span.line:
-        end = max(span.end_column - 1, start + 1)
-    else:
-        end = max(len(source_line), start + 1)
-    shown = source_line.expandtabs(1)
-    width = max(min(end, max(len(shown), start + 1)) - start, 1)
-    marker = " " * start + "^" + "~" * (width - 1)
-    return shown, marker
+        return start, max(span.end_column - 1, start + 1)
+    return start, max(len(source_line), start + 1)
+
+
+def _underline(source_line: str, span: Span) -> tuple[str, str]:
+    """The source line, cut to a window and escaped, and a ^~~ marker under the span."""
+    start, end = _span_columns(source_line, span)
+    lo, hi = snippet_window(source_line, start, end)
+    pieces = [" " if ch == "\t" else escape_control(ch) for ch in source_line[lo:hi]]
+    head = "..." if lo > 0 else ""
+    shown = head + "".join(pieces) + ("..." if hi < len(source_line) else "")
+    a, b = min(max(start, lo), hi) - lo, min(end, hi) - lo
+    before = len(head) + sum(len(p) for p in pieces[:a]) + max(start - hi, 0)
+    width = max(sum(len(p) for p in pieces[a:b]), 1)
+    return shown, " " * before + "^" + "~" * (width - 1)
 
 
 def render_text(diagnostics: Sequence[Diagnostic], sources: SourceCache | None = None,
@@ -185,7 +231,8 @@ def render_text(diagnostics: Sequence[Diagnostic], sources: SourceCache | None =
     for d in diagnostics:
         where = f"{d.span}: " if d.span else ""
         sev = d.severity.value
-        out.append(f"{paint(where, 'bold')}{paint(f'{sev}[{d.code}]', sev)}: {d.message}")
+        out.append(f"{paint(escape_control(where), 'bold')}{paint(f'{sev}[{d.code}]', sev)}: "
+                   f"{escape_control(d.message)}")
         if d.span is not None:
             src = sources.line(d.span.file, d.span.line)
             if src is not None:
@@ -197,9 +244,9 @@ def render_text(diagnostics: Sequence[Diagnostic], sources: SourceCache | None =
                 out.append(paint(f"{pad} | ", "blue") + paint(marker, sev))
         for note in d.notes:
             loc = f"{note.span}: " if note.span else ""
-            out.append(f"  {paint('note', 'note')}: {loc}{note.message}")
+            out.append(f"  {paint('note', 'note')}: {escape_control(loc + note.message)}")
         if d.help:
-            out.append(f"  {paint('help', 'help')}: {d.help}")
+            out.append(f"  {paint('help', 'help')}: {escape_control(d.help)}")
         out.append("")
     out.append(summary_line(diagnostics))
     return "\n".join(out) + "\n"
@@ -228,12 +275,14 @@ def diagnostic_json(d: Diagnostic, sources: SourceCache | None = None) -> dict[s
         item["range"] = _span_json(d.span)
         src = (sources or SourceCache()).line(d.span.file, d.span.line)
         if src is not None:
+            start, end = _span_columns(src, d.span)
+            lo, hi = snippet_window(src, start, end)
             item["snippet"] = {
-                "code": src,
+                "code": src[lo:hi],
                 "start_line": d.span.line,
-                "highlight_start_offset": d.span.column - 1,
-                "highlight_end_offset": (d.span.end_column - 1) if d.span.end_line == d.span.line
-                else len(src),
+                "highlight_start_offset": max(start - lo, 0),
+                "highlight_end_offset": min(end, hi) - lo if d.span.end_line == d.span.line
+                else hi - lo,
             }
     item["related"] = [
         {"message": n.message, **({"range": _span_json(n.span)} if n.span else {})}
@@ -256,7 +305,8 @@ def render_json(diagnostics: Sequence[Diagnostic], sources: SourceCache | None =
 
 
 def _gh_escape(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return escape_control(text)
 
 
 def render_github(diagnostics: Sequence[Diagnostic]) -> str:

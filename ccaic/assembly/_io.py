@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error
+from ccaic.files import FileRefused, read_data_bytes
 
 #: Longest id (participant, statement, author, group label) in characters: real ids are
 #: numbers, UUIDs or e-mail addresses; a longer one is a broken file (docs/limits.md).
@@ -92,11 +93,15 @@ def read_text(path: Path, display: str | None = None) -> str:
     Missing, unreadable, non-UTF-8 or empty files are diagnostics, not exceptions."""
     name = display or str(path)
     try:
-        data = path.read_bytes()
+        data = read_data_bytes(path)
+    except FileRefused as exc:
+        raise DiagnosticError([error(exc.code, f"cannot read {name}: {exc.strerror}",
+                                     help=exc.hint)]) from None  # no line to point at
     except FileNotFoundError:
         raise DiagnosticError([error("CCAI401", f"file not found: {name}", span_at(name, 1, 1),
-                                     help="check the path; it is taken relative to the "
-                                     "current folder")]) from None
+                                     help="check the path: in a .ccai file it is relative to "
+                                     "that file's folder, on the command line to the current "
+                                     "folder")]) from None
     except OSError as exc:
         raise DiagnosticError([error("CCAI401", f"cannot read {name}: {exc.strerror}",
                                      span_at(name, 1, 1),

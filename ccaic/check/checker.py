@@ -90,14 +90,15 @@ def load_program(root: str, text: str | None = None) -> tuple[Program, list[Diag
 
 
 def _load(path: str, text: str | None, program: Program, diagnostics: list[Diagnostic],
-          stack: list[tuple[str, Span | None]]) -> None:
+          stack: list[tuple[str, Span | None]], via: Span | None = None) -> None:
     key = _canonical(path)
     if key in program.files:
         return
     try:
         source = text if text is not None else read_source(path)
-    except DiagnosticError as exc:
-        diagnostics.extend(exc.diagnostics)
+    except DiagnosticError as exc:  # placed at the import that named the file, if any
+        diagnostics.extend(d if d.span is not None or via is None
+                           else d.model_copy(update={"span": via}) for d in exc.diagnostics)
         return
     program.sources[path] = source
     try:
@@ -117,6 +118,12 @@ def _load(path: str, text: str | None, program: Program, diagnostics: list[Diagn
             continue
         target = os.path.normpath(Path(path).parent / item.path.constant) \
             if not path.startswith("<") else item.path.constant
+        if not target.endswith(".ccai"):
+            diagnostics.append(error(
+                "CCAI213", f"an import must name a .ccai file, not {item.path.constant}",
+                item.path.span, help="imports bring in blocks from other .ccai files; data files "
+                "are named where they are used, e.g. `path = \"votes.csv\"` or file(\"ids.csv\")"))
+            continue
         target_key = _canonical(target)
         chain = [k for k, _ in stack]
         if target_key in chain:
@@ -131,12 +138,14 @@ def _load(path: str, text: str | None, program: Program, diagnostics: list[Diagn
                 "CCAI213", f"imported file not found: {item.path.constant}", item.path.span,
                 help=f"import paths are relative to the importing file; looked for {target}"))
             continue
-        _load(target, None, program, diagnostics, stack)
+        _load(target, None, program, diagnostics, stack, via=item.path.span)
 
 
 def _is_file(path: str) -> bool:
+    """Whether the import target exists; a folder, device or FIFO is read_source's to refuse
+    (CCAI100, CCAI108) rather than be reported as missing."""
     try:
-        return Path(path).is_file()
+        return Path(path).exists()
     except (OSError, ValueError):  # e.g. an embedded NUL byte in the path
         return False
 

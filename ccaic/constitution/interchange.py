@@ -24,6 +24,7 @@ from ccaic.constitution.model import (
     canonical_json,
 )
 from ccaic.diagnostics import DiagnosticError, Span, error
+from ccaic.files import read_data_bytes
 from ccaic.rewrite import as_critique, as_revision
 
 CRITIQUE_FILE = "CritiqueRevisionInstructions.json"
@@ -51,7 +52,7 @@ def _fail(code: str, message: str, path: str | Path, help: str) -> DiagnosticErr
 def read_json(path: str | Path) -> Any:
     """The parsed file; CCAI470 when it cannot be read, CCAI471 when it is not JSON."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_data_bytes(path).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise _fail("CCAI470", f"cannot read {path}: {reason}", path,

@@ -27,6 +27,7 @@ import numpy as np
 
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, capped, error
 from ccaic.evaluate.jsonl import json_object
+from ccaic.files import FileRefused, read_data_bytes
 
 FORMAT_VERSION = "1.0"
 MAX_ROW_DIAGNOSTICS = 20
@@ -100,7 +101,7 @@ class _LayoutError(ValueError):
 
 def _read(path: Path) -> str:
     try:
-        return path.read_bytes().decode("utf-8")
+        return read_data_bytes(path).decode("utf-8")
     except FileNotFoundError:
         raise DiagnosticError([error(
             "CCAI493", f"HHH comparisons file not found: {path}",
@@ -114,6 +115,10 @@ def _read(path: Path) -> str:
         raise DiagnosticError([error(
             "CCAI493", f"HHH comparisons file is not UTF-8 text: {path}",
             help="save it as UTF-8 JSONL, one JSON object per line")]) from None
+    except FileRefused as exc:
+        raise DiagnosticError([error(
+            exc.code, f"cannot read HHH comparisons file {path}: {exc.strerror}",
+            help=exc.hint)]) from None
     except OSError as exc:
         raise DiagnosticError([error(
             "CCAI493", f"cannot read HHH comparisons file {path}: {exc.strerror or exc}",
@@ -270,7 +275,7 @@ def evaluate_hhh(path: str | Path, model_spec: str, seed: int, limit: int | None
     never needs to hold an absolute path.
     """
     comparisons = load_comparisons(path)
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    digest = hashlib.sha256(read_data_bytes(path)).hexdigest()
     judge = judge_for(model_spec, seed, batch_size)
     try:
         return run_comparisons(comparisons, judge, model=label or model_spec, seed=seed,

@@ -24,6 +24,7 @@ from typing import Any
 
 from ccaic.atomic import write_text_atomic
 from ccaic.diagnostics import DiagnosticError, error
+from ccaic.files import read_data_bytes
 from ccaic.plan.model import EvalData, ModelRef, TrainingPlan
 
 EVAL_CODE_VERSION = "1"
@@ -58,7 +59,7 @@ def pin_bbq_folder(folder: str | Path) -> tuple[str, tuple[str, ...]]:
     files = tuple(f"{c}.jsonl" for c in CATEGORIES if (root / f"{c}.jsonl").is_file())
     digest = hashlib.sha256()
     for name in files:
-        digest.update(f"{name}\t{_sha256((root / name).read_bytes())}\n".encode())
+        digest.update(f"{name}\t{_sha256(read_data_bytes(root / name))}\n".encode())
     return digest.hexdigest(), files
 
 

@@ -33,6 +33,7 @@ from ccaic.check.checker import Program
 from ccaic.check.variables import Value
 from ccaic.constitution.model import Constitution, canonical_json
 from ccaic.diagnostics import Diagnostic, Note, Span, error, warning
+from ccaic.files import FileRefused, read_data_bytes
 from ccaic.plan.model import (
     ConstitutionRef,
     DpoStage,
@@ -188,7 +189,11 @@ def _read_prompt_file(ctx: _Ctx, attr: ast.Attribute, name: str) -> PromptSet | 
     path = _path_attr(ctx, attr)
     span = attr.value.span
     try:
-        data = Path(path).read_bytes()
+        data = read_data_bytes(path)
+    except FileRefused as exc:
+        ctx.err(exc.code, f"cannot read prompt file `{_rel(path, ctx.base)}`: {exc.strerror}",
+                span, help=exc.hint)
+        return None
     except FileNotFoundError:
         ctx.err("CCAI506", f"prompt file `{_rel(path, ctx.base)}` does not exist", span,
                 help="the path is relative to the .ccai file's folder")
@@ -270,8 +275,12 @@ def _read_fewshot(ctx: _Ctx, attr: ast.Attribute) -> tuple[tuple[Exemplar, ...],
     path = _path_attr(ctx, attr)
     span = attr.value.span
     try:
-        data = Path(path).read_bytes()
+        data = read_data_bytes(path)
         text = data.decode("utf-8")
+    except FileRefused as exc:
+        ctx.err(exc.code, f"cannot read few-shot file `{_rel(path, ctx.base)}`: {exc.strerror}",
+                span, help=exc.hint)
+        return None
     except FileNotFoundError:
         ctx.err("CCAI506", f"few-shot file `{_rel(path, ctx.base)}` does not exist", span,
                 help="the path is relative to the .ccai file's folder")
@@ -322,7 +331,13 @@ def _bbq_folder(ctx: _Ctx, attr: ast.Attribute) -> EvalData | None:
                 help="the path is relative to the .ccai file's folder; it should hold BBQ "
                 "category files such as Age.jsonl")
         return None
-    digest, files = pin_bbq_folder(path)
+    try:
+        digest, files = pin_bbq_folder(path)
+    except OSError as exc:
+        ctx.err(getattr(exc, "code", "CCAI490"), f"cannot read BBQ data in "
+                f"`{_rel(str(path), ctx.base)}`: {exc.strerror or exc}", span,
+                help=getattr(exc, "hint", None))
+        return None
     if not files:
         ctx.err("CCAI491", f"no BBQ category files in `{_rel(str(path), ctx.base)}`", span,
                 help="expected one or more of: " + ", ".join(f"{c}.jsonl" for c in CATEGORIES))
@@ -338,13 +353,17 @@ def _hhh_file(ctx: _Ctx, attr: ast.Attribute) -> EvalData | None:
     path = _path_attr(ctx, attr)
     try:
         load_comparisons(path)
+        data = read_data_bytes(path)
     except DiagnosticError as exc:
         for d in exc.diagnostics:
             ctx.err(d.code, d.message.replace(path, _rel(path, ctx.base)), attr.value.span,
                     help=d.help)
         return None
-    return EvalData(path=_rel(path, ctx.base),
-                    sha256=hashlib.sha256(Path(path).read_bytes()).hexdigest())
+    except OSError as exc:  # changed since load_comparisons read it
+        ctx.err(getattr(exc, "code", "CCAI493"), f"cannot read HHH file `{_rel(path, ctx.base)}`:"
+                f" {exc.strerror or exc}", attr.value.span, help=getattr(exc, "hint", None))
+        return None
+    return EvalData(path=_rel(path, ctx.base), sha256=hashlib.sha256(data).hexdigest())
 
 
 def _evaluate(ctx: _Ctx, block: ast.Block | None) -> Evaluate | None:

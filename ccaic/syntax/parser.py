@@ -15,6 +15,7 @@ from lark import Lark, Token, UnexpectedCharacters, UnexpectedInput, UnexpectedT
 from lark.exceptions import VisitError
 
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error
+from ccaic.files import FileRefused, read_source_bytes
 from ccaic.syntax import ast
 from ccaic.syntax.lower import LoweringError, lower
 
@@ -85,7 +86,10 @@ def build_parser(strict: bool = False) -> Lark:
 def read_source(path: str) -> str:
     """File text, or a CCAI100 diagnostic when it cannot be read as UTF-8."""
     try:
-        raw = Path(path).read_bytes()
+        raw = read_source_bytes(path)
+    except FileRefused as exc:
+        raise DiagnosticError([error(exc.code, f"cannot read {path}: {exc.strerror}",
+                                     help=exc.hint)]) from None
     except FileNotFoundError as exc:
         raise DiagnosticError([error("CCAI100", f"file not found: {path}",
                                      help="check the path; it is relative to the "

@@ -34,6 +34,7 @@ from typing import Any
 
 from ccaic.atomic import write_text_atomic
 from ccaic.diagnostics import DiagnosticError, error
+from ccaic.files import read_data_bytes
 from ccaic.plan.compile import prompt_messages
 from ccaic.plan.model import TrainingPlan, canonical, plan_json
 from ccaic.train.progress import BuildLog, Progress, default_progress
@@ -77,7 +78,7 @@ def _prompts(plan: TrainingPlan, base: Path) -> dict[str, list[dict[str, Any]]]:
     for ps in plan.prompts:
         path = base / ps.path
         try:
-            data = path.read_bytes()
+            data = read_data_bytes(path)
         except OSError as exc:
             raise DiagnosticError([error(
                 "CCAI511", f"prompt file `{ps.path}` cannot be read: {exc.strerror or exc}",

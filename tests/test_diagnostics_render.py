@@ -1,0 +1,100 @@
+"""Diagnostics never echo what they must not: other files' contents, control characters, or
+a whole megabyte line (issue 11)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ccaic.diagnostics import (
+    MAX_SNIPPET_CHARS,
+    SourceCache,
+    Span,
+    error,
+    escape_control,
+    render_github,
+    render_json,
+    render_text,
+)
+from tests.cli_runner import run_cli
+
+
+def _one(span: Span, sources: SourceCache, message: str = "m") -> str:
+    return render_text([error("CCAI101", message, span, help="h")], sources)
+
+
+def test_no_snippet_from_files_that_are_not_ccai(tmp_path: Path) -> None:
+    secret = tmp_path / "environ"
+    secret.write_text("AWS_SECRET_ACCESS_KEY=hunter2\n", encoding="utf-8")
+    data = tmp_path / "votes.csv"
+    data.write_text("voter-id,vote\nhunter2,1\n", encoding="utf-8")
+    for path in (secret, data):
+        text = _one(Span.point(str(path), 1, 1), SourceCache({str(secret): secret.read_text()}))
+        assert "hunter2" not in text
+        body = json.loads(render_json([error("CCAI101", "m", Span.point(str(path), 1, 1))]))
+        assert "snippet" not in body["diagnostics"][0]
+
+
+def test_no_snippet_from_a_ccai_file_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.ccai"
+    path.write_bytes(b'x = "caf\xe9 hunter2"\n')
+    assert "hunter2" not in _one(Span.point(str(path), 1, 1), SourceCache())
+
+
+def test_ccai_snippets_still_shown(tmp_path: Path) -> None:
+    path = tmp_path / "a.ccai"
+    path.write_text('assembly "a" {\n  colour = 1\n}\n', encoding="utf-8")
+    text = _one(Span(file=str(path), line=2, column=3, end_line=2, end_column=9), SourceCache())
+    assert "2 |   colour = 1\n  |   ^~~~~~\n" in text
+
+
+def test_long_lines_are_cut_around_the_span() -> None:
+    line = "a" * 500_000 + "BAD" + "b" * 500_000
+    span = Span(file="x.ccai", line=1, column=500_001, end_line=1, end_column=500_004)
+    text = _one(span, SourceCache({"x.ccai": line}))
+    shown, marker = text.splitlines()[2], text.splitlines()[3]
+    assert len(shown) < MAX_SNIPPET_CHARS + 20
+    assert shown.startswith("1 | ...") and shown.endswith("...")
+    assert shown[marker.index("^"):marker.index("^") + 3] == "BAD"
+    assert marker.split("|")[1].strip() == "^~~"
+    snippet = json.loads(render_json([error("CCAI101", "m", span)],
+                                      SourceCache({"x.ccai": line})))["diagnostics"][0]["snippet"]
+    code = snippet["code"]
+    assert len(code) == MAX_SNIPPET_CHARS
+    assert code[snippet["highlight_start_offset"]:snippet["highlight_end_offset"]] == "BAD"
+
+
+def test_control_characters_are_escaped() -> None:
+    line = 'x = "\x1b[2J\x1b]0;pwned\x07" \u202eevil'
+    span = Span(file="x.ccai", line=1, column=5, end_line=1, end_column=len(line) + 1)
+    text = _one(span, SourceCache({"x.ccai": line}), message="bad \x1b[31mred\r")
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text and "\r" not in text
+    assert "\\x1b[2J" in text and "\\u202e" in text and "bad \\x1b[31mred\\x0d" in text
+    gh = render_github([error("CCAI101", "a\x1b[31mb", Span.point("x.ccai", 1, 1))])
+    assert "\x1b" not in gh
+
+
+def test_the_marker_stays_under_escaped_text() -> None:
+    line = "\x1b\x1b\x1bname"
+    span = Span(file="x.ccai", line=1, column=4, end_line=1, end_column=8)
+    lines = _one(span, SourceCache({"x.ccai": line})).splitlines()
+    shown, marker = lines[2], lines[3]
+    start = marker.index("^")
+    assert shown[start:start + 4] == "name" and marker.endswith("^~~~")
+
+
+@given(st.text(max_size=300), st.integers(1, 320), st.integers(0, 40))
+def test_snippets_never_carry_control_characters(line: str, column: int, width: int) -> None:
+    span = Span(file="x.ccai", line=1, column=column, end_line=1, end_column=column + width)
+    text = _one(span, SourceCache({"x.ccai": line.replace("\n", " ")}))
+    assert escape_control(text.replace("\n", "")) == text.replace("\n", "")
+
+
+def test_check_does_not_print_an_imported_environment(tmp_path: Path) -> None:
+    """The issue's reproducer: `import "/proc/self/environ"` printed the environment."""
+    (tmp_path / "main.ccai").write_text('import "/proc/self/environ"\n', encoding="utf-8")
+    code, _, err = run_cli(["check", str(tmp_path / "main.ccai")])
+    assert code == 1 and "PATH=" not in err and "HOME=" not in err

@@ -1,0 +1,226 @@
+"""Files a user names: regular files only, capped in size, never a hang (docs/limits.md).
+
+Each test would hang, fill memory or crash before ccaic/files.py: /dev/zero and FIFOs were read
+with Path.read_bytes(), and /proc files report a size of 0.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ccaic.files import (
+    DATA_ENV,
+    SOURCE_ENV,
+    FileRefused,
+    read_data_bytes,
+    read_source_bytes,
+    read_user_bytes,
+    size_text,
+)
+from ccaic.plan.testing import compile_source
+from tests.cli_runner import run_cli
+
+REPO = Path(__file__).resolve().parents[1]
+ZERO = Path("/dev/zero")
+needs_devices = pytest.mark.skipif(not ZERO.exists() or not hasattr(os, "mkfifo"),
+                                   reason="needs /dev/zero and FIFOs")
+
+
+@pytest.fixture(autouse=True)
+def _deadline() -> Iterator[None]:
+    """A regression here is a hang or an endless read: fail after 20 s instead."""
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def fail(*_: object) -> None:
+        raise TimeoutError("reading a file did not stop")
+
+    old = signal.signal(signal.SIGALRM, fail)
+    signal.alarm(20)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _special_paths(tmp: Path) -> dict[str, Path]:
+    fifo = tmp / "fifo"
+    os.mkfifo(fifo)
+    link = tmp / "link"
+    link.symlink_to(ZERO)
+    return {"zero": ZERO, "urandom": Path("/dev/urandom"), "fifo": fifo, "symlink": link}
+
+
+@needs_devices
+@pytest.mark.parametrize("kind", ["zero", "urandom", "fifo", "symlink"])
+def test_special_files_are_refused(tmp_path: Path, kind: str) -> None:
+    path = _special_paths(tmp_path)[kind]
+    with pytest.raises(FileRefused) as info:
+        read_data_bytes(path)
+    assert info.value.code == "CCAI108"
+    assert "not a regular file" in str(info.value.strerror)
+    assert ("FIFO" in str(info.value.strerror)) is (kind == "fifo")
+
+
+def test_size_cap_before_reading(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"x" * 2049)
+    assert read_user_bytes(path, 2049) == b"x" * 2049
+    with pytest.raises(FileRefused) as info:
+        read_user_bytes(path, 2048)
+    assert info.value.code == "CCAI109"
+    assert info.value.strerror == "it is 2.0 KiB, over the 2 KiB limit"
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").is_file(), reason="needs /proc")
+def test_size_cap_while_reading_files_that_report_no_size() -> None:
+    """/proc files say st_size 0; the read itself must stop at the cap."""
+    assert os.stat("/proc/self/environ").st_size == 0
+    with pytest.raises(FileRefused) as info:
+        read_user_bytes("/proc/self/environ", 4)
+    assert info.value.code == "CCAI109"
+
+
+def test_directory_and_missing_keep_their_errors(tmp_path: Path) -> None:
+    with pytest.raises(IsADirectoryError):
+        read_data_bytes(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        read_data_bytes(tmp_path / "nope.csv")
+
+
+def test_limits_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "a.ccai"
+    path.write_bytes(b"#" * 100)
+    monkeypatch.setenv(SOURCE_ENV, "99")
+    with pytest.raises(FileRefused) as info:
+        read_source_bytes(path)
+    assert SOURCE_ENV in info.value.hint
+    monkeypatch.setenv(SOURCE_ENV, "100")
+    assert read_source_bytes(path) == b"#" * 100
+    monkeypatch.setenv(DATA_ENV, "lots")
+    with pytest.raises(FileRefused) as info:
+        read_data_bytes(path)
+    assert info.value.code == "CCAI109" and "'lots'" in str(info.value.strerror)
+
+
+def test_size_text() -> None:
+    assert [size_text(n) for n in (5, 2048, 16 << 20, 3 << 29)] == \
+        ["5 bytes", "2 KiB", "16 MiB", "1.5 GiB"]
+
+
+# ---------------------------------------------------------------- through the commands
+
+
+def test_check_refuses_a_huge_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SOURCE_ENV, "1000")
+    path = tmp_path / "big.ccai"
+    path.write_text("# padding\n" * 200, encoding="utf-8")
+    code, _, err = run_cli(["check", str(path)])
+    assert code == 1
+    assert "error[CCAI109]: cannot read" in err and "over the 1000 bytes limit" in err
+
+
+@needs_devices
+@pytest.mark.parametrize("kind", ["zero", "fifo", "symlink"])
+def test_check_refuses_special_root_files(tmp_path: Path, kind: str) -> None:
+    path = _special_paths(tmp_path)[kind]
+    code, _, err = run_cli(["check", str(path)])
+    assert code == 1 and "error[CCAI108]" in err
+
+
+@needs_devices
+def test_import_of_a_fifo_is_located_at_the_import(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "shared.ccai")
+    (tmp_path / "main.ccai").write_text('import "shared.ccai"\n', encoding="utf-8")
+    code, _, err = run_cli(["check", str(tmp_path / "main.ccai")])
+    assert code == 1
+    assert f"{tmp_path / 'main.ccai'}:1:8: error[CCAI108]" in err
+
+
+def test_import_of_a_non_ccai_file_is_not_read(tmp_path: Path) -> None:
+    """/proc/self/environ would be parsed and its secrets quoted in the errors."""
+    secret = tmp_path / "env.txt"
+    secret.write_text("TOKEN=hunter2\n", encoding="utf-8")
+    (tmp_path / "main.ccai").write_text(f'import "{secret}"\n', encoding="utf-8")
+    code, _, err = run_cli(["check", str(tmp_path / "main.ccai")])
+    assert code == 1 and "error[CCAI213]: an import must name a .ccai file" in err
+    assert "hunter2" not in err
+
+
+PLAN = """\
+constitution "c" {
+  principle "harm" { text = "Choose the response that is least harmful." }
+}
+plan "p" {
+  constitution = constitution.c
+  model        = "builtin:tiny"
+  prompts      = "PROMPTS"
+}
+"""
+
+
+@needs_devices
+@pytest.mark.parametrize("kind", ["zero", "fifo", "symlink"])
+def test_plan_prompts_special_files(tmp_path: Path, kind: str) -> None:
+    path = _special_paths(tmp_path)[kind]
+    spec = tmp_path / "t.ccai"
+    spec.write_text(PLAN.replace("PROMPTS", str(path)), encoding="utf-8")
+    _, diags, _ = compile_source(spec)
+    errors = [d for d in diags if d.is_error]
+    assert [d.code for d in errors] == ["CCAI108"], [(d.code, d.message) for d in errors]
+    assert errors[0].span is not None and errors[0].span.line == 7
+
+
+def _assembly(ids: str) -> str:
+    return f"""\
+assembly "a" {{
+  source polis {{ path = "." }}
+  moderation {{
+    drop participants listed in file("{ids}")
+  }}
+  groups kmeans {{ k = 2 }}
+  consensus gac {{ threshold = 0.3 }}
+}}
+constitution "c" {{
+  from     = assembly.a
+  template = "Choose the response that {{{{ statement.text }}}}."
+}}
+"""
+
+
+@needs_devices
+@pytest.mark.parametrize("kind", ["zero", "fifo", "symlink"])
+def test_build_id_file_special_files(tmp_path: Path, kind: str) -> None:
+    """`file(...)` in a moderation rule: CCAI108, exit 1, before anything is written."""
+    path = _special_paths(tmp_path)[kind]
+    source = REPO / "tests" / "golden" / "builds" / "polis-csv-moderated"
+    for name in ("comments.csv", "votes.csv"):
+        (tmp_path / name).write_bytes((source / name).read_bytes())
+    spec = tmp_path / "main.ccai"
+    spec.write_text(_assembly(str(path)), encoding="utf-8")
+    code, _, err = run_cli(["build", str(spec), "-o", str(tmp_path / "out"),
+                            "--until", "constitution"])
+    assert code == 1, err
+    assert "error[CCAI108]" in err
+
+
+
+def test_missing_id_file_hint_names_the_ccai_folder(tmp_path: Path) -> None:
+    """Issue 10: the hint said "relative to the current folder"; it is the .ccai file's."""
+    source = REPO / "tests" / "golden" / "builds" / "polis-csv-moderated"
+    for name in ("comments.csv", "votes.csv"):
+        (tmp_path / name).write_bytes((source / name).read_bytes())
+    spec = tmp_path / "main.ccai"
+    spec.write_text(_assembly("ids-to-toss.csv"), encoding="utf-8")
+    code, _, err = run_cli(["build", str(spec), "-o", str(tmp_path / "out"),
+                            "--until", "constitution"])
+    assert code == 1 and "error[CCAI401]" in err, err
+    assert "in a .ccai file it is relative to that file's folder" in err
+    assert "taken relative to the current folder" not in err
