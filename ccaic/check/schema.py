@@ -65,6 +65,14 @@ TRAINING_ATTRS = {
                              "of batch_size", minimum=1),
     "save_steps": Attr("int", "checkpoint every this many steps (resume)", minimum=1),
     "enabled": Attr("bool", "run this stage (default true)"),
+    "precision": Attr("choice", "mixed (default: fp32 master weights, bf16 autocast on CUDA), "
+                      "bf16 (pure bf16 weights) or fp32", choices=("mixed", "bf16", "fp32")),
+    "lr_scheduler": Attr("choice", "learning-rate schedule (default: the trainer's linear)",
+                         choices=("linear", "cosine", "constant", "constant_with_warmup")),
+    "warmup_ratio": Attr("number", "share of steps warming the learning rate up (default 0)",
+                         minimum=0, maximum=0.5),
+    "eval_fraction": Attr("number", "share of rows held out to report eval loss (default 0)",
+                          minimum=0, maximum=0.5),
 }
 
 GENERATION_ATTRS = {
@@ -220,6 +228,10 @@ SCHEMA: dict[str, BlockSpec] = {
             "feedback_model": Attr("string", "model that labels preferences (default: model)"),
             "prompts": Attr("path", "red-team prompts, JSONL"),
             "helpful_prompts": Attr("path", "helpfulness prompts, JSONL"),
+            "helpful_preferences": Attr("path", "helpfulness preference pairs for DPO, JSONL "
+                                        "with prompt, chosen, rejected"),
+            "chat_template": Attr("path", 'chat template for the policy model: "chatml", '
+                                  '"zephyr" or a Jinja file (default: the model\'s own)'),
             "seed": Attr("int", "seed for every random choice", minimum=0),
         },
         blocks={
@@ -256,6 +268,8 @@ SCHEMA: dict[str, BlockSpec] = {
                                   maximum=0.5),
                     "enabled": Attr("bool", "run this stage (default true)"),
                     "batch_size": Attr("int", "comparisons scored together", minimum=1),
+                    "helpful": Attr("list:string", "comparison principles for pairs from "
+                                    "helpfulness prompts (default: one standard principle)"),
                 },
             ),
             "rlaif": BlockSpec(
@@ -267,6 +281,12 @@ SCHEMA: dict[str, BlockSpec] = {
                     "beta": Attr("number", "DPO temperature", minimum=0, exclusive_minimum=True),
                     "soft_labels": Attr("bool", "train on the labeller's probabilities (default "
                                         "true) instead of hard 0/1 labels"),
+                    "split": Attr("number", "share of prompts held out of SFT, from which "
+                                  "preference pairs are drawn (default 0: all prompts)",
+                                  minimum=0, maximum=1),
+                    "helpful_fraction": Attr("number", "share of helpfulness pairs in the DPO "
+                                             "set (default: as many as there are)",
+                                             minimum=0, maximum=1),
                 },
                 blocks={"lora": LORA},
             ),

@@ -14,6 +14,9 @@ Codes:
     CCAI508  the plan has no red-team prompts
     CCAI509  the plan's constitution was not built or has no principles
     CCAI510  (warning) a stage runs but nothing uses its output
+    CCAI530  the policy model has no chat template and the plan sets none
+    CCAI531  a chat_template file is missing, unreadable or not a Jinja template
+    CCAI532  (warning) full fine-tuning in pure bf16
 
 The `evaluate` block's data is pinned here too (ccaic.evaluate): CCAI490/CCAI491 for a BBQ
 folder that is missing or holds no category files, CCAI493/CCAI495-CCAI497 for an HHH file
@@ -26,6 +29,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +38,10 @@ from ccaic.check.variables import Value
 from ccaic.constitution.model import Constitution, canonical_json
 from ccaic.diagnostics import Diagnostic, Note, Span, error, warning
 from ccaic.files import FileRefused, read_data_bytes
+from ccaic.plan.chat_templates import BUILTIN_TEMPLATES, folder_has_template, hub_has_template
 from ccaic.plan.model import (
+    DEFAULT_HELPFUL,
+    ChatTemplate,
     ConstitutionRef,
     DpoStage,
     EvalData,
@@ -46,6 +53,7 @@ from ccaic.plan.model import (
     Message,
     ModelRef,
     PairsStage,
+    PreferenceSet,
     PrincipleRef,
     PromptSet,
     Sampling,
@@ -185,46 +193,59 @@ def _path_attr(ctx: _Ctx, attr: ast.Attribute) -> str:
     return ctx.env.path(attr.value, ctx.base)
 
 
-def _read_prompt_file(ctx: _Ctx, attr: ast.Attribute, name: str) -> PromptSet | None:
+def _read_rows(ctx: _Ctx, attr: ast.Attribute, what: str,
+               problem_of: Callable[[str], str | None], row_help: str,
+               noun: str = "prompts") -> tuple[str, str, int] | None:
+    """A JSONL data file checked line by line: (relative path, sha256, rows), or None after
+    reporting CCAI506 (missing, unreadable) or CCAI507 (malformed, empty)."""
     path = _path_attr(ctx, attr)
     span = attr.value.span
     try:
         data = read_data_bytes(path)
     except FileRefused as exc:
-        ctx.err(exc.code, f"cannot read prompt file `{_rel(path, ctx.base)}`: {exc.strerror}",
-                span, help=exc.hint)
+        ctx.err(exc.code, f"cannot read {what} `{_rel(path, ctx.base)}`: {exc.strerror}", span,
+                help=exc.hint)
         return None
     except FileNotFoundError:
-        ctx.err("CCAI506", f"prompt file `{_rel(path, ctx.base)}` does not exist", span,
+        ctx.err("CCAI506", f"{what} `{_rel(path, ctx.base)}` does not exist", span,
                 help="the path is relative to the .ccai file's folder")
         return None
     except OSError as exc:
-        ctx.err("CCAI506", f"cannot read prompt file `{_rel(path, ctx.base)}`: "
+        ctx.err("CCAI506", f"cannot read {what} `{_rel(path, ctx.base)}`: "
                 f"{exc.strerror or exc}", span, help="check the file's permissions")
         return None
     rows = 0
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        ctx.err("CCAI507", f"prompt file `{_rel(path, ctx.base)}` is not UTF-8 text", span,
+        ctx.err("CCAI507", f"{what} `{_rel(path, ctx.base)}` is not UTF-8 text", span,
                 help="save it as UTF-8 JSONL, one JSON object per line")
         return None
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
-        problem = prompt_row_problem(line)
+        problem = problem_of(line)
         if problem:
             ctx.err("CCAI507", f"{_rel(path, ctx.base)}:{number}: {problem}", span,
-                    help='each line must be a JSON object with "prompt" (a string or a list of '
-                    'messages) or "messages" (a list of {"role", "content"})')
+                    help=row_help)
             return None
         rows += 1
     if rows == 0:
-        ctx.err("CCAI507", f"prompt file `{_rel(path, ctx.base)}` has no prompts", span,
-                help='add lines such as {"prompt": "How do I ...?"}')
+        ctx.err("CCAI507", f"{what} `{_rel(path, ctx.base)}` has no {noun}", span,
+                help='add lines such as {"prompt": "How do I ...?"' +
+                (', "chosen": "...", "rejected": "..."}' if noun != "prompts" else "}"))
         return None
-    return PromptSet(name=name, path=_rel(path, ctx.base),  # type: ignore[arg-type]
-                     sha256=hashlib.sha256(data).hexdigest(), rows=rows)
+    return _rel(path, ctx.base), hashlib.sha256(data).hexdigest(), rows
+
+
+def _read_prompt_file(ctx: _Ctx, attr: ast.Attribute, name: str) -> PromptSet | None:
+    pinned = _read_rows(ctx, attr, "prompt file", prompt_row_problem,
+                        'each line must be a JSON object with "prompt" (a string or a list of '
+                        'messages) or "messages" (a list of {"role", "content"})')
+    if pinned is None:
+        return None
+    return PromptSet(name=name, path=pinned[0],  # type: ignore[arg-type]
+                     sha256=pinned[1], rows=pinned[2])
 
 
 def _messages_problem(value: Any) -> str | None:
@@ -417,7 +438,13 @@ def _lora(ctx: _Ctx, stage: ast.Block | None, stage_name: str) -> Lora | None:
     )
 
 
-def _training(ctx: _Ctx, block: ast.Block | None, stage_name: str, default: Training) -> Training:
+def _training(ctx: _Ctx, block: ast.Block | None, stage_name: str, default: Training,
+              lora_learning_rate: float) -> Training:
+    """A stage's training settings; with LoRA and no learning_rate, `lora_learning_rate`
+    (adapters want about 10x the full fine-tuning rate: TRL's PEFT guide, the handbook)."""
+    lora = _lora(ctx, block, stage_name)
+    if lora is not None:
+        default = default.model_copy(update={"learning_rate": lora_learning_rate})
     bs = int(_val(ctx, block, "batch_size", default.batch_size))
     ga_attr = _attr(block, "gradient_accumulation")
     total_attr = _attr(block, "total_batch_size")
@@ -441,15 +468,35 @@ def _training(ctx: _Ctx, block: ast.Block | None, stage_name: str, default: Trai
                     "the third is derived", notes=notes)
         else:
             ga = max(total // bs, 1)
-    return Training(
+    warmup = _val(ctx, block, "warmup_ratio", None)
+    training = Training(
         epochs=float(_val(ctx, block, "epochs", default.epochs)),
         learning_rate=float(_val(ctx, block, "learning_rate", default.learning_rate)),
         batch_size=bs, gradient_accumulation=ga, total_batch_size=total,
         max_length=int(_val(ctx, block, "max_length", default.max_length)),
         max_steps=int(_val(ctx, block, "max_steps", default.max_steps)),
         save_steps=int(_val(ctx, block, "save_steps", default.save_steps)),
-        lora=_lora(ctx, block, stage_name),
+        lora=lora,
+        precision=str(_val(ctx, block, "precision", "mixed")),  # type: ignore[arg-type]
+        lr_scheduler=_val(ctx, block, "lr_scheduler", None),
+        warmup_ratio=float(warmup) if warmup is not None else None,
+        eval_fraction=float(_val(ctx, block, "eval_fraction", 0.0)),
     )
+    _check_precision(ctx, block, stage_name, training)
+    return training
+
+
+def _check_precision(ctx: _Ctx, block: ast.Block | None, stage_name: str,
+                     training: Training) -> None:
+    """Pure bf16 full fine-tuning is allowed but rarely meant: say what it costs."""
+    attr = _attr(block, "precision")
+    if attr is None or training.precision != "bf16" or training.lora is not None:
+        return
+    ctx.warn("CCAI532", f"`{stage_name}` fine-tunes every weight in pure bf16, with no fp32 "
+             f"master copy: updates smaller than 1/256 of a weight round away (learning rate "
+             f"{training.learning_rate:g})", attr.span,
+             help='remove `precision` for the default "mixed" (fp32 master weights, bf16 '
+             'autocast), or train LoRA adapters, which keep fp32 adapter weights')
 
 
 def _constitution_ref(c: Constitution) -> ConstitutionRef:
@@ -545,6 +592,123 @@ def _depends_on(by_address: dict[str, Step], address: str, target: str) -> bool:
     return False
 
 
+LORA_SFT_LEARNING_RATE = 1e-4  # TRL PEFT guide: ~10x full fine-tuning; osccai 2e-4
+LORA_DPO_LEARNING_RATE = 5e-6  # alignment-handbook's LoRA DPO example
+
+
+def _fraction(value: Any) -> float | None:
+    return float(value) if value is not None else None
+
+
+def _helpful_principles(ctx: _Ctx, block: ast.Block | None, has_helpful: bool
+                        ) -> tuple[str, ...]:
+    """Comparison principles for helpfulness pairs: the plan's, else the standard one when
+    there are helpfulness prompts to judge (the CAI paper judges helpfulness by helpfulness,
+    never by the harmlessness constitution)."""
+    attr = _attr(block, "helpful")
+    given = tuple(str(p) for p in _val(ctx, block, "helpful", []))
+    if attr is not None and not has_helpful:
+        ctx.warn("CCAI510", "`helpful` principles have no effect: the plan has no "
+                 "`helpful_prompts`", attr.span,
+                 help="add `helpful_prompts`, or remove `helpful`")
+        return ()
+    if not has_helpful:
+        return ()
+    return given or DEFAULT_HELPFUL
+
+
+def _model_has_template(ref: ModelRef, base: Path) -> bool | None:
+    if ref.kind == "builtin":
+        return True
+    if ref.kind == "local":
+        return folder_has_template(base / ref.name)
+    if ref.kind == "hf":
+        return hub_has_template(ref.name, ref.revision)
+    return None
+
+
+def _chat_template(ctx: _Ctx, policy: ModelRef | None) -> ChatTemplate | None:
+    """The plan's chat template (a built-in name or a Jinja file), checked now; without one,
+    the policy model must bring its own (CCAI530)."""
+    attr = _attr(ctx.block, "chat_template")
+    if attr is None:
+        if policy is not None and _model_has_template(policy, ctx.base) is False:
+            m_attr = _attr(ctx.block, "model")
+            ctx.err("CCAI530", f"model `{policy.ref}` has no chat template, and every "
+                    "generation stage renders conversations with one",
+                    m_attr.value.span if m_attr else None,
+                    help='set `chat_template = "chatml"` (or "zephyr", or file("template.jinja"))'
+                    " in the plan, or use an instruct model that ships a template")
+        return None
+    value = attr.value
+    if isinstance(value, ast.StringLit) and value.is_constant and \
+            value.constant in BUILTIN_TEMPLATES:
+        text = BUILTIN_TEMPLATES[value.constant]
+        source = value.constant
+    else:
+        path = _path_attr(ctx, attr)
+        source = _rel(path, ctx.base)
+        try:
+            text = read_data_bytes(path).decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            what = "does not exist" if isinstance(exc, FileNotFoundError) else \
+                f"cannot be read: {getattr(exc, 'strerror', None) or exc}"
+            ctx.err("CCAI531", f"chat template file `{source}` {what}", value.span,
+                    help='use "chatml" or "zephyr", or a Jinja file relative to the .ccai '
+                    "file's folder")
+            return None
+        problem = _jinja_problem(text)
+        if problem:
+            ctx.err("CCAI531", f"chat template file `{source}` is not a Jinja template: "
+                    f"{problem}", value.span,
+                    help="a chat template renders `messages` (role, content) and "
+                    "`add_generation_prompt`, as in a tokenizer_config.json")
+            return None
+    return ChatTemplate(source=source, text=text,
+                        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+
+def _jinja_problem(text: str) -> str | None:
+    from jinja2 import TemplateSyntaxError
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    if "messages" not in text:
+        return "it never reads `messages`"
+    env = ImmutableSandboxedEnvironment(extensions=["jinja2.ext.loopcontrols"])
+    try:
+        env.parse(text)
+    except TemplateSyntaxError as exc:
+        return f"line {exc.lineno}: {exc.message}"
+    return None
+
+
+def preference_row_problem(line: str) -> str | None:
+    """Why a preference JSONL line is not {prompt, chosen, rejected}, or None."""
+    problem = prompt_row_problem(line)
+    if problem:
+        return problem
+    row = json.loads(line)
+    for side in ("chosen", "rejected"):
+        value = row.get(side)
+        if isinstance(value, str):
+            if not value.strip():
+                return f'empty "{side}"'
+        elif not isinstance(value, list) or not value or not all(
+                isinstance(m, dict) and m.get("role") == "assistant"
+                and isinstance(m.get("content"), str) for m in value):
+            return f'"{side}" must be a string or a list of assistant messages'
+    return None
+
+
+def _read_preferences(ctx: _Ctx, attr: ast.Attribute) -> PreferenceSet | None:
+    pinned = _read_rows(ctx, attr, "preference file", preference_row_problem,
+                        'each line must be a JSON object with "prompt", "chosen" and '
+                        '"rejected" (strings, or lists of messages)', "preference pairs")
+    if pinned is None:
+        return None
+    return PreferenceSet(path=pinned[0], sha256=pinned[1], rows=pinned[2])
+
+
 def compile_plan(block: ast.Block, variables: dict[str, Value],
                  constitutions: dict[str, Constitution]) -> tuple[TrainingPlan | None,
                                                                   list[Diagnostic]]:
@@ -584,6 +748,9 @@ def compile_plan(block: ast.Block, variables: dict[str, Value],
         hs = _read_prompt_file(ctx, h_attr, "helpful")
         if hs:
             prompts.append(hs)
+    hp_attr = _attr(block, "helpful_preferences")
+    preferences = _read_preferences(ctx, hp_attr) if hp_attr is not None else None
+    chat_template = _chat_template(ctx, policy)
 
     b_initial = _sub(block, "initial")
     b_sl = _sub(block, "sl_cai")
@@ -620,7 +787,7 @@ def compile_plan(block: ast.Block, variables: dict[str, Value],
         drop_truncated=bool(_val(ctx, b_sl, "drop_truncated", True)),
     )
     sft = SftStage(enabled=bool(_val(ctx, b_sft, "enabled", True)),
-                   training=_training(ctx, b_sft, "sft", Training()))
+                   training=_training(ctx, b_sft, "sft", Training(), LORA_SFT_LEARNING_RATE))
     method = str(_val(ctx, b_rlaif, "method", "dpo"))
     judge_default = method == "dpo"
     pairs = PairsStage(enabled=bool(_val(ctx, b_pairs, "enabled", judge_default)),
@@ -630,7 +797,8 @@ def compile_plan(block: ast.Block, variables: dict[str, Value],
     label = LabelStage(enabled=bool(_val(ctx, b_label, "enabled", judge_default)),
                        chain_of_thought=cot,
                        clamp=float(_val(ctx, b_label, "clamp", 0.1)),
-                       batch_size=int(_val(ctx, b_label, "batch_size", 8)))
+                       batch_size=int(_val(ctx, b_label, "batch_size", 8)),
+                       helpful=_helpful_principles(ctx, b_label, bool(h_attr)))
     if _attr(b_label, "clamp") is not None and not cot:
         ctx.warn("CCAI510", "`clamp` has no effect without `chain_of_thought = true`",
                  _attr(b_label, "clamp").span,  # type: ignore[union-attr]
@@ -640,7 +808,10 @@ def compile_plan(block: ast.Block, variables: dict[str, Value],
         method=method,  # type: ignore[arg-type]
         beta=float(_val(ctx, b_rlaif, "beta", 0.1)),
         soft_labels=bool(_val(ctx, b_rlaif, "soft_labels", True)),
-        training=_training(ctx, b_rlaif, "rlaif", Training(learning_rate=5e-7)),
+        training=_training(ctx, b_rlaif, "rlaif", Training(learning_rate=5e-7),
+                           LORA_DPO_LEARNING_RATE),
+        split=float(_val(ctx, b_rlaif, "split", 0.0)),
+        helpful_fraction=_fraction(_val(ctx, b_rlaif, "helpful_fraction", None)),
     )
     if method == "revision_pairs":
         for b, nm, on in ((b_pairs, "pairs", pairs.enabled), (b_label, "label", label.enabled)):
@@ -648,6 +819,11 @@ def compile_plan(block: ast.Block, variables: dict[str, Value],
                 ctx.warn("CCAI510", f"`{nm}` runs but rlaif.method = \"revision_pairs\" does not "
                          "use its output", b.type.span if b is not None else None,
                          help=f"set `enabled = false` in `{nm}`, or use method = \"dpo\"")
+    hf_attr = _attr(b_rlaif, "helpful_fraction")
+    if hf_attr is not None and h_attr is None and hp_attr is None:
+        ctx.warn("CCAI510", "`helpful_fraction` has no effect: the plan has no helpfulness "
+                 "pairs", hf_attr.span, help="add `helpful_prompts` (pairs labelled with the "
+                 "helpfulness criterion) or `helpful_preferences` (a preference file)")
     stages = Stages(initial=initial, sl_cai=sl_cai, sft=sft, pairs=pairs, label=label, dpo=dpo)
     evaluate = _evaluate(ctx, _sub(block, "evaluate"))
     steps = _steps(stages)
@@ -660,7 +836,7 @@ def compile_plan(block: ast.Block, variables: dict[str, Value],
         name=name, address=f"plan.{name}", source=source,
         seed=int(_val(ctx, block, "seed", 0)), policy=policy, feedback=feedback,
         prompts=tuple(prompts), constitution=const, stages=stages, steps=steps,
-        evaluate=evaluate,
+        evaluate=evaluate, chat_template=chat_template, preferences=preferences,
     )
     plan._base_dir = str(ctx.base)
     return seal(plan), ctx.diags

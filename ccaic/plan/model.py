@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
@@ -39,7 +39,33 @@ STEP_ADDRESSES = (
 
 
 class Model(BaseModel):
+    """A frozen plan part. Fields named in `_omit_default` were added after plans were first
+    written: their dump leaves them out while they hold their default, so plan.json and the
+    runner's stage keys of plans that do not use them keep their bytes."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
+    _omit_default: ClassVar[frozenset[str]] = frozenset()
+
+    def model_dump(self, **kwargs: Any) -> dict[str, Any]:
+        return _prune(self, super().model_dump(**kwargs))
+
+
+def _prune(model: BaseModel, data: Any) -> Any:
+    """`data` (the dump of `model`) without its omitted defaults, at every depth."""
+    if not isinstance(data, dict):
+        return data
+    omit: frozenset[str] = getattr(model, "_omit_default", frozenset())
+    fields = type(model).model_fields
+    for name in list(data):
+        value = getattr(model, name, None)
+        if name in omit and value == fields[name].default:
+            data.pop(name)
+        elif isinstance(value, BaseModel):
+            data[name] = _prune(value, data[name])
+        elif isinstance(value, tuple) and isinstance(data[name], list):
+            data[name] = [_prune(v, d) if isinstance(v, BaseModel) else d
+                          for v, d in zip(value, data[name], strict=True)]
+    return data
 
 
 class ModelRef(Model):
@@ -99,7 +125,13 @@ class Lora(Model):
     target_modules: tuple[str, ...] | Literal["all-linear"] = "all-linear"
 
 
+PRECISIONS = ("mixed", "bf16", "fp32")
+SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup")
+
+
 class Training(Model):
+    _omit_default = frozenset({"precision", "lr_scheduler", "warmup_ratio", "eval_fraction"})
+
     epochs: float = 1.0
     learning_rate: float = 2e-5
     batch_size: int = 8  # per device
@@ -109,6 +141,12 @@ class Training(Model):
     max_steps: int = -1
     save_steps: int = 50  # checkpoint interval (resume after a kill)
     lora: Lora | None = None
+    # mixed: fp32 master weights + bf16 autocast on CUDA (LoRA: bf16 frozen base, fp32
+    # adapters); bf16: pure bf16 weights (updates below bf16 resolution round away); fp32
+    precision: Literal["mixed", "bf16", "fp32"] = "mixed"
+    lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] | None = None
+    warmup_ratio: float | None = None  # None: the trainer's default (no warmup)
+    eval_fraction: float = 0.0  # rows held out for eval loss (0: no eval split)
 
 
 class InitialStage(Model):
@@ -139,19 +177,32 @@ class PairsStage(Model):
 
 
 class LabelStage(Model):
+    _omit_default = frozenset({"helpful"})
+
     enabled: bool = True
     chain_of_thought: bool = False
     clamp: float = 0.1  # CoT probabilities clamped to [0.5 - clamp, 0.5 + clamp]
     batch_size: int = 8
     cot_max_new_tokens: int = 64
+    # comparison principles for pairs from helpfulness prompts (harmlessness principles judge
+    # red-team pairs only); filled with DEFAULT_HELPFUL when the plan has helpful prompts
+    helpful: tuple[str, ...] = ()
+
+
+DEFAULT_HELPFUL = ("Choose the response that is more helpful: it answers the question "
+                   "accurately, clearly and completely.",)
 
 
 class DpoStage(Model):
+    _omit_default = frozenset({"split", "helpful_fraction"})
+
     enabled: bool = True
     method: Literal["dpo", "revision_pairs"] = "dpo"
     beta: float = 0.1
     soft_labels: bool = True
     training: Training = Training(learning_rate=5e-7)
+    split: float = 0.0  # fraction of prompts held out of SFT; preference pairs come from them
+    helpful_fraction: float | None = None  # share of helpfulness pairs in the DPO set
 
 
 class Stages(Model):
@@ -183,6 +234,23 @@ class Evaluate(Model):
     limit: int | None = None  # BBQ examples per category (None: all)
 
 
+class ChatTemplate(Model):
+    """The chat template the plan sets for its policy model (the model's own otherwise)."""
+
+    source: str  # "chatml", "zephyr", or a file relative to the .ccai file's folder
+    text: str
+    sha256: str
+
+
+class PreferenceSet(Model):
+    """Human (or other) helpfulness preferences, JSONL rows with prompt, chosen, rejected,
+    pinned like a prompt file."""
+
+    path: str
+    sha256: str
+    rows: int
+
+
 class Step(Model):
     address: str
     enabled: bool
@@ -191,6 +259,8 @@ class Step(Model):
 
 
 class TrainingPlan(Model):
+    _omit_default = frozenset({"chat_template", "preferences"})
+
     format_version: str = PLAN_FORMAT_VERSION
     name: str
     address: str  # plan.<name>
@@ -203,6 +273,8 @@ class TrainingPlan(Model):
     stages: Stages
     steps: tuple[Step, ...]
     evaluate: Evaluate | None = None
+    chat_template: ChatTemplate | None = None
+    preferences: PreferenceSet | None = None
     plan_sha256: str = ""
 
     # Where relative paths resolve (the .ccai file's folder); never serialised.
@@ -291,9 +363,10 @@ def plan_json_schema() -> dict[str, Any]:
 
 
 __all__ = [
-    "PLAN_FORMAT_VERSION", "STEP_ADDRESSES", "ConstitutionRef", "DpoStage", "EvalData",
-    "Evaluate", "Exemplar",
-    "InitialStage", "LabelStage", "Lora", "Message", "ModelRef", "PairsStage", "PrincipleRef",
+    "DEFAULT_HELPFUL", "PLAN_FORMAT_VERSION", "PRECISIONS", "SCHEDULERS", "STEP_ADDRESSES",
+    "ChatTemplate", "ConstitutionRef", "DpoStage", "EvalData", "Evaluate", "Exemplar",
+    "InitialStage", "LabelStage", "Lora", "Message", "ModelRef", "PairsStage", "PreferenceSet",
+    "PrincipleRef",
     "PromptSet", "Sampling", "SftStage", "SlCaiStage", "Stages", "Step", "Training",
     "TrainingPlan", "canonical", "compute_plan_sha256", "load_plan", "plan_json",
     "plan_json_schema", "seal",

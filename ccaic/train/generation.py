@@ -20,7 +20,7 @@ from typing import Any
 
 from ccaic.diagnostics import DiagnosticError, error
 from ccaic.plan.model import Sampling
-from ccaic.train.lm import Generation
+from ccaic.train.lm import Generation, apply_chat_template, render, turn_stop_ids
 from ccaic.train.sampling import derived_seed
 
 BACKENDS = ("auto", "vllm", "transformers")
@@ -75,7 +75,7 @@ class VLLMGenerator:
     """
 
     def __init__(self, location: str, revision: str | None = None,
-                 **engine: Any):
+                 chat_template: str | None = None, **engine: Any):
         from vllm import LLM
 
         from ccaic.models.load import device_and_dtype, load_tokenizer
@@ -83,7 +83,10 @@ class VLLMGenerator:
 
         self.location = location
         self.tok = load_tokenizer(location, revision)
+        apply_chat_template(self.tok, chat_template)
         self.max_positions = _max_positions(location, revision)
+        # vLLM stops on the model's EOS only; end-of-turn tokens of the template are extra
+        self.stop_ids = turn_stop_ids(self.tok, _generation_eos(location, revision))
         _, dtype = device_and_dtype()
         kwargs: dict[str, Any] = {
             "model": location, "tokenizer": location, "seed": 0,
@@ -103,8 +106,7 @@ class VLLMGenerator:
         self.sampling_extra: dict[str, Any] = {}
 
     def render(self, conversation: list[dict[str, str]]) -> str:
-        return str(self.tok.apply_chat_template(conversation, tokenize=False,
-                                                add_generation_prompt=True))
+        return render(self.tok, self.location, conversation)
 
     def _token_ids(self, text: str, add_special_tokens: bool, max_new_tokens: int) -> list[int]:
         ids = list(self.tok(text, add_special_tokens=add_special_tokens)["input_ids"])
@@ -123,6 +125,7 @@ class VLLMGenerator:
         params = [SamplingParams(n=1, temperature=sampling.temperature,
                                  top_p=sampling.top_p if sampling.temperature > 0 else 1.0,
                                  max_tokens=sampling.max_new_tokens, stop=list(stop),
+                                 stop_token_ids=list(self.stop_ids),
                                  seed=derived_seed(seed, "row", i), **self.sampling_extra)
                   for i in range(len(texts))]
         outs = self.llm.generate(prompts, params, use_tqdm=False)
@@ -152,6 +155,15 @@ class VLLMGenerator:
             import torch
 
             torch.cuda.empty_cache()
+
+
+def _generation_eos(location: str, revision: str | None) -> Any:
+    from transformers import GenerationConfig
+
+    try:
+        return GenerationConfig.from_pretrained(location, revision=revision or "main").eos_token_id
+    except (OSError, ValueError):
+        return None
 
 
 def _max_positions(location: str, revision: str | None) -> int:

@@ -16,18 +16,79 @@ class Generation:
     tokens: int
 
 
+PROBE = "\u2063ccaic-probe\u2063"
+
+
+def turn_stop_ids(tok: Any, eos: Any = None) -> list[int]:
+    """Token ids that end an assistant turn: the EOS (tokenizer's and `eos`, the generation
+    config's) and every special token the chat template writes around turns.
+
+    A base checkpoint with a ChatML template ends turns in `<|im_end|>` while its EOS is
+    `<|endoftext|>`; Llama 3 ends them in `<|eot_id|>`, Gemma in `<end_of_turn>`. A model
+    that emits any of them has finished its turn (or started the next one), so generation
+    stops there. Which ones a template uses is read off a rendered probe conversation.
+    """
+    ids = set(eos if isinstance(eos, list) else [eos]) | {tok.eos_token_id}
+    if getattr(tok, "chat_template", None):
+        text = str(tok.apply_chat_template(
+            [{"role": "user", "content": PROBE}, {"role": "assistant", "content": PROBE}],
+            tokenize=False))
+        specials = {t.content: i for i, t in tok.added_tokens_decoder.items() if t.special}
+        ids |= {i for content, i in specials.items() if content and content in text}
+    ids.discard(None)
+    return sorted(int(i) for i in ids)
+
+
+def apply_chat_template(tok: Any, chat_template: str | None) -> None:
+    """Set the plan's chat template on a tokenizer (the model's own otherwise)."""
+    if chat_template:
+        tok.chat_template = chat_template
+
+
+def render(tok: Any, location: str, conversation: list[dict[str, str]]) -> str:
+    """A conversation as the model's prompt text; CCAI530 when there is no template to
+    render it with (the plan did not set one and the model ships none)."""
+    if not getattr(tok, "chat_template", None):
+        from ccaic.diagnostics import DiagnosticError, error
+
+        raise DiagnosticError([error(
+            "CCAI530", f"model `{location}` has no chat template to render conversations with",
+            help='set `chat_template = "chatml"` (or "zephyr", or file("template.jinja")) in '
+            "the plan, or use an instruct model that ships a template")])
+    return str(tok.apply_chat_template(conversation, tokenize=False,
+                                       add_generation_prompt=True))
+
+
+def cut_at_ids(ids: list[int], stops: set[int]) -> tuple[list[int], bool]:
+    """ids up to the first stop id, and whether one was found."""
+    cut = next((i for i, t in enumerate(ids) if t in stops), None)
+    return (ids, False) if cut is None else (ids[:cut], True)
+
+
+def keep_last(ids: list[int], start: int, limit: int) -> tuple[list[int], int]:
+    """(ids, start of the scored tokens) cut from the left to `limit` positions, as
+    generation cuts over-long prompts: a comparison longer than the context keeps its end
+    (the options and "The answer is:"), instead of overflowing the position embeddings."""
+    if not limit or len(ids) <= limit:
+        return ids, start
+    cut = len(ids) - limit
+    return ids[cut:], max(start - cut, 1)
+
+
 class LM:
-    def __init__(self, location: str, revision: str | None = None):
+    def __init__(self, location: str, revision: str | None = None,
+                 chat_template: str | None = None):
         from ccaic.models.load import load_causal_lm
 
         self.location = location
         self.model, self.tok = load_causal_lm(location, revision)
+        apply_chat_template(self.tok, chat_template)
         self.device = next(self.model.parameters()).device
         self.max_positions = int(getattr(self.model.config, "max_position_embeddings", 0) or 0)
+        self.stop_ids = turn_stop_ids(self.tok, self.model.generation_config.eos_token_id)
 
     def render(self, conversation: list[dict[str, str]]) -> str:
-        return str(self.tok.apply_chat_template(conversation, tokenize=False,
-                                                add_generation_prompt=True))
+        return render(self.tok, self.location, conversation)
 
     def generate_texts(self, texts: list[str], sampling: Sampling, seed: int,
                        add_special_tokens: bool = False,
@@ -47,7 +108,8 @@ class LM:
         enc = {k: v.to(self.device) for k, v in enc.items()}
         torch.manual_seed(seed)
         kwargs: dict[str, Any] = {"max_new_tokens": sampling.max_new_tokens,
-                                  "pad_token_id": self.tok.pad_token_id}
+                                  "pad_token_id": self.tok.pad_token_id,
+                                  "eos_token_id": self.stop_ids}
         if sampling.temperature > 0:
             kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p,
                           top_k=0)
@@ -56,16 +118,12 @@ class LM:
         with torch.no_grad():
             out = self.model.generate(**enc, **kwargs)
         new = out[:, enc["input_ids"].shape[1]:].tolist()
-        eos = self.model.generation_config.eos_token_id
-        eos_ids = set(eos if isinstance(eos, list) else [eos]) | {self.tok.eos_token_id}
-        eos_ids.discard(None)
+        stops = set(self.stop_ids)
         results = []
         for ids in new:
-            cut = next((i for i, t in enumerate(ids) if t in eos_ids), None)
-            finish = "stop" if cut is not None else "length"
-            ids = ids[:cut] if cut is not None else ids
-            results.append(Generation(self.tok.decode(ids, skip_special_tokens=True), finish,
-                                      len(ids)))
+            ids, stopped = cut_at_ids(ids, stops)
+            results.append(Generation(self.tok.decode(ids, skip_special_tokens=True),
+                                      "stop" if stopped else "length", len(ids)))
         return results
 
     def chat(self, conversations: list[list[dict[str, str]]], sampling: Sampling,
@@ -87,7 +145,7 @@ class LM:
                 while start < min(len(p_ids), len(full)) and p_ids[start] == full[start]:
                     start += 1
                 start = max(min(start, len(full) - 1), 1)
-                seqs.append((full, start))
+                seqs.append(keep_last(full, start, self.max_positions))
         scores: list[float] = []
         pad = self.tok.pad_token_id if self.tok.pad_token_id is not None else 0
         for i in range(0, len(seqs), batch_size):

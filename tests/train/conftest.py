@@ -84,3 +84,15 @@ def compiled(path: Path):  # type: ignore[no-untyped-def]
 def plan_files():  # type: ignore[no-untyped-def]
     """(write_plan, compiled): write a small plan folder; compile it into a TrainingPlan."""
     return write_plan, compiled
+
+
+@pytest.fixture(scope="session")
+def real_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Folders of locally built real-architecture models (tests/train/real_models.py): `qwen2`
+    (ChatML on a base `<|endoftext|>` EOS), `llama` (Llama-3 template, `<|eot_id|>`), `bare`
+    (no chat template). Random weights, tiny dims, loadable by path."""
+    pytest.importorskip("transformers")
+    from real_models import ARCHS, save_model
+
+    root = tmp_path_factory.mktemp("real-models")
+    return {arch: save_model(arch, root / arch) for arch in ARCHS}
