@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -400,43 +400,53 @@ def prompts_for(tokenizer: Any, n: int, tokens: int) -> list[str]:
     return [filler_text(tokenizer, tokens, 1000 + i) for i in range(n)]
 
 
-def section_generate(b: Bench) -> list[dict[str, Any]]:
-    from ccaic.plan.model import Sampling
+def timed(fn: Callable[[], Any]) -> float:
+    """Seconds `fn` takes, the GPU drained before and after."""
+    sync()
+    t0 = time.perf_counter()
+    fn()
+    sync()
+    return time.perf_counter() - t0
+
+
+def each_lm(b: Bench) -> Iterator[tuple[Shape, Any]]:
+    """Each shape loaded through ccaic's LM (ccaic.models.load), freed after use."""
     from ccaic.train.lm import LM
 
-    out = []
     for shape in b.config.shapes:
         loc, _ = b.model(shape)
         reset_memory()
         lm = LM(loc)
+        try:
+            yield shape, lm
+        finally:
+            lm.free()
+    reset_memory()
+
+
+def section_generate(b: Bench) -> list[dict[str, Any]]:
+    from ccaic.plan.model import Sampling
+
+    c = b.config
+    out = []
+    for shape, lm in each_lm(b):
         lm.model.generation_config.eos_token_id = None  # every row runs to max_new_tokens
         lm.generate_texts(["warm up"], Sampling(max_new_tokens=4), 0)
-        for batch in b.config.gen_batches:
-            texts = prompts_for(lm.tok, batch, b.config.gen_prompt_tokens)
-            sync()
-            t0 = time.perf_counter()
-            lm.generate_texts(texts, Sampling(max_new_tokens=b.config.gen_new_tokens,
-                                              batch_size=batch), 0)
-            sync()
-            dt = time.perf_counter() - t0
-            out.append({"shape": shape.name, "batch": batch,
-                        "new_tokens": b.config.gen_new_tokens,
-                        "tokens_per_s": round(batch * b.config.gen_new_tokens / dt, 1),
+        for batch in c.gen_batches:
+            texts = prompts_for(lm.tok, batch, c.gen_prompt_tokens)
+            sampling = Sampling(max_new_tokens=c.gen_new_tokens, batch_size=batch)
+            dt = timed(lambda: lm.generate_texts(texts, sampling, 0))  # noqa: B023
+            out.append({"shape": shape.name, "batch": batch, "new_tokens": c.gen_new_tokens,
+                        "tokens_per_s": round(batch * c.gen_new_tokens / dt, 1),
                         "seconds": round(dt, 3), **memory()})
-        lm.free()
-    reset_memory()
     return out
 
 
 def section_label(b: Bench) -> list[dict[str, Any]]:
-    from ccaic.train.lm import LM
     from ccaic.train.stages import Labeller, label_pairs
 
     out = []
-    for shape in b.config.shapes:
-        loc, _ = b.model(shape)
-        reset_memory()
-        lm = LM(loc)
+    for shape, lm in each_lm(b):
         for batch in b.config.label_batches:
             n = batch * b.config.label_batches_per_run
             resp = prompts_for(lm.tok, 2 * n, b.config.label_response_tokens)
@@ -445,16 +455,11 @@ def section_label(b: Bench) -> list[dict[str, Any]]:
                      for i in range(n)]
             labeller = Labeller(lm, batch)
             label_pairs(labeller, items[:batch])  # warm-up
-            sync()
-            t0 = time.perf_counter()
-            for i in range(0, n, batch):  # as run_label: one batch of pairs at a time
-                label_pairs(labeller, items[i:i + batch])
-            sync()
-            dt = time.perf_counter() - t0
+            # as run_label does: one batch of pairs at a time
+            dt = timed(lambda: [label_pairs(labeller, items[i:i + batch])  # noqa: B023
+                                for i in range(0, n, batch)])  # noqa: B023
             out.append({"shape": shape.name, "batch": batch, "pairs": n,
                         "pairs_per_s": round(n / dt, 2), "seconds": round(dt, 3), **memory()})
-        lm.free()
-    reset_memory()
     return out
 
 
