@@ -233,6 +233,15 @@ def test_fmt_diff(tmp_path: Path) -> None:
     assert path.read_text(encoding="utf-8") == UNFORMATTED
 
 
+def test_fmt_diff_alone_only_prints(tmp_path: Path) -> None:
+    """`fmt --diff FILE` rewrote FILE; like black --diff and gofmt -d it only prints."""
+    path = write(tmp_path, "u.ccai", UNFORMATTED)
+    code, out, _ = run(["fmt", "--diff", str(path)])
+    assert code == 0
+    assert '\n+constitution "c" {\n' in out
+    assert path.read_text(encoding="utf-8") == UNFORMATTED
+
+
 def test_fmt_syntax_error_leaves_file_alone(tmp_path: Path) -> None:
     path = write(tmp_path, "s.ccai", SYNTAX_ERROR)
     code, _, err = run(["fmt", str(path)])

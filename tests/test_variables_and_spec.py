@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -161,3 +163,190 @@ def test_boolean_laws(a: str, b: str) -> None:
     assert (m(f"not ({a})") == ~m(a)).all()
     assert (m(f"not (({a}) and ({b}))") == (~m(a) | ~m(b))).all()  # De Morgan
     assert (m(f"({a}) or ({b})") == (m(a) | m(b))).all()
+
+
+# ---------------------------------------------------------------- values checked at their use
+
+
+SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ci" / "sample"
+
+# Every block that can hold an attribute set from a variable, each line `name = value`; the
+# test sets one attribute (new, or in place of the line there) to var.x.
+USES: dict[str, list[str]] = {
+    "assembly": [],
+    "assembly.source": ["path = var.data"],
+    "assembly.groups": ["k = 2"],
+    "assembly.consensus": ["threshold = 0.5"],
+    "assembly.stability": [],
+    "constitution": ["from = assembly.a"],
+    "plan": ["constitution = constitution.c", 'prompts = "prompts/red-team.jsonl"'],
+    "plan.initial": [], "plan.sl_cai": [], "plan.sft": [], "plan.sft.lora": [],
+    "plan.pairs": [], "plan.label": [], "plan.rlaif": [], "plan.rlaif.lora": [],
+    "plan.evaluate": [],
+}
+LABELS = {"assembly": ' "a"', "constitution": ' "c"', "plan": ' "p"', "assembly.source": " polis",
+          "assembly.groups": " polis", "assembly.consensus": " gac"}
+
+
+def _attribute_sites() -> list[tuple[str, str]]:
+    from ccaic.check.schema import SCHEMA
+
+    sites = []
+    for path in USES:
+        spec = SCHEMA[path.split(".")[0]]
+        for part in path.split(".")[1:]:
+            spec = spec.blocks[part]
+        sites += [(path, name) for name, attr in sorted(spec.attrs.items())
+                  if attr.type != "type_name"]
+    return sites
+
+
+def _spec_text(site: tuple[str, str], type_name: str, value: str | None) -> str:
+    """The sample assembly, constitution and plan with `site` set to var.x."""
+    where, name = site
+    lines = {path: [line for line in body if not line.startswith(f"{name} =")]
+             for path, body in USES.items()}
+    lines[where] = [*lines[where], f"{name} = var.x"]
+
+    def block(path: str) -> str:
+        children = [p for p in USES if p.rsplit(".", 1)[0] == path and p.count(".") ==
+                    path.count(".") + 1]
+        inner = "\n".join([*lines[path], *(block(c) for c in children)])
+        return f"{path.rsplit('.', 1)[-1]}{LABELS.get(path, '')} {{\n{inner}\n}}"
+
+    default = f"  default = {value}\n" if value is not None else ""
+    return (f'variable "data" {{\n  type = path\n  default = "{SAMPLE / "data" / "polis"}"\n}}\n'
+            f'variable "x" {{\n  type = {type_name}\n{default}}}\n'
+            + "\n".join(block(top) for top in ("assembly", "constitution", "plan")) + "\n")
+
+
+def _run(tmp_path: Path, text: str, *argv: str) -> tuple[int, str]:
+    from cli_runner import run_cli
+
+    spec = tmp_path / "spec.ccai"
+    spec.write_text(text, encoding="utf-8")
+    (tmp_path / "prompts").mkdir(exist_ok=True)
+    (tmp_path / "prompts" / "red-team.jsonl").write_text('{"prompt": "Hello?"}\n')
+    code, _out, err = run_cli([argv[0], str(spec), *argv[1:]])
+    return code, err
+
+
+def _codes(err: str) -> list[str]:
+    import re
+
+    return sorted(re.findall(r"error\[(CCAI\d+)\]", err))
+
+
+@pytest.mark.parametrize(("site", "type_name", "value", "code"), [
+    (("assembly.consensus", "threshold"), "number", "1.5", "CCAI207"),
+    (("assembly.groups", "k"), "number", "1", "CCAI207"),
+    (("assembly.groups", "k"), "number", "100", "CCAI207"),
+    (("assembly.groups", "k"), "number", "2.5", "CCAI206"),
+    (("assembly.consensus", "threshold"), "path", "somewhere", "CCAI206"),
+    (("assembly.consensus", "top_k"), "number", "0.2", "CCAI206"),
+    (("plan.rlaif", "method"), "string", "ppo", "CCAI215"),
+    (("plan.sft.lora", "dropout"), "number", "2", "CCAI207"),
+    (("plan.sl_cai", "enabled"), "string", "no", "CCAI206"),
+    (("constitution", "from"), "string", "a", "CCAI206"),
+])
+def test_var_values_get_the_literal_checks(tmp_path: Path, site: tuple[str, str],
+                                           type_name: str, value: str, code: str) -> None:
+    """The issue's cases: --var values build "ok" or crash (exit 3) before; now the code a
+    literal gets, at the use site, naming the variable and its value; at check and build."""
+    text = _spec_text(site, type_name, None)
+    for command in (("check", "--var", f"x={value}"),
+                    ("build", "-o", str(tmp_path / "out"), "--until", "plan", "--var",
+                     f"x={value}")):
+        status, err = _run(tmp_path, text, *command)
+        assert (status, _codes(err)) == (1, [code]), err
+        line = next(i for i, s in enumerate(text.splitlines(), 1) if s == f"{site[1]} = var.x")
+        assert f"spec.ccai:{line}:" in err and "(var.x = " in err and "from --var)" in err, err
+
+
+def _literal_for(value: object) -> str:
+    """A value as a .ccai literal (its own escapes, not JSON's)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal_for(v) for v in value) + "]"
+    escapes = {"\\": "\\\\", '"': '\\"', "$": "\\$", "\n": "\\n", "\t": "\\t",
+               "\r": "\\r"}
+    return '"' + "".join(escapes.get(c, c) for c in str(value)) + '"'
+
+
+TEXT = st.text(st.characters(blacklist_categories=("Cc", "Cs"), whitelist_characters="\n\t"),
+               max_size=12)
+VALUES = {
+    "number": st.one_of(st.integers(-5, 120), st.floats(-2, 60, allow_nan=False),
+                        st.sampled_from([0, 1, 2, 0.5, 1e300, -1e-300])),
+    "string": TEXT,
+    "bool": st.booleans(),
+    "list": st.lists(st.one_of(st.integers(-3, 9), TEXT, st.booleans()),
+                     max_size=3),
+}
+
+
+@settings(max_examples=120, deadline=None)
+@given(site=st.sampled_from(_attribute_sites()), type_name=st.sampled_from(sorted(VALUES)),
+       data=st.data())
+def test_var_value_and_literal_get_the_same_codes(tmp_path_factory: pytest.TempPathFactory,
+                                                  site: tuple[str, str], type_name: str,
+                                                  data: st.DataObject) -> None:
+    """`attr = var.x` with x = V is reported exactly as `attr = V` is (one rule table)."""
+    value = data.draw(VALUES[type_name])
+    literal = _literal_for(value)
+    tmp = tmp_path_factory.mktemp("v")
+    as_var = _spec_text(site, type_name, literal)
+    as_literal = as_var.replace(f"{site[1]} = var.x", f"{site[1]} = {literal}")
+    var_code, var_err = _run(tmp, as_var, "check")
+    lit_code, lit_err = _run(tmp, as_literal, "check")
+    assert var_code in (0, 1) and lit_code in (0, 1), var_err + lit_err
+    semantic = [c for c in _codes(lit_err) if c.startswith("CCAI2") and c != "CCAI210"]
+    assert [c for c in _codes(var_err) if c != "CCAI210"] == semantic, var_err + lit_err
+
+
+def _repo_variables() -> list[tuple[Path, str]]:
+    repo = Path(__file__).resolve().parents[1]
+    found = []
+    for folder in ("assemblies", "constitutions", "examples"):
+        for spec in sorted((repo / folder).rglob("*.ccai")):
+            found += [(spec, name) for name in sorted(set(
+                re.findall(r'^variable "([^"]+)"', spec.read_text(encoding="utf-8"), re.M)))]
+    return found
+
+
+RAW_VALUES = st.one_of(
+    st.text(max_size=20), st.integers().map(str), st.floats(allow_nan=True).map(str),
+    st.sampled_from(["true", "false", "[1, 2]", "[]", '["a"]', "{}", "null", ".", "..", "/",
+                     "/proc/self", "\x00", "a" * 300, "-1", "1e309", "data"]),
+    st.lists(st.integers(), max_size=3).map(str))
+
+
+@pytest.mark.skipif(not _repo_variables(), reason="no repository spec declares a variable")
+@settings(max_examples=60, deadline=None)
+@given(target=st.sampled_from(_repo_variables()), raw=RAW_VALUES)
+def test_any_value_of_a_repo_variable_exits_0_or_1(tmp_path_factory: pytest.TempPathFactory,
+                                                   target: tuple[Path, str], raw: str) -> None:
+    """Any --var value for any variable of the repo's specs: a result or a diagnostic, never
+    exit 3 (`build --until plan`: reads at most the data the value names)."""
+    from cli_runner import run_cli
+
+    spec, name = target
+    out = tmp_path_factory.mktemp("out")
+    code, _out, err = run_cli(["build", str(spec), "-o", str(out), "--until", "plan",
+                               "--var", f"{name}={raw}"])
+    assert code in (0, 1), err
+    assert code == 0 or "error[CCAI" in err, err
+
+
+@pytest.mark.parametrize("raw", ["a" * 300, "x/" * 2100, "bad\x00path", "\ud800"])
+def test_path_values_no_file_can_have_are_ccai218(tmp_path: Path, raw: str) -> None:
+    """A --var path that no system can open was an OSError from the source loader (exit 3)."""
+    from cli_runner import run_cli
+
+    spec = Path(__file__).resolve().parents[1] / "assemblies" / "ccai-2023.ccai"
+    code, _out, err = run_cli(["build", str(spec), "-o", str(tmp_path), "--until", "plan",
+                               "--var", f"data={raw}"])
+    assert (code, _codes(err)) == (1, ["CCAI218"]), err

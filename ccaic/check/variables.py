@@ -7,12 +7,14 @@ names and types are checked here, and relative `path` values are kept as written
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ccaic.check.checker import Program, did_you_mean
-from ccaic.diagnostics import Diagnostic, Note, error
+from ccaic.check.checker import Checker, Program, did_you_mean
+from ccaic.check.schema import SCHEMA, BlockSpec
+from ccaic.diagnostics import Diagnostic, Note, Span, error
 from ccaic.syntax import ast
 
 Value = str | int | float | bool | list[object] | None
@@ -47,7 +49,12 @@ def _declared_type(block: ast.Block) -> str:
 
 def _convert(raw: str, type_name: str) -> Value:
     """Command-line text to the declared type; raises ValueError with a reason."""
-    if type_name in ("string", "path"):
+    if type_name == "path":
+        problem = path_problem(raw)
+        if problem:
+            raise ValueError(problem)
+        return raw
+    if type_name == "string":
         return raw
     if type_name == "number":
         try:
@@ -71,6 +78,25 @@ def _convert(raw: str, type_name: str) -> Value:
             raise ValueError("expected a JSON list such as [1, 2]")
         return value
     return raw
+
+
+NAME_MAX, PATH_MAX = 255, 4096  # bytes, Linux's limits (macOS and Windows allow less)
+
+
+def path_problem(text: str) -> str | None:
+    """Why `text` cannot name a file on any system, or None; reads nothing."""
+    if "\x00" in text:
+        return "a path cannot contain a NUL character"
+    try:
+        encoded = os.fsencode(text)
+    except UnicodeEncodeError:
+        return "the path holds characters that no file name can have"
+    if len(encoded) > PATH_MAX:
+        return f"the path is {len(encoded)} bytes long; paths are at most {PATH_MAX}"
+    longest = max((len(os.fsencode(part)) for part in Path(text).parts), default=0)
+    if longest > NAME_MAX:
+        return f"a file name in the path is {longest} bytes long; names are at most {NAME_MAX}"
+    return None
 
 
 def _literal(expr: ast.Expr) -> Value:
@@ -122,9 +148,88 @@ def resolve_variables(program: Program, cli_vars: Sequence[CliVar], require_valu
             diags.append(error(
                 "CCAI218", f"variable `{name}` has no value", block.labels[0].span,
                 help=f"pass --var {name}=... or give it a default"))
+    if not diags:
+        diags.extend(check_values(program, {
+            name: (value, "--var" if name in given else "default")
+            for name, value in values.items()
+            if _has_type(value, _declared_type(declared[name]))}))
     return values, diags
 
 
 def base_dir(block: ast.Node) -> Path:
     """Relative paths in a file are relative to that file's folder."""
     return Path(block.span.file).resolve().parent
+
+
+def _has_type(value: Value, type_name: str) -> bool:
+    """A default of the wrong type is the checker's CCAI206 already; it is not checked again."""
+    if value is None:
+        return False  # null: as if the attribute were not set
+    expected: dict[str, type | tuple[type, ...]] = {
+        "string": str, "path": str, "number": (int, float), "bool": bool, "list": list}
+    wanted = expected.get(type_name, object)
+    return isinstance(value, wanted) and not (type_name == "number" and isinstance(value, bool))
+
+
+# ---------------------------------------------------------------- values at their use sites
+
+
+def check_values(program: Program, values: dict[str, tuple[Value, str]]) -> list[Diagnostic]:
+    """Every `attr = var.x` with x's value known, checked by the rules a literal gets.
+
+    The value is turned back into a literal at the use site and given to the checker's own type
+    and range checks (one rule table: ccaic.check.schema), so `--var threshold=1.5` is the
+    CCAI207 that `threshold = 1.5` is, and no value reaches the build stages unchecked.
+    """
+    checker = Checker(program)
+    for tree in program.files.values():
+        for block in tree.blocks():
+            spec = SCHEMA.get(block.type.name)
+            if spec is not None:
+                _check_block_values(checker, block, spec, values)
+    return checker.diagnostics
+
+
+def _check_block_values(checker: Checker, block: ast.Block, spec: BlockSpec,
+                        values: dict[str, tuple[Value, str]]) -> None:
+    for item in block.body:
+        if isinstance(item, ast.Block) and item.type.name in spec.blocks:
+            _check_block_values(checker, item, spec.blocks[item.type.name], values)
+        if not isinstance(item, ast.Attribute) or item.name.name not in spec.attrs:
+            continue
+        ref = item.value
+        if not (isinstance(ref, ast.Reference) and len(ref.parts) == 2
+                and ref.parts[0].name == "var" and ref.parts[1].name in values):
+            continue
+        attr = spec.attrs[item.name.name]
+        if attr.type == "type_name":
+            continue
+        value, origin = values[ref.parts[1].name]
+        before = len(checker.diagnostics)
+        checker.check_type(item.name.name, as_literal(value, ref.span), attr, attr.type)
+        declared = checker.program.symbols[("variable", ref.parts[1].name)]
+        where = f"var.{ref.parts[1].name} = {_shown(value)}, from {origin}"
+        checker.diagnostics[before:] = [d.model_copy(update={
+            "message": f"{d.message} ({where})", "span": ref.span,
+            "notes": (*d.notes, Note(message=f"variable `{ref.parts[1].name}` is declared here",
+                                     span=declared.labels[0].span))})
+            for d in checker.diagnostics[before:]]
+
+
+def as_literal(value: Value, span: Span) -> ast.Expr:
+    """A variable's value as the literal that would have been written in its place."""
+    if isinstance(value, bool):
+        return ast.BoolLit(value=value, span=span)
+    if isinstance(value, (int, float)):
+        return ast.NumberLit(value=value, raw=_shown(value), span=span)
+    if isinstance(value, str):
+        return ast.StringLit(raw=json.dumps(value), parts=(value,), span=span)
+    if isinstance(value, list):
+        return ast.ListLit(items=tuple(as_literal(v, span)  # type: ignore[arg-type]
+                                       for v in value), span=span)
+    return ast.NullLit(span=span)
+
+
+def _shown(value: Value) -> str:
+    """A value as the .ccai text that writes it (true, 0.5, "text", [1, 2])."""
+    return repr(value) if isinstance(value, float) else json.dumps(value, ensure_ascii=False)

@@ -18,7 +18,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help=".ccai files or folders (default: .), or - for stdin")
     p.add_argument("--check", action="store_true",
                    help="change nothing; exit 1 and list the files that are not formatted")
-    p.add_argument("--diff", action="store_true", help="print a unified diff of the changes")
+    p.add_argument("--diff", action="store_true",
+                   help="change nothing; print a unified diff of what would change")
     p.set_defaults(run=run)
 
 
@@ -53,10 +54,9 @@ def run(args: argparse.Namespace, out: Output) -> int:
                 fromfile=f"{path} (original)", tofile=f"{path} (formatted)")))
         if args.check:
             out.info(f"would reformat {path}")
-        elif path != "-":
+        elif path != "-" and not args.diff:  # --diff only prints, as black and gofmt -d do
             write_text_atomic(path, formatted)
-            if not args.diff:
-                out.info(f"formatted {path}")
+            out.info(f"formatted {path}")
     if failed:
         return 1
     if args.check and unformatted:
