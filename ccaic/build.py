@@ -16,6 +16,7 @@ from typing import Any
 
 from ccaic.atomic import write_text_atomic
 from ccaic.check.checker import Program, check_paths
+from ccaic.check.templates import check_interpolated
 from ccaic.check.variables import parse_cli_vars, resolve_variables
 from ccaic.constitution.model import canonical_json
 from ccaic.diagnostics import Diagnostic, DiagnosticError, error
@@ -98,7 +99,7 @@ def _build_stages(path: str, out_dir: str, cli_vars: Sequence[str], until: str,
     program = programs[0]
     parsed, var_diags = parse_cli_vars(cli_vars)
     values, more = resolve_variables(program, parsed, require_values=True)
-    result.diagnostics.extend(var_diags + more)
+    result.diagnostics.extend(var_diags + more + check_interpolated(program, values))
     if not result.ok:
         return result
     writer = Writer(Path(out_dir), result)

@@ -11,6 +11,7 @@ from ccaic.build import build
 from ccaic.check.checker import check_paths
 from ccaic.constitution.model import Constitution, StatementRef
 from ccaic.constitution.render import SelectedStatements, build_constitutions
+from tests.cli_runner import run_cli
 
 SPEC = '''
 assembly "a" {
@@ -142,3 +143,237 @@ def test_build_writes_canonical_deterministic_artifacts(tmp_path: Path, repo: Pa
 def test_until_stops_early(tmp_path: Path, repo: Path, until: str) -> None:
     result = build(str(repo / "constitutions" / "standard.ccai"), str(tmp_path), [], until=until)
     assert result.ok and result.artifacts == []
+
+
+# ---------------------------------------------------------------- complete, checked, bounded
+
+
+SEATTLE = "polis/opendata/15-per-hour-seattle"
+FIELDS_SPEC = '''
+assembly "a" {{
+  source polis {{ path = "{path}" }}
+  groups polis {{ k = 2..5 }}
+  consensus gac {{ top_k = 5 }}
+}}
+
+constitution "c" {{
+  from     = assembly.a
+  template = """{{{{ statement.id }}}}|{{{{ statement.author }}}}|{{{{ statement.polarization }}}}|\
+{{{{ statement.adjusted_polarization }}}}|{{{{ statement.agrees }}}}|{{{{ statement.disagrees }}}}|\
+{{{{ statement.passes }}}}"""
+}}
+'''
+
+
+def test_every_documented_statement_field_is_filled_from_the_data(tmp_path: Path,
+                                                                   shared: Path) -> None:
+    """author and polarization used to render as None whatever the data held."""
+    import csv
+
+    data = shared / "data" / SEATTLE
+    path = tmp_path / "f.ccai"
+    path.write_text(FIELDS_SPEC.format(path=data))
+    result = build(str(path), str(tmp_path / "out"), [], until="constitution")
+    assert result.ok, [d.message for d in result.diagnostics]
+    constitution = json.loads((tmp_path / "out" / "constitutions" / "c.json").read_text())
+    with (data / "comments.csv").open(encoding="utf-8") as f:
+        authors = {row["comment-id"]: row["author-id"] for row in csv.DictReader(f)}
+    assert len(constitution["principles"]) == 5
+    for principle in constitution["principles"]:
+        sid, author, pi, adjusted, a, d, p = principle["text"].split("|")
+        assert author == authors[sid]
+        n = int(a) + int(d) + int(p)
+        assert float(pi) == pytest.approx(1 - abs(int(a) - int(d)) / n)
+        assert float(adjusted) == pytest.approx(float(pi) * (int(a) + int(d)) / n)
+
+
+def _with_template(tmp_path: Path, template: str) -> Path:
+    """SPEC with its `template` replaced, written to a file."""
+    path = tmp_path / "t.ccai"
+    path.write_text(SPEC.replace(
+        'template = "Choose the response that {{ statement.text | strip_period }} '
+        '({{ statement.gac }})."', f'template = """{template}"""'))
+    return path
+
+
+def _failure(tmp_path: Path, template: str, selection: SelectedStatements = SELECTION
+             ) -> list[str]:
+    path = _with_template(tmp_path, template)
+    programs, diags = check_paths([str(path)])
+    assert [d.message for d in diags if d.is_error] == [], template
+    _, render_diags = build_constitutions(programs[0], {}, {"a": selection})
+    return [f"{d.code} {d.message} @{d.span.line if d.span else '-'}" for d in render_diags]
+
+
+TOP_K_ONLY = SelectedStatements(
+    assembly="a", method="top 5", threshold=None, top_k=5, statements=REFS,
+    candidates={r.id: r for r in REFS}, summary={"threshold": None, "participants": 9})
+
+
+@pytest.mark.parametrize(("template", "selection", "expected"), [
+    ("{{ statement.author }}", SELECTION,
+     "CCAI307 template for statement 1 uses a value that is not there: `statement.author`"),
+    ("{{ statement.author | upper }}", SELECTION, "CCAI307 template for statement 1"),
+    ("{{ statement.polarization * 100 }}", SELECTION,
+     "CCAI307 template for statement 1 uses a value that is not there: "
+     "`statement.polarization`"),
+    ("{{ assembly.threshold | round(2) }}", TOP_K_ONLY,
+     "CCAI307 template for statement 1 uses a value that is not there: `assembly.threshold`"),
+    ("{{ statement.groups.get('x') }}", SELECTION, "CCAI307 template for statement 1"),
+    ("{{ none ~ 'x' }}", SELECTION, "CCAI307 template for statement 1"),
+])
+def test_a_value_that_is_not_there_is_an_error_never_none(
+        tmp_path: Path, template: str, selection: SelectedStatements, expected: str) -> None:
+    diags = _failure(tmp_path, template, selection)
+    assert len(diags) == 1 and diags[0].startswith(expected), diags
+    assert diags[0].endswith("@9")  # at the template
+
+
+def _first_principle(tmp_path: Path, parenthesis: str) -> str:
+    """The first principle's text, with SPEC's `({{ statement.gac }})` replaced."""
+    (c,), diags = _render(tmp_path, SPEC.replace("({{ statement.gac }})", parenthesis))
+    assert diags == []
+    return c.principles[0].text
+
+
+def test_a_missing_value_can_be_tested_and_defaulted(tmp_path: Path) -> None:
+    assert _first_principle(
+        tmp_path, "({% if statement.author %}x{% endif %}{{ statement.author | default('anon') }}"
+        " {{ statement.author is none }})") == \
+        "Choose the response that is good in way 1 (anon True)."
+
+
+@pytest.mark.parametrize(("template", "message"), [
+    ("{{ statement.text | truncate(-1) }}", "AssertionError"),
+    ("{{ statement.gac / 0 }}", "ZeroDivisionError"),
+    ("{{ statement.text + 1 }}", "TypeError"),
+    ("{{ statement.text | sum }}", "TypeError"),
+    ("{{ statement.text | round(1) }}", "TypeError"),
+    ("{{ statement.text | wordwrap(0) }}", "ValueError"),
+    ("{{ statement.text | slice(0) | list }}", "ZeroDivisionError"),
+])
+def test_runtime_errors_name_the_statement(tmp_path: Path, template: str, message: str) -> None:
+    """These used to exit 3: only TemplateError was caught."""
+    diags = _failure(tmp_path, template)
+    assert diags == [diags[0]] and diags[0].startswith(
+        f"CCAI306 template failed to render statement 1: {message}"), diags
+
+
+@pytest.mark.parametrize(("template", "what"), [
+    ("{{ 10**5000 }}", "a number of about 6021 digits"),
+    ("{{ 'x' * 10**6 }}", "a value of 1000000 characters"),
+    ("{{ 'x' * 10**8 }}", "a value of 100000000 characters"),
+    ("{{ [1] * 10**8 }}", "a value of 100000000 characters"),
+    ('{{ "%*d" | format(10**8, 1) }}', "a format width of 100000000"),
+    ("{{ '%100000000d' % 1 }}", "a format width of 100000000"),
+    ("{{ statement.text | center(10**9) }}", "`center` to a width of 1000000000"),
+    ("{{ statement.text | indent(10**9) }}", "`indent` to a width of 1000000000"),
+    ("{{ statement.text | slice(10**9) | list }}", "`slice` to a width of 1000000000"),
+    ("{{ statement.text | replace('', statement.text * 500) }}", "a replacement of"),
+    ("{{ statement.text.replace('', statement.text * 500) }}", "a replacement of"),
+    ("{% for a in statement.text %}{% for b in statement.text %}{% for c in statement.text %}"
+     "{% for d in statement.text %}{{ a }}{% endfor %}{% endfor %}{% endfor %}{% endfor %}",
+     "output of 10001 characters"),
+    ("{% for a in statement.text * 500 %}{% for b in statement.text * 500 %}{% endfor %}"
+     "{% endfor %}", "more than 100000 loop steps"),
+])
+def test_templates_are_bounded(tmp_path: Path, template: str, what: str) -> None:
+    """Each of these used to write hundreds of MB, use GBs of memory or run for minutes."""
+    import time
+
+    start = time.monotonic()
+    diags = _failure(tmp_path, template)
+    assert time.monotonic() - start < 5
+    assert diags == [diags[0]] and diags[0].startswith(
+        f"CCAI308 template for statement 1 went past a limit: {what}"), diags
+
+
+def test_template_limits_are_configurable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    monkeypatch.setenv("CCAIC_TEMPLATE_MAX_CHARS", "70")
+    assert _failure(tmp_path, "{{ statement.text * 2 }}") == []
+    assert _failure(tmp_path, "{{ statement.text * 5 }}")[0].startswith(
+        "CCAI308 template for statement 1 went past a limit: a value of 85 characters or "
+        "items, over the 70 limit")
+    monkeypatch.setenv("CCAIC_TEMPLATE_MAX_STEPS", "10")
+    assert _failure(tmp_path, "{% for c in statement.text %}{% endfor %}")[0].startswith(
+        "CCAI308 template for statement 1 went past a limit: more than 10 loop steps")
+    monkeypatch.setenv("CCAIC_TEMPLATE_MAX_SECONDS", "soon")
+    assert _failure(tmp_path, "{{ statement.text }}") == [
+        "CCAI308 $CCAIC_TEMPLATE_MAX_SECONDS is 'soon', not a positive number of seconds @-"]
+
+
+@pytest.mark.parametrize("template", [
+    "{{ statement.text | slice(2) }}",
+    "{{ statement.text | attr('split') }}",
+    "{{ [statement.text | attr('split')] }}",
+    "{{ (statement.text | map('upper')) | upper }}",
+    "{{ statement.text ~ (statement.text | attr('upper')) }}",
+])
+def test_no_repr_of_an_object_reaches_a_principle(tmp_path: Path, template: str) -> None:
+    """A repr holds a heap address: the same build would give different bytes each run."""
+    diags = _failure(tmp_path, template)
+    assert diags == [diags[0]] and diags[0].startswith("CCAI310 template for statement 1: ")
+
+
+def test_allowed_methods_and_loops_still_work(tmp_path: Path) -> None:
+    assert _first_principle(
+        tmp_path,
+        "({{ statement.text.split() | length }} {{ statement.text.upper().startswith('IS') }} "
+        "{% for k, v in {'a': 1}.items() %}{{ k }}{{ v }}{{ loop.cycle('!', '?') }}{% endfor %})"
+    ) == "Choose the response that is good in way 1 (5 True a1!)."
+
+
+@pytest.mark.parametrize(("template", "code", "column"), [
+    ("{{ statement.text | random }}", "CCAI309", 37),
+    ("{{ statement.text.split }}", "CCAI310", 34),
+    ("{{ statement.text.ljust(10**9) }}", "CCAI310", 35),
+    ("{{ statement.text.format(1) }}", "CCAI310", 35),
+    ("{% for c in statement.text recursive %}{{ loop(c) }}{% endfor %}", "CCAI305", 44),
+])
+def test_unrepeatable_or_unbounded_constructs_fail_check(tmp_path: Path, template: str,
+                                                         code: str, column: int) -> None:
+    path = _with_template(tmp_path, template)
+    _, diags = check_paths([str(path)])
+    assert [(d.code, d.span.line, d.span.column) for d in diags if d.span] == \
+        [(code, 9, column)]
+
+
+VAR_SPEC = '''
+variable "t" {
+  type    = string
+  default = "{{ statement.text }}"
+}
+
+constitution "c" {
+  from     = assembly.a
+  template = "Choose the response that ${var.t}"
+}
+
+assembly "a" {
+  source polis { path = "x" }
+  consensus gac { threshold = 0.5 }
+}
+'''
+
+
+@pytest.mark.parametrize(("value", "code"), [
+    ("{% macro m() %}x{% endmacro %}{{ m() }}", "CCAI305"),
+    ("{% include '/etc/passwd' %}", "CCAI305"),
+    ("{{ statement.__class__ }}", "CCAI304"),
+    ("{{ statement.text | random }}", "CCAI309"),
+    ("{{ statement.txt }}", "CCAI302"),
+    ("{{ statement.text", "CCAI301"),
+])
+def test_a_template_from_a_variable_is_checked_like_a_literal(tmp_path: Path, value: str,
+                                                              code: str) -> None:
+    """`check --var` and build used to check a placeholder: the value itself ran unchecked."""
+    path = tmp_path / "v.ccai"
+    path.write_text(VAR_SPEC)
+    assert run_cli(["check", str(path)])[0] == 0
+    status, _, err = run_cli(["check", str(path), "--var", f"t={value}"])
+    assert status == 1 and f"error[{code}]" in err and "note: checked with var.t = " in err
+    assert "v.ccai:9:" in err  # at the ${var.t}
+    result = build(str(path), str(tmp_path / "out"), [f"t={value}"])
+    assert [d.code for d in result.diagnostics if d.is_error] == [code]
+    assert not (tmp_path / "out").exists()

@@ -35,13 +35,14 @@ def run(args: argparse.Namespace, out: Output) -> int:
         return 1
     stdin_text = sys.stdin.read() if "-" in files else None
     programs, diagnostics = check_paths(files, stdin_text)
-    if args.var:
-        from ccaic.check.variables import parse_cli_vars, resolve_variables
+    from ccaic.check.templates import check_interpolated
+    from ccaic.check.variables import parse_cli_vars, resolve_variables
 
-        cli_vars, var_diags = parse_cli_vars(args.var)
-        diagnostics.extend(var_diags)
-        for program in programs:
-            diagnostics.extend(resolve_variables(program, cli_vars, require_values=False)[1])
+    cli_vars, var_diags = parse_cli_vars(args.var)
+    diagnostics.extend(var_diags)
+    for program in programs:  # values from --var and defaults: templates are checked with them
+        values, value_diags = resolve_variables(program, cli_vars, require_values=False)
+        diagnostics.extend(value_diags + check_interpolated(program, values))
     sources = SourceCache({k: v for p in programs for k, v in p.sources.items()})
     errors, warnings = count(diagnostics)
     out.diagnostics(diagnostics, args.format, sources, quiet_ok=True)

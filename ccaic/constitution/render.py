@@ -4,7 +4,9 @@ Entry point: `build_constitutions(program, variables, selections)` where `select
 assembly name to its `SelectedStatements` (the select stage's output). Constitutions that
 only hold hand-written principles need no selections. Templates run in the sandboxed
 environment of ccaic.templates; the checker has already rejected escapes, so a failure here
-is a data-dependent one (CCAI306) and points at the template.
+is a data-dependent one and points at the template, naming the statement or principle:
+CCAI306 (an error in an operator or filter), CCAI307 (a field it lacks), CCAI308 (a limit),
+CCAI310 (a method printed as text).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from jinja2 import TemplateError
 
-from ccaic import rewrite
+from ccaic import rewrite, templates
 from ccaic.check.checker import Program
 from ccaic.check.variables import Value
 from ccaic.constitution.model import (
@@ -30,9 +32,11 @@ from ccaic.constitution.model import (
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error
 from ccaic.spec import Env
 from ccaic.syntax import ast
-from ccaic.templates import environment
+from ccaic.templates import Limits
 
 DEFAULT_TEMPLATE = "{{ statement.text | as_comparison }}"
+#: Statement fields a StatementRef does not carry; SelectedStatements.fields has them.
+STATEMENT_EXTRAS = ("author", "polarization", "adjusted_polarization")
 REWRITE_FILTERS = ("as_behaviour", "as_comparison")
 
 
@@ -47,53 +51,67 @@ class SelectedStatements:
     statements: tuple[StatementRef, ...]  # selected, best first
     candidates: Mapping[str, StatementRef] = field(default_factory=dict)  # every scored statement
     summary: Mapping[str, Any] = field(default_factory=dict)
+    # statement id -> the STATEMENT_EXTRAS fields (author, polarization, ...) for templates
+    fields: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def _where(span: Span) -> str:
     return f"{span.file}:{span.line}"
 
 
-def _render(source: ast.StringLit | ast.TemplateLit, context: Mapping[str, Any],
-            env: Env) -> str:
+def _render(source: ast.StringLit | ast.TemplateLit, context: Mapping[str, Any], env: Env,
+            subject: str, limits: Limits) -> str:
     text = source.text if isinstance(source, ast.TemplateLit) else env.string(source)
+    return _render_text(text, source.span, context, subject, limits)
+
+
+def _render_text(text: str, span: Span, context: Mapping[str, Any], subject: str,
+                 limits: Limits) -> str:
+    """The template rendered for `subject` ("statement 40"); any failure is a diagnostic at the
+    template that names the subject, never a traceback or the text "None"."""
     try:
-        return environment().from_string(text).render(**context).strip()
-    except TemplateError as exc:
-        raise DiagnosticError([error(
-            "CCAI306", f"template failed to render: {exc}", source.span,
-            help="this statement lacks a value the template uses; guard optional fields with "
-            "{% if statement.x is defined %} ... {% endif %} or use `| default(...)`")]) from None
+        return templates.render(text, context, limits)
+    except Exception as exc:  # a template is user code: whatever it raises is the user's
+        raise DiagnosticError([_failure(exc, span, subject)]) from None
 
 
-def _statement_context(ref: StatementRef) -> dict[str, Any]:
+def _failure(exc: Exception, span: Span, subject: str) -> Diagnostic:
+    """The diagnostic for a template that raised `exc` while rendering `subject`."""
+    if isinstance(exc, templates.LimitExceeded):
+        return error("CCAI308", f"template for {subject} went past a limit: {exc}", span,
+                     help="templates are bounded (docs/limits.md, Templates); make it "
+                     f"shorter, or raise the limit with ${exc.setting}")
+    if isinstance(exc, templates.MissingValueError):
+        path = exc.path or "value"
+        return error("CCAI307", f"template for {subject} uses a value that is not there: {exc}",
+                     span, help=f"guard it: {{% if {path} %}}...{{% endif %}}, or give a "
+                     f'fallback: {{{{ {path} | default("...") }}}}')
+    if isinstance(exc, templates.NotAValue):
+        return error("CCAI310", f"template for {subject}: {exc}", span,
+                     help="templates print data: fields, filter results and the methods "
+                     "listed in docs/language.md")
+    message = str(exc) if isinstance(exc, TemplateError) else \
+        f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return error("CCAI306", f"template failed to render {subject}: {message}", span,
+                 help="the template works on some values but not this one: check the "
+                 "filters' arguments and the types of the fields it combines "
+                 "(docs/language.md, Template contexts)")
+
+
+def _statement_context(ref: StatementRef, extra: Mapping[str, Any]) -> dict[str, Any]:
+    """Every documented statement field; one this statement lacks is a Missing value."""
     data = ref.model_dump()
     data["score"] = ref.gac
     data["votes"] = sum(v or 0 for v in (ref.agrees, ref.disagrees, ref.passes))
-    data.setdefault("author", None)
-    data.setdefault("polarization", None)
-    data.setdefault("adjusted_polarization", None)
-    return data
+    for name in STATEMENT_EXTRAS:
+        data[name] = extra.get(name)
+    return templates.present("statement", data)
 
 
 def _needs_hand_edit(template: str, statement_text: str) -> bool:
     if not any(f in template for f in REWRITE_FILTERS):
         return False
     return rewrite.needs_hand_edit(statement_text)
-
-
-def _prompts(block: ast.Block, principle_id: str, text: str, weight: float,
-             tags: tuple[str, ...], statements: list[str], name: str,
-             env: Env) -> tuple[str, str]:
-    attrs = block.attributes()
-    context = {"principle": {"id": principle_id, "text": text, "weight": weight,
-                             "tags": list(tags), "statements": statements},
-               "constitution": {"name": name}}
-    critique_attr, revision_attr = attrs.get("critique"), attrs.get("revision")
-    critique = _render(critique_attr.value, context, env) if critique_attr and isinstance(
-        critique_attr.value, (ast.StringLit, ast.TemplateLit)) else _default("as_critique", text)
-    revision = _render(revision_attr.value, context, env) if revision_attr and isinstance(
-        revision_attr.value, (ast.StringLit, ast.TemplateLit)) else _default("as_revision", text)
-    return critique, revision
 
 
 def _default(kind: str, text: str) -> str:
@@ -110,12 +128,31 @@ def _string_attr(block: ast.Block, name: str, env: Env) -> str | None:
 
 class Renderer:
     def __init__(self, program: Program, variables: dict[str, Value],
-                 selections: Mapping[str, SelectedStatements]):
+                 selections: Mapping[str, SelectedStatements], limits: Limits | None = None):
         self.program = program
+        self.limits = limits or Limits()
         self.env = Env(variables)
         self.selections = selections
         self.done: dict[str, Constitution] = {}
         self.diagnostics: list[Diagnostic] = []
+
+    def prompts(self, block: ast.Block, principle_id: str, text: str,
+                statements: list[str], name: str) -> tuple[str, str]:
+        """The principle's critique and revision requests: the block's templates, or defaults."""
+        context = {"principle": templates.present("principle", {
+                       "id": principle_id, "text": text, "weight": 1.0, "tags": [],
+                       "statements": statements}),
+                   "constitution": {"name": name}}
+        attrs = block.attributes()
+        out = []
+        for kind in ("critique", "revision"):
+            attr = attrs.get(kind)
+            if attr is not None and isinstance(attr.value, (ast.StringLit, ast.TemplateLit)):
+                out.append(_render(attr.value, context, self.env,
+                                   f"the {kind} of principle {principle_id}", self.limits))
+            else:
+                out.append(_default(f"as_{kind}", text))
+        return out[0], out[1]
 
     def constitution(self, name: str) -> Constitution:
         if name in self.done:
@@ -190,7 +227,7 @@ class Renderer:
                          else DEFAULT_TEMPLATE)
         selected = {s.id: s for s in chosen.statements}
         order = [s.id for s in chosen.statements]
-        summary = dict(chosen.summary) | {"name": chosen.assembly}
+        summary = templates.present("assembly", dict(chosen.summary) | {"name": chosen.assembly})
 
         drops: dict[str, tuple[str | None, Span]] = {}
         for rule in (i for i in block.body if isinstance(i, ast.Rule)):
@@ -235,10 +272,12 @@ class Renderer:
                 emitted_merges.add(mid)
                 principles.append(self._merged(merge, name, selected))
                 continue
-            context = {"statement": _statement_context(ref), "assembly": summary,
-                       "constitution": {"name": name}}
-            text = (_render(template_value, context, self.env) if template_value is not None
-                    else environment().from_string(DEFAULT_TEMPLATE).render(**context).strip())
+            context = {"statement": _statement_context(ref, chosen.fields.get(sid, {})),
+                       "assembly": summary, "constitution": {"name": name}}
+            subject = f"statement {sid}"
+            text = _render(template_value, context, self.env, subject, self.limits) \
+                if template_value is not None else _render_text(
+                    DEFAULT_TEMPLATE, attrs["from"].span, context, subject, self.limits)
             edits: tuple[Edit, ...] = ()
             needs_edit = _needs_hand_edit(template_text, ref.text)
             if sid in overrides:
@@ -248,7 +287,7 @@ class Renderer:
                               location=_where(edit.span), before=before),)
                 needs_edit = False
             pid = f"s{sid}"
-            critique, revision = _prompts(block, pid, text, 1.0, (), [sid], name, self.env)
+            critique, revision = self.prompts(block, pid, text, [sid], name)
             principles.append(Principle(
                 address=f"principle.{name}.{pid}", id=pid, text=text, critique=critique,
                 revision=revision, sources=(ref,), edits=edits, needs_hand_edit=needs_edit))
@@ -261,8 +300,8 @@ class Renderer:
         ids = [str(s) for s in ids_value] if isinstance(ids_value, list) else []
         text = _string_attr(merge, "text", self.env) or ""
         because = _string_attr(merge, "reason", self.env)
-        critique, revision = _prompts(self.program.symbols[("constitution", name)], mid, text,
-                                      1.0, (), ids, name, self.env)
+        critique, revision = self.prompts(self.program.symbols[("constitution", name)], mid,
+                                          text, ids, name)
         return Principle(
             address=f"principle.{name}.{mid}", id=mid, text=text, critique=critique,
             revision=revision, sources=tuple(selected[s] for s in ids if s in selected),
@@ -284,7 +323,12 @@ def build_constitutions(program: Program, variables: dict[str, Value],
                         selections: Mapping[str, SelectedStatements]
                         ) -> tuple[list[Constitution], list[Diagnostic]]:
     """Every constitution in the program, rendered; diagnostics for data-dependent problems."""
-    renderer = Renderer(program, variables, selections)
+    try:
+        limits = templates.limits_from_env()
+    except templates.LimitSettingError as exc:
+        return [], [error("CCAI308", str(exc), help="set it to a positive number, or unset it "
+                          "for the default (docs/limits.md, Templates)")]
+    renderer = Renderer(program, variables, selections, limits)
     out: list[Constitution] = []
     for block in program.blocks("constitution"):
         try:
