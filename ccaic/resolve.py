@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ccaic.assembly._io import normalize_id
 from ccaic.assembly.analysis import make_grouping
 from ccaic.assembly.groups import Grouping, export_groups, pca, polis_mod_out
 from ccaic.assembly.moderation import (
@@ -29,6 +30,11 @@ from ccaic.assembly.moderation import (
 )
 from ccaic.assembly.selection import Selection, SelectionRule, select
 from ccaic.assembly.sources import LoadedSource, SourceOptions, load_source
+from ccaic.assembly.sources.id_files import (
+    groups_file_coverage,
+    listed_unmatched,
+    read_groups_file,
+)
 from ccaic.assembly.stability import across_groupings, bootstrap_selection
 from ccaic.assembly.stats import StatementStats, statement_stats
 from ccaic.assembly.votes import VoteTable, natural_key
@@ -144,6 +150,9 @@ def moderate(loaded: LoadedSource, rules: list[RuleSpec], env: Env
         base = Path(rule.span.file).resolve().parent
         try:
             ids = _matching_ids(rule, table, loaded.export_groups, env, base)
+            loaded.warnings.extend(listed_unmatched(
+                rule.listed, rule.listed_file, rule.subject, rule.span,
+                loaded.table.participants, loaded.table.statement_ids))
         except DiagnosticError as exc:
             raise _with_note(exc, "read by this rule", rule.span) from None
         concrete: KeepStatements | DropStatements | DropParticipants
@@ -164,7 +173,7 @@ def moderate(loaded: LoadedSource, rules: list[RuleSpec], env: Env
 def _matching_ids(rule: RuleSpec, table: VoteTable, groups: Mapping[str, str] | None,
                   env: Env, base: Path) -> list[str]:
     if rule.listed is not None or rule.listed_file is not None:
-        listed = set(rule.listed or ())
+        listed = {normalize_id(i) for i in rule.listed or ()}
         if rule.listed_file is not None:
             listed |= set(read_id_file(rule.listed_file))
         universe = (table.participants if rule.subject == "participants"
@@ -179,33 +188,14 @@ def _matching_ids(rule: RuleSpec, table: VoteTable, groups: Mapping[str, str] | 
 # ---------------------------------------------------------------- group, score, select
 
 
-def read_group_file(path: str, participant_column: str, column: str) -> dict[str, str]:
-    import csv
-
-    from ccaic.assembly._io import read_text
-
-    text = read_text(Path(path), path)
-    rows = list(csv.reader(text.splitlines()))
-    if not rows:
-        return {}
-    header = rows[0]
-    missing = [c for c in (participant_column, column) if c not in header]
-    if missing:
-        raise DiagnosticError([error(
-            "CCAI417", f"{path}: no column {', '.join(repr(m) for m in missing)} in the groups "
-            "file", None, help=f"the header has: {', '.join(header[:12])}; name the columns with "
-            "`participant_column` and `column`")])
-    pi, gi = header.index(participant_column), header.index(column)
-    return {row[pi]: row[gi] for row in rows[1:] if len(row) > max(pi, gi) and row[gi] != ""}
-
-
 def grouping_for(spec: AssemblySpec, loaded: LoadedSource, table: VoteTable,
                  out: np.ndarray) -> Grouping:
     g = spec.groups
     try:
         if g.kind == "export":
             if g.file is not None:
-                mapping = read_group_file(g.file, g.participant_column, g.column)
+                mapping = read_groups_file(g.file, g.participant_column, g.column)
+                loaded.warnings.extend(groups_file_coverage(table.participants, mapping, g.file))
                 return export_groups(table, mapping, pca(table, out))
             return make_grouping(table, "export", out, loaded)
         if g.kind == "kmeans" or g.k_min == g.k_max:

@@ -19,11 +19,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from ccaic.assembly._io import read_text, span_at
+from ccaic.assembly._io import span_at
 from ccaic.assembly.votes import Statement, VoteTable
 from ccaic.diagnostics import DiagnosticError, error
 
@@ -94,18 +93,11 @@ class ModerationResult:
 
 
 def read_id_file(path: str) -> tuple[str, ...]:
-    """Ids one per line (first CSV field); blank lines and a non-id header line are skipped."""
-    text = read_text(Path(path), path)
-    ids = []
-    for n, line in enumerate(text.split("\n"), start=1):
-        value = line.split(",")[0].strip().strip('"')
-        if not value or (n == 1 and not value.isdigit() and not value.isalnum()):
-            continue
-        if n == 1 and value.lower() in {"id", "participant", "pid", "statement_id",
-                                        "participant_id", "comment-id"}:
-            continue
-        ids.append(value)
-    return tuple(ids)
+    """Ids one per line (first CSV field), normalised like every source's ids ("643.0" is
+    participant 643); blank lines and a header line are skipped (see `read_id_entries`)."""
+    from ccaic.assembly.sources.id_files import read_id_entries
+
+    return tuple(i for i, _ in read_id_entries(path))
 
 
 def _compile(pattern: str) -> re.Pattern[str]:

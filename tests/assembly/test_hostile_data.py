@@ -3,6 +3,7 @@ correct result, never an exception, a hang or a wrong number."""
 
 from __future__ import annotations
 
+import csv
 import json
 import tracemalloc
 from pathlib import Path
@@ -271,3 +272,106 @@ def test_analyze_never_exits_3_on_these(tmp_path: Path) -> None:
             (folder / "comments.csv").write_text(comments)
         code, _, err = run_cli(["analyze", str(folder)])
         assert code == 1 and "error[CCAI408]" in err and "Traceback" not in err, (name, err)
+
+
+# ---------------------------------------------------------------- groups files and id lists
+
+
+def ccai_selected(shared: Path, groups_file: Path, ids_file: Path | None = None
+                  ) -> tuple[int, int, int]:
+    """(participants, groups, selected statements) of the paper's CCAI pipeline."""
+    from ccaic.assembly import groups as G
+    from ccaic.assembly import stats as S
+    from ccaic.assembly.moderation import (
+        DropParticipants,
+        KeepStatements,
+        StatementFilter,
+        apply_moderation,
+    )
+    from ccaic.assembly.selection import SelectionRule, select
+    from ccaic.assembly.sources.id_files import read_groups_file
+
+    data = shared / "data/ccai-2023"
+    src = load_source("auto", data)
+    mod = apply_moderation(src.table, [
+        DropParticipants(ids_file=str(ids_file or data / "ids-to-toss.csv")),
+        KeepStatements(StatementFilter(moderated=1)),
+        DropParticipants(votes_op="<=", votes=25)])
+    g = G.export_groups(mod.table, read_groups_file(str(groups_file), "participant",
+                                                    "group-id"))
+    st = S.statement_stats(mod.table, g, smoothing="none")
+    sel = select(st.ids, st.gac, SelectionRule(threshold=0.723), mod.statement_out, st.seen)
+    return mod.table.shape[0], g.k, int(sel.selected.sum())
+
+
+def rewrite_column(src: Path, dst: Path, column: str, change) -> None:
+    with src.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    i = rows[0].index(column)
+    for n, row in enumerate(rows[1:]):
+        row[i] = change(n, row[i])
+    with dst.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+
+
+def test_groups_file_labels_are_trimmed_and_normalised(shared: Path, tmp_path: Path) -> None:
+    """' 0' / '0' and '1.0' / '1' were four groups: 29 statements selected instead of 116."""
+    clean = shared / "data/ccai-2023/clean_votes.csv"
+    assert ccai_selected(shared, clean) == (1002, 2, 116)
+    messy = tmp_path / "groups.csv"
+    rewrite_column(clean, messy, "group-id",
+                   lambda n, g: (f" {g}" if n % 2 else f"{g}.0") if g else g)
+    assert ccai_selected(shared, messy) == (1002, 2, 116)
+
+
+def test_ids_to_toss_written_as_floats(shared: Path, tmp_path: Path) -> None:
+    """"643.0" removed 0 participants instead of 37."""
+    toss = shared / "data/ccai-2023/ids-to-toss.csv"
+    floats = tmp_path / "toss.csv"
+    floats.write_text("".join(f"{line.strip()}.0\n" for line in toss.read_text().splitlines()
+                              if line.strip()))
+    clean = shared / "data/ccai-2023/clean_votes.csv"
+    assert ccai_selected(shared, clean, floats) == (1002, 2, 116)
+
+
+def test_groups_file_participant_in_two_groups(tmp_path: Path) -> None:
+    from ccaic.assembly.sources.id_files import read_groups_file
+
+    f = tmp_path / "g.csv"
+    f.write_text("participant,group-id\n1,0\n2,1\n1,0\n1.0,1\n")
+    with pytest.raises(DiagnosticError) as exc:
+        read_groups_file(str(f), "participant", "group-id")
+    d = exc.value.diagnostics[0]
+    assert where(d) == ("CCAI432", 5, 5) and "line 2" in d.message
+
+
+def test_groups_file_blank_participant(tmp_path: Path) -> None:
+    from ccaic.assembly.sources.id_files import read_groups_file
+
+    f = tmp_path / "g.csv"
+    f.write_text("participant,group-id\n1,0\n ,1\n")
+    with pytest.raises(DiagnosticError) as exc:
+        read_groups_file(str(f), "participant", "group-id")
+    assert where(exc.value.diagnostics[0]) == ("CCAI408", 3, 1)
+
+
+def test_groups_file_missing_participants_warn(tmp_path: Path) -> None:
+    from ccaic.assembly.sources.id_files import groups_file_coverage
+
+    [w] = groups_file_coverage(("1", "2", "3", "4"), {"1": "0", "2": "1", "9": "1"}, "g.csv")
+    assert w.code == "CCAI433" and not w.is_error
+    assert "2 of 4 participants" in w.message and "1 of its 3 ids" in w.message
+    assert groups_file_coverage(("1",), {"1": "0"}, "g.csv") == []
+
+
+def test_id_file_unmatched_ids_warn(tmp_path: Path) -> None:
+    from ccaic.assembly.sources.id_files import listed_unmatched
+
+    f = tmp_path / "toss.csv"
+    f.write_text("participant\n5\n77\n78.0\n")
+    [w] = listed_unmatched(None, str(f), "participants", None, ("5", "6"), ("1",))
+    assert (w.code, w.span.line) == ("CCAI434", 3) and not w.is_error
+    assert "2 of 3 listed ids" in w.message and "'77', '78'" in w.message
+    [w] = listed_unmatched(["1", "2"], None, "statements", None, ("5",), ("1",))
+    assert "1 of 2" in w.message
+    assert listed_unmatched(["1.0"], None, "statements", None, ("5",), ("1",)) == []
