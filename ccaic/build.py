@@ -20,6 +20,7 @@ from ccaic.check.templates import check_interpolated
 from ccaic.check.variables import parse_cli_vars, resolve_variables
 from ccaic.constitution.model import canonical_json
 from ccaic.diagnostics import Diagnostic, DiagnosticError, error
+from ccaic.syntax import ast
 from ccaic.train.dist import world  # light: no torch unless several processes run
 
 STAGES = ("check", "assemblies", "constitution", "plan", "run")
@@ -55,10 +56,15 @@ class BuildResult:
 class Writer:
     """Writes artifacts under the output folder, noting which ones changed."""
 
-    def __init__(self, root: Path, result: BuildResult):
+    def __init__(self, root: Path, result: BuildResult, until: str = "run"):
         self.root = root
         self.result = result
+        self.until = until  # stages read it: some results are errors only in a full build
         self.opinion_maps: dict[str, Any] = {}  # assembly -> ccaic.report OpinionMap
+
+    def warn(self, diagnostics: Sequence[Diagnostic]) -> None:
+        """Warnings a stage found on its way (the build goes on)."""
+        self.result.diagnostics.extend(diagnostics)
 
     def text(self, relative: str, text: str) -> None:
         target = self.root / relative
@@ -102,7 +108,7 @@ def _build_stages(path: str, out_dir: str, cli_vars: Sequence[str], until: str,
     result.diagnostics.extend(var_diags + more + check_interpolated(program, values))
     if not result.ok:
         return result
-    writer = Writer(Path(out_dir), result)
+    writer = Writer(Path(out_dir), result, until)
     writer.opinion_maps = maps
     selections: dict[str, Any] = {}
     if program.blocks("assembly"):
@@ -119,7 +125,7 @@ def _build_stages(path: str, out_dir: str, cli_vars: Sequence[str], until: str,
     from ccaic.constitution.render import build_constitutions
 
     constitutions, render_diags = build_constitutions(program, values, selections)
-    result.diagnostics.extend(render_diags)
+    result.diagnostics.extend(render_diags + _empty_constitutions(program, constitutions))
     if not result.ok:
         return result
     for c in constitutions:
@@ -163,6 +169,24 @@ def _build_stages(path: str, out_dir: str, cli_vars: Sequence[str], until: str,
         result.runs[plan.name] = run
     result.stopped_after = until if step else "run"
     return result
+
+
+def _empty_constitutions(program: Program, constitutions: Sequence[Any]) -> list[Diagnostic]:
+    """CCAI424 for a constitution without principles (training on it would teach nothing),
+    naming what removed them."""
+    out = []
+    for c in constitutions:
+        if c.principles:
+            continue
+        block = program.symbols[("constitution", c.name)]
+        rules = [i for i in block.body if isinstance(i, ast.Rule)]
+        why = (f"its `drop statements` rules dropped all {len(c.dropped)} selected statements"
+               if c.dropped else "it renders no principle")
+        out.append(error(
+            "CCAI424", f"constitution `{c.name}` has no principles: {why}",
+            rules[0].span if c.dropped and rules else block.labels[0].span,
+            help="drop fewer statements, or add a `principle` block"))
+    return out
 
 
 def _missing_training_packages() -> list[str]:

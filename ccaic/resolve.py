@@ -9,7 +9,7 @@ so every rule still reports exactly what it removed.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +18,12 @@ import numpy as np
 
 from ccaic.assembly._io import normalize_id
 from ccaic.assembly.analysis import make_grouping
-from ccaic.assembly.groups import Grouping, export_groups, pca, polis_mod_out
+from ccaic.assembly.groups import Grouping, export_groups, pca
 from ccaic.assembly.moderation import (
     DropParticipants,
     DropStatements,
     KeepStatements,
+    PolisModOut,
     RuleReport,
     StatementFilter,
     apply_moderation,
@@ -39,11 +40,12 @@ from ccaic.assembly.stability import across_groupings, bootstrap_selection
 from ccaic.assembly.stats import StatementStats, statement_stats
 from ccaic.assembly.votes import VoteTable, natural_key
 from ccaic.check.checker import Program
+from ccaic.check.checker import _walk_condition as walk_condition
 from ccaic.check.variables import Value
 from ccaic.conditions import evaluate
 from ccaic.constitution.model import StatementRef, canonical_json
 from ccaic.constitution.render import SelectedStatements
-from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, error
+from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error, warning
 from ccaic.spec import AssemblySpec, Env, RuleSpec, SourceSpec, lower_assemblies
 from ccaic.syntax import ast
 
@@ -53,8 +55,21 @@ SOURCE_KINDS = {"polis": "auto", "polis_json": "polis-json", "votes_csv": "long-
 
 @dataclass(frozen=True)
 class ModerationStep:
-    rule: RuleSpec
+    rule: RuleSpec | None  # None: Polis's own moderation (PolisModOut), before any rule
     report: RuleReport
+
+    @property
+    def text(self) -> str:
+        return self.rule.text if self.rule is not None else PolisModOut().text
+
+    @property
+    def because(self) -> str | None:
+        return self.rule.because if self.rule is not None else PolisModOut().because
+
+    def location(self, base: Path) -> str:
+        if self.rule is None:
+            return "implicit"
+        return f"{_relative(self.rule.span.file, base)}:{self.rule.span.line}"
 
 
 @dataclass(frozen=True)
@@ -72,9 +87,12 @@ class AssemblyResult:
 
 def _with_note(exc: DiagnosticError, note: str, span: Any) -> DiagnosticError:
     """Data errors point into the data file; add where the .ccai asked for that data."""
-    return DiagnosticError([d.model_copy(update={"notes": (*d.notes, Note(message=note,
-                                                                        span=span))})
-                            for d in exc.diagnostics])
+    return DiagnosticError(_noted(exc.diagnostics, note, span))
+
+
+def _noted(diagnostics: Sequence[Diagnostic], note: str, span: Any) -> list[Diagnostic]:
+    return [d.model_copy(update={"notes": (*d.notes, Note(message=note, span=span))})
+            for d in diagnostics]
 
 
 # ---------------------------------------------------------------- load
@@ -94,9 +112,11 @@ def load(spec: SourceSpec) -> LoadedSource:
         unknown_statements=opts.get("unknown_statements", "error"),
     )
     try:
-        return load_source(SOURCE_KINDS[spec.kind], spec.path, options)
+        loaded = load_source(SOURCE_KINDS[spec.kind], spec.path, options)
     except DiagnosticError as exc:
         raise _with_note(exc, "the source is declared here", spec.span) from None
+    loaded.warnings = _noted(loaded.warnings, "the source is declared here", spec.span)
+    return loaded
 
 
 # ---------------------------------------------------------------- moderate
@@ -140,12 +160,16 @@ def _id_reader(env: Env, base: Path) -> Any:
     return read
 
 
-def moderate(loaded: LoadedSource, rules: list[RuleSpec], env: Env
+def moderate(loaded: LoadedSource, rules: list[RuleSpec], env: Env, source: Span | None = None
              ) -> tuple[VoteTable, np.ndarray, list[ModerationStep]]:
-    """Apply the spec's rules in order on top of Polis's own mod-out (meta or rejected)."""
-    table = loaded.table
-    out = polis_mod_out(table)
-    steps: list[ModerationStep] = []
+    """Apply Polis's own mod-out (rejected or meta: a step of its own, so it is counted), then
+    the spec's rules in order."""
+    first = apply_moderation(loaded.table, [PolisModOut()])
+    table, out = first.table, first.statement_out
+    steps = [ModerationStep(None, first.reports[0])]
+    missing = [d for rule in rules for d in missing_fields(rule, loaded, source)]
+    if missing:  # the source's own warnings say what it lacks
+        raise DiagnosticError(missing + loaded.warnings)
     for rule in rules:
         base = Path(rule.span.file).resolve().parent
         try:
@@ -168,6 +192,39 @@ def moderate(loaded: LoadedSource, rules: list[RuleSpec], env: Env
         table, out = result.table, result.statement_out
         steps.append(ModerationStep(rule, result.reports[0]))
     return table, out, steps
+
+
+#: What each optional rule field needs from the source: in words, and where it comes from.
+OPTIONAL_FIELDS = {
+    "text": ("statement texts", "a statements file with a text (comment-body) column"),
+    "author": ("statement authors", "an author (author-id) column in its statements file"),
+    "moderated": ("moderation flags", "a moderated column in its statements file "
+                  "(1 accepted, 0 unmoderated, -1 rejected)"),
+    "meta": ("meta flags", "an is_meta column in its statements file (Polis CSV exports have "
+             "none; a Polis API comments.json has is_meta)"),
+    "group": ("participant groups", "a group-id column in participants-votes.csv (or "
+              "math-pca2.json in a Polis API folder)"),
+}
+
+
+def missing_fields(rule: RuleSpec, loaded: LoadedSource, source: Span | None
+                   ) -> list[Diagnostic]:
+    """CCAI419 for each field a rule tests that the source has no data for: the field would
+    hold one default value for every row and the rule would keep or drop everything."""
+    if rule.where is None:
+        return []
+    have = (loaded.statement_fields if rule.subject == "statements"
+            else frozenset({"group"}) if loaded.export_groups else frozenset())
+    found: dict[str, ast.FieldRef] = {}
+    for node in walk_condition(rule.where):
+        if isinstance(node, ast.FieldRef) and node.name in OPTIONAL_FIELDS:
+            found.setdefault(node.name, node)
+    notes = [Note(message="the source is declared here", span=source)] if source else []
+    return [error(
+        "CCAI419", f"`{name}`: {loaded.path} has no {OPTIONAL_FIELDS[name][0]}, so it is the "
+        f"same for every {rule.subject[:-1]}", node.span, notes=notes,
+        help=f"give the source {OPTIONAL_FIELDS[name][1]}, or remove the condition")
+        for name, node in sorted(found.items()) if name not in have]
 
 
 def _matching_ids(rule: RuleSpec, table: VoteTable, groups: Mapping[str, str] | None,
@@ -211,7 +268,7 @@ def _score(stats: StatementStats, kind: str) -> np.ndarray:
 
 def run_assembly(spec: AssemblySpec, env: Env) -> AssemblyResult:
     loaded = load(spec.source)
-    table, out, steps = moderate(loaded, spec.moderation, env)
+    table, out, steps = moderate(loaded, spec.moderation, env, spec.source.span)
     if table.shape[0] == 0:
         raise DiagnosticError([error(
             "CCAI418", f"assembly `{spec.name}`: moderation removed every participant",
@@ -255,6 +312,49 @@ def _stability(spec: AssemblySpec, loaded: LoadedSource, table: VoteTable, out: 
             "selected": compared["selected"],
         }
     return result
+
+
+# ---------------------------------------------------------------- empty results
+
+Make = Callable[..., Diagnostic]  # ccaic.diagnostics.error, or warning under --until assemblies
+
+
+def empty_results(result: AssemblyResult, make: Make) -> list[Diagnostic]:
+    """CCAI422 when moderation left no statement, CCAI423 when nothing was selected: an empty
+    constitution is never a successful build. Each points at what is responsible."""
+    spec = result.spec
+    if bool(result.statement_out.all()):
+        step = emptying_step(result.steps, len(result.statement_out))
+        span = step.rule.span if step.rule is not None else spec.source.span
+        return [make(
+            "CCAI422", f"assembly `{spec.name}`: moderation removed every statement (the last "
+            f"{step.report.count} by `{step.text}`)", span,
+            help="loosen this rule, or check that the source's flags are what the rule expects "
+            "(the assembly artifact lists what each rule removed)")]
+    if bool(result.selection.selected.any()):
+        return []
+    c = spec.consensus
+    score = _score(result.stats, c.kind)[~result.statement_out]
+    scored = score[~np.isnan(score)]
+    if len(scored) == 0:
+        why = (f"none of the {len(score)} statements left after moderation has a vote")
+        hint = "check the moderation rules and that the votes are for these statements"
+    else:
+        why = f"the best {c.kind} is {float(scored.max()):.3f}, below the threshold {c.threshold:g}"
+        hint = "lower the threshold, or add `top_k` to take the best statements whatever they score"
+    return [make("CCAI423", f"assembly `{spec.name}`: no statement was selected: {why}",
+                 c.span or spec.span, help=hint)]
+
+
+def emptying_step(steps: Sequence[ModerationStep], statements: int) -> ModerationStep:
+    """The statement step after which no statement was left."""
+    left = statements
+    for step in steps:
+        if step.report.kind == "statements":
+            left -= step.report.count
+            if left <= 0:
+                return step
+    return steps[0]
 
 
 # ---------------------------------------------------------------- outputs
@@ -350,8 +450,7 @@ def artifact(result: AssemblyResult, base: Path) -> dict[str, Any]:
         "source": {"kind": spec.source.kind, "path": _relative(spec.source.path, base)},
         "provenance": provenance,
         "moderation": [{
-            "rule": step.rule.text, "because": step.rule.because,
-            "location": f"{_relative(step.rule.span.file, base)}:{step.rule.span.line}",
+            "rule": step.text, "because": step.because, "location": step.location(base),
             "removed": step.report.count, "ids": sorted(step.report.removed, key=natural_key),
         } for step in result.steps],
         "participants": result.table.shape[0],
@@ -376,12 +475,18 @@ def assembly_stage(program: Program, variables: dict[str, Value], writer: Any
     env = Env(variables)
     out: dict[str, SelectedStatements] = {}
     problems: list[Diagnostic] = []
+    # --until assemblies explores: an empty result is a warning there, an error in a build
+    make: Make = warning if getattr(writer, "until", "run") == "assemblies" else error
     for spec in specs:
         try:
             result = run_assembly(spec, env)
         except DiagnosticError as exc:
             problems.extend(exc.diagnostics)
             continue
+        found = result.loaded.warnings + empty_results(result, make)
+        problems.extend(d for d in found if d.is_error)
+        if hasattr(writer, "warn"):
+            writer.warn([d for d in found if not d.is_error])
         base = Path(program.root).resolve().parent
         writer.text(f"assemblies/{spec.name}.json", canonical_json(artifact(result, base)))
         maps = getattr(writer, "opinion_maps", None)

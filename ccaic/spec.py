@@ -58,6 +58,7 @@ class ConsensusSpec(Spec):
     threshold: float | None = None
     top_k: int | None = None
     smoothing: Literal["polis", "none"] = "polis"
+    span: Span | None = None  # the threshold (else the block): where an empty selection points
 
 
 class StabilitySpec(Spec):
@@ -224,6 +225,7 @@ def lower_assembly(block: ast.Block, env: Env) -> AssemblySpec:
             threshold=_num(cattrs, "threshold", env, None),
             top_k=_num(cattrs, "top_k", env, None),
             smoothing=_num(cattrs, "smoothing", env, "polis"),
+            span=cattrs.get("threshold", c).span,
         )
     stability = StabilitySpec()
     for s in block.blocks("stability"):

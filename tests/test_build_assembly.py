@@ -3,6 +3,7 @@ the math, checked against the CCAI paper's published figures and the quickstart'
 
 from __future__ import annotations
 
+import csv
 import json
 import statistics
 from pathlib import Path
@@ -55,7 +56,41 @@ def test_ccai_2023_moderation_is_accounted_for(ccai_build: Path) -> None:
     few = rules["drop participants where votes <= 25"]
     assert toss["removed"] == len(toss["ids"]) > 0
     assert few["removed"] == len(few["ids"]) > 0
-    assert all(m["location"].startswith("../assemblies/ccai-2023.ccai:") for m in a["moderation"])
+    implicit, *written = a["moderation"]
+    assert implicit["location"] == "implicit"
+    assert all(m["location"].startswith("../assemblies/ccai-2023.ccai:") for m in written)
+
+
+def test_ccai_2023_rejected_statements_are_counted(ccai_build: Path) -> None:
+    """Polis's rejected statements (-1) go before any rule, under a rule of their own: every
+    statement that is not kept is removed by exactly one listed rule."""
+    a = json.loads((ccai_build / "assemblies" / "ccai_us_2023.json").read_text())
+    comments = (Path(__file__).resolve().parents[2] / "shared/data/ccai-2023/comments.csv")
+    with comments.open(encoding="utf-8") as fh:
+        flags = [row["moderated"] for row in csv.DictReader(fh)]
+    implicit = a["moderation"][0]
+    assert implicit["rule"] == "drop statements where moderated == -1 or meta"
+    assert implicit["removed"] == flags.count("-1") == 655
+    keep = next(m for m in a["moderation"] if m["rule"] == "keep statements where moderated == 1")
+    assert keep["removed"] == flags.count("0") == 488
+    removed = sum(m["removed"] for m in a["moderation"] if "statements" in m["rule"].split()[1])
+    assert removed + a["statements_in"] == len(flags)
+
+
+def test_ccai_2023_votes_add_up(ccai_build: Path) -> None:
+    """Votes read = used + dropped; participants dropped by moderation count their votes."""
+    a = json.loads((ccai_build / "assemblies" / "ccai_us_2023.json").read_text())
+    prov = a["provenance"]
+    assert prov["rows_read"] == prov["rows_used"] + sum(prov["dropped"].values())
+    gone = {i for m in a["moderation"] if m["rule"].startswith("drop participants")
+            for i in m["ids"]}
+    pv = Path(__file__).resolve().parents[2] / "shared/data/ccai-2023/participants-votes.csv"
+    with pv.open(encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    cols = [i for i, h in enumerate(rows[0]) if h.isdigit()]
+    votes = sum(1 for r in rows[1:] if r[0] in gone for i in cols if i < len(r) and r[i].strip())
+    assert len(gone) == 124 and votes == 2665
+    assert prov["dropped"]["participant removed by moderation"] == votes
 
 
 def test_ccai_2023_grouping_changes_the_selection(ccai_build: Path) -> None:

@@ -40,6 +40,11 @@ def figures(out: Path) -> list[str]:
         lines.append(f"assembly {a['name']}: participants {a['participants']}, statements kept "
                      f"{a['statements_in']}, groups {a['groups']['k']}, selected "
                      f"{len(a['selection'])}")
+        lines += [f"  {m['location']}: {m['rule']}: removed {m['removed']}"
+                  for m in a["moderation"]]
+        prov = a["provenance"]
+        lines.append(f"  votes: read {prov['rows_read']}, used {prov['rows_used']}, dropped "
+                     + (", ".join(f"{n} ({why})" for why, n in prov["dropped"].items()) or "0"))
     for path in sorted((out / "constitutions").glob("*.json")):
         c = json.loads(path.read_text(encoding="utf-8"))
         lines.append(f"constitution {c['name']}: principles {len(c['principles'])}")

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ccaic.assembly.groups import Grouping, export_groups, pca, polis_groups, polis_mod_out
-from ccaic.assembly.moderation import ModerationResult, Rule, apply_moderation
+from ccaic.assembly.groups import Grouping, export_groups, pca, polis_groups
+from ccaic.assembly.moderation import ModerationResult, PolisModOut, Rule, apply_moderation
 from ccaic.assembly.sources import LoadedSource
 from ccaic.assembly.stats import StatementStats, statement_stats
 from ccaic.assembly.votes import VoteTable, natural_key
@@ -56,7 +56,7 @@ def make_grouping(table: VoteTable, method: str, mod_out: np.ndarray,
 def analyze(loaded: LoadedSource, groups: str = "polis", smoothing: str = "polis",
             rules: Sequence[Rule] = ()) -> Analysis:
     """Moderate (Polis mod-out = is_meta or moderated == -1, then `rules`), group, count."""
-    mod = apply_moderation(loaded.table, rules, polis_mod_out(loaded.table))
+    mod = apply_moderation(loaded.table, [PolisModOut(), *rules])
     table = mod.table
     if table.shape[0] == 0:
         raise DiagnosticError([error("CCAI414", f"{loaded.path}: no participants left", None,

@@ -7,6 +7,8 @@ Rules are small frozen dataclasses so the language front end can build them dire
   `ids`, `ids_file` (one id per line; a header line that is not an id is skipped).
 - DropParticipants(votes_op, votes) drops by vote count ("<=", "<", ">=", ">", "==");
   DropParticipants(ids=...) / (ids_file=...) drops listed ids.
+- PolisModOut() drops what the export itself moderated out (rejected or meta): builds and
+  `analyze` put it first, so the statements it removes are counted like any rule's.
 
 Statements are never deleted from the table: removed ones are reported as moderated out
 (`ModerationResult.statement_out`), so `analyze` can still show them flagged. Participants are
@@ -16,9 +18,10 @@ is at that point, over the statements still in (see `count_on`).
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -67,7 +70,16 @@ class DropParticipants:
     count_on: str = "all"
 
 
-Rule = KeepStatements | DropStatements | DropParticipants
+@dataclass(frozen=True)
+class PolisModOut:
+    """Polis's own moderation: statements the export marks rejected (moderated == -1) or meta
+    are out before any written rule. A rule of its own so the report counts them."""
+
+    text: str = "drop statements where moderated == -1 or meta"
+    because: str = "implicit: Polis's own moderation (rejected or meta statements)"
+
+
+Rule = KeepStatements | DropStatements | DropParticipants | PolisModOut
 
 
 @dataclass(frozen=True)
@@ -88,7 +100,8 @@ class ModerationResult:
     reports: tuple[RuleReport, ...] = field(default=())
 
     def to_dict(self) -> list[dict[str, object]]:
-        return [{"rule": repr(r.rule), "kind": r.kind, "count": r.count,
+        return [{"rule": r.rule.text if isinstance(r.rule, PolisModOut) else repr(r.rule),
+                 "kind": r.kind, "count": r.count,
                  "ids": list(r.removed)} for r in self.reports]
 
 
@@ -140,9 +153,13 @@ def apply_moderation(table: VoteTable, rules: Sequence[Rule],
            else np.asarray(initially_out, dtype=bool).copy())
     reports: list[RuleReport] = []
     for rule in rules:
-        if isinstance(rule, KeepStatements | DropStatements):
-            match = statement_matches(table.statements, rule.where)
-            drop = (~match if isinstance(rule, KeepStatements) else match) & ~out
+        if isinstance(rule, KeepStatements | DropStatements | PolisModOut):
+            if isinstance(rule, PolisModOut):
+                drop = np.array([s.is_meta or s.moderated == -1 for s in table.statements],
+                                dtype=bool) & ~out
+            else:
+                match = statement_matches(table.statements, rule.where)
+                drop = (~match if isinstance(rule, KeepStatements) else match) & ~out
             out |= drop
             reports.append(RuleReport(rule, "statements",
                                       tuple(table.statements[j].id for j in np.flatnonzero(drop))))
@@ -165,10 +182,19 @@ def apply_moderation(table: VoteTable, rules: Sequence[Rule],
             if listed:
                 drop_rows |= np.array([p in listed for p in table.participants], dtype=bool)
             removed = tuple(table.participants[i] for i in np.flatnonzero(drop_rows))
-            table = table.subset(rows=np.flatnonzero(~drop_rows))
-            table.provenance.drop("participant removed by moderation", len(removed))
+            table = _without_rows(table, drop_rows)
             reports.append(RuleReport(rule, "participants", removed))
     return ModerationResult(table, out, tuple(reports))
+
+
+def _without_rows(table: VoteTable, drop_rows: np.ndarray) -> VoteTable:
+    """The table less the dropped participants; their votes move from used to dropped in a
+    copy of the provenance (votes, not participants, so read = used + dropped still holds)."""
+    votes = int(table.codes[np.flatnonzero(drop_rows)].nnz) if drop_rows.any() else 0
+    provenance = copy.deepcopy(table.provenance)
+    provenance.rows_used -= votes
+    provenance.drop("participant removed by moderation", votes)
+    return replace(table.subset(rows=np.flatnonzero(~drop_rows)), provenance=provenance)
 
 
 def id_file_span(path: str) -> object:

@@ -30,7 +30,12 @@ from ccaic.assembly._io import (
     read_text,
     span_at,
 )
-from ccaic.assembly.sources.base import LoadedSource, SourceOptions, assemble
+from ccaic.assembly.sources.base import (
+    LoadedSource,
+    SourceOptions,
+    assemble,
+    missing_field_warnings,
+)
 from ccaic.assembly.votes import Provenance, Statement, natural_key
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error
 
@@ -336,8 +341,24 @@ def load_polis_json(path: Path, display: str, opts: SourceOptions) -> LoadedSour
         prov.files.append(mname)
         groups = expand_groups(math_data, mname)
         in_conv = _in_conv(math_data, mname)
+    fields = comment_fields(comments)
+    field_warns = missing_field_warnings(
+        fields, f"{display}/comments.json", span_at(f"{display}/comments.json", 1, 1),
+        {f: "'" + "' or '".join(keys) + "' key" for f, keys in COMMENT_KEYS.items()}
+    ) if statements is not None else missing_field_warnings(fields, display, None)
     return LoadedSource("polis-json", display, table, export_groups=groups, in_conv=in_conv,
-                        math=math_data, warnings=warns)
+                        math=math_data, warnings=field_warns + warns, statement_fields=fields)
+
+
+#: Optional statement fields and the comments.json keys that give them.
+COMMENT_KEYS = {"text": ("txt",), "moderated": ("mod", "moderated"),
+                "author": ("pid", "participant_id"), "meta": ("is_meta",)}
+
+
+def comment_fields(comments: list[Any]) -> frozenset[str]:
+    """The optional fields some comment in comments.json has a value for."""
+    return frozenset(f for f, keys in COMMENT_KEYS.items()
+                     if any(_get(c, *keys) is not None for c in comments))
 
 
 def _detect_sign(comments: list[Any], sids: list[str], vote: np.ndarray) -> str:
