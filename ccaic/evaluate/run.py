@@ -66,13 +66,15 @@ def model_location(spec: str, seed: int) -> str:
     return str(Path(spec).resolve()) if Path(spec).exists() else spec
 
 
-def load_scorer(spec: str, seed: int, batch_size: int = 16) -> HFScorer:
-    """An HFScorer for `--model`; a diagnostic (not a traceback) when it cannot be loaded."""
+def load_scorer(spec: str, seed: int, batch_size: int = 16,
+                revision: str | None = None) -> HFScorer:
+    """An HFScorer for `--model` (at a Hub `revision` when one is pinned); a diagnostic (not
+    a traceback) when it cannot be loaded."""
     location = model_location(spec, seed)
     try:
         from ccaic.models.load import load_causal_lm
 
-        model, tokenizer = load_causal_lm(location)
+        model, tokenizer = load_causal_lm(location, revision)
     except (OSError, ValueError, ImportError) as exc:
         raise DiagnosticError([error(
             "CCAI494", f"cannot load model {spec}: {str(exc).splitlines()[0] if str(exc) else exc}",

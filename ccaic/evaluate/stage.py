@@ -25,12 +25,11 @@ from typing import Any
 from ccaic.atomic import write_text_atomic
 from ccaic.diagnostics import DiagnosticError, error
 from ccaic.files import read_data_bytes
-from ccaic.plan.model import EvalData, ModelRef, TrainingPlan
+from ccaic.models.identity import model_files_digest, model_identity
+from ccaic.plan.model import EvalData, TrainingPlan
 
 EVAL_CODE_VERSION = "1"
 FORMAT_VERSION = "1.0"
-# Files `run_plan` writes into final/ beside the model; they are not the model.
-FINAL_METADATA = ("plan.json", "constitution.json", "source.json")
 MANIFEST = "manifest.json"
 
 Log = Callable[[str], None]
@@ -61,34 +60,6 @@ def pin_bbq_folder(folder: str | Path) -> tuple[str, tuple[str, ...]]:
     for name in files:
         digest.update(f"{name}\t{_sha256(read_data_bytes(root / name))}\n".encode())
     return digest.hexdigest(), files
-
-
-def model_files_digest(folder: Path, skip: tuple[str, ...] = FINAL_METADATA) -> dict[str, str]:
-    """sha256 of every file of a saved model (relative POSIX path -> hash), sorted."""
-    out: dict[str, str] = {}
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        rel = path.relative_to(folder).as_posix()
-        if rel in skip or "/." in f"/{rel}":  # metadata, and hidden temp files
-            continue
-        h = hashlib.sha256()
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                h.update(chunk)
-        out[rel] = h.hexdigest()
-    return out
-
-
-def _model_id(ref: ModelRef, seed: int, base: Path) -> dict[str, Any]:
-    """What identifies a model's weights: the builtin version and seed, a local folder's
-    file hashes, or the Hub id and revision (a remote model: its name and endpoint)."""
-    data: dict[str, Any] = ref.model_dump(mode="json")
-    if ref.kind == "builtin":
-        from ccaic.models.tiny import TINY_VERSION
-
-        data.update(builtin_version=TINY_VERSION, seed=seed)
-    elif ref.kind == "local":
-        data["files"] = model_files_digest((base / ref.name).resolve(), ())
-    return data
 
 
 def _check_pinned(kind: str, data: EvalData, base: Path) -> Path:
@@ -172,7 +143,7 @@ def evaluate_plan(plan: TrainingPlan, run_dir: Path, *, base_dir: str | Path | N
 
     if ev.bbq is not None and folder is not None:
         key = _key({"bbq": ev.bbq.model_dump(mode="json"), "limit": ev.limit,
-                    "seed": plan.seed, "base": _model_id(plan.policy, plan.seed, base),
+                    "seed": plan.seed, "base": model_identity(plan.policy, base, plan.seed),
                     "final": model_files_digest(final) if trained else None})
         body = _cached(out, manifest, "bbq.json", key)
         status["bbq"] = "cached" if body is not None else "ran"
@@ -186,7 +157,7 @@ def evaluate_plan(plan: TrainingPlan, run_dir: Path, *, base_dir: str | Path | N
 
     if ev.hhh is not None and path is not None:
         key = _key({"hhh": ev.hhh.model_dump(mode="json"), "seed": plan.seed,
-                    "judge": _model_id(plan.feedback, plan.seed, base),
+                    "judge": model_identity(plan.feedback, base, plan.seed),
                     "batch_size": plan.stages.label.batch_size})
         body = _cached(out, manifest, "hhh.json", key)
         status["hhh"] = "cached" if body is not None else "ran"
@@ -208,15 +179,16 @@ def _run_bbq(plan: TrainingPlan, folder: Path, base: Path, final: Path | None,
              limit: int | None, batch_size: int) -> dict[str, Any]:
     from ccaic.evaluate import bbq
     from ccaic.evaluate.run import evaluate_bbq, load_scorer
-    from ccaic.models.load import model_location
+    from ccaic.models.load import model_location, model_revision
 
     dataset = bbq.load(folder)
     models: dict[str, Any] = {}
-    targets = [("base", model_location(plan.policy, str(base), plan.seed), plan.policy.ref)]
+    targets = [("base", model_location(plan.policy, str(base), plan.seed), plan.policy.ref,
+                model_revision(plan.policy))]
     if final is not None:
-        targets.append(("final", str(final), "final"))
-    for name, location, label in targets:
-        scorer = load_scorer(location, plan.seed, batch_size=batch_size)
+        targets.append(("final", str(final), "final", None))
+    for name, location, label, revision in targets:
+        scorer = load_scorer(location, plan.seed, batch_size=batch_size, revision=revision)
         try:
             models[name] = evaluate_bbq(dataset, scorer, model=label, limit=limit,
                                         seed=plan.seed)

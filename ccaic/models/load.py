@@ -22,6 +22,11 @@ def model_location(ref: ModelRef, base_dir: str | None, seed: int) -> str:
     raise ValueError(f"{ref.ref} is a remote model; it cannot be loaded locally")
 
 
+def model_revision(ref: ModelRef) -> str | None:
+    """The Hub revision a loader passes for ref (`org/name@rev`); None for anything else."""
+    return ref.revision if ref.kind == "hf" else None
+
+
 def device_and_dtype() -> tuple[str, Any]:
     """bf16 on GPU, fp32 on CPU."""
     import torch

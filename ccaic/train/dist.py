@@ -95,3 +95,20 @@ def _leave() -> None:
 
     if td.is_available() and td.is_initialized():
         td.destroy_process_group()
+
+
+def accumulation_steps(total: int, per_device: int, world_size: int, stage: str = "") -> int:
+    """Gradient accumulation that keeps the plan's total_batch_size (examples per optimiser
+    step over all devices) whatever the number of processes; CCAI521 when it cannot."""
+    per_step = per_device * world_size
+    if total >= per_step and total % per_step == 0:
+        return total // per_step
+    from ccaic.diagnostics import DiagnosticError, error
+
+    where = f"`{stage}`: " if stage else ""
+    fits = [b for b in range(per_device, 0, -1) if total % (b * world_size) == 0]
+    hint = (f"set batch_size = {fits[0]} (per device) in this block, or " if fits else "") + \
+        f"make total_batch_size a multiple of {per_step} (batch_size x {world_size} processes)"
+    raise DiagnosticError([error(
+        "CCAI521", f"{where}total_batch_size {total} cannot be split over {world_size} "
+        f"processes of batch_size {per_device}", help=hint)])

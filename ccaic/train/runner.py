@@ -94,16 +94,6 @@ def _prompts(plan: TrainingPlan, base: Path) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def _model_id(ref: Any, seed: int) -> dict[str, Any]:
-    data = ref.model_dump(mode="json")
-    if ref.kind == "builtin":
-        from ccaic.models.tiny import TINY_VERSION
-
-        data["builtin_version"] = TINY_VERSION
-        data["seed"] = seed
-    return data
-
-
 class _Models:
     """Loads each model location once at a time (frees the previous one).
 
@@ -113,14 +103,16 @@ class _Models:
 
     def __init__(self, backend: str = "transformers") -> None:
         self.backend = backend
-        self.location: tuple[str, str] | None = None
+        self.location: tuple[str, str | None, str] | None = None
         self.lm: Any = None
 
-    def generator(self, location: str) -> Any:
-        return self.get(location, self.backend)
+    def generator(self, location: str, revision: str | None = None) -> Any:
+        return self.get(location, self.backend, revision)
 
-    def get(self, location: str, backend: str = "transformers") -> Any:
-        if self.location != (location, backend):
+    def get(self, location: str, backend: str = "transformers",
+            revision: str | None = None) -> Any:
+        """revision: the Hub revision the plan pins (None for folders and unpinned ids)."""
+        if self.location != (location, revision, backend):
             self.free()
             from ccaic.train.lm import LM
 
@@ -128,15 +120,15 @@ class _Models:
                 if backend == "vllm":
                     from ccaic.train.generation import VLLMGenerator
 
-                    self.lm = VLLMGenerator(location)
+                    self.lm = VLLMGenerator(location, revision)
                 else:
-                    self.lm = LM(location)
+                    self.lm = LM(location, revision)
             except OSError as exc:
                 raise DiagnosticError([error(
                     "CCAI513", f"model `{location}` could not be loaded: {exc}",
                     help="check the id or folder; without network access only models already "
                     "in the Hugging Face cache or on disk can be used")]) from None
-            self.location = (location, backend)
+            self.location = (location, revision, backend)
         return self.lm
 
     def free(self) -> None:
@@ -144,6 +136,18 @@ class _Models:
             self.lm.free()
         self.lm = None
         self.location = None
+
+
+def _check_batches(plan: TrainingPlan, world_size: int) -> None:
+    """Before anything runs: each trainer stage's total_batch_size splits over the processes
+    (CCAI521), so a launch on the wrong number of devices fails in a second, not after
+    generation."""
+    from ccaic.train.dist import accumulation_steps
+
+    for block, stage in (("sft", plan.stages.sft), ("rlaif", plan.stages.dpo)):
+        if stage.enabled:
+            t = stage.training
+            accumulation_steps(t.total_batch_size, t.batch_size, world_size, block)
 
 
 def _prepare_resume(stage: str, work: Path, log: BuildLog) -> None:
@@ -227,6 +231,9 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                               or getattr(plan, "generation_backend", None))
     # transformers keeps the keys it always had; vLLM samples differently, so it gets its own
     gen_key: dict[str, Any] = {"backend": backend} if backend != "transformers" else {}
+    # data-parallel training sums gradients in another order: its own keys (one process keeps
+    # the keys it always had)
+    world_key: dict[str, Any] = {"world": w.size} if w.distributed else {}
     if w.is_main and (not (out / "plan.json").is_file()
                       or (out / "plan.json").read_text("utf-8") != text):
         write_text_atomic(out / "plan.json", text)
@@ -234,13 +241,16 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
         f"backend={backend}" + (f" world={w.size}" if w.distributed else ""))
     result = RunResult(out_dir=out)
     st = plan.stages
+    _check_batches(plan, w.size)
     prompts = _prompts(plan, base)
     red, helpful = prompts.get("red_team", []), prompts.get("helpful", [])
     models = _Models(backend)
-    from ccaic.models.load import model_location
+    from ccaic.models.identity import model_identity
+    from ccaic.models.load import model_location, model_revision
 
     policy_loc = model_location(plan.policy, str(base), plan.seed)
-    policy_id = _model_id(plan.policy, plan.seed)
+    policy_id = model_identity(plan.policy, base, plan.seed)
+    policy_rev = model_revision(plan.policy)
     seed = plan.seed
 
     def record(stage: str, sd: StageDir | None, status: str, extra: dict[str, Any]) -> None:
@@ -297,8 +307,8 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
             t0 = time.perf_counter()
             from ccaic.train.stages import run_initial
 
-            initial = run_initial(models.generator(policy_loc), red + helpful, plan, sd_init,
-                                  progress)
+            initial = run_initial(models.generator(policy_loc, policy_rev), red + helpful,
+                                  plan, sd_init, progress)
             h = save(sd_init, "responses.jsonl", initial)
             finish("initial", sd_init, {"responses": len(initial)},
                    {"responses.jsonl": h}, t0)
@@ -322,8 +332,9 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                 t0 = time.perf_counter()
                 from ccaic.train.stages import run_sl_cai
 
-                revisions, counts = run_sl_cai(models.generator(policy_loc), init_red, plan, sd_sl,
-                                               progress, st.sl_cai.drop_truncated)
+                revisions, counts = run_sl_cai(models.generator(policy_loc, policy_rev),
+                                               init_red, plan, sd_sl, progress,
+                                               st.sl_cai.drop_truncated)
                 h = save(sd_sl, "revisions.jsonl", revisions)
                 finish("sl_cai", sd_sl, counts, {"revisions.jsonl": h}, t0)
         else:
@@ -361,7 +372,7 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
             if done_after("sft_data"):
                 return result
             k_sft = {"stage": "sft", "data": sd_data.key, "model": policy_id, "seed": seed,
-                     "training": st.sft.training.model_dump(mode="json")}
+                     "training": st.sft.training.model_dump(mode="json"), **world_key}
             sd_sft, cached = begin("sft", k_sft)
             sft_model = sd_sft.file("model")
             if not cached:
@@ -373,7 +384,8 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                 _prepare_resume("sft", sd_sft.file("checkpoints"), log)
                 with _disk_full_is_a_diagnostic("sft", out):
                     counts = run_sft(policy_loc, sft_data, st.sft.training, seed,
-                                     sd_sft.file("checkpoints"), sft_model, log)
+                                     sd_sft.file("checkpoints"), sft_model, log,
+                                     revision=policy_rev)
                 progress.advance(1)
                 progress.finish()
                 if w.is_main:
@@ -407,7 +419,7 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                 return result
             if st.label.enabled:
                 k_label = {"stage": "label", "pairs": sd_pairs.key, "seed": seed,
-                           "feedback": _model_id(plan.feedback, seed),
+                           "feedback": model_identity(plan.feedback, base, seed),
                            "settings": st.label.model_dump(mode="json", exclude={"enabled"}),
                            "constitution": plan.constitution.model_dump(mode="json")}
                 sd_label, cached = begin("label", k_label)
@@ -420,7 +432,8 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
 
                         feedback_lm: Any = RemoteLM(plan.feedback)
                     else:
-                        feedback_lm = models.get(model_location(plan.feedback, str(base), seed))
+                        feedback_lm = models.get(model_location(plan.feedback, str(base), seed),
+                                                 revision=model_revision(plan.feedback))
                     from ccaic.train.stages import run_label
 
                     labelled, counts = run_label(feedback_lm, pairs, plan, sd_label, progress)
@@ -449,7 +462,8 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                 rows = labelled
                 data_key = sd_label.key if sd_label is not None else None
             k_dpo = {"stage": "dpo", "data": data_key, "start": start_id, "seed": seed,
-                     "settings": st.dpo.model_dump(mode="json", exclude={"enabled"})}
+                     "settings": st.dpo.model_dump(mode="json", exclude={"enabled"}),
+                     **world_key}
             sd_dpo, cached = begin("dpo", k_dpo)
             if not cached:
                 if not rows:
@@ -466,7 +480,8 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                 with _disk_full_is_a_diagnostic("dpo", out):
                     counts = run_dpo(start_loc, rows, st.dpo.training, st.dpo.beta,
                                      st.dpo.soft_labels, seed, sd_dpo.file("checkpoints"),
-                                     sd_dpo.file("model"), log)
+                                     sd_dpo.file("model"), log,
+                                     revision=None if sft_model is not None else policy_rev)
                 progress.advance(1)
                 progress.finish()
                 if w.is_main:

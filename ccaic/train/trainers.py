@@ -21,12 +21,16 @@ os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
 def _common_args(training: Training, out: Path, seed: int) -> dict[str, Any]:
     import torch
 
+    from ccaic.train.dist import accumulation_steps, world
+
     cuda = torch.cuda.is_available()
     args: dict[str, Any] = dict(
         output_dir=str(out), num_train_epochs=training.epochs,
         learning_rate=training.learning_rate,
         per_device_train_batch_size=training.batch_size,
-        gradient_accumulation_steps=training.gradient_accumulation,
+        # total_batch_size holds over all devices: accumulation follows the world size
+        gradient_accumulation_steps=accumulation_steps(
+            training.total_batch_size, training.batch_size, world().size),
         max_length=training.max_length, max_steps=training.max_steps,
         save_strategy="steps", save_steps=max(training.save_steps, 1), save_total_limit=2,
         logging_steps=1, report_to="none", seed=seed, data_seed=seed,
@@ -159,26 +163,28 @@ def _summary(trainer: Any, result: Any, rows: int) -> dict[str, Any]:
     return {"steps": int(result.global_step), "train_loss": round(float(mean), 6), "rows": rows}
 
 
-def _load(location: str) -> tuple[Any, Any]:
+def _load(location: str, revision: str | None = None) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM
 
     from ccaic.models.load import device_and_dtype, load_tokenizer
 
     _, dtype = device_and_dtype()
-    tok = load_tokenizer(location)
-    model = AutoModelForCausalLM.from_pretrained(location, dtype=dtype)
+    tok = load_tokenizer(location, revision)
+    model = AutoModelForCausalLM.from_pretrained(location, revision=revision, dtype=dtype)
     return model, tok
 
 
 def run_sft(model_location: str, rows: list[dict[str, Any]], training: Training, seed: int,
-            work: Path, target: Path, log: Any = None) -> dict[str, Any]:
-    """SFT on conversational rows (last assistant turn is the completion)."""
+            work: Path, target: Path, log: Any = None,
+            revision: str | None = None) -> dict[str, Any]:
+    """SFT on conversational rows (last assistant turn is the completion); revision: the
+    Hub revision the plan pins for model_location."""
     _quiet()
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
     data = [{"prompt": r["messages"][:-1], "completion": r["messages"][-1:]} for r in rows]
-    model, tok = _load(model_location)
+    model, tok = _load(model_location, revision)
     args = SFTConfig(**_common_args(training, work, seed))
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(data),
                          processing_class=tok, peft_config=_peft_config(training))
@@ -285,13 +291,14 @@ def dpo_config(training: Training, beta: float, work: Path, seed: int) -> Any:
 
 
 def run_dpo(model_location: str, rows: list[dict[str, Any]], training: Training, beta: float,
-            soft: bool, seed: int, work: Path, target: Path, log: Any = None) -> dict[str, Any]:
+            soft: bool, seed: int, work: Path, target: Path, log: Any = None,
+            revision: str | None = None) -> dict[str, Any]:
     _quiet()
     from datasets import Dataset
 
     data = [{"prompt": r["prompt"], "chosen": r["chosen"], "rejected": r["rejected"],
              "p_chosen": float(r["p_chosen"]) if soft else 1.0} for r in rows]
-    model, tok = _load(model_location)
+    model, tok = _load(model_location, revision)
     cls = soft_dpo_trainer_class()
     trainer = cls(model=model, args=dpo_config(training, beta, work, seed),
                   train_dataset=Dataset.from_list(data), processing_class=tok,

@@ -1,0 +1,140 @@
+"""Models keyed by what they are: a local folder by its content, a Hub id by its revision, and
+the revision reaching every loader; total_batch_size over all processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ccaic.diagnostics import DiagnosticError
+from ccaic.train.dist import accumulation_steps
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_accumulation_keeps_the_total_batch_over_processes() -> None:
+    # total 8 of per-device 4: 2 micro-batches on one process, 1 on each of two
+    assert [accumulation_steps(8, 4, n) for n in (1, 2)] == [2, 1]
+    assert [accumulation_steps(8, 4, n) * 4 * n for n in (1, 2)] == [8, 8]
+    assert accumulation_steps(32, 2, 4) == 4
+    with pytest.raises(DiagnosticError) as caught:
+        accumulation_steps(4, 4, 2, "sft")
+    (d,) = caught.value.diagnostics
+    assert d.code == "CCAI521" and "batch_size = 2" in (d.help or "")
+
+
+def _local_model(folder: Path) -> Path:
+    from ccaic.models.tiny import tiny_path
+
+    shutil.copytree(tiny_path(1), folder)
+    return folder
+
+
+def _perturb(folder: Path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(str(folder / "model.safetensors"))
+    name = sorted(weights)[0]
+    weights[name] = weights[name] + 0.5
+    save_file(weights, str(folder / "model.safetensors"), metadata={"format": "pt"})
+
+
+def test_local_model_identity_follows_its_files(tmp_path: Path) -> None:
+    pytest.importorskip("safetensors")
+    from ccaic.models.identity import model_identity
+    from ccaic.plan.model import ModelRef
+
+    _local_model(tmp_path / "m")
+    ref = ModelRef(ref="./m", kind="local", name="m")
+    before = model_identity(ref, tmp_path, 1)
+    assert before == model_identity(ref, tmp_path, 7)  # a folder's seed does not matter
+    (tmp_path / "m" / "tokenizer_config.json").write_text(
+        (tmp_path / "m" / "tokenizer_config.json").read_text() + " ")
+    assert model_identity(ref, tmp_path, 1) != before  # tokenizer files count too
+    hub = ModelRef(ref="org/m@abc", kind="hf", name="org/m", revision="abc")
+    assert model_identity(hub, tmp_path, 1)["revision"] == "abc"
+
+
+def test_a_changed_local_base_model_misses_the_cache(tiny_cache: Path, tmp_path: Path,
+                                                     plan_files) -> None:
+    """Before: the runner keyed a local model by its path, so a stage trained on the old
+    weights was reused after the weights changed."""
+    pytest.importorskip("trl")
+    write_plan, compiled = plan_files
+    from ccaic.train.runner import run_plan
+
+    src = write_plan(tmp_path / "src", n_red=2, batch=2)
+    _local_model(tmp_path / "src" / "m")
+    src.write_text(src.read_text().replace('"builtin:tiny"', '"./m"'))
+    out = tmp_path / "out"
+    first = run_plan(compiled(src), out, until="initial")
+    assert first.steps["step.initial"]["status"] == "ran"
+    assert run_plan(compiled(src), out, until="initial").steps[
+        "step.initial"]["status"] == "cached"
+    _perturb(tmp_path / "src" / "m")
+    again = run_plan(compiled(src), out, until="initial")
+    assert again.steps["step.initial"]["status"] == "ran"
+    assert again.steps["step.initial"]["dir"] != first.steps["step.initial"]["dir"]
+
+
+HUB_SCRIPT = """
+import json, sys
+from ccaic.plan.testing import compile_source
+from ccaic.train.runner import run_plan
+from ccaic.train.store import read_jsonl
+out = {}
+for name in sys.argv[2:]:
+    plans, diags, _ = compile_source(f"{sys.argv[1]}/{name}.ccai")
+    assert not [d for d in diags if d.is_error], diags
+    res = run_plan(plans[0], f"{sys.argv[1]}/out-{name}", until="initial")
+    rows = read_jsonl(f"{sys.argv[1]}/out-{name}/" + res.steps["step.initial"]["dir"]
+                      + "/responses.jsonl")
+    out[name] = [r["response"] for r in rows]
+print(json.dumps(out))
+"""
+
+
+def _hub_cache(root: Path, repo: str, commits: dict[str, Path], main: str) -> Path:
+    """An offline Hugging Face cache holding `repo` at several commits (refs/main -> main)."""
+    folder = root / ("models--" + repo.replace("/", "--"))
+    for commit, files in commits.items():
+        shutil.copytree(files, folder / "snapshots" / commit)
+    (folder / "refs").mkdir(parents=True)
+    (folder / "refs" / "main").write_text(main)
+    return root
+
+
+@pytest.mark.slow
+def test_a_pinned_revision_reaches_the_loaders(tiny_cache: Path, tmp_path: Path,
+                                               plan_files) -> None:
+    """Two revisions in an offline cache; `org/tiny@A` generates what folder A generates,
+    not what main (B) does. Before: the revision never reached from_pretrained."""
+    pytest.importorskip("trl")
+    write_plan, _ = plan_files
+    from ccaic.models.tiny import tiny_path
+
+    a, b = "a" * 40, "b" * 40
+    hub = _hub_cache(tmp_path / "hub", "org/tiny", {a: tiny_path(1), b: tiny_path(2)}, main=b)
+    src = write_plan(tmp_path / "src", n_red=2, batch=2)
+    shutil.copytree(tiny_path(1), tmp_path / "src" / "folder_a")
+    text = src.read_text()
+    for name, model in (("pinned_a", f"org/tiny@{a}"), ("main", "org/tiny"),
+                        ("folder_a", "./folder_a")):
+        (src.parent / f"{name}.ccai").write_text(text.replace('"builtin:tiny"', f'"{model}"'))
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_CACHE": str(hub),
+           "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run([sys.executable, "-c", HUB_SCRIPT, str(src.parent), "pinned_a",
+                           "main", "folder_a"], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["pinned_a"] == got["folder_a"]
+    assert got["main"] != got["pinned_a"]
+    run = json.loads((src.parent / "out-pinned_a" / "plan.json").read_text())
+    assert run["policy"]["revision"] == a
