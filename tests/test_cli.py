@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ccaic.cli import main
 from ccaic.output import Output
@@ -254,6 +256,68 @@ def test_fmt_stdin_syntax_error() -> None:
     code, out, err = run(["fmt", "-"], stdin=SYNTAX_ERROR)
     assert code == 1 and out == ""
     assert "<stdin>:2:" in err and "error[CCAI102]" in err
+
+
+LIST_COMMENTS = """assembly "a" {
+  source polis { path = "data" }
+  moderation {
+    drop participants listed in [
+      12, # spam
+      40, # bot
+    ] because "spam"
+    drop statements where moderated == 1 and id in [
+      # duplicates
+      1,
+      2, # dup of 1
+    ]
+  }
+  consensus gac { threshold = 0.5 }
+}
+
+constitution "c" {
+  from = assembly.a
+  principle "p" {
+    text = "Choose the kindest response."
+    tags = [
+      "a", # x
+      [
+        "b", # nested
+      ],
+    ]
+  }
+}
+"""
+
+
+def test_fmt_keeps_comments_on_list_items() -> None:
+    """fmt hoisted comments on a rule's list items above the rule and collapsed the list (and
+    moved a nested list's comment after it); comments now stay beside their items."""
+    code, out, err = run(["fmt", "-"], stdin=LIST_COMMENTS)
+    assert (code, err) == (0, "")
+    assert out == LIST_COMMENTS
+    collapsed = LIST_COMMENTS.replace("[\n      12, # spam\n      40, # bot\n    ]",
+                                      "[12, # spam\n40]")
+    code, out, _ = run(["fmt", "-"], stdin=collapsed)
+    assert code == 0 and "      12, # spam\n      40,\n    ] because" in out
+
+
+@settings(max_examples=60, deadline=None)
+@given(items=st.lists(st.tuples(st.integers(0, 99), st.booleans()), min_size=1, max_size=4),
+       where=st.sampled_from(["listed", "member", "attribute"]))
+def test_fmt_list_comments_stay_on_their_item(items: list[tuple[int, bool]], where: str) -> None:
+    body = "".join(f"{n}, # c{i}\n" if commented else f"{n},\n"
+                   for i, (n, commented) in enumerate(items))
+    rule = {"listed": f"drop statements listed in [\n{body}]",
+            "member": f"drop statements where id in [\n{body}]",
+            "attribute": f"tags = [\n{body}]"}[where]
+    text = (f'constitution "c" {{\n{rule}\n}}\n' if where == "attribute" else
+            f'assembly "a" {{\nmoderation {{\n{rule}\n}}\n}}\n')
+    code, out, _ = run(["fmt", "-"], stdin=text)
+    assert code == 0
+    for i, (n, commented) in enumerate(items):
+        if commented:
+            assert f"{n}, # c{i}\n" in out, out
+    assert run(["fmt", "-"], stdin=out)[1] == out
 
 
 # ---------------------------------------------------------------- explain, schema

@@ -141,7 +141,9 @@ def _hoisted(slot: Slot) -> list[ast.Comment]:
     item = slot.item
     if isinstance(item, ast.Attribute):
         return [c for c in slot.inner if not _is_list_comment(item, c)]
-    if isinstance(item, (ast.Rule, ast.Import)):
+    if isinstance(item, ast.Rule):
+        return [c for c in slot.inner if not _in_rule_list(item, c)]
+    if isinstance(item, ast.Import):
         return list(slot.inner)
     return []
 
@@ -162,7 +164,9 @@ def _format_item(slot: Slot, depth: int, width: int) -> list[str]:
     if isinstance(item, ast.Block):
         return _format_block(item, slot.inner, depth)
     if isinstance(item, ast.Rule):
-        return [pad + c.text for c in slot.inner] + [pad + format_rule(item)]
+        kept = [c for c in slot.inner if _in_rule_list(item, c)]
+        return [pad + c.text for c in _hoisted(slot)] + \
+            (pad + format_rule(item, depth, kept)).split("\n")
     if isinstance(item, ast.Import):
         return [pad + c.text for c in slot.inner] + [f"{pad}import {item.path.raw}"]
     raise TypeError(f"unknown item {type(item).__name__}")
@@ -170,6 +174,26 @@ def _format_item(slot: Slot, depth: int, width: int) -> list[str]:
 
 def _is_list_comment(item: ast.Attribute, comment: ast.Comment) -> bool:
     return isinstance(item.value, ast.ListLit) and _inside(comment, item.value)
+
+
+def _in_rule_list(rule: ast.Rule, comment: ast.Comment) -> bool:
+    """A comment inside one of the rule's lists stays there (the list is printed expanded)."""
+    clause = rule.clause
+    roots = [clause.source] if isinstance(clause, ast.ListedClause) else \
+        [n.collection for n in _members(clause.condition)]
+    return any(isinstance(r, ast.ListLit) and _inside(comment, r) for r in roots)
+
+
+def _members(cond: ast.Condition) -> list[ast.Member]:
+    if isinstance(cond, ast.Member):
+        return [cond]
+    if isinstance(cond, (ast.And, ast.Or)):
+        return [m for o in cond.operands for m in _members(o)]
+    if isinstance(cond, ast.Not):
+        return _members(cond.operand)
+    if isinstance(cond, ast.Paren):
+        return _members(cond.inner)
+    return []
 
 
 def _format_block(block: ast.Block, comments: list[ast.Comment], depth: int) -> list[str]:
@@ -212,26 +236,50 @@ def _format_value(value: ast.Expr, prefix: str, depth: int,
         flat = prefix + format_expr(value)
         if not comments and len(flat) <= WIDTH and "\n" not in flat:
             return [flat]
-        pad = INDENT * (depth + 1)
-        slots: list[tuple[list[ast.Comment], str, ast.Comment | None]] = []
-        remaining = sorted(comments, key=lambda c: c.span.offset)
-        for element in value.items:
-            lead = [c for c in remaining if c.span.offset < element.span.offset]
-            remaining = [c for c in remaining if c not in lead]
-            trailing = next((c for c in remaining if c.span.line == element.span.end_line), None)
-            if trailing is not None:
-                remaining.remove(trailing)
-            slots.append((lead, format_expr(element), trailing))
-        lines = [prefix + "["]
-        for lead, text, trailing in slots:
-            lines.extend(pad + c.text for c in lead)
-            lines.append(pad + text + "," + (" " + trailing.text if trailing else ""))
-        lines.extend(pad + c.text for c in remaining)
-        lines.append(INDENT * depth + "]")
-        return lines
+        return (prefix + _list_lines(value, depth, comments)).split("\n")
     text = format_expr(value)
     first, *rest = text.split("\n")
     return [prefix + first, *rest]
+
+
+def _list_lines(value: ast.ListLit, depth: int, comments: list[ast.Comment]) -> str:
+    """A list one element per line, each comment beside or above the element it was at; the
+    text starts at `[` (on a line indented `depth` levels) and ends at `]`."""
+    pad = INDENT * (depth + 1)
+    remaining = sorted(comments, key=lambda c: c.span.offset)
+    lines = ["["]
+    for element in value.items:
+        inner = [c for c in remaining if _inside(c, element)]
+        lead = [c for c in remaining if c.span.offset < element.span.offset]
+        remaining = [c for c in remaining if c not in lead and c not in inner]
+        trailing = next((c for c in remaining if c.span.line == element.span.end_line), None)
+        if trailing is not None:
+            remaining.remove(trailing)
+        lines.extend(pad + c.text for c in lead)
+        lines.append(pad + _expr(element, depth + 1, inner) + "," +
+                     (" " + trailing.text if trailing else ""))
+    lines.extend(pad + c.text for c in remaining)
+    lines.append(INDENT * depth + "]")
+    return "\n".join(lines)
+
+
+def _expr(value: ast.Expr | ast.Condition, depth: int, comments: list[ast.Comment]) -> str:
+    """format_expr, except that a list holding comments is expanded to keep them."""
+    if not comments:
+        return format_expr(value)
+    if isinstance(value, ast.ListLit):
+        return _list_lines(value, depth, comments)
+    if isinstance(value, ast.Member):
+        return f"{format_expr(value.left)} in {_expr(value.collection, depth, comments)}"
+    if isinstance(value, ast.Not):
+        return f"not {_expr(value.operand, depth, comments)}"
+    if isinstance(value, (ast.And, ast.Or)):
+        word = " and " if isinstance(value, ast.And) else " or "
+        return word.join(_expr(o, depth, [c for c in comments if _inside(c, o)])
+                         for o in value.operands)
+    if isinstance(value, ast.Paren):
+        return f"({_expr(value.inner, depth, comments)})"
+    return format_expr(value)
 
 
 def format_expr(value: ast.Expr | ast.Condition) -> str:
@@ -274,10 +322,12 @@ def format_expr(value: ast.Expr | ast.Condition) -> str:
     raise TypeError(f"cannot format {type(value).__name__}")
 
 
-def format_rule(rule: ast.Rule) -> str:
+def format_rule(rule: ast.Rule, depth: int = 0, comments: Sequence[ast.Comment] = ()) -> str:
+    """The rule on one line, unless it keeps comments inside its lists (then on several)."""
+    kept = list(comments)
     if isinstance(rule.clause, ast.WhereClause):
-        clause = f"where {format_expr(rule.clause.condition)}"
+        clause = f"where {_expr(rule.clause.condition, depth, kept)}"
     else:
-        clause = f"listed in {format_expr(rule.clause.source)}"
+        clause = f"listed in {_expr(rule.clause.source, depth, kept)}"
     because = f" because {rule.because.raw}" if rule.because is not None else ""
     return f"{rule.action} {rule.subject} {clause}{because}"
