@@ -398,3 +398,68 @@ def test_strict_parser_builds() -> None:
 def test_strict_parser_agrees(name: str) -> None:
     text = SOURCES[name]
     assert build_parser(strict=True).parse(text) == build_parser().parse(text)
+
+
+# ---------------------------------------------------------------- hostile input (issue 11)
+
+NESTERS = {
+    "list": ('assembly "a" {\n  x = ', "[", "]", "\n}\n"),
+    "call": ('assembly "a" {\n  x = ', "file(", ")", "\n}\n"),
+    "block": ("", "b {\n", "}\n", ""),
+    "paren": ('assembly "a" {\n  moderation {\n    keep statements where ', "(", ")",
+              "votes > 1\n  }\n}\n"),
+    "not": ('assembly "a" {\n  moderation {\n    keep statements where ', "not ", "",
+            "votes > 1\n  }\n}\n"),
+    "template": ('constitution "c" {\n  from = assembly.a\n  template = "{{ ', "(", ")",
+                 ' }}"\n}\n'),
+}
+
+
+def nested(kind: str, depth: int) -> str:
+    head, opener, closer, tail = NESTERS[kind]
+    inner = "statement.text" if kind == "template" else ""
+    if kind in ("paren", "not"):  # the innermost operand comes first in the tail
+        inner, tail = "votes > 1", tail.removeprefix("votes > 1")
+    return head + opener * depth + inner + closer * depth + tail
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(sorted(NESTERS)), st.sampled_from([33, 80, 500, 10_000]),
+       st.sampled_from(["check", "fmt"]))
+def test_deep_nesting_is_a_diagnostic(kind: str, depth: int, command: str) -> None:
+    """500 brackets, 10k blocks, 10k parentheses or `not`, 80 parentheses in a template: all
+    RecursionError (exit 3) before the nesting limit; now CCAI110 with a location. (fmt does
+    not parse templates, so a deep one formats fine.)"""
+    assume(not (kind == "template" and command == "fmt"))
+    path = MUTATION_DIR / f"deep-{command}.ccai"
+    path.write_text(nested(kind, depth), encoding="utf-8")
+    code, output = run_check([command, str(path)])
+    assert code == 1 and "Traceback" not in output, output
+    assert re.search(rf"^{re.escape(str(path))}:\d+:\d+: error\[CCAI110\]", output,
+                     re.MULTILINE), output
+
+
+@pytest.mark.parametrize("kind", sorted(NESTERS))
+def test_shallow_nesting_is_accepted_by_the_parser(kind: str) -> None:
+    """Just under the limits still parses (no CCAI110): the limit is not off by one."""
+    from ccaic.check.templates import MAX_TEMPLATE_BRACKETS
+    from ccaic.syntax.parser import MAX_NESTING
+
+    depth = MAX_TEMPLATE_BRACKETS if kind == "template" else MAX_NESTING - 3
+    code, output = run_check(["check", "-"], nested(kind, depth))
+    assert "CCAI110" not in output, output
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(33, 6000), st.sampled_from(["", ".5", "e3"]))
+def test_long_numbers_are_a_diagnostic(digits: int, suffix: str) -> None:
+    """A 5,000-digit integer was a VisitError from int() (exit 3)."""
+    text = f'assembly "a" {{\n  x = {"7" * digits}{suffix}\n}}\n'
+    code, output = run_check(["check", "-"], text)
+    assert code == 1 and "error[CCAI111]" in output and "Traceback" not in output, output
+
+
+@pytest.mark.parametrize("literal", ["1e999", "-1e400", "1.5e309"])
+def test_infinite_numbers_are_a_diagnostic(literal: str) -> None:
+    code, output = run_check(["check", "-"], f'assembly "a" {{\n  x = {literal}\n}}\n')
+    assert code == 1 and f"error[CCAI111]: number {literal} is too large" in output, output

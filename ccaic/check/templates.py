@@ -317,19 +317,20 @@ def _unique(items: list[Diagnostic]) -> list[Diagnostic]:
 #: per bracket.
 MAX_TEMPLATE_DEPTH = 40
 MAX_TEMPLATE_BRACKETS = 16
-_OPEN, _CLOSE = {"lparen", "lbracket", "lbrace"}, {"rparen", "rbracket", "rbrace"}
 
 
 def too_deep_brackets(tokens: Iterable[tuple[int, str, str]], limit: int) -> int | None:
     """The line of the first bracket nested more than `limit` deep in a template's
     expressions, from Jinja's (iterative) lexer; text outside tags does not count."""
     depth = 0
-    for lineno, kind, _ in tokens:
-        if kind in _OPEN:
+    for lineno, kind, value in tokens:
+        if kind != "operator":
+            continue
+        if value in "([{":
             depth += 1
             if depth > limit:
                 return lineno
-        elif kind in _CLOSE:
+        elif value in ")]}":
             depth = max(depth - 1, 0)
     return None
 

@@ -6,6 +6,7 @@ Lowering only rejects what the grammar cannot express compactly: bad escapes and
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -101,9 +102,24 @@ def parse_string(tok: Token, path: str) -> ast.StringLit:
     return ast.StringLit(span=span, raw=raw, parts=tuple(parts))
 
 
+#: Longest numeric literal in characters (docs/limits.md): a 5,000-digit integer is beyond
+#: Python's int() limit, and no setting needs more than a few digits.
+MAX_NUMBER_CHARS = 32
+
+
 def parse_number(tok: Token, path: str) -> ast.NumberLit:
     text = str(tok)
+    if len(text) > MAX_NUMBER_CHARS:
+        raise LoweringError(error(
+            "CCAI111", f"number literal is {len(text):,} characters long (the limit is "
+            f"{MAX_NUMBER_CHARS})", _token_span(path, tok),
+            help="write the number with fewer digits; use an exponent for large values, "
+            "e.g. 1e12"))
     value: float | int = float(text) if any(c in text for c in ".eE") else int(text)
+    if not math.isfinite(value):
+        raise LoweringError(error(
+            "CCAI111", f"number {text} is too large to represent", _token_span(path, tok),
+            help="numbers must be finite: the largest is about 1.8e308"))
     return ast.NumberLit(span=_token_span(path, tok), raw=text, value=value)
 
 
