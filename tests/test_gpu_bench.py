@@ -70,6 +70,8 @@ def test_dry_run_figures(dry: tuple[subprocess.CompletedProcess[str], Path]) -> 
                                                         ("dpo", False), ("dpo", True)]
     for r in matrix:
         assert r["s_per_step"] > 0 and r["tokens_per_s"] > 0 and r["mfu"] > 0
+        if r["rows_truncated"] is not None:  # ccaic reports what the trainer cut
+            assert (r["rows_truncated"], r["rows_dropped"]) == (r["rows"], 0)
     trl, ours, ratio = res["peer"]
     assert (trl["trainer"], ours["trainer"]) == ("trl-dpo-sigmoid", "ccaic-soft-dpo")
     assert ratio["soft_dpo_over_trl"] == pytest.approx(ours["s_per_step"] / trl["s_per_step"],

@@ -287,6 +287,20 @@ def with_precision(training: Any, precision: str) -> Any:
     return training
 
 
+def load_dtype(training: Any) -> Any:
+    """The dtype ccaic's trainers load this Training's weights in (the device default where
+    ccaic has no precision choice)."""
+    import torch
+
+    from ccaic.models.load import device_and_dtype
+    from ccaic.train import trainers
+
+    choose = getattr(trainers, "training_dtypes", None)
+    if choose is None or not hasattr(training, "precision"):
+        return device_and_dtype()[1]
+    return getattr(torch, choose(training.precision, training.lora is not None, cuda())[0])
+
+
 def weights_changed(before: dict[str, Any], model: Any) -> dict[str, float]:
     """Fraction of weight elements that differ from `before`, as trained and as bf16."""
     import torch
@@ -336,6 +350,7 @@ def train_record(b: Bench, kind: str, shape: Shape, lora: bool, params: int,
     tokens = tokens_per_step(kind, b.config.batch, b.config.length)
     tps = tokens / step_s if step_s else None
     return {"kind": kind, "shape": shape.name, "lora": lora, "params": params,
+            "precision": getattr(b.training(1, lora, 1e-5), "precision", None),
             "batch": b.config.batch, "max_length": b.config.length, "steps": b.config.steps,
             "s_per_step": _round(step_s), "tokens_per_s": _round(tps, 0),
             "mfu": _round(mfu(kind, params, tps, b.peak_flops)
@@ -354,12 +369,16 @@ def section_matrix(b: Bench) -> list[dict[str, Any]]:
         clock = StepClock()
         reset_memory()
         if kind == "sft":
-            run_sft(loc, data, training, 0, work / "trainer", work / "model", clock.log)
+            summary = run_sft(loc, data, training, 0, work / "trainer", work / "model",
+                              clock.log)
         else:
-            run_dpo(loc, data, training, 0.1, True, 0, work / "trainer", work / "model",
-                    clock.log)
-        out.append(train_record(b, kind, shape, lora, params,
-                                steady_step_s(clock.ends, b.config.warmup)))
+            summary = run_dpo(loc, data, training, 0.1, True, 0, work / "trainer",
+                              work / "model", clock.log)
+        out.append({**train_record(b, kind, shape, lora, params,
+                                   steady_step_s(clock.ends, b.config.warmup)),
+                    # every row cut to max_length, none dropped: tokens_per_step holds
+                    "rows": len(data), "rows_truncated": summary.get("truncated"),
+                    "rows_dropped": summary.get("dropped")})
         shutil.rmtree(work, ignore_errors=True)
         print(json.dumps(out[-1]), flush=True)
     return out
@@ -369,14 +388,13 @@ def section_peer(b: Bench) -> list[dict[str, Any]]:
     """The same DPO batch and config through TRL's DPOTrainer and ccaic's SoftDPOTrainer."""
     from trl import DPOTrainer
 
-    from ccaic.models.load import device_and_dtype
     from ccaic.train.trainers import soft_dpo_trainer_class
 
     shape = b.config.shapes[0]
     loc, params = b.model(shape)
     n = b.config.batch * b.config.steps
     training = b.training(b.config.steps, False, default_lr("dpo"))
-    _, dtype = device_and_dtype()
+    dtype = load_dtype(training)
     out: list[dict[str, Any]] = []
     for name, cls, soft in (("trl-dpo-sigmoid", DPOTrainer, False),
                             ("ccaic-soft-dpo", soft_dpo_trainer_class(), True)):
@@ -387,8 +405,9 @@ def section_peer(b: Bench) -> list[dict[str, Any]]:
                                     clock)
         trainer.train()
         del trainer
-        out.append({"trainer": name, **train_record(b, "dpo", shape, False, params,
-                                                    steady_step_s(clock.ends, b.config.warmup))})
+        record = train_record(b, "dpo", shape, False, params,
+                              steady_step_s(clock.ends, b.config.warmup))
+        out.append({"trainer": name, "weights_dtype": str(dtype), **record})
     reset_memory()
     trl_s, ours_s = out[0]["s_per_step"], out[1]["s_per_step"]
     out.append({"trainer": "ratio", "soft_dpo_over_trl": _round(ours_s / trl_s)
@@ -430,15 +449,19 @@ def section_generate(b: Bench) -> list[dict[str, Any]]:
     c = b.config
     out = []
     for shape, lm in each_lm(b):
-        lm.model.generation_config.eos_token_id = None  # every row runs to max_new_tokens
         lm.generate_texts(["warm up"], Sampling(max_new_tokens=4), 0)
         for batch in c.gen_batches:
             texts = prompts_for(lm.tok, batch, c.gen_prompt_tokens)
             sampling = Sampling(max_new_tokens=c.gen_new_tokens, batch_size=batch)
-            dt = timed(lambda: lm.generate_texts(texts, sampling, 0))  # noqa: B023
+            gens: list[Any] = []
+            dt = timed(lambda: gens.extend(lm.generate_texts(texts, sampling, 0)))  # noqa: B023
+            # tokens kept (each row up to its first end-of-turn token); random weights rarely
+            # sample one, so nearly every row runs to max_new_tokens
+            tokens = sum(g.tokens for g in gens)
             out.append({"shape": shape.name, "batch": batch, "new_tokens": c.gen_new_tokens,
-                        "tokens_per_s": round(batch * c.gen_new_tokens / dt, 1),
-                        "seconds": round(dt, 3), **memory()})
+                        "rows_stopped_early": sum(g.finish_reason == "stop" for g in gens),
+                        "tokens_per_s": round(tokens / dt, 1), "seconds": round(dt, 3),
+                        **memory()})
     return out
 
 
