@@ -222,3 +222,17 @@ def test_full_size_merges_exist() -> None:
 def test_tokenizer_round_trips_text(small_tokenizer: Any, text: str) -> None:
     ids = small_tokenizer(text, add_special_tokens=False)["input_ids"]
     assert small_tokenizer.decode(ids) == text
+
+
+def test_strict_check_fails_on_a_pin_the_dry_run_only_notes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pins = envcheck.read_pins(GPU / "wheels.txt")
+    real = envcheck.installed_version
+    fake = {**pins, "datasets": "5.2.0"}
+    monkeypatch.setattr(envcheck, "installed_version", lambda n: fake.get(n) or real(n))
+    monkeypatch.setattr(envcheck.metadata, "requires", lambda name: [])
+    assert envcheck.main(["--json", str(tmp_path / "a.json")]) == 0
+    assert envcheck.main(["--strict", "--json", str(tmp_path / "b.json")]) == 2
+    report = json.loads((tmp_path / "b.json").read_text())
+    assert report["problems"]["pins"] == ["datasets: pinned 5.0.1, installed 5.2.0"]
+    assert not report["ok"] and json.loads((tmp_path / "a.json").read_text())["ok"]
