@@ -15,11 +15,12 @@ On top of the sandbox:
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache, partial, wraps
@@ -253,6 +254,35 @@ def _precheck(name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> No
             budget.size(width, "a format width")
     elif name == "replace" and len(args) >= 3:
         _precheck_replace(str(value), str(args[1]), str(args[2]))
+    elif name == "join" and isinstance(value, (list, tuple, str)):
+        _precheck_join(value, _argument(args, kwargs, 1, "d", ""))
+    elif name == "wordwrap":  # the wrap string can follow every character
+        wrap = _argument(args, kwargs, 3, "wrapstring", None)
+        budget.size(len(str(value)) * (1 + len(str(wrap or ""))), "a wrapped text")
+    elif name == "tojson":
+        _precheck_json(value, _argument(args, kwargs, 1, "indent", None))
+
+
+def _argument(args: tuple[Any, ...], kwargs: Mapping[str, Any], index: int, name: str,
+              default: Any) -> Any:
+    """A filter's argument, given by position or by name."""
+    return args[index] if len(args) > index else kwargs.get(name, default)
+
+
+def _precheck_join(items: Sequence[Any], separator: Any) -> None:
+    _budget().size(len(items) * len(str(separator)), "a joined text")
+
+
+def _precheck_json(value: Any, indent: Any) -> None:
+    """Each line of indented JSON is indented once per level it is nested in."""
+    if not isinstance(indent, int) or isinstance(indent, bool) or indent <= 0:
+        return
+    try:
+        compact = json.dumps(value, default=str)
+    except (TypeError, ValueError):
+        return  # the filter itself reports it
+    levels = compact.count("[") + compact.count("{")
+    _budget().size(len(compact) * (1 + indent * levels), "indented JSON")
 
 
 def _precheck_replace(text: str, old: str, new: str) -> None:
@@ -356,9 +386,12 @@ class BoundedSandbox(SandboxedEnvironment):
         if isinstance(__obj, Method):
             if __obj.name not in METHODS:
                 raise NotAValue(f"the method `{__obj.name}` is not available in templates")
+            owner = getattr(__obj.function, "__self__", "")
             if __obj.name == "replace" and len(args) >= 2:
-                _precheck_replace(str(getattr(__obj.function, "__self__", "")), str(args[0]),
-                                  str(args[1]))
+                _precheck_replace(str(owner), str(args[0]), str(args[1]))
+            elif __obj.name == "join" and len(args) == 1 and isinstance(owner, str):
+                args = (list(args[0]),)
+                _precheck_join(args[0], owner)
             __obj = __obj.function
         elif not isinstance(__obj, LoopContext):
             raise NotAValue("templates can only call the methods listed in docs/language.md")

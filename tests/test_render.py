@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ccaic.build import build
 from ccaic.check.checker import check_paths
@@ -271,6 +273,10 @@ def test_runtime_errors_name_the_statement(tmp_path: Path, template: str, messag
     ("{{ statement.text | slice(10**9) | list }}", "`slice` to a width of 1000000000"),
     ("{{ statement.text | replace('', statement.text * 500) }}", "a replacement of"),
     ("{{ statement.text.replace('', statement.text * 500) }}", "a replacement of"),
+    ("{{ (statement.text * 500).join(statement.text * 500) }}", "a joined text of"),
+    ("{{ (statement.text * 500) | join(statement.text * 500) }}", "a joined text of"),
+    ("{{ statement.text | wordwrap(1, wrapstring=statement.text * 500) }}", "a wrapped text"),
+    ("{{ statement.groups | tojson(10**6) }}", "indented JSON of"),
     ("{% for a in statement.text %}{% for b in statement.text %}{% for c in statement.text %}"
      "{% for d in statement.text %}{{ a }}{% endfor %}{% endfor %}{% endfor %}{% endfor %}",
      "output of 10001 characters"),
@@ -377,3 +383,86 @@ def test_a_template_from_a_variable_is_checked_like_a_literal(tmp_path: Path, va
     result = build(str(path), str(tmp_path / "out"), [f"t={value}"])
     assert [d.code for d in result.diagnostics if d.is_error] == [code]
     assert not (tmp_path / "out").exists()
+
+
+def test_the_documented_missing_value_example_renders_with_and_without_an_author(
+        tmp_path: Path) -> None:
+    """docs/language.md, Missing values."""
+    template = ('"""Choose the response that {{ statement.text | as_behaviour }}\n'
+                '{%- if statement.author %} (suggested by participant {{ statement.author }})'
+                '{% endif %}."""')
+    assert template[3:-3] in (Path(__file__).parents[1] / "docs" / "language.md").read_text()
+    path = tmp_path / "t.ccai"
+    path.write_text('assembly "a" {\n  source polis { path = "x" }\n  consensus gac { top_k = 2 }'
+                    '\n}\n\nconstitution "c" {\n  from     = assembly.a\n'
+                    f"  template = {template}\n}}\n")
+    programs, diags = check_paths([str(path)])
+    assert not [d for d in diags if d.is_error]
+    refs = (StatementRef(id="1", text="The AI should be fair."),
+            StatementRef(id="2", text="The AI should not be racist."))
+    selection = SelectedStatements(assembly="a", method="m", threshold=None, top_k=2,
+                                   statements=refs, candidates={r.id: r for r in refs},
+                                   fields={"1": {"author": "17"}})
+    (c,), render_diags = build_constitutions(programs[0], {}, {"a": selection})
+    assert render_diags == []
+    assert [p.text for p in c.principles] == [
+        "Choose the response that is fairest (suggested by participant 17).",
+        "Choose the response that is least racist."]
+
+
+# ---------------------------------------------------------------- property: never a crash
+
+
+_ATOMS = st.sampled_from([
+    "statement.text", "statement.gac", "statement.author", "statement.groups", "statement.id",
+    "statement.votes", "none", "'ab'", "[1, 2]", "0", "-1", "3", "10**9", "2.5", "{'a': 1}",
+])
+_FILTERS = st.sampled_from([
+    "upper", "length", "list", "sum", "round(1)", "truncate(-1)", "wordwrap(0)", "slice(0)",
+    "slice(3)", "center(10**9)", "indent(10**8)", "join('-')", "format(10**8)", "first",
+    "int", "float", "string", "tojson", "tojson(10**7)", "batch(10**9)", "replace('', 'xy')",
+    "default('d')", "sentence", "as_comparison", "unique", "sort", "reverse", "abs", "pprint",
+])
+_CALLS = st.sampled_from(["split()", "upper()", "join('ab')", "replace('a', 'bb')", "items()",
+                          "ljust(10**9)", "split", "format(1)", "count('a')", "get('x')"])
+
+
+def _expressions() -> st.SearchStrategy[str]:
+    return st.recursive(_ATOMS, lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "//", "%", "**", "~"]), inner)
+        .map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        st.tuples(inner, _FILTERS).map(lambda t: f"({t[0]} | {t[1]})"),
+        st.tuples(inner, _CALLS).map(lambda t: f"{t[0]}.{t[1]}"),
+    ), max_leaves=6)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expr=_expressions(), loop=st.booleans(),
+       text=st.text(alphabet="abc xyz.,!?'-\n", max_size=40))
+def test_any_template_renders_or_gives_a_template_diagnostic(expr: str, loop: bool,
+                                                             text: str) -> None:
+    """Whatever a template does with a statement: a bounded, repeatable text or a CCAI3xx
+    diagnostic at the template, never an exception (exit 3), "None" or a heap address."""
+    import re
+
+    from ccaic.check.templates import check_text
+    from ccaic.constitution.render import _render_text, _statement_context
+    from ccaic.diagnostics import DiagnosticError, Span
+    from ccaic.templates import MAX_CHARS, Limits
+
+    source = f"{{% for x in {expr} %}}{{{{ x }}}}{{% endfor %}}" if loop else f"{{{{ {expr} }}}}"
+    span = Span(file="t.ccai", line=1, column=1, end_line=1, end_column=2)
+    if [d for d in check_text(source, "statement", lambda *_: span) if d.is_error]:
+        return  # refused by `ccaic check`: it never renders
+    context = {"statement": _statement_context(
+        StatementRef(id="1", text=text, gac=0.5, agrees=1, disagrees=0, passes=0,
+                     groups={"0": 0.5}), {})}
+    try:
+        out = _render_text(source, span, context, "statement 1", Limits())
+    except DiagnosticError as exc:
+        assert [d.code for d in exc.diagnostics] in (
+            ["CCAI306"], ["CCAI307"], ["CCAI308"], ["CCAI310"]), exc.diagnostics
+        assert "statement 1" in exc.diagnostics[0].message
+        return
+    assert len(out) <= MAX_CHARS
+    assert "None" not in out and not re.search(r" at 0x[0-9a-f]+", out), out
