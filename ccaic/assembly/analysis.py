@@ -28,6 +28,11 @@ class Analysis:
         return self.moderation.table
 
 
+#: The k a grouping may ask for: the `groups` block's k range (ccaic.check.schema; a test
+#: keeps them in step), for `analyze --groups kmeans:K` and stability groupings alike.
+K_MIN, K_MAX = 2, 50
+
+
 def make_grouping(table: VoteTable, method: str, mod_out: np.ndarray,
                   loaded: LoadedSource | None = None) -> Grouping:
     """`polis`, `export` (the source's groups) or `kmeans:K` (Polis pipeline, k forced)."""
@@ -45,9 +50,10 @@ def make_grouping(table: VoteTable, method: str, mod_out: np.ndarray,
             k = int(method.split(":", 1)[1])
         except ValueError:
             k = 0
-        if k < 1:
+        if not K_MIN <= k <= K_MAX:
             raise DiagnosticError([error("CCAI414", f"bad group method {method!r}", None,
-                                         help="write kmeans:K with K a positive integer")])
+                                         help=f"write kmeans:K with K a whole number from "
+                                         f"{K_MIN} to {K_MAX}, as in a groups block")])
         return polis_groups(table, mod_out, k=k)
     raise DiagnosticError([error("CCAI414", f"unknown group method {method!r}", None,
                                  help="use polis, export or kmeans:K")])
@@ -65,12 +71,9 @@ def analyze(loaded: LoadedSource, groups: str = "polis", smoothing: str = "polis
     return Analysis(loaded, mod, grouping, statement_stats(table, grouping, smoothing))
 
 
-def _json_id(value: str) -> int | str:
-    return int(value) if value.isdigit() else value
-
-
 def statement_rows(a: Analysis) -> list[dict[str, Any]]:
-    """One row per statement with >= 1 vote, sorted by GAC desc then natural id."""
+    """One row per statement with >= 1 vote, sorted by GAC desc then natural id. Ids and
+    field names are those of the build's assembly artifact (ccaic.resolve.artifact)."""
     st, table = a.stats, a.table
     seen = st.seen
     idx = [j for j in range(table.shape[1]) if seen[j] > 0]
@@ -79,7 +82,7 @@ def statement_rows(a: Analysis) -> list[dict[str, Any]]:
     for j in idx:
         s = table.statements[j]
         rows.append({
-            "id": _json_id(s.id), "text": s.text, "gac": float(st.gac[j]),
+            "id": s.id, "text": s.text, "gac": float(st.gac[j]),
             "gac_disagree": float(st.gac_disagree[j]),
             "agrees": int(st.agrees[j]), "disagrees": int(st.disagrees[j]),
             "passes": int(st.passes[j]),
@@ -87,8 +90,8 @@ def statement_rows(a: Analysis) -> list[dict[str, Any]]:
                               "disagrees": int(st.group_disagrees[g, j]),
                               "passes": int(st.group_passes[g, j])}
                        for g, name in enumerate(a.grouping.names)},
-            "pi": float(st.pi[j]), "adjusted_pi": float(st.adjusted_pi[j]),
-            "moderated": s.moderated, "is_meta": s.is_meta,
+            "polarization": float(st.pi[j]), "adjusted_polarization": float(st.adjusted_pi[j]),
+            "moderated": s.moderated, "meta": s.is_meta,
             "moderated_out": bool(a.moderation.statement_out[j]),
         })
     return rows

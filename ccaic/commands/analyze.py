@@ -18,7 +18,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    choices=("auto", "polis-csv", "polis-json", "long-csv"),
                    help="source format (default: detected)")
     p.add_argument("--groups", default="polis", metavar="polis|export|kmeans:K",
-                   help="how to find opinion groups (default polis)")
+                   help="how to find opinion groups (default polis; kmeans:K with K from 2 "
+                   "to 50)")
     p.add_argument("--smoothing", default="polis", choices=("polis", "none"),
                    help="GAC per-group agree probability: (A+1)/(S+2) or A/S (default polis)")
     p.add_argument("--statements", metavar="FILE", help="statements file for a long-format CSV")
@@ -61,8 +62,8 @@ def _csv(rows: list[dict[str, object]], groups: list[str]) -> str:
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    head = ["id", "gac", "gac_disagree", "agrees", "disagrees", "passes", "pi", "adjusted_pi",
-            "moderated_out"]
+    head = ["id", "gac", "gac_disagree", "agrees", "disagrees", "passes", "polarization",
+            "adjusted_polarization", "moderated_out"]
     w.writerow(head + [f"group_{g}_{c}" for g in groups
                        for c in ("agrees", "disagrees", "passes")] + ["text"])
     for r in rows:
@@ -86,6 +87,8 @@ def _text(rows: list[dict[str, object]], info: dict[str, object]) -> str:
         f"groups: {g['method']}  k={g['k']}  clustered={g['clustered']}  sizes={g['sizes']}  "
         f"silhouette={'n/a' if sil is None else f'{sil:.3f}'}",
         f"consensus: group-aware, smoothing={info['smoothing']}",
+        *(f"moderation: {m['rule']}: removed {m['count']} {m['kind']}"
+          for m in info["moderation"]),  # type: ignore[attr-defined]
         "",
         f"{'id':>6}  {'gac':>6}  {'agree':>6}  {'disag':>6}  {'pass':>6}  {'mod':>3}  text",
     ]
