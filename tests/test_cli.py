@@ -435,3 +435,49 @@ def test_init_writes_the_review_workflow(tmp_path: Path) -> None:
     example = (REPO / "examples" / "ci" / "constitution-review.yml").read_text()
     assert written == example.replace("CONSTITUTION: constitution.ccai", "CONSTITUTION: main.ccai")
     assert "CONSTITUTION: main.ccai" in written
+
+
+PLAN_ONLY_MISTAKE = '''assembly "a" {
+  source polis { path = "no-such-export" }
+  consensus gac { threshold = 0.5 }
+}
+
+constitution "c" {
+  from = assembly.a
+}
+
+plan "p" {
+  constitution = constitution.c
+  prompts      = "prompts.jsonl"
+  sft {
+    precision = "bf16"
+    lora {
+      enabled = false
+      r       = 8
+    }
+  }
+}
+'''
+
+
+def test_plan_checks_need_no_data(tmp_path: Path) -> None:
+    """CCAI504 came only at `build --until plan`, after the data loaded (here: a missing
+    export, CCAI401, hid it); now `check` and the build's first stage report it."""
+    path = write(tmp_path, "plan.ccai", PLAN_ONLY_MISTAKE)
+    code, _, err = run(["check", str(path)])
+    assert code == 1 and "error[CCAI504]" in err and "CCAI401" not in err
+    code, _, err = run(["build", str(path), "-o", str(tmp_path / "out"), "--until", "plan"])
+    assert code == 1 and "error[CCAI504]" in err and "CCAI401" not in err
+
+
+def test_build_says_a_plan_warning_once(tmp_path: Path) -> None:
+    """The plan checks run at the check stage and again when the plan compiles."""
+    import shutil
+
+    shutil.copytree(REPO / "examples" / "ci" / "sample", tmp_path / "s")
+    spec = tmp_path / "s" / "constitution.ccai"
+    spec.write_text(spec.read_text().replace("sl_cai { rounds = 1 }",
+                                             'sl_cai { rounds = 1 }\n  sft { precision = "bf16" }'))
+    code, _, err = run(["build", str(spec), "-o", str(tmp_path / "out"), "--until", "plan"])
+    assert code == 0, err
+    assert err.count("warning[CCAI532]") == 1, err

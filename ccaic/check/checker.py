@@ -607,6 +607,16 @@ class Checker:
                 help="e.g. `threshold = 0.723` selects statements scoring at least 0.723"))
         if kind == "variable":
             self.check_variable(block, attrs)
+        if kind == "stability" and "groupings" in attrs:
+            self.check_groupings(attrs["groupings"].value)
+        if kind == "plan" and not any(d.is_error and d.span is not None and
+                                      d.span.file == block.span.file and
+                                      block.span.offset <= d.span.offset < block.span.end_offset
+                                      for d in self.diagnostics):
+            from ccaic.plan.compile import plan_shape_diagnostics  # reads no file
+
+            self.diagnostics.extend(plan_shape_diagnostics(block))
+
         if kind == "constitution":
             if "from" not in attrs and "extends" not in attrs and not block.blocks("principle"):
                 self.report(error(
@@ -617,6 +627,16 @@ class Checker:
                 self.report(warning(
                     "CCAI217", "`template` is unused without `from`", attrs["template"].name.span,
                     help="the template renders an assembly's selected statements"))
+
+    def check_groupings(self, value: ast.Expr) -> None:
+        """`stability { groupings = [...] }` names: polis, export or kmeans:K."""
+        for item in value.items if isinstance(value, ast.ListLit) else ():
+            if isinstance(item, ast.StringLit) and item.is_constant and \
+                    not re.fullmatch(r"polis|export|kmeans:[1-9][0-9]*", item.constant):
+                self.report(error(
+                    "CCAI215", f"unknown grouping \"{item.constant}\"", item.span,
+                    help=_suggest(item.constant, ("polis", "export", "kmeans:3"), "grouping")
+                    .replace("`kmeans:3`", "`kmeans:K` (K groups)")))
 
     def check_variable(self, block: ast.Block, attrs: dict[str, ast.Attribute]) -> None:
         declared = attrs.get("type")
@@ -697,6 +717,9 @@ def _walk_expr(node: ast.Expr | ast.Condition) -> Iterator[object]:
     elif isinstance(node, ast.Call):
         for arg in node.args:
             yield from _walk_expr(arg)
+
+
+walk_expr = _walk_expr  # every node of a value: references, interpolations, calls
 
 
 def _boolean_positions(cond: ast.Condition) -> Iterator[ast.Condition]:

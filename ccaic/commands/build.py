@@ -40,6 +40,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if world().distributed and not world().is_main:
         out = Output(open(os.devnull, "w"), out.err)  # noqa: SIM115 (lives as long as the run)
     result = build(args.file, args.out, args.var, until=args.until)
+    # a plan check runs at `check` and again when the plan compiles: say each thing once
+    result.diagnostics = list({d.model_dump_json(): d for d in result.diagnostics}.values())
     sources = SourceCache({k: v for p in result.programs for k, v in p.sources.items()})
     if args.format == "json":
         out.write(json.dumps({
@@ -53,14 +55,16 @@ def run(args: argparse.Namespace, out: Output) -> int:
             "diagnostics": json.loads(_diagnostics_json(result.diagnostics, sources)),
         }, indent=2, sort_keys=True) + "\n")
     else:
+        for line in result.notes:
+            out.info(line)
         out.diagnostics(result.diagnostics, "text", sources, quiet_ok=True)
         for artifact in result.artifacts:
             mark = "~" if artifact.changed else " "
             out.info(f"{mark} {args.out}/{artifact.path}")
         for name, run in result.runs.items():
-            ran, reused = len(run.ran), len(run.steps) - len(run.ran)
+            ran, reused, off = run.count("ran"), run.count("cached"), run.count("off")
             out.info(f"{'~' if ran else ' '} {args.out}/plans/{name}/: {ran} training steps ran, "
-                     f"{reused} reused")
+                     f"{reused} reused" + (f", {off} off" if off else ""))
         if result.ok:
             n = sum(a.changed for a in result.artifacts)
             out.info(f"build ok (until {result.stopped_after}): {len(result.artifacts)} artifacts, "

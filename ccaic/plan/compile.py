@@ -33,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ccaic.check.checker import Program
+from ccaic.check.checker import Program, walk_expr
 from ccaic.check.variables import Value
 from ccaic.constitution.model import Constitution, canonical_json
 from ccaic.diagnostics import Diagnostic, Note, Span, error, warning
@@ -854,3 +854,66 @@ def compile_plans(program: Program, variables: dict[str, Value],
         if plan is not None:
             plans.append(plan)
     return plans, diags
+
+
+# ---------------------------------------------------------------- checks that read no file
+
+
+STAGE_DEFAULTS = (("sl_cai", True), ("sft", True), ("pairs", None), ("label", None),
+                  ("rlaif", True))  # None: on when rlaif.method is "dpo"
+
+
+def plan_shape_diagnostics(block: ast.Block) -> list[Diagnostic]:
+    """The plan checks that need no data and no variable value, for `ccaic check`: LoRA options
+    with LoRA off (CCAI504), batch sizes that cannot divide (CCAI505), a stage needing one that
+    is off (CCAI503), and settings that have no effect (CCAI510). Empty when the plan uses a
+    variable (its value decides; the build checks it) or has no plan-level problems to find."""
+    if _uses_variables(block):
+        return []
+    ctx = _Ctx(block, Env({}), _base(block))
+    subs = {name: _sub(block, name) for name, _ in STAGE_DEFAULTS}
+    _training(ctx, subs["sft"], "sft", Training(), LORA_SFT_LEARNING_RATE)
+    _training(ctx, subs["rlaif"], "rlaif", Training(learning_rate=5e-7), LORA_DPO_LEARNING_RATE)
+    method = str(_val(ctx, subs["rlaif"], "method", "dpo"))
+    on = {name: bool(_val(ctx, subs[name], "enabled", method == "dpo" if default is None
+                          else default)) for name, default in STAGE_DEFAULTS}
+    # _steps reads only `enabled` and the method: the stages need none of their other fields
+    stages = Stages.model_construct(
+        sl_cai=SlCaiStage.model_construct(enabled=on["sl_cai"]),
+        sft=SftStage.model_construct(enabled=on["sft"]),
+        pairs=PairsStage.model_construct(enabled=on["pairs"]),
+        label=LabelStage.model_construct(enabled=on["label"]),
+        dpo=DpoStage.model_construct(enabled=on["rlaif"], method=method))
+    _check_dag(ctx, _steps(stages), subs)
+    _settings_of_unused_stages(ctx, subs, on, method)
+    return ctx.diags
+
+
+def _uses_variables(block: ast.Block) -> bool:
+    for item in block.body:
+        if isinstance(item, ast.Block) and _uses_variables(item):
+            return True
+        if isinstance(item, ast.Attribute) and any(
+                (isinstance(n, ast.Reference) and n.parts[0].name == "var") or
+                isinstance(n, ast.Interpolation) for n in walk_expr(item.value)):
+            return True
+    return False
+
+
+def _settings_of_unused_stages(ctx: _Ctx, subs: dict[str, ast.Block | None],
+                               on: dict[str, bool], method: str) -> None:
+    """`pairs` and `label` settings when the stage does not run (revision_pairs turns both
+    off): `chain_of_thought` and the like then change nothing."""
+    for name in ("pairs", "label"):
+        block = subs[name]
+        if block is None or on[name]:
+            continue
+        for attr in block.attributes().values():
+            if attr.name.name == "enabled":
+                continue
+            why = ('rlaif.method = "revision_pairs" uses no AI labels'
+                   if method == "revision_pairs" and _attr(block, "enabled") is None
+                   else f"`{name}` is off")
+            ctx.warn("CCAI510", f"`{attr.name.name}` has no effect: {why}", attr.name.span,
+                     help=f"remove it, or turn `{name}` on" + (' (method = "dpo")'
+                                                            if method == "revision_pairs" else ""))
