@@ -71,6 +71,15 @@ def load_scorer(spec: str, seed: int, batch_size: int = 16,
     """An HFScorer for `--model` (at a Hub `revision` when one is pinned); a diagnostic (not
     a traceback) when it cannot be loaded."""
     location = model_location(spec, seed)
+    if location == spec and not spec.startswith("builtin:"):  # a Hub id: cached or reachable
+        from ccaic.models.load import hub_problem
+
+        problem = hub_problem(spec, revision)
+        if problem is not None:
+            raise DiagnosticError([error(
+                "CCAI494", f"cannot load model: {problem}",
+                help="download it where there is network into the Hugging Face cache this "
+                "machine reads, or pass a local folder saved with save_pretrained")])
     try:
         from ccaic.models.load import load_causal_lm
 

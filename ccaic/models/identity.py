@@ -60,7 +60,10 @@ def cached_commit(repo_id: str, revision: str | None) -> str | None:
         from huggingface_hub import try_to_load_from_cache
     except ImportError:
         return None
-    found = try_to_load_from_cache(repo_id, "config.json", revision=revision)
+    import os
+
+    found = try_to_load_from_cache(repo_id, "config.json", revision=revision,
+                                   cache_dir=os.environ.get("HF_HUB_CACHE") or None)
     if not isinstance(found, str):
         return None
     return Path(found).parent.name  # .../snapshots/<commit>/config.json

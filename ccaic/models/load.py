@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,90 @@ def model_location(ref: ModelRef, base_dir: str | None, seed: int) -> str:
 def model_revision(ref: ModelRef) -> str | None:
     """The Hub revision a loader passes for ref (`org/name@rev`); None for anything else."""
     return ref.revision if ref.kind == "hf" else None
+
+
+HUB_PROBE_SECONDS = 2.0
+
+
+def _env_true(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def hub_offline() -> bool:
+    """HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set, or the Hub does not answer."""
+    return _env_true("HF_HUB_OFFLINE") or _env_true("TRANSFORMERS_OFFLINE") or not _probe()
+
+
+@cache
+def _probe() -> bool:
+    """Whether the Hub endpoint answers an HTTP request (any status) within
+    HUB_PROBE_SECONDS. Without this, every from_pretrained of an id retries for about a minute
+    before it gives up; the probe runs in a thread, so a resolver or a connection that hangs
+    cannot hold the build either."""
+    import urllib.error
+    import urllib.request
+
+    url = (os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/") + "/api/models"
+    ok: list[bool] = []
+
+    def probe() -> None:
+        try:
+            urllib.request.urlopen(urllib.request.Request(url, method="HEAD"),
+                                   timeout=HUB_PROBE_SECONDS).close()
+            ok.append(True)
+        except urllib.error.HTTPError:  # it answered
+            ok.append(True)
+        except (OSError, ValueError):
+            pass
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(HUB_PROBE_SECONDS + 0.5)
+    return bool(ok)
+
+
+def hub_problem(name: str, revision: str | None) -> str | None:
+    """Why the Hub model `name` (at revision) cannot be loaded here, or None when it can: it
+    is in the local Hugging Face cache, or the Hub is reachable to download it. A cached model
+    with no reachable Hub is then loaded in offline mode (no retries against the network)."""
+    from ccaic.models.identity import cached_commit
+
+    if cached_commit(name, revision) is not None:
+        if hub_offline():
+            _go_offline()
+        return None
+    if not hub_offline():
+        return None
+    why = "HF_HUB_OFFLINE is set" if _env_true("HF_HUB_OFFLINE") or \
+        _env_true("TRANSFORMERS_OFFLINE") else "the Hugging Face Hub cannot be reached"
+    at = f" at revision {revision}" if revision else ""
+    return f"`{name}`{at} is not in the local Hugging Face cache and {why}"
+
+
+def _go_offline() -> None:
+    """Loads from the cache only, in this process and the ones it starts."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    try:
+        import huggingface_hub.constants as hub
+
+        hub.HF_HUB_OFFLINE = True
+    except ImportError:
+        pass
+
+
+def check_loadable(ref: ModelRef, code: str) -> None:
+    """Fail in seconds (`code`, with a fix) for a Hub model that cannot be had here."""
+    if ref.kind != "hf":
+        return
+    problem = hub_problem(ref.name, ref.revision)
+    if problem is not None:
+        from ccaic.diagnostics import DiagnosticError, error
+
+        raise DiagnosticError([error(
+            code, f"model {problem}",
+            help=f"download it where there is network (`hf download {ref.name}"
+            + (f" --revision {ref.revision}" if ref.revision else "") + "`) into the cache "
+            "this machine reads (HF_HUB_CACHE / HF_HOME), or point `model` at a local folder")])
 
 
 def device_and_dtype() -> tuple[str, Any]:

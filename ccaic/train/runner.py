@@ -62,6 +62,10 @@ class RunResult:
     def ran(self) -> list[str]:
         return [a for a, s in self.steps.items() if s["status"] == "ran"]
 
+    def count(self, status: str) -> int:
+        """Steps with this status: `ran`, `cached` (reused) or `off` (turned off by the plan)."""
+        return sum(s["status"] == status for s in self.steps.values())
+
 
 def _stage_name(until: str | None) -> str | None:
     if until is None:
@@ -246,11 +250,13 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
     red, helpful = prompts.get("red_team", []), prompts.get("helpful", [])
     models = _Models(backend)
     from ccaic.models.identity import model_identity
-    from ccaic.models.load import model_location, model_revision
+    from ccaic.models.load import check_loadable, model_location, model_revision
 
     policy_loc = model_location(plan.policy, str(base), plan.seed)
     policy_id = model_identity(plan.policy, base, plan.seed)
     policy_rev = model_revision(plan.policy)
+    for ref in (plan.policy, plan.feedback):  # an id that cannot be had fails in seconds
+        check_loadable(ref, "CCAI513")
     seed = plan.seed
 
     def record(stage: str, sd: StageDir | None, status: str, extra: dict[str, Any]) -> None:
