@@ -9,6 +9,7 @@ offsets, the convention Terraform uses in its JSON diagnostics.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
@@ -101,6 +102,44 @@ def capped(problems: list[Diagnostic], limit: int, code: str, what: str,
         return problems
     rest = len(problems) - limit
     return [*problems[:limit], error(code, f"... and {rest} more {what}", help=help)]
+
+
+#: Diagnostics shown per file by default (docs/limits.md); $CCAIC_MAX_DIAGNOSTICS changes it,
+#: 0 shows all. A generated file gone wrong can have hundreds of thousands.
+MAX_DIAGNOSTICS_PER_FILE = 100
+MAX_DIAGNOSTICS_ENV = "CCAIC_MAX_DIAGNOSTICS"
+
+
+def diagnostics_limit() -> int:
+    """The per-file cap: $CCAIC_MAX_DIAGNOSTICS when it is a whole number, else the default."""
+    raw = os.environ.get(MAX_DIAGNOSTICS_ENV, "").strip()
+    return int(raw) if raw.isdigit() else MAX_DIAGNOSTICS_PER_FILE
+
+
+def cap_per_file(diagnostics: Sequence[Diagnostic], limit: int) -> list[Diagnostic]:
+    """The first `limit` diagnostics of each file (in the order given), then one CCAI112 per
+    file saying how many errors and warnings were left out; `limit` 0 keeps all."""
+    if limit <= 0:
+        return list(diagnostics)
+    shown: dict[str, int] = {}
+    left_out: dict[str, tuple[Span | None, list[int]]] = {}
+    out: list[Diagnostic] = []
+    for d in diagnostics:
+        name = d.span.file if d.span is not None else ""
+        if shown.get(name, 0) < limit:
+            shown[name] = shown.get(name, 0) + 1
+            out.append(d)
+        else:
+            counts = left_out.setdefault(name, (d.span, [0, 0]))[1]
+            counts[0 if d.is_error else 1] += 1
+    for name, (first, (errors, warnings)) in left_out.items():
+        what = " and ".join(f"{n:,} more {word}{'s' if n != 1 else ''}" for n, word in
+                            ((errors, "error"), (warnings, "warning")) if n)
+        make = error if errors else warning
+        out.append(make("CCAI112", f"{what} in {name or 'this run'} not shown, from here on",
+                        first, help=f"only the first {limit} diagnostics of a file are shown; fix "
+                        f"these first, or set {MAX_DIAGNOSTICS_ENV}=0 to see all"))
+    return out
 
 
 def sort_key(d: Diagnostic) -> tuple[str, int, int, str]:

@@ -13,6 +13,8 @@ from typing import TextIO
 from ccaic.diagnostics import (
     Diagnostic,
     SourceCache,
+    cap_per_file,
+    diagnostics_limit,
     render_github,
     render_json,
     render_text,
@@ -44,7 +46,8 @@ class Output:
     def diagnostics(self, diagnostics: Sequence[Diagnostic], fmt: str = "text",
                     sources: SourceCache | None = None, quiet_ok: bool = False) -> None:
         """Text goes to stderr (it is for people); json/github go to stdout (for machines)."""
-        ordered = sorted(diagnostics, key=sort_key)
+        ordered = sorted(cap_per_file(sorted(diagnostics, key=sort_key), diagnostics_limit()),
+                         key=sort_key)
         if fmt == "json":
             self.write(render_json(ordered, sources))
         elif fmt == "github":

@@ -6,18 +6,23 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ccaic.diagnostics import (
+    MAX_DIAGNOSTICS_PER_FILE,
     MAX_SNIPPET_CHARS,
+    Diagnostic,
     SourceCache,
     Span,
+    cap_per_file,
     error,
     escape_control,
     render_github,
     render_json,
     render_text,
+    warning,
 )
 from tests.cli_runner import run_cli
 
@@ -98,3 +103,38 @@ def test_check_does_not_print_an_imported_environment(tmp_path: Path) -> None:
     (tmp_path / "main.ccai").write_text('import "/proc/self/environ"\n', encoding="utf-8")
     code, _, err = run_cli(["check", str(tmp_path / "main.ccai")])
     assert code == 1 and "PATH=" not in err and "HOME=" not in err
+
+
+def _at(file: str, line: int, warn: bool = False) -> Diagnostic:
+    make = warning if warn else error
+    return make("CCAI202", f"d{line}", Span.point(file, line, 1))
+
+
+def test_cap_per_file_counts_what_it_leaves_out() -> None:
+    diags = [*(_at("a.ccai", n) for n in range(1, 6)), _at("a.ccai", 6, warn=True),
+             _at("b.ccai", 1)]
+    capped = cap_per_file(diags, 3)
+    assert [d.message for d in capped[:4]] == ["d1", "d2", "d3", "d1"]
+    (extra,) = capped[4:]
+    assert extra.code == "CCAI112" and extra.is_error
+    assert extra.message == "2 more errors and 1 more warning in a.ccai not shown, from here on"
+    assert extra.span is not None and extra.span.line == 4
+    assert cap_per_file(diags, 0) == diags
+    only_warnings = cap_per_file([_at("c.ccai", n, warn=True) for n in range(1, 4)], 2)
+    last = only_warnings[-1]
+    assert not last.is_error and "1 more warning in c.ccai" in last.message
+
+
+def test_check_shows_at_most_100_per_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    """200k errors were all printed (42 MB); now 100 and a count, and still exit 1."""
+    path = tmp_path / "many.ccai"
+    path.write_text("".join(f"x{i} = {i}\n" for i in range(1000)), encoding="utf-8")
+    code, _, err = run_cli(["check", str(path)])
+    assert code == 1
+    assert err.count("error[CCAI216]") == MAX_DIAGNOSTICS_PER_FILE
+    assert "error[CCAI112]: 900 more errors in" in err
+    body = json.loads(run_cli(["check", "--format", "json", str(path)])[1])
+    assert body["error_count"] == MAX_DIAGNOSTICS_PER_FILE + 1
+    monkeypatch.setenv("CCAIC_MAX_DIAGNOSTICS", "0")
+    assert run_cli(["check", str(path)])[2].count("error[CCAI216]") == 1000

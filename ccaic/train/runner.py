@@ -77,25 +77,41 @@ def _stage_name(until: str | None) -> str | None:
     return name
 
 
+def _pinned_rows(base: Path, rel: str, sha256: str, what: str) -> list[dict[str, Any]]:
+    """The JSONL rows of a file the plan pinned; CCAI511 when it is gone or changed."""
+    path = base / rel
+    try:
+        data = read_data_bytes(path)
+    except OSError as exc:
+        raise DiagnosticError([error(
+            "CCAI511", f"{what} `{rel}` cannot be read: {exc.strerror or exc}",
+            help=f"it is resolved against {base}; run from the .ccai file's folder or pass "
+            "base_dir")]) from None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise DiagnosticError([error(
+            "CCAI511", f"{what} `{rel}` changed since the plan was compiled",
+            help="re-run `ccaic build` so the plan pins the new file")])
+    return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+
+
 def _prompts(plan: TrainingPlan, base: Path) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for ps in plan.prompts:
-        path = base / ps.path
-        try:
-            data = read_data_bytes(path)
-        except OSError as exc:
-            raise DiagnosticError([error(
-                "CCAI511", f"prompt file `{ps.path}` cannot be read: {exc.strerror or exc}",
-                help=f"it is resolved against {base}; run from the .ccai file's folder or pass "
-                "base_dir")]) from None
-        if hashlib.sha256(data).hexdigest() != ps.sha256:
-            raise DiagnosticError([error(
-                "CCAI511", f"prompt file `{ps.path}` changed since the plan was compiled",
-                help="re-run `ccaic build` so the plan pins the new file")])
-        rows = [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+        rows = _pinned_rows(base, ps.path, ps.sha256, "prompt file")
         out[ps.name] = [{"id": f"{ps.name}:{i:05d}", "set": ps.name,
                          "prompt": prompt_messages(r)} for i, r in enumerate(rows)]
     return out
+
+
+def _preferences(plan: TrainingPlan, base: Path) -> list[dict[str, Any]]:
+    """The plan's helpfulness preference pairs as DPO rows (hard labels)."""
+    if plan.preferences is None:
+        return []
+    from ccaic.train.labels import preference_row
+
+    ps = plan.preferences
+    return [preference_row(r, i, prompt_messages(r))
+            for i, r in enumerate(_pinned_rows(base, ps.path, ps.sha256, "preference file"))]
 
 
 class _Models:
@@ -105,8 +121,9 @@ class _Models:
     generation); `generator(loc)` is whatever the generation backend is (vLLM or the same
     transformers model)."""
 
-    def __init__(self, backend: str = "transformers") -> None:
+    def __init__(self, backend: str = "transformers", chat_template: str | None = None) -> None:
         self.backend = backend
+        self.chat_template = chat_template  # the plan's, set on every tokenizer loaded
         self.location: tuple[str, str | None, str] | None = None
         self.lm: Any = None
 
@@ -124,9 +141,10 @@ class _Models:
                 if backend == "vllm":
                     from ccaic.train.generation import VLLMGenerator
 
-                    self.lm = VLLMGenerator(location, revision)
+                    self.lm = VLLMGenerator(location, revision,
+                                            chat_template=self.chat_template)
                 else:
-                    self.lm = LM(location, revision)
+                    self.lm = LM(location, revision, chat_template=self.chat_template)
             except OSError as exc:
                 raise DiagnosticError([error(
                     "CCAI513", f"model `{location}` could not be loaded: {exc}",
@@ -248,7 +266,13 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
     _check_batches(plan, w.size)
     prompts = _prompts(plan, base)
     red, helpful = prompts.get("red_team", []), prompts.get("helpful", [])
-    models = _Models(backend)
+    from ccaic.train.sampling import held_out, mix
+
+    # prompts held out of SFT: preference pairs come from them (rlaif.split)
+    held = held_out([r["id"] for r in red + helpful], st.dpo.split, plan.seed)
+    split_key: dict[str, Any] = {"split": st.dpo.split} if st.dpo.split > 0 else {}
+    template = plan.chat_template.text if plan.chat_template else None
+    models = _Models(backend, template)
     from ccaic.models.identity import model_identity
     from ccaic.models.load import check_loadable, model_location, model_revision
 
@@ -257,6 +281,8 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
     policy_rev = model_revision(plan.policy)
     for ref in (plan.policy, plan.feedback):  # an id that cannot be had fails in seconds
         check_loadable(ref, "CCAI513")
+    if plan.chat_template is not None:  # the same weights rendered differently
+        policy_id["chat_template"] = plan.chat_template.sha256
     seed = plan.seed
 
     def record(stage: str, sd: StageDir | None, status: str, extra: dict[str, Any]) -> None:
@@ -355,13 +381,15 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
             from ccaic.train.stages import sft_rows
 
             k_data = {"stage": "sft_data", "sl_cai": sd_sl.key, "initial": sd_init.key,
-                      "all_rounds": st.sl_cai.all_rounds}
+                      "all_rounds": st.sl_cai.all_rounds, **split_key}
             sd_data, cached = begin("sft_data", k_data)
             if cached:
                 sft_data = read_jsonl(sd_data.file("sft.jsonl"))
             else:
                 t0 = time.perf_counter()
-                sft_data = sft_rows(revisions, init_helpful, st.sl_cai.all_rounds)
+                sft_data = sft_rows([r for r in revisions if r["id"] not in held],
+                                    [h for h in init_helpful if h["id"] not in held],
+                                    st.sl_cai.all_rounds)
                 if not any(r["source"] == "red_team" for r in sft_data):
                     dropped = sd_sl.manifest()["counts"].get("dropped", {})
                     raise DiagnosticError([error(
@@ -391,7 +419,7 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                 with _disk_full_is_a_diagnostic("sft", out):
                     counts = run_sft(policy_loc, sft_data, st.sft.training, seed,
                                      sd_sft.file("checkpoints"), sft_model, log,
-                                     revision=policy_rev)
+                                     chat_template=template, revision=policy_rev)
                 progress.advance(1)
                 progress.finish()
                 if w.is_main:
@@ -409,7 +437,7 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
         if st.pairs.enabled and sft_model is not None and sd_sft is not None:
             k_pairs = {"stage": "pairs", "sft": sd_sft.key, "seed": seed, **gen_key,
                        "settings": st.pairs.model_dump(mode="json", exclude={"enabled"}),
-                       "prompts": [p.model_dump(mode="json") for p in plan.prompts]}
+                       "prompts": [p.model_dump(mode="json") for p in plan.prompts], **split_key}
             sd_pairs, cached = begin("pairs", k_pairs)
             if cached:
                 pairs = read_jsonl(sd_pairs.file("pairs.jsonl"))
@@ -417,8 +445,9 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                 t0 = time.perf_counter()
                 from ccaic.train.stages import run_pairs
 
-                pairs, counts = run_pairs(models.generator(str(sft_model)), red + helpful, plan,
-                                          sd_pairs, progress)
+                pairs, counts = run_pairs(models.generator(str(sft_model)),
+                                          [r for r in red + helpful if not held or r["id"] in held],
+                                          plan, sd_pairs, progress)
                 h = save(sd_pairs, "pairs.jsonl", pairs)
                 finish("pairs", sd_pairs, counts, {"pairs.jsonl": h}, t0)
             if done_after("pairs"):
@@ -462,13 +491,15 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
             if st.dpo.method == "revision_pairs":
                 from ccaic.train.stages import revision_pair_rows
 
-                rows = revision_pair_rows(revisions)
+                rows = revision_pair_rows([r for r in revisions if not held or r["id"] in held])
                 data_key = sd_sl.key if sd_sl is not None else None
             else:
                 rows = labelled
                 data_key = sd_label.key if sd_label is not None else None
+            rows = mix(rows + _preferences(plan, base), st.dpo.helpful_fraction, seed)
             k_dpo = {"stage": "dpo", "data": data_key, "start": start_id, "seed": seed,
                      "settings": st.dpo.model_dump(mode="json", exclude={"enabled"}),
+                     **({"preferences": plan.preferences.sha256} if plan.preferences else {}),
                      **world_key}
             sd_dpo, cached = begin("dpo", k_dpo)
             if not cached:
@@ -486,7 +517,7 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                 with _disk_full_is_a_diagnostic("dpo", out):
                     counts = run_dpo(start_loc, rows, st.dpo.training, st.dpo.beta,
                                      st.dpo.soft_labels, seed, sd_dpo.file("checkpoints"),
-                                     sd_dpo.file("model"), log,
+                                     sd_dpo.file("model"), log, chat_template=template,
                                      revision=None if sft_model is not None else policy_rev)
                 progress.advance(1)
                 progress.finish()
