@@ -16,7 +16,7 @@ from importlib import import_module
 from typing import NoReturn
 
 from ccaic import __version__
-from ccaic.output import Output
+from ccaic.output import Output, output_failure
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -75,11 +75,24 @@ def main(argv: Sequence[str] | None = None, out: Output | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-    except Exception:  # a ccaic bug: say so plainly, keep the traceback out of the user's way
-        report = _write_crash_report(traceback.format_exc())
-        out.info("internal error: ccaic hit a bug it could not recover from (exit code 3).")
-        out.info(f"The details are in {report}; please attach that file to a bug report.")
-        return EXIT_INTERNAL
+    except OSError as exc:  # an output that cannot be written is the user's to fix, not a bug
+        outputs = getattr(args, "outputs", None)
+        failure = output_failure(exc, outputs(args) if outputs else [])
+        if failure is None:
+            return _crash(out)
+        fmt = getattr(args, "format", "text")
+        out.diagnostics([failure], fmt if fmt in ("json", "github") else "text")
+        return EXIT_ERROR
+    except Exception:
+        return _crash(out)
+
+
+def _crash(out: Output) -> int:
+    """A ccaic bug: say so plainly, keep the traceback out of the user's way."""
+    report = _write_crash_report(traceback.format_exc())
+    out.info("internal error: ccaic hit a bug it could not recover from (exit code 3).")
+    out.info(f"The details are in {report}; please attach that file to a bug report.")
+    return EXIT_INTERNAL
 
 
 def _write_crash_report(text: str) -> str:

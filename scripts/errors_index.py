@@ -31,6 +31,7 @@ GROUPS = [
     ("3", "3xx: templates"),
     ("4", "4xx: data, sources, rendering and diffs"),
     ("5", "5xx: training plans"),
+    ("6", "6xx: output and environment"),
 ]
 
 

@@ -481,3 +481,103 @@ def test_build_says_a_plan_warning_once(tmp_path: Path) -> None:
     code, _, err = run(["build", str(spec), "-o", str(tmp_path / "out"), "--until", "plan"])
     assert code == 0, err
     assert err.count("warning[CCAI532]") == 1, err
+
+
+# ---------------------------------------------------------------- outputs that cannot be written
+
+SAMPLE_SPEC = REPO / "examples" / "ci" / "sample" / "constitution.ccai"
+
+
+def _no_crash_file(err: str) -> None:
+    assert "internal error" not in err and "ccaic-crash-" not in err, err
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_build_output_naming_a_file_is_ccai602(tmp_path: Path, nested: bool) -> None:
+    """`-o FILE` exited 3 (FileExistsError in mkdir)."""
+    blocker = write(tmp_path, "notes.txt", "mine\n")
+    target = blocker / "build" if nested else blocker
+    code, _, err = run(["build", str(SAMPLE_SPEC), "-o", str(target), "--until", "plan"])
+    assert code == 1 and "error[CCAI602]" in err and str(target) in err, err
+    _no_crash_file(err)
+    assert blocker.read_text() == "mine\n"
+
+
+@pytest.mark.parametrize("argv", [
+    ["build", str(SAMPLE_SPEC), "-o", "/proc/ccaic-out", "--until", "plan"],
+    ["init", "/proc/ccaic-init"],
+])
+def test_unwritable_output_is_ccai601(argv: list[str]) -> None:
+    """A folder that cannot be created (/proc: tests run as root, where chmod stops nothing)."""
+    code, _, err = run(argv)
+    assert code == 1 and "error[CCAI601]" in err and "/proc/ccaic-" in err, err
+    _no_crash_file(err)
+
+
+def _disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every atomic write fails as on a full disk (the write, not the folder creation)."""
+    import errno
+    import os as os_module
+
+    import ccaic.atomic
+
+    real_fdopen = os_module.fdopen
+
+    class Full(io.RawIOBase):
+        def __init__(self, fd: int) -> None:
+            self.handle = real_fdopen(fd, "wb")
+
+        def writable(self) -> bool:
+            return True
+
+        def write(self, data: object) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def close(self) -> None:
+            self.handle.close()
+            super().close()
+
+    monkeypatch.setattr(ccaic.atomic.os, "fdopen", lambda fd, mode: Full(fd))
+
+
+def test_full_disk_in_build_is_ccai601(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _disk_full(monkeypatch)
+    out = tmp_path / "out"
+    code, _, err = run(["build", str(SAMPLE_SPEC), "-o", str(out), "--until", "plan"])
+    assert code == 1 and "error[CCAI601]" in err and str(out) in err, err
+    assert "No space left on device" in err and "the disk is full" in err
+    _no_crash_file(err)
+    assert not [p for p in out.rglob("*") if p.is_file()]  # nothing half-written
+
+
+def test_full_disk_in_init_is_ccai601(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _disk_full(monkeypatch)
+    code, _, err = run(["init", str(tmp_path / "p")])
+    assert code == 1 and "error[CCAI601]" in err and str(tmp_path / "p") in err, err
+    _no_crash_file(err)
+
+
+def test_full_disk_in_fmt_is_ccai601(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """fmt names the file, leaves it as it was, and goes on with the next one."""
+    first = write(tmp_path, "a.ccai", UNFORMATTED)
+    second = write(tmp_path, "b.ccai", UNFORMATTED)
+    _disk_full(monkeypatch)
+    code, _, err = run(["fmt", str(first), str(second)])
+    assert code == 1 and err.count("error[CCAI601]") == 2, err
+    assert f"cannot write {first}" in err and f"cannot write {second}" in err
+    _no_crash_file(err)
+    assert first.read_text() == UNFORMATTED and second.read_text() == UNFORMATTED
+
+
+def test_other_os_errors_stay_crashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only an error about the output is the user's: anything else is still a bug (exit 3)."""
+    import ccaic.commands.build as build_command
+
+    def broken(*_args: object, **_kwargs: object) -> object:
+        raise PermissionError(13, "Permission denied", "/somewhere/else")
+
+    monkeypatch.setattr("ccaic.build.build", broken)
+    monkeypatch.setenv("TMPDIR", "/tmp")
+    assert build_command is not None
+    code, _, err = run(["build", str(SAMPLE_SPEC), "-o", "/tmp/ccaic-test-out"])
+    assert code == 3 and "internal error" in err

@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="json prints a build summary on stdout")
     p.add_argument("--detailed-exitcode", action="store_true",
                    help="exit 2 when an artifact changed, 0 when none did, 1 on error")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, outputs=lambda a: [a.out])  # a write error there is CCAI601
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
@@ -39,6 +39,10 @@ def run(args: argparse.Namespace, out: Output) -> int:
 
     if world().distributed and not world().is_main:
         out = Output(open(os.devnull, "w"), out.err)  # noqa: SIM115 (lives as long as the run)
+    not_a_folder = _not_a_folder(args.out)
+    if not_a_folder is not None:
+        out.diagnostics([not_a_folder], args.format)
+        return 1
     result = build(args.file, args.out, args.var, until=args.until)
     # a plan check runs at `check` and again when the plan compiles: say each thing once
     result.diagnostics = list({d.model_dump_json(): d for d in result.diagnostics}.values())
@@ -81,3 +85,18 @@ def _diagnostics_json(diagnostics: list[Diagnostic], sources: SourceCache) -> st
     from ccaic.diagnostics import render_json
 
     return render_json(diagnostics, sources)
+
+
+def _not_a_folder(out_dir: str) -> Diagnostic | None:
+    """CCAI602 when -o names a file (or a path through one): artifacts need a folder."""
+    from pathlib import Path
+
+    from ccaic.diagnostics import error
+
+    path = Path(out_dir)
+    blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is None:
+        return None
+    where = "is a file" if blocker == path else f"is under {blocker}, which is a file"
+    return error("CCAI602", f"the output folder {out_dir} {where}, not a folder",
+                 help="pass -o a folder (it is created when missing), e.g. -o build")

@@ -26,6 +26,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace, out: Output) -> int:
     from ccaic.atomic import write_text_atomic
     from ccaic.diagnostics import DiagnosticError, SourceCache
+    from ccaic.output import write_error
     from ccaic.syntax.fmt import format_file
     from ccaic.syntax.parser import parse, read_source
 
@@ -55,7 +56,12 @@ def run(args: argparse.Namespace, out: Output) -> int:
         if args.check:
             out.info(f"would reformat {path}")
         elif path != "-" and not args.diff:  # --diff only prints, as black and gofmt -d do
-            write_text_atomic(path, formatted)
+            try:
+                write_text_atomic(path, formatted)
+            except OSError as exc:  # read-only, full disk: the file is left as it was
+                out.diagnostics([write_error(exc, path)], "text")
+                failed = True
+                continue
             out.info(f"formatted {path}")
     if failed:
         return 1

@@ -126,7 +126,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        "prompts and a GitHub Actions workflow that reviews changes to the "
                        "constitution) into DIR. Refuses to overwrite existing files.")
     p.add_argument("dir", nargs="?", default=".", help="target folder (default: .)")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, outputs=lambda a: [a.dir])  # a write error there is CCAI601
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
