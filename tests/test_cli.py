@@ -581,3 +581,25 @@ def test_other_os_errors_stay_crashes(monkeypatch: pytest.MonkeyPatch) -> None:
     assert build_command is not None
     code, _, err = run(["build", str(SAMPLE_SPEC), "-o", "/tmp/ccaic-test-out"])
     assert code == 3 and "internal error" in err
+
+
+# ---------------------------------------------------------------- show
+
+
+def test_show_finds_the_plan_in_a_build_folder(tmp_path: Path) -> None:
+    """`ccaic show DIR` looked only for DIR/plan.json; a build writes plans/<name>/plan.json."""
+    import shutil
+
+    shutil.copytree(REPO / "examples" / "ci" / "sample", tmp_path / "s")
+    out = tmp_path / "out"
+    assert run(["build", str(tmp_path / "s" / "constitution.ccai"), "-o", str(out), "--until",
+                "plan"])[0] == 0
+    code, text, err = run(["show", str(out)])
+    assert code == 0, err
+    assert text == run(["show", str(out / "plans" / "assistant" / "plan.json")])[1]
+    assert text.startswith("plan assistant (plan.assistant)")
+    assert run(["show", str(out / "plans" / "assistant")])[1] == text
+    second = out / "plans" / "other"
+    shutil.copytree(out / "plans" / "assistant", second)
+    code, _, err = run(["show", str(out)])
+    assert code == 1 and "holds 2 training plans" in err and str(second / "plan.json") in err

@@ -12,7 +12,8 @@ from ccaic.output import Output
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("show", help="show a build artifact (a training plan)",
                        description="Show a training plan (plan.json) as text, JSON or Markdown.")
-    p.add_argument("file", help="plan.json (or an output folder holding one)")
+    p.add_argument("file", help="plan.json, its folder, or a build's output folder (-o) "
+                   "holding one plan in plans/<name>/")
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text",
                    help="output format (default text)")
     p.set_defaults(run=run)
@@ -92,12 +93,24 @@ def _lines(d: dict, md: bool) -> list[str]:
     return out
 
 
+def _plans_in(folder: Path) -> list[Path]:
+    """A plan's own folder holds plan.json; a build's output folder, plans/<name>/plan.json."""
+    own = folder / "plan.json"
+    return [own] if own.is_file() else sorted(folder.glob("plans/*/plan.json"))
+
+
 def run(args: argparse.Namespace, out: Output) -> int:
     from ccaic.plan.model import load_plan
 
     path = Path(args.file)
     if path.is_dir():
-        path = path / "plan.json"
+        found = _plans_in(path)
+        if len(found) > 1:
+            out.info(f"error[CCAI514]: {path} holds {len(found)} training plans: "
+                     + ", ".join(str(f) for f in found))
+            out.info("  help: pass one of them")
+            return 1
+        path = found[0] if found else path / "plan.json"
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
