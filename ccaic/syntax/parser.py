@@ -283,7 +283,19 @@ def syntax_diagnostic(exc: UnexpectedInput, text: str, path: str) -> Diagnostic:
                 help="the file ends in the middle of something; close every block with `}`",
                 notes=[note] if note else [],
             )
+        verb = _unknown_rule_verb(text, token.start_pos or 0)
+        if verb is not None:
+            return error(
+                "CCAI101", f"unknown rule `{verb}`: a moderation rule starts with `keep` or "
+                "`drop`", _tok_span(verb, path),
+                help=f"{_verb_hint(str(verb))}write `keep statements where ...` to keep only "
+                "what matches, or `drop statements where ...` to remove it")
         previous = _previous_token(text, token.start_pos or 0)
+        if token.type == "EQUALS" and "COMPARE" in expected:
+            return error(
+                "CCAI101", "`=` is not a comparison", _tok_span(token, path),
+                help=f"test equality with `==`, e.g. `{_field_before(previous)} == 1`; a single "
+                "`=` sets an attribute")
         if (token.type == "REGEX" and previous is not None and previous.type == "COMPARE"):
             return error(
                 "CCAI101", f"a regex cannot be compared with `{previous}`",
@@ -366,6 +378,40 @@ def _previous_tokens(text: str, offset: int, count: int = 2) -> list[Token]:
     except UnexpectedInput:
         return []
     return tokens
+
+
+#: Words people write for `drop` and `keep`.
+_DROP_WORDS = {"remove", "delete", "exclude", "filter", "reject", "discard", "skip", "ignore"}
+_KEEP_WORDS = {"include", "retain", "select", "only", "accept", "allow"}
+
+
+def _unknown_rule_verb(text: str, offset: int) -> Token | None:
+    """The word before `statements`/`participants` when the error is in what reads as a rule
+    with an unknown verb (`remove statements where ...`): the parser took it for a block and
+    only failed later, at `<` or `(`."""
+    tokens = _previous_tokens(text, offset, 40)
+    for i in range(len(tokens) - 1, 0, -1):
+        tok = tokens[i]
+        if tok.type in ("LBRACE", "RBRACE", "EQUALS"):
+            return None
+        if tok.type == "SUBJECT" and tokens[i - 1].type == "NAME" and (
+                i < 2 or tokens[i - 2].type in ("LBRACE", "RBRACE")
+                or (tokens[i - 2].end_line or 0) < (tokens[i - 1].line or 0)):
+            return tokens[i - 1]
+    return None
+
+
+def _verb_hint(verb: str) -> str:
+    word = verb.lower()
+    if word in _DROP_WORDS:
+        return "did you mean `drop`? "
+    if word in _KEEP_WORDS:
+        return "did you mean `keep`? "
+    return ""
+
+
+def _field_before(tok: Token | None) -> str:
+    return str(tok) if tok is not None and tok.type == "NAME" else "moderated"
 
 
 def _previous_token(text: str, offset: int) -> Token | None:
