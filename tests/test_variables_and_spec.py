@@ -248,6 +248,7 @@ def _codes(err: str) -> list[str]:
     (("plan.sft.lora", "dropout"), "number", "2", "CCAI207"),
     (("plan.sl_cai", "enabled"), "string", "no", "CCAI206"),
     (("constitution", "from"), "string", "a", "CCAI206"),
+    (("assembly.stability", "groupings"), "list", '["polis", "kmean:2"]', "CCAI215"),
 ])
 def test_var_values_get_the_literal_checks(tmp_path: Path, site: tuple[str, str],
                                            type_name: str, value: str, code: str) -> None:

@@ -206,7 +206,11 @@ def _check_block_values(checker: Checker, block: ast.Block, spec: BlockSpec,
             continue
         value, origin = values[ref.parts[1].name]
         before = len(checker.diagnostics)
-        checker.check_type(item.name.name, as_literal(value, ref.span), attr, attr.type)
+        literal = as_literal(value, ref.span)
+        checker.check_type(item.name.name, literal, attr, attr.type)
+        if block.type.name == "stability" and item.name.name == "groupings" and \
+                len(checker.diagnostics) == before:
+            checker.check_groupings(literal)
         declared = checker.program.symbols[("variable", ref.parts[1].name)]
         where = f"var.{ref.parts[1].name} = {_shown(value)}, from {origin}"
         checker.diagnostics[before:] = [d.model_copy(update={
