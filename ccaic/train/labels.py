@@ -44,3 +44,18 @@ def debiased(p_a_in_ab: float, p_a_in_ba: float) -> float:
 def clamp(p: float, width: float) -> float:
     """Chain-of-thought clamp: p into [0.5 - width, 0.5 + width] (Anthropic: width 0.1)."""
     return min(max(p, 0.5 - width), 0.5 + width)
+
+
+def _assistant(value: object) -> list[dict[str, str]]:
+    if isinstance(value, str):
+        return [{"role": "assistant", "content": value}]
+    return [{"role": "assistant", "content": m["content"]} for m in value]  # type: ignore[attr-defined]
+
+
+def preference_row(row: dict[str, object], index: int,
+                   prompt: list[dict[str, str]]) -> dict[str, object]:
+    """A row of the plan's helpfulness preference file as a DPO row: a hard label (the file
+    says which is better), in the helpful set so `helpful_fraction` counts it."""
+    return {"id": f"preference:{index:05d}", "set": "helpful", "prompt": prompt,
+            "chosen": _assistant(row["chosen"]), "rejected": _assistant(row["rejected"]),
+            "p_chosen": 1.0, "principle_id": None, "judge": None, "kind": "preference"}

@@ -15,7 +15,7 @@ from ccaic.plan.model import Sampling, TrainingPlan
 from ccaic.train.labels import OPTIONS, clamp, comparison_prompt, debiased, p_first
 from ccaic.train.postprocess import DEFAULT_STOPS, DROP_REASONS, clean_revision, clean_text
 from ccaic.train.progress import Progress
-from ccaic.train.sampling import derived_seed, draw_principle
+from ccaic.train.sampling import comparison_principle, derived_seed, draw_principle
 from ccaic.train.store import StageDir
 
 Row = dict[str, Any]
@@ -237,14 +237,15 @@ def run_label(lm: Any, pairs: list[Row], plan: TrainingPlan, stage: StageDir,
               progress: Progress) -> tuple[list[Row], dict[str, Any]]:
     cfg = plan.stages.label
     labeller = Labeller(lm, cfg.batch_size)
-    principles = {p.id: p for p in plan.constitution.principles}
-    ids = [p.id for p in plan.constitution.principles]
-    weights = [p.weight for p in plan.constitution.principles]
+    table = [(p.id, p.text, p.weight) for p in plan.constitution.principles]
     cot_fn = None
 
     def fn(b: int, chunk: list[Row]) -> tuple[list[Row], int]:
         nonlocal cot_fn
-        drawn = [draw_principle(ids, weights, plan.seed, "label", r["id"]) for r in chunk]
+        chosen_principles = [comparison_principle(table, cfg.helpful, r["set"], plan.seed,
+                                                  r["id"]) for r in chunk]
+        drawn = [pid for pid, _ in chosen_principles]
+        texts = [text for _, text in chosen_principles]
         if cfg.chain_of_thought:
             def cot_fn(prompts: list[str]) -> list[str]:
                 asks = [p.replace("The answer is:", "Let's think step-by-step:") for p in prompts]
@@ -254,9 +255,9 @@ def run_label(lm: Any, pairs: list[Row], plan: TrainingPlan, stage: StageDir,
                     derived_seed(plan.seed, "cot", b), add_special_tokens=True)
                 return [a + " " + clean_text(g.text) + "\nSo the answer is:"
                         for a, g in zip(asks, gens, strict=True)]
-        res = label_pairs(labeller, [(r["prompt"], principles[pid].text, r["responses"][0],
-                                      r["responses"][1]) for r, pid in zip(chunk, drawn,
-                                                                            strict=True)],
+        res = label_pairs(labeller, [(r["prompt"], text, r["responses"][0],
+                                      r["responses"][1]) for r, text in zip(chunk, texts,
+                                                                             strict=True)],
                           cot_fn if cfg.chain_of_thought else None, cfg.clamp)
         rows = []
         for r, pid, s in zip(chunk, drawn, res, strict=True):
@@ -277,8 +278,12 @@ def run_label(lm: Any, pairs: list[Row], plan: TrainingPlan, stage: StageDir,
     rows = batched(stage, pairs, cfg.batch_size, progress, "step.label", fn)
     mean_p = sum(r["p_chosen"] for r in rows) / len(rows) if rows else 0.0
     bias = sum(r["p_ab"] - (1 - r["p_ba"]) for r in rows) / len(rows) if rows else 0.0
-    return rows, {"labels": len(rows), "mean_p_chosen": round(mean_p, 6),
-                  "position_bias": round(bias, 6)}
+    counts = {"labels": len(rows), "mean_p_chosen": round(mean_p, 6),
+              "position_bias": round(bias, 6)}
+    if cfg.helpful:  # how many pairs the helpfulness criterion judged
+        counts["helpful_labels"] = sum(1 for r in rows
+                                       if str(r["principle_id"]).startswith("helpful:"))
+    return rows, counts
 
 
 def revision_pair_rows(revisions: list[Row]) -> list[Row]:

@@ -18,12 +18,29 @@ from ccaic.plan.model import Training
 os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
 
 
+def training_dtypes(precision: str, lora: bool, cuda: bool) -> tuple[str, bool]:
+    """(dtype the weights are loaded in, whether the trainer autocasts to bf16).
+
+    "mixed" on CUDA keeps fp32 master weights and computes in bf16 (TRL `bf16=True` on an
+    fp32 model): a pure-bf16 weight cannot take an update below 2^-8 of itself, so at DPO's
+    5e-7 learning rate most updates round away. With LoRA the frozen base stays bf16 (it
+    takes no updates) and peft keeps the adapters in fp32. "bf16" is pure bf16, asked for;
+    "fp32" never autocasts. The CPU never autocasts.
+    """
+    if precision == "fp32":
+        return "float32", False
+    if precision == "bf16":
+        return "bfloat16", cuda
+    return ("bfloat16" if lora and cuda else "float32"), cuda
+
+
 def _common_args(training: Training, out: Path, seed: int) -> dict[str, Any]:
     import torch
 
     from ccaic.train.dist import accumulation_steps, world
 
     cuda = torch.cuda.is_available()
+    _, autocast = training_dtypes(training.precision, training.lora is not None, cuda)
     args: dict[str, Any] = dict(
         output_dir=str(out), num_train_epochs=training.epochs,
         learning_rate=training.learning_rate,
@@ -35,9 +52,16 @@ def _common_args(training: Training, out: Path, seed: int) -> dict[str, Any]:
         save_strategy="steps", save_steps=max(training.save_steps, 1), save_total_limit=2,
         logging_steps=1, report_to="none", seed=seed, data_seed=seed,
         dataloader_num_workers=0, disable_tqdm=True,
-        bf16=cuda, use_cpu=not cuda,
+        bf16=autocast, use_cpu=not cuda,
         gradient_checkpointing=cuda,
     )
+    if training.lr_scheduler is not None:
+        args["lr_scheduler_type"] = training.lr_scheduler
+    if training.warmup_ratio:
+        args["warmup_steps"] = float(training.warmup_ratio)  # a float < 1 is a ratio
+    if training.eval_fraction > 0:
+        args.update(eval_strategy="steps", eval_steps=max(training.save_steps, 1),
+                    per_device_eval_batch_size=training.batch_size)
     return args
 
 
@@ -155,28 +179,106 @@ def _callbacks(trainer: Any, log: Any) -> None:
     trainer.add_callback(ToLog())
 
 
-def _summary(trainer: Any, result: Any, rows: int) -> dict[str, Any]:
+def _summary(trainer: Any, result: Any, rows: int,
+             data: dict[str, int] | None = None) -> dict[str, Any]:
     """Step count and mean per-step loss from the (checkpoint-restored) log history, so a
-    resumed run reports the same numbers as an uninterrupted one."""
+    resumed run reports the same numbers as an uninterrupted one; with the rows truncated or
+    dropped by the trainer and, with an eval split, the final eval loss."""
     losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
     mean = sum(losses) / len(losses) if losses else float(result.training_loss)
-    return {"steps": int(result.global_step), "train_loss": round(float(mean), 6), "rows": rows}
+    out: dict[str, Any] = {"steps": int(result.global_step), "train_loss": round(float(mean), 6),
+                           "rows": rows}
+    out.update(data or {})
+    if trainer.eval_dataset is not None:
+        metrics = trainer.evaluate()
+        out["eval_loss"] = round(float(metrics["eval_loss"]), 6)
+    return out
 
 
-def _load(location: str, revision: str | None = None) -> tuple[Any, Any]:
-    from transformers import AutoModelForCausalLM
+def data_counts(rows_in: int, kept_lengths: list[int], max_length: int) -> dict[str, int]:
+    """What the trainer did to the rows: `dropped` (rows_in minus rows it kept: TRL filters
+    fully truncated rows silently) and `truncated` (kept rows longer than max_length, cut)."""
+    return {"dropped": rows_in - len(kept_lengths),
+            "truncated": sum(1 for n in kept_lengths if n > max_length)}
 
-    from ccaic.models.load import device_and_dtype, load_tokenizer
 
-    _, dtype = device_and_dtype()
+def _sft_counts(trainer: Any, train_rows: int, eval_rows: int, max_length: int,
+                lengths: list[int]) -> dict[str, int]:
+    """SFT rows are cut while TRL prepares them, so lengths are measured before (every
+    dropped row was over-long: its completion was cut away entirely)."""
+    kept = len(trainer.train_dataset) + (len(trainer.eval_dataset) if trainer.eval_dataset
+                                         is not None else 0)
+    dropped = train_rows + eval_rows - kept
+    counts = {"dropped": dropped,
+              "truncated": max(sum(1 for n in lengths if n > max_length) - dropped, 0)}
+    if eval_rows:
+        counts["eval_rows"] = eval_rows
+    return counts
+
+
+def _dpo_counts(trainer: Any, train_rows: int, eval_rows: int,
+                max_length: int) -> dict[str, int]:
+    """Exact: the DPO collator cuts prompt+completion to max_length (keep_start)."""
+    kept = [len(r["prompt_ids"]) + max(len(r["chosen_ids"]), len(r["rejected_ids"]))
+            for d in (trainer.train_dataset, trainer.eval_dataset) if d is not None for r in d]
+    counts = data_counts(train_rows + eval_rows, kept, max_length)
+    if eval_rows:
+        counts["eval_rows"] = eval_rows
+    return counts
+
+
+def _load(location: str, training: Training, chat_template: str | None = None,
+          revision: str | None = None) -> tuple[Any, Any, Any]:
+    """(model in its training dtype, tokenizer with the plan's chat template, the dtype
+    the checkpoint was saved in, to save the trained model in)."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    from ccaic.models.load import load_tokenizer
+    from ccaic.train.lm import apply_chat_template
+
+    name, _ = training_dtypes(training.precision, training.lora is not None,
+                              torch.cuda.is_available())
     tok = load_tokenizer(location, revision)
-    model = AutoModelForCausalLM.from_pretrained(location, revision=revision, dtype=dtype)
-    return model, tok
+    apply_chat_template(tok, chat_template)
+    saved = getattr(AutoConfig.from_pretrained(location, revision=revision), "dtype", None)
+    model = AutoModelForCausalLM.from_pretrained(location, revision=revision,
+                                                 dtype=getattr(torch, name))
+    return model, tok, saved if isinstance(saved, torch.dtype) else None
+
+
+def _as_saved(trainer: Any, dtype: Any) -> None:
+    """Trained fp32 master weights go back to the checkpoint's own dtype (a bf16 model stays
+    a bf16 folder, half the disk); under several processes the Trainer saves the shards."""
+    from ccaic.train.dist import world
+
+    if dtype is not None and not world().distributed and \
+            next(trainer.model.parameters()).dtype != dtype:
+        trainer.model.to(dtype)
+
+
+def split_eval(data: list[dict[str, Any]], fraction: float,
+               seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(train, eval): a seeded `fraction` of the rows held out, at least one when asked."""
+    if fraction <= 0 or len(data) < 2:
+        return data, []
+    from ccaic.train.sampling import rng_for
+
+    k = min(max(round(len(data) * fraction), 1), len(data) - 1)
+    held = set(rng_for(seed, "eval_split").sample(range(len(data)), k))
+    return ([r for i, r in enumerate(data) if i not in held],
+            [r for i, r in enumerate(data) if i in held])
+
+
+def _sft_lengths(tok: Any, data: list[dict[str, Any]]) -> list[int]:
+    """Untruncated token length of each prompt+completion row, as TRL renders it."""
+    return [len(tok.apply_chat_template(r["prompt"] + r["completion"], tokenize=True,
+                                        return_dict=False)) for r in data]
 
 
 def run_sft(model_location: str, rows: list[dict[str, Any]], training: Training, seed: int,
             work: Path, target: Path, log: Any = None,
-            revision: str | None = None) -> dict[str, Any]:
+            chat_template: str | None = None, revision: str | None = None) -> dict[str, Any]:
     """SFT on conversational rows (last assistant turn is the completion); revision: the
     Hub revision the plan pins for model_location."""
     _quiet()
@@ -184,14 +286,20 @@ def run_sft(model_location: str, rows: list[dict[str, Any]], training: Training,
     from trl import SFTConfig, SFTTrainer
 
     data = [{"prompt": r["messages"][:-1], "completion": r["messages"][-1:]} for r in rows]
-    model, tok = _load(model_location, revision)
+    train, held = split_eval(data, training.eval_fraction, seed)
+    model, tok, saved = _load(model_location, training, chat_template, revision)
     args = SFTConfig(**_common_args(training, work, seed))
-    trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(data),
+    trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(train),
+                         eval_dataset=Dataset.from_list(held) if held else None,
                          processing_class=tok, peft_config=_peft_config(training))
     _callbacks(trainer, log)
+    counts = _sft_counts(trainer, len(train), len(held), training.max_length,
+                         _sft_lengths(tok, data))
     result = trainer.train(resume_from_checkpoint=_last_checkpoint(work))
+    summary = _summary(trainer, result, len(rows), counts)
+    _as_saved(trainer, saved)
     _save_final(trainer, tok, target)
-    return _summary(trainer, result, len(rows))
+    return summary
 
 
 def soft_dpo_trainer_class() -> Any:
@@ -229,17 +337,10 @@ def soft_dpo_trainer_class() -> Any:
 
         def _compute_loss(self, model: Any, inputs: dict[str, Any],
                           return_outputs: bool) -> Any:
+            # is_peft_model sees through DDP / FSDP / DeepSpeed wrappers, as TRL's own does
+            from accelerate.utils import is_peft_model as is_peft
             from trl.models.utils import disable_gradient_checkpointing
             from trl.trainer.utils import use_adapter
-
-            try:
-                from peft import PeftModel
-
-                def is_peft(m: Any) -> bool:
-                    return isinstance(m, PeftModel)
-            except ImportError:  # pragma: no cover
-                def is_peft(m: Any) -> bool:
-                    return False
 
             me: Any = self
             mode = "train" if me.model.training else "eval"
@@ -279,6 +380,14 @@ def soft_dpo_trainer_class() -> Any:
                                            .mean().item())
             m["rewards/margins"].append(me.accelerator.gather(cr - rr).mean().item())
             m["p_chosen"].append(me.accelerator.gather(p.float()).mean().item())
+            # TRL's own DPO metrics: tokens seen (tokens/s from the logs) and mean log-probs
+            if mode == "train":
+                seen = me.accelerator.gather_for_metrics(inputs["attention_mask"].sum())
+                me._total_train_tokens += int(seen.sum().item()) // me._tp_size
+            m["num_tokens"] = [me._total_train_tokens]
+            m["logps/chosen"].append(me.accelerator.gather(chosen_logps.detach()).mean().item())
+            m["logps/rejected"].append(me.accelerator.gather(rejected_logps.detach())
+                                       .mean().item())
             return (loss, outputs) if return_outputs else loss
 
     return SoftDPOTrainer
@@ -292,18 +401,23 @@ def dpo_config(training: Training, beta: float, work: Path, seed: int) -> Any:
 
 def run_dpo(model_location: str, rows: list[dict[str, Any]], training: Training, beta: float,
             soft: bool, seed: int, work: Path, target: Path, log: Any = None,
-            revision: str | None = None) -> dict[str, Any]:
+            chat_template: str | None = None, revision: str | None = None) -> dict[str, Any]:
     _quiet()
     from datasets import Dataset
 
     data = [{"prompt": r["prompt"], "chosen": r["chosen"], "rejected": r["rejected"],
              "p_chosen": float(r["p_chosen"]) if soft else 1.0} for r in rows]
-    model, tok = _load(model_location, revision)
+    train, held = split_eval(data, training.eval_fraction, seed)
+    model, tok, saved = _load(model_location, training, chat_template, revision)
     cls = soft_dpo_trainer_class()
     trainer = cls(model=model, args=dpo_config(training, beta, work, seed),
-                  train_dataset=Dataset.from_list(data), processing_class=tok,
+                  train_dataset=Dataset.from_list(train),
+                  eval_dataset=Dataset.from_list(held) if held else None, processing_class=tok,
                   peft_config=_peft_config(training))
     _callbacks(trainer, log)
+    counts = _dpo_counts(trainer, len(train), len(held), training.max_length)
     result = trainer.train(resume_from_checkpoint=_last_checkpoint(work))
+    summary = _summary(trainer, result, len(rows), counts)
+    _as_saved(trainer, saved)
     _save_final(trainer, tok, target)
-    return _summary(trainer, result, len(rows))
+    return summary

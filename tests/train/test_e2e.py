@@ -51,7 +51,9 @@ def test_whole_plan_end_to_end_and_cache(tiny_cache: Path, tmp_path: Path, plan_
     assert all(r["messages"][-1]["role"] == "assistant" for r in sft)
     labels = read_jsonl(next((out / "stages").glob("label-*")) / "pairs_labelled.jsonl")
     assert labels and all(0.5 <= r["p_chosen"] <= 1.0 for r in labels)
-    assert all(r["principle_id"] in ("harm", "honest") for r in labels)
+    # red-team pairs are judged by the constitution, helpfulness pairs by helpfulness
+    assert all(r["principle_id"] in (("helpful:0",) if r["set"] == "helpful" else
+                                     ("harm", "honest")) for r in labels)
     assert (out / "build.log").read_text().count("done in") == 7
     # a second run re-uses everything
     again = run_plan(plan, out)

@@ -227,7 +227,7 @@ def test_lora_keeps_fp32_adapters_on_a_bf16_base(real_models: dict[str, Path],
 
     training = Training(batch_size=4, max_steps=1, max_length=64, lora=Lora(r=4),
                         precision="bf16")
-    model, tok, saved = _load(str(real_models["qwen2"]), training)
+    model, tok, _ = _load(str(real_models["qwen2"]), training)
     assert next(model.parameters()).dtype == torch.bfloat16
     data = [{"prompt": r["messages"][:1], "completion": r["messages"][1:]} for r in SFT_ROWS]
     trainer = SFTTrainer(model=model, args=SFTConfig(**_common_args(training, tmp_path, 0)),
