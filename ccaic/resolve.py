@@ -18,7 +18,7 @@ import numpy as np
 
 from ccaic.assembly._io import normalize_id
 from ccaic.assembly.analysis import make_grouping
-from ccaic.assembly.groups import Grouping, export_groups, pca
+from ccaic.assembly.groups import Grouping, Pca, export_groups, pca
 from ccaic.assembly.moderation import (
     DropParticipants,
     DropStatements,
@@ -246,18 +246,19 @@ def _matching_ids(rule: RuleSpec, table: VoteTable, groups: Mapping[str, str] | 
 
 
 def grouping_for(spec: AssemblySpec, loaded: LoadedSource, table: VoteTable,
-                 out: np.ndarray) -> Grouping:
+                 out: np.ndarray, p: Pca) -> Grouping:
+    """The declared grouping; `p` is the assembly's one PCA (every grouping shares it)."""
     g = spec.groups
     try:
         if g.kind == "export":
             if g.file is not None:
                 mapping = read_groups_file(g.file, g.participant_column, g.column)
                 loaded.warnings.extend(groups_file_coverage(table.participants, mapping, g.file))
-                return export_groups(table, mapping, pca(table, out))
-            return make_grouping(table, "export", out, loaded)
+                return export_groups(table, mapping, p)
+            return make_grouping(table, "export", out, loaded, p)
         if g.kind == "kmeans" or g.k_min == g.k_max:
-            return make_grouping(table, f"kmeans:{g.k_max}", out, loaded)
-        return make_grouping(table, "polis", out, loaded)
+            return make_grouping(table, f"kmeans:{g.k_max}", out, loaded, p)
+        return make_grouping(table, "polis", out, loaded, p)
     except DiagnosticError as exc:
         raise _with_note(exc, "the grouping is declared here", spec.span) from None
 
@@ -273,17 +274,18 @@ def run_assembly(spec: AssemblySpec, env: Env) -> AssemblyResult:
         raise DiagnosticError([error(
             "CCAI418", f"assembly `{spec.name}`: moderation removed every participant",
             spec.span, help="loosen the participant rules")])
-    grouping = grouping_for(spec, loaded, table, out)
+    p = pca(table, out)  # once per assembly: the declared and every stability grouping
+    grouping = grouping_for(spec, loaded, table, out, p)
     stats = statement_stats(table, grouping, spec.consensus.smoothing)
     rule = SelectionRule(threshold=spec.consensus.threshold, top_k=spec.consensus.top_k)
     selection = select(stats.ids, _score(stats, spec.consensus.kind), rule, out, stats.seen)
-    stability = _stability(spec, loaded, table, out, grouping, rule)
+    stability = _stability(spec, loaded, table, out, grouping, rule, p)
     return AssemblyResult(spec, loaded, table, out, tuple(steps), grouping, stats, selection,
                           stability)
 
 
 def _stability(spec: AssemblySpec, loaded: LoadedSource, table: VoteTable, out: np.ndarray,
-               grouping: Grouping, rule: SelectionRule) -> dict[str, Any]:
+               grouping: Grouping, rule: SelectionRule, p: Pca) -> dict[str, Any]:
     st = spec.stability
     result: dict[str, Any] = {}
     if st.bootstrap > 0:
@@ -296,7 +298,7 @@ def _stability(spec: AssemblySpec, loaded: LoadedSource, table: VoteTable, out: 
         groupings = {"declared": grouping}
         for method in st.groupings:
             try:
-                groupings[method] = make_grouping(table, method, out, loaded)
+                groupings[method] = make_grouping(table, method, out, loaded, p)
             except DiagnosticError as exc:
                 raise _with_note(exc, "asked for by this stability block", spec.span) from None
 

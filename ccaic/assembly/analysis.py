@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ccaic.assembly.groups import Grouping, export_groups, pca, polis_groups
+from ccaic.assembly.groups import Grouping, Pca, export_groups, pca, polis_groups
 from ccaic.assembly.moderation import ModerationResult, PolisModOut, Rule, apply_moderation
 from ccaic.assembly.sources import LoadedSource
 from ccaic.assembly.stats import StatementStats, statement_stats
@@ -34,17 +34,21 @@ K_MIN, K_MAX = 2, 50
 
 
 def make_grouping(table: VoteTable, method: str, mod_out: np.ndarray,
-                  loaded: LoadedSource | None = None) -> Grouping:
-    """`polis`, `export` (the source's groups) or `kmeans:K` (Polis pipeline, k forced)."""
+                  loaded: LoadedSource | None = None, pca_result: Pca | None = None
+                  ) -> Grouping:
+    """`polis`, `export` (the source's groups) or `kmeans:K` (Polis pipeline, k forced).
+    `pca_result`: the PCA of `table` under `mod_out` when the caller has it, so that every
+    grouping of one assembly shares one PCA (it is the costly part)."""
     if method == "polis":
-        return polis_groups(table, mod_out)
+        return polis_groups(table, mod_out, pca_result=pca_result)
     if method == "export":
         if not loaded or not loaded.export_groups:
             raise DiagnosticError([error(
                 "CCAI414", f"{loaded.path if loaded else 'source'} carries no groups",
                 None, help="export groups need participants-votes.csv with group-id or "
                 "math-pca2.json; use --groups polis instead")])
-        return export_groups(table, loaded.export_groups, pca(table, mod_out))
+        return export_groups(table, loaded.export_groups,
+                             pca(table, mod_out) if pca_result is None else pca_result)
     if method.startswith("kmeans:"):
         try:
             k = int(method.split(":", 1)[1])
@@ -54,7 +58,7 @@ def make_grouping(table: VoteTable, method: str, mod_out: np.ndarray,
             raise DiagnosticError([error("CCAI414", f"bad group method {method!r}", None,
                                          help=f"write kmeans:K with K a whole number from "
                                          f"{K_MIN} to {K_MAX}, as in a groups block")])
-        return polis_groups(table, mod_out, k=k)
+        return polis_groups(table, mod_out, k=k, pca_result=pca_result)
     raise DiagnosticError([error("CCAI414", f"unknown group method {method!r}", None,
                                  help="use polis, export or kmeans:K")])
 

@@ -3,9 +3,10 @@
 Polis pipeline, cold start, deterministic:
 1. M = the latest-vote matrix (export sign) over columns with >= 1 vote; mod-out columns are
    zero-filled for every row (a present 0), as Polis does.
-2. PCA of the mean-imputed M over ALL participants, by SVD (dense LAPACK when small, ARPACK
-   with a fixed start vector when large). Sign convention: each component is flipped so that
-   its largest-magnitude entry is positive (first such entry on ties).
+2. PCA of the mean-imputed M over ALL participants: the top two singular vectors, never a full
+   SVD (an eigendecomposition of the smaller Gram matrix when it is small, ARPACK with a fixed
+   start vector when large). Sign convention: each component is flipped so that its
+   largest-magnitude entry is positive (first such entry on ties).
 3. Sparsity-aware projection p_i = sqrt(C / |V(i)|) * sum_{j in V(i)} (M_ij - c_j) pc_j.
 4. in-conv = vote count >= min(7, n-cmts), topped up greedily (highest counts, row order on
    ties) to 15 participants.
@@ -92,12 +93,15 @@ def _sign_fix(v: np.ndarray) -> np.ndarray:
 
 def pca(table: VoteTable, mod_out: np.ndarray | None = None, dense_limit: int = 4_000_000,
         tol: float = 1e-12) -> Pca:
-    """Mean-imputed PCA of M by SVD, plus sparsity-aware participant projections.
+    """Mean-imputed PCA of M (top two components), plus sparsity-aware participant projections.
 
     The centered mean-imputed matrix X is exactly zero on imputed (missing) cells, so it is
-    held sparse: present cells get value - column mean, mod-out columns 0. Small inputs take a
-    dense LAPACK SVD of X; large ones ARPACK (Lanczos on X^T X, fixed all-ones start, residual
-    tolerance `tol`) on the sparse X, never densified (tests check both agree).
+    held sparse: present cells get value - column mean, mod-out columns 0. Two components are
+    all Polis uses, so no full SVD: when the smaller Gram matrix (X^T X, or X X^T for fewer
+    participants than statements) has at most `dense_limit` cells, its top eigenvectors by
+    LAPACK (same accuracy as the SVD, far less work); otherwise ARPACK (Lanczos on X^T X, fixed
+    all-ones start, residual tolerance `tol`) on the sparse X, never densified. Tests check
+    both against a full SVD.
     """
     mod_out = polis_mod_out(table) if mod_out is None else np.asarray(mod_out, dtype=bool)
     codes = table.codes
@@ -124,10 +128,8 @@ def pca(table: VoteTable, mod_out: np.ndarray | None = None, dense_limit: int = 
     x = sp.csr_matrix((data, codes.indices, codes.indptr), shape=(n_p, n_c))
     comps = np.zeros((2, n_c))
     rank = min(2, n_p, n_c)
-    if n_p * n_c <= dense_limit:
-        if n_p >= 1 and n_c >= 1:
-            _, _, vt = np.linalg.svd(x.toarray(), full_matrices=False)
-            comps[:rank] = vt[:rank]
+    if rank and min(n_p, n_c) ** 2 <= dense_limit:
+        comps[:rank] = _top_right_by_gram(x, rank)
     elif rank:
         comps[:rank] = _top_right_singular(x, rank, tol)
     comps = np.vstack([_sign_fix(c) if np.any(c) else c for c in comps])
@@ -136,6 +138,25 @@ def pca(table: VoteTable, mod_out: np.ndarray | None = None, dense_limit: int = 
     if rank < 2:
         proj = np.zeros((n_p, 2))
     return Pca(cols, center, comps, proj)
+
+
+def _top_right_by_gram(x: sp.csr_matrix, rank: int) -> np.ndarray:
+    """Top `rank` right singular vectors of X (rows, largest first) from the smaller Gram
+    matrix: eigenvectors of X^T X, or X^T u / |X^T u| for eigenvectors u of X X^T."""
+    from scipy.linalg import eigh
+
+    n_p, n_c = x.shape
+    side = n_c <= n_p
+    gram = (x.T @ x) if side else (x @ x.T)
+    g = gram.toarray() if sp.issparse(gram) else np.asarray(gram)
+    n = g.shape[0]
+    _, vecs = eigh(g, subset_by_index=[n - rank, n - 1])
+    vecs = vecs[:, ::-1].T  # largest first
+    if side:
+        return np.asarray(vecs)
+    right = np.asarray((x.T @ vecs.T).T)
+    norms = np.linalg.norm(right, axis=1)
+    return np.where(norms[:, None] > 0, right / np.where(norms > 0, norms, 1.0)[:, None], 0.0)
 
 
 def _top_right_singular(x: sp.csr_matrix, rank: int, tol: float) -> np.ndarray:
@@ -357,9 +378,11 @@ def group_clusters(centers: np.ndarray, counts: np.ndarray, k: int | None = None
 
 
 def polis_groups(table: VoteTable, mod_out: np.ndarray | None = None, k: int | None = None,
-                 in_conv_mask: np.ndarray | None = None) -> Grouping:
-    """The full cold Polis pipeline; `k` forces the group count (the `kmeans:K` method)."""
-    p = pca(table, mod_out)
+                 in_conv_mask: np.ndarray | None = None, pca_result: Pca | None = None
+                 ) -> Grouping:
+    """The full cold Polis pipeline; `k` forces the group count (the `kmeans:K` method).
+    `pca_result`: the assembly's PCA of this table, when computed already (one per assembly)."""
+    p = pca(table, mod_out) if pca_result is None else pca_result
     mask = in_conv(table, len(p.columns)) if in_conv_mask is None else in_conv_mask
     rows = np.flatnonzero(mask)
     if table.entry_times is not None:
