@@ -253,7 +253,8 @@ def grouping_for(spec: AssemblySpec, loaded: LoadedSource, table: VoteTable,
         if g.kind == "export":
             if g.file is not None:
                 mapping = read_groups_file(g.file, g.participant_column, g.column)
-                loaded.warnings.extend(groups_file_coverage(table.participants, mapping, g.file))
+                loaded.warnings.extend(groups_file_coverage(
+                    table.participants, mapping, g.file, loaded.table.participants))
                 return export_groups(table, mapping, p)
             return make_grouping(table, "export", out, loaded, p)
         if g.kind == "kmeans" or g.k_min == g.k_max:

@@ -111,16 +111,17 @@ def read_groups_file(path: str, participant_column: str, column: str) -> dict[st
     return out
 
 
-def groups_file_coverage(participants: Sequence[str], groups: dict[str, str], path: str
-                         ) -> list[Diagnostic]:
-    """CCAI433 (warning) when participants of the table have no group in the file (they are
-    left unclustered), counting also the file's ids that match no participant."""
+def groups_file_coverage(participants: Sequence[str], groups: dict[str, str], path: str,
+                         source_participants: Sequence[str] | None = None) -> list[Diagnostic]:
+    """CCAI433 (warning) when participants of the (moderated) table have no group in the file
+    (they are left unclustered), counting also the file's ids that match no participant of
+    the source as loaded (`source_participants`, default `participants`)."""
     absent = sum(1 for p in participants if p not in groups)
     if not absent:
         return []
-    strangers = len(set(groups) - set(participants))
-    extra = (f"; {strangers} of its {len(groups)} ids match no participant" if strangers
-             else "")
+    strangers = len(set(groups) - set(source_participants or participants))
+    extra = (f"; {strangers} of its {len(groups)} ids match no participant of the source"
+             if strangers else "")
     return [warning(
         "CCAI433", f"{path}: {absent} of {len(participants)} participants have no group in "
         f"the groups file and are left unclustered{extra}", span_at(path, 1, 1),
