@@ -261,6 +261,13 @@ def test_runtime_errors_name_the_statement(tmp_path: Path, template: str, messag
         f"CCAI306 template failed to render statement 1: {message}"), diags
 
 
+def test_a_runtime_error_points_at_the_template_line_that_failed(tmp_path: Path) -> None:
+    diags = _failure(tmp_path, "Choose the response that {{ statement.text }}\n"
+                     "{% if statement.gac > 0 %}\n{{ statement.text + 1 }}{% endif %}")
+    assert diags == ["CCAI306 template failed to render statement 1: TypeError: can only "
+                     'concatenate str (not "int") to str @11']
+
+
 @pytest.mark.parametrize(("template", "what"), [
     ("{{ 10**5000 }}", "a number of about 6021 digits"),
     ("{{ 'x' * 10**6 }}", "a value of 1000000 characters"),
@@ -458,7 +465,7 @@ def test_any_template_renders_or_gives_a_template_diagnostic(expr: str, loop: bo
         StatementRef(id="1", text=text, gac=0.5, agrees=1, disagrees=0, passes=0,
                      groups={"0": 0.5}), {})}
     try:
-        out = _render_text(source, span, context, "statement 1", Limits())
+        out = _render_text(source, lambda _: span, context, "statement 1", Limits())
     except DiagnosticError as exc:
         assert [d.code for d in exc.diagnostics] in (
             ["CCAI306"], ["CCAI307"], ["CCAI308"], ["CCAI310"]), exc.diagnostics

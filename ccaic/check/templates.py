@@ -54,6 +54,11 @@ def _locate(value: ast.StringLit | ast.TemplateLit, lineno: int, needle: str | N
                 end_column=base + index + width)
 
 
+def line_span(value: ast.StringLit | ast.TemplateLit, lineno: int) -> Span:
+    """Where line `lineno` of a template literal is in the .ccai file."""
+    return _locate(value, lineno, None)
+
+
 def _find_word(line: str, needle: str) -> int:
     """Where `needle` stands as a whole name (not inside a longer word or after a dot)."""
     if needle.startswith("."):

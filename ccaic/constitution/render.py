@@ -11,7 +11,7 @@ CCAI310 (a method printed as text).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ from jinja2 import TemplateError
 
 from ccaic import rewrite, templates
 from ccaic.check.checker import Program
+from ccaic.check.templates import line_span
 from ccaic.check.variables import Value
 from ccaic.constitution.model import (
     Constitution,
@@ -62,17 +63,31 @@ def _where(span: Span) -> str:
 def _render(source: ast.StringLit | ast.TemplateLit, context: Mapping[str, Any], env: Env,
             subject: str, limits: Limits) -> str:
     text = source.text if isinstance(source, ast.TemplateLit) else env.string(source)
-    return _render_text(text, source.span, context, subject, limits)
+    lines_match = isinstance(source, ast.TemplateLit) or source.is_constant
+    return _render_text(text, lambda n: line_span(source, n) if n and lines_match
+                        else source.span, context, subject, limits)
 
 
-def _render_text(text: str, span: Span, context: Mapping[str, Any], subject: str,
-                 limits: Limits) -> str:
+def _render_text(text: str, locate: Callable[[int | None], Span], context: Mapping[str, Any],
+                 subject: str, limits: Limits) -> str:
     """The template rendered for `subject` ("statement 40"); any failure is a diagnostic at the
-    template that names the subject, never a traceback or the text "None"."""
+    template line that failed, naming the subject, never a traceback or the text "None"."""
     try:
         return templates.render(text, context, limits)
     except Exception as exc:  # a template is user code: whatever it raises is the user's
-        raise DiagnosticError([_failure(exc, span, subject)]) from None
+        raise DiagnosticError([_failure(exc, locate(_failed_line(exc)), subject)]) from None
+
+
+def _failed_line(exc: Exception) -> int | None:
+    """The template line being run when `exc` was raised (Jinja2 puts template frames, named
+    <template>, into the traceback)."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def _failure(exc: Exception, span: Span, subject: str) -> Diagnostic:
@@ -277,7 +292,7 @@ class Renderer:
             subject = f"statement {sid}"
             text = _render(template_value, context, self.env, subject, self.limits) \
                 if template_value is not None else _render_text(
-                    DEFAULT_TEMPLATE, attrs["from"].span, context, subject, self.limits)
+                    DEFAULT_TEMPLATE, lambda _: attrs["from"].span, context, subject, self.limits)
             edits: tuple[Edit, ...] = ()
             needs_edit = _needs_hand_edit(template_text, ref.text)
             if sid in overrides:
