@@ -34,6 +34,29 @@ def training_dtypes(precision: str, lora: bool, cuda: bool) -> tuple[str, bool]:
     return ("bfloat16" if lora and cuda else "float32"), cuda
 
 
+def reference_dtype(precision: str, lora: bool, cuda: bool) -> str | None:
+    """The frozen DPO reference's own dtype, when it differs from the policy's: with fp32
+    master weights under bf16 autocast, the reference (never updated) is kept in bf16, where
+    TRL would copy the policy's fp32 (2 bytes a parameter saved; autocast computes in bf16
+    either way). None: TRL's default (the policy's dtype, or adapters disabled for LoRA)."""
+    if lora:
+        return None
+    return "bfloat16" if training_dtypes(precision, lora, cuda) == ("float32", True) else None
+
+
+def _reference(location: str, training: Training, revision: str | None) -> Any:
+    import torch
+
+    name = reference_dtype(training.precision, training.lora is not None,
+                           torch.cuda.is_available())
+    if name is None:
+        return None
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(location, revision=revision,
+                                                dtype=getattr(torch, name))
+
+
 def _common_args(training: Training, out: Path, seed: int) -> dict[str, Any]:
     import torch
 
@@ -410,7 +433,8 @@ def run_dpo(model_location: str, rows: list[dict[str, Any]], training: Training,
     train, held = split_eval(data, training.eval_fraction, seed)
     model, tok, saved = _load(model_location, training, chat_template, revision)
     cls = soft_dpo_trainer_class()
-    trainer = cls(model=model, args=dpo_config(training, beta, work, seed),
+    trainer = cls(model=model, ref_model=_reference(model_location, training, revision),
+                  args=dpo_config(training, beta, work, seed),
                   train_dataset=Dataset.from_list(train),
                   eval_dataset=Dataset.from_list(held) if held else None, processing_class=tok,
                   peft_config=_peft_config(training))

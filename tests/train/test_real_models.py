@@ -299,3 +299,13 @@ def test_option_scores_keep_the_end_of_an_over_long_comparison(
     prompt_kept = kept.removesuffix(" (A)")
     [ref] = lm.option_logprobs([prompt_kept], (" (A)", " (B)"))
     assert scores == pytest.approx(ref, abs=1e-4)
+
+
+def test_dpo_reference_stays_bf16_beside_fp32_master_weights() -> None:
+    from ccaic.train.trainers import reference_dtype
+
+    assert reference_dtype("mixed", lora=False, cuda=True) == "bfloat16"
+    assert reference_dtype("mixed", lora=True, cuda=True) is None  # adapters disabled
+    assert reference_dtype("bf16", lora=False, cuda=True) is None  # policy is bf16 already
+    assert reference_dtype("fp32", lora=False, cuda=True) is None
+    assert reference_dtype("mixed", lora=False, cuda=False) is None
