@@ -129,13 +129,44 @@ class Budget:
             raise LimitExceeded(f"a number of about {n} digits, over the {cap} limit", CHARS_ENV)
 
     def check(self, value: Any) -> Any:
-        """`value` itself, once it is within the caps."""
+        """`value` itself, once it is within the caps (its items' sizes count too)."""
         if isinstance(value, (str, list, tuple, dict)):
-            self.size(len(value))
+            self.size(_size(value, self.limits.chars))
         elif isinstance(value, int) and not isinstance(value, bool):
             self.digits(_digits(value.bit_length()))
         self.tick()
         return value
+
+
+def _size(value: Any, limit: int) -> int:
+    """Characters and items in `value`, nested ones included; counting stops past `limit`."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        value = [*value.keys(), *value.values()]
+    if not isinstance(value, (list, tuple)):
+        return 1
+    total = len(value)
+    for item in value:
+        if total > limit:
+            break
+        total += _size(item, limit - total) if isinstance(item, (str, list, tuple, dict)) \
+            else 0
+    return total
+
+
+def bounded_list(items: Iterable[Any]) -> list[Any]:
+    """`items` as a list, refused as soon as their sizes add up past the value cap (a
+    generator from `map` can yield big values faster than a check after the fact)."""
+    budget = _budget()
+    out: list[Any] = []
+    total = 0
+    for item in items:
+        total += 1 + (_size(item, budget.limits.chars) if isinstance(item, (str, list, tuple,
+                                                                             dict)) else 0)
+        budget.size(total)
+        out.append(item)
+    return out
 
 
 def _digits(bits: int) -> int:
@@ -305,9 +336,11 @@ def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., An
                 own[0]._fail_with_undefined_error()
             if name not in _TAKE_ITERABLES:
                 plain(own[0])
-            elif name == "join" and not isinstance(own[0], str):
-                own = (list(own[0]), *own[1:])
+            elif isinstance(own[0], Iterator) or (name == "join" and
+                                                  not isinstance(own[0], (str, list, tuple))):
+                own = (bounded_list(own[0]), *own[1:])
                 args = (*args[:skip], *own)
+            if name == "join":
                 plain(own[0])
         _precheck(name, own, kwargs)
         return _budget().check(function(*args, **kwargs))
@@ -390,7 +423,8 @@ class BoundedSandbox(SandboxedEnvironment):
             if __obj.name == "replace" and len(args) >= 2:
                 _precheck_replace(str(owner), str(args[0]), str(args[1]))
             elif __obj.name == "join" and len(args) == 1 and isinstance(owner, str):
-                args = (list(args[0]),)
+                if not isinstance(args[0], (str, list, tuple)):
+                    args = (bounded_list(args[0]),)
                 _precheck_join(args[0], owner)
             __obj = __obj.function
         elif not isinstance(__obj, LoopContext):

@@ -284,6 +284,8 @@ def test_a_runtime_error_points_at_the_template_line_that_failed(tmp_path: Path)
     ("{{ (statement.text * 500) | join(statement.text * 500) }}", "a joined text of"),
     ("{{ statement.text | wordwrap(1, wrapstring=statement.text * 500) }}", "a wrapped text"),
     ("{{ statement.groups | tojson(10**6) }}", "indented JSON of"),
+    ("{{ (statement.text * 500) | list | map('center', 9000) | join }}", "a value of 10001"),
+    ("{{ ''.join((statement.text * 500) | map('center', 9000)) }}", "a value of 18002"),
     ("{% for a in statement.text %}{% for b in statement.text %}{% for c in statement.text %}"
      "{% for d in statement.text %}{{ a }}{% endfor %}{% endfor %}{% endfor %}{% endfor %}",
      "output of 10001 characters"),
