@@ -43,6 +43,7 @@ class BuildResult:
     stopped_after: str = "check"
     programs: list[Program] = field(default_factory=list)
     runs: dict[str, Any] = field(default_factory=dict)  # plan name -> ccaic.train RunResult
+    notes: list[str] = field(default_factory=list)  # summary lines the CLI prints (assemblies)
 
     @property
     def ok(self) -> bool:
@@ -61,6 +62,10 @@ class Writer:
         self.result = result
         self.until = until  # stages read it: some results are errors only in a full build
         self.opinion_maps: dict[str, Any] = {}  # assembly -> ccaic.report OpinionMap
+
+    def note(self, lines: Sequence[str]) -> None:
+        """Summary lines for the build output (what moderation removed, ...)."""
+        self.result.notes.extend(lines)
 
     def warn(self, diagnostics: Sequence[Diagnostic]) -> None:
         """Warnings a stage found on its way (the build goes on)."""

@@ -469,6 +469,29 @@ def artifact(result: AssemblyResult, base: Path) -> dict[str, Any]:
     }
 
 
+def summary_lines(a: dict[str, Any]) -> list[str]:
+    """What `ccaic build` prints for an assembly: its sizes, what each moderation rule removed
+    (the implicit one first) and where the votes went, so an empty or odd result shows."""
+    removed = [(m["location"], m["rule"], m["removed"], m["rule"].split()[1])
+               for m in a["moderation"]]
+    total = a["statements_in"] + sum(n for *_, n, kind in removed if kind == "statements")
+    prov = a["provenance"]
+    dropped = sum(prov["dropped"].values())
+    why = ", ".join(f"{reason}: {n:,}" for reason, n in prov["dropped"].items())
+    return [
+        f"assembly {a['name']}: {_n(a['participants'], 'participant')}, {a['statements_in']:,} of "
+        f"{_n(total, 'statement')} kept, {_n(a['groups']['k'], 'group')}, "
+        f"{len(a['selection']):,} selected",
+        *(f"  {where}: {rule}: removed {_n(n, kind[:-1])}" for where, rule, n, kind in removed),
+        f"  votes: {prov['rows_read']:,} read, {prov['rows_used']:,} used, {dropped:,} dropped"
+        + (f" ({why})" if why else ""),
+    ]
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
 def assembly_stage(program: Program, variables: dict[str, Value], writer: Any
                    ) -> dict[str, SelectedStatements]:
     """The build stage: every assembly in the program, analyzed, written and selected."""
@@ -491,7 +514,10 @@ def assembly_stage(program: Program, variables: dict[str, Value], writer: Any
         if hasattr(writer, "warn"):
             writer.warn([d for d in found if not d.is_error])
         base = Path(program.root).resolve().parent
-        writer.text(f"assemblies/{spec.name}.json", canonical_json(artifact(result, base)))
+        data = artifact(result, base)
+        writer.text(f"assemblies/{spec.name}.json", canonical_json(data))
+        if hasattr(writer, "note"):
+            writer.note(summary_lines(data))
         maps = getattr(writer, "opinion_maps", None)
         if maps is not None:  # the report's opinion map: projections are not in the artifact
             from ccaic.report.projections import opinion_map

@@ -148,3 +148,30 @@ def test_data_errors_point_at_the_data_and_the_spec(tmp_path: Path, repo: Path) 
     assert "votes.csv:3:" in text and "error[CCAI4" in text
     assert "the source is declared here" in text
     assert "Traceback" not in text
+
+
+def test_ccai_2023_build_output_shows_the_moderation(tmp_path: Path, repo: Path) -> None:
+    """The CLI prints what every rule removed, Polis's rejected statements first, and where
+    the votes went; the counts add up to the statements and votes read."""
+    import re
+
+    from cli_runner import run_cli
+
+    data = Path(__file__).resolve().parents[2] / "shared" / "data" / "ccai-2023"
+    if not data.is_dir():
+        pytest.skip("../shared/data is absent")
+    code, _, err = run_cli(["build", str(repo / "constitutions" / "public.ccai"), "--var",
+                            f"data={data}", "-o", str(tmp_path), "--until", "assemblies"])
+    assert code == 0, err
+    lines = err.splitlines()
+    assert lines[0] == ("assembly ccai_us_2023: 1,002 participants, 275 of 1,418 statements "
+                        "kept, 2 groups, 116 selected")
+    assert lines[1] == ("  implicit: drop statements where moderated == -1 or meta: removed 655 "
+                        "statements")
+    removed = [int(m.group(1).replace(",", "")) for m in
+               (re.search(r"removed ([\d,]+) statements?$", line) for line in lines) if m]
+    assert sum(removed) + 275 == 1418
+    votes = re.search(r"votes: ([\d,]+) read, ([\d,]+) used, ([\d,]+) dropped", err)
+    assert votes is not None
+    read, used, dropped = (int(g.replace(",", "")) for g in votes.groups())
+    assert read == used + dropped and dropped == 2665

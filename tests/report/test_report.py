@@ -50,7 +50,8 @@ def test_report_json_shape(full: tuple[Path, dict[str, str]]) -> None:
     assert a["participants"] == 300 and a["groups"]["k"] == 2
     assert a["selected"]["n"] == len(a["selected"]["ids"]) == len(a["selected_agreement"])
     assert sum(a["histogram"]["counts"]) == a["scores"]["n"] == a["statements"]["scored"]
-    assert [m["removed"] for m in a["moderation"]] == [1, 0, 0]
+    # the implicit rule first: the quickstart's 2 rejected statements, then the written rules
+    assert [m["removed"] for m in a["moderation"]] == [2, 1, 0, 0]
     assert a["opinion_map"] == {"participants": 300, "shown": 300, "groups": ["0", "1"]}
     assert len(a["stability"]["bootstrap"]["selected"]) == a["selected"]["n"]
     c = body["constitutions"]["quickstart"]
