@@ -629,10 +629,21 @@ class Checker:
                     help="the template renders an assembly's selected statements"))
 
     def check_groupings(self, value: ast.Expr) -> None:
-        """`stability { groupings = [...] }` names: polis, export or kmeans:K."""
+        """`stability { groupings = [...] }` names: polis, export or kmeans:K, K in the range
+        a groups block's `k` allows."""
+        k = SCHEMA["assembly"].blocks["groups"].attrs["k"]
+        low, high = int(k.minimum or 2), int(k.maximum or 50)
         for item in value.items if isinstance(value, ast.ListLit) else ():
-            if isinstance(item, ast.StringLit) and item.is_constant and \
-                    not re.fullmatch(r"polis|export|kmeans:[1-9][0-9]*", item.constant):
+            if not (isinstance(item, ast.StringLit) and item.is_constant):
+                continue
+            kmeans = re.fullmatch(r"kmeans:([0-9]+)", item.constant)
+            if kmeans and not low <= int(kmeans[1]) <= high:
+                self.report(error(
+                    "CCAI207", f"grouping \"{item.constant}\" is out of range: K must be in "
+                    f"[{low}, {high}]", item.span,
+                    help=f"kmeans:K forms K groups; K runs from {low} to {high}, as `k` does in a "
+                    "groups block"))
+            elif not kmeans and item.constant not in ("polis", "export"):
                 self.report(error(
                     "CCAI215", f"unknown grouping \"{item.constant}\"", item.span,
                     help=_suggest(item.constant, ("polis", "export", "kmeans:3"), "grouping")

@@ -208,9 +208,8 @@ def _check_block_values(checker: Checker, block: ast.Block, spec: BlockSpec,
         before = len(checker.diagnostics)
         literal = as_literal(value, ref.span)
         checker.check_type(item.name.name, literal, attr, attr.type)
-        if block.type.name == "stability" and item.name.name == "groupings" and \
-                len(checker.diagnostics) == before:
-            checker.check_groupings(literal)
+        if block.type.name == "stability" and item.name.name == "groupings":
+            checker.check_groupings(literal)  # as check_block_semantics does for a literal
         declared = checker.program.symbols[("variable", ref.parts[1].name)]
         where = f"var.{ref.parts[1].name} = {_shown(value)}, from {origin}"
         checker.diagnostics[before:] = [d.model_copy(update={
