@@ -443,10 +443,10 @@ def test_deep_nesting_is_a_diagnostic(kind: str, depth: int, command: str) -> No
 def test_shallow_nesting_is_accepted_by_the_parser(kind: str) -> None:
     """Just under the limits still parses (no CCAI110): the limit is not off by one."""
     from ccaic.check.templates import MAX_TEMPLATE_BRACKETS
-    from ccaic.syntax.parser import MAX_NESTING
+    from ccaic.syntax.lower import MAX_NESTING
 
     depth = MAX_TEMPLATE_BRACKETS if kind == "template" else MAX_NESTING - 3
-    code, output = run_check(["check", "-"], nested(kind, depth))
+    _, output = run_check(["check", "-"], nested(kind, depth))
     assert "CCAI110" not in output, output
 
 

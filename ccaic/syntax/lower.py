@@ -9,15 +9,17 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from lark import Token, Transformer, Tree, v_args
-from lark.tree import Meta
+from lark import Token, Transformer, v_args
+from pydantic import BaseModel
 
 from ccaic.diagnostics import Diagnostic, Span, error
 from ccaic.syntax import ast
 
 Children = list[Any]
+M = TypeVar("M", bound=BaseModel)
 
 
 class LoweringError(Exception):
@@ -32,23 +34,109 @@ _INTERP_RE = re.compile(r"\$\{([^}]*)\}")
 _REF_RE = re.compile(rf"\s*({_NAME}(?:\.{_NAME})*)\s*")
 
 
+_ALL_FIELDS: dict[type[BaseModel], set[str]] = {}
+
+
+def _lean(model: M) -> M:
+    """`model` sharing one fields-set with every node of its class (all fields): a 10 MB file
+    lowers to millions of frozen nodes, and a set of its own was over half of each one's size.
+    Nothing reads which fields were set explicitly; model_copy copies the set."""
+    cls = type(model)
+    shared = _ALL_FIELDS.get(cls)
+    if shared is None:
+        shared = _ALL_FIELDS[cls] = set(cls.model_fields)
+    object.__setattr__(model, "__pydantic_fields_set__", shared)
+    return model
+
+
 def _token_span(path: str, tok: Token) -> Span:
-    return Span(file=path, line=tok.line or 1, column=tok.column or 1,
+    return _lean(Span(file=path, line=tok.line or 1, column=tok.column or 1,
                 end_line=tok.end_line or tok.line or 1,
                 end_column=tok.end_column or (tok.column or 1) + len(tok),
-                offset=tok.start_pos or 0, end_offset=tok.end_pos or 0)
+                offset=tok.start_pos or 0, end_offset=tok.end_pos or 0))
 
 
-def _meta_span(path: str, meta: Meta) -> Span:
-    return Span(file=path, line=meta.line, column=meta.column, end_line=meta.end_line,
-                end_column=meta.end_column, offset=meta.start_pos, end_offset=meta.end_pos)
+@dataclass(slots=True)
+class Positions:
+    """Where a rule's text starts and ends, taken from its first and last child, as lark's
+    propagate_positions does; lowering runs inside the parse, where lark gives no Meta."""
+
+    line: int = 1
+    column: int = 1
+    end_line: int = 1
+    end_column: int = 1
+    start_pos: int = 0
+    end_pos: int = 0
+
+
+def _positions(children: Sequence[Any]) -> Positions:
+    pos = Positions()
+    first = next((c for c in children if c is not None), None)
+    last = next((c for c in reversed(children) if c is not None), None)
+    if isinstance(first, Token):
+        pos.line, pos.column, pos.start_pos = first.line or 1, first.column or 1, \
+            first.start_pos or 0
+    elif first is not None:
+        pos.line, pos.column, pos.start_pos = first.span.line, first.span.column, \
+            first.span.offset
+    if isinstance(last, Token):
+        pos.end_line, pos.end_column, pos.end_pos = last.end_line or 1, last.end_column or 1, \
+            last.end_pos or 0
+    elif last is not None:
+        pos.end_line, pos.end_column, pos.end_pos = last.span.end_line, last.span.end_column, \
+            last.span.end_offset
+    return pos
+
+
+def _meta_span(path: str, meta: Positions) -> Span:
+    return _lean(Span(file=path, line=meta.line, column=meta.column, end_line=meta.end_line,
+                      end_column=meta.end_column, offset=meta.start_pos, end_offset=meta.end_pos))
+
+
+#: Deepest nesting of blocks, lists, calls, parentheses and `not` (docs/limits.md). Real specs
+#: nest four or five levels; checking, fmt and diff walk the AST recursively.
+MAX_NESTING = 32
+#: Rules that open a level of nesting, and what a person calls them.
+NESTING_RULES = {"block": "block", "list": "list", "call": "call", "group": "parenthesis",
+                 "not_cond": "`not`"}
+
+
+def _lower_with_positions(f: Any, rule: str, children: Children, _meta: Any) -> Any:
+    """lark's visit wrapper for Lowering: the rule's positions from its children, and the
+    nesting depth of what it builds (CCAI110 past MAX_NESTING), without recursion."""
+    lowering: Lowering = getattr(f, "base_func", f).__self__
+    depths = lowering.depths
+    depth = max((depths.get(id(c), 0) for c in children if not isinstance(c, Token)),
+                default=0)
+    pos = _positions(children)
+    if rule in NESTING_RULES:
+        depth += 1
+        if depth > MAX_NESTING:
+            span = Span(file=lowering.path, line=pos.line, column=pos.column, end_line=pos.line,
+                        end_column=pos.column + 1, offset=pos.start_pos,
+                        end_offset=pos.start_pos + 1)
+            raise LoweringError(error(
+                "CCAI110", f"nested too deeply: this {NESTING_RULES[rule]} holds more than "
+                f"{MAX_NESTING} levels of blocks, lists, calls, parentheses or `not`", span,
+                help=f"nesting is limited to {MAX_NESTING} levels; flatten it, e.g. `not not x` "
+                "is `x` and a long condition splits into several rules"))
+    result = f(pos, children)
+    if isinstance(result, BaseModel):
+        _lean(result)
+    if depth:
+        depths[id(result)] = depth
+    return result
+
+
+def _ident(path: str, tok: Token) -> ast.Ident:
+    return _lean(ast.Ident(span=_token_span(path, tok), name=str(tok)))
 
 
 def _sub_span(span: Span, start: int, end: int) -> Span:
     """A span for characters [start, end) of a single-line token."""
-    return Span(file=span.file, line=span.line, column=span.column + start, end_line=span.line,
-                end_column=span.column + end, offset=span.offset + start,
-                end_offset=span.offset + end)
+    return _lean(Span(file=span.file, line=span.line, column=span.column + start,
+                      end_line=span.line, end_column=span.column + end,
+                      offset=span.offset + start, end_offset=span.offset + end))
 
 
 def parse_string(tok: Token, path: str) -> ast.StringLit:
@@ -120,7 +208,7 @@ def parse_number(tok: Token, path: str) -> ast.NumberLit:
         raise LoweringError(error(
             "CCAI111", f"number {text} is too large to represent", _token_span(path, tok),
             help="numbers must be finite: the largest is about 1.8e308"))
-    return ast.NumberLit(span=_token_span(path, tok), raw=text, value=value)
+    return _lean(ast.NumberLit(span=_token_span(path, tok), raw=text, value=value))
 
 
 def parse_regex(tok: Token, path: str) -> ast.RegexLit:
@@ -139,109 +227,113 @@ _PUNCT = {"LBRACE", "RBRACE", "LSQB", "RSQB", "LPAR", "RPAR", "COMMA", "DOT", "D
           "WHERE", "LISTED", "IN", "BECAUSE", "OR", "AND", "NOT", "MATCHES", "IMPORT"}
 
 
-@v_args(meta=True)
+@v_args(wrapper=_lower_with_positions)
 class Lowering(Transformer[Token, ast.File]):
+    """Builds the AST inside lark's LALR parse (an inline transformer): no parse tree is kept,
+    and nothing recurses however deep the input nests."""
+
     def __init__(self, path: str):
         super().__init__(visit_tokens=False)
         self.path = path
+        self.depths: dict[int, int] = {}  # id(node) -> nesting depth, for nodes that nest
 
-    def span(self, meta: Meta) -> Span:
+    def span(self, meta: Positions) -> Span:
         return _meta_span(self.path, meta)
 
     # --- expressions
-    def string(self, meta: Meta, children: Children) -> ast.StringLit:
+    def string(self, meta: Positions, children: Children) -> ast.StringLit:
         return parse_string(children[0], self.path)
 
-    def template(self, meta: Meta, children: Children) -> ast.TemplateLit:
+    def template(self, meta: Positions, children: Children) -> ast.TemplateLit:
         return ast.TemplateLit(span=self.span(meta), text=str(children[0])[3:-3])
 
-    def number(self, meta: Meta, children: Children) -> ast.NumberLit:
+    def number(self, meta: Positions, children: Children) -> ast.NumberLit:
         return parse_number(children[0], self.path)
 
-    def true(self, meta: Meta, children: Children) -> ast.BoolLit:
+    def true(self, meta: Positions, children: Children) -> ast.BoolLit:
         return ast.BoolLit(span=self.span(meta), value=True)
 
-    def false(self, meta: Meta, children: Children) -> ast.BoolLit:
+    def false(self, meta: Positions, children: Children) -> ast.BoolLit:
         return ast.BoolLit(span=self.span(meta), value=False)
 
-    def null(self, meta: Meta, children: Children) -> ast.NullLit:
+    def null(self, meta: Positions, children: Children) -> ast.NullLit:
         return ast.NullLit(span=self.span(meta))
 
-    def regex(self, meta: Meta, children: Children) -> ast.RegexLit:
+    def regex(self, meta: Positions, children: Children) -> ast.RegexLit:
         return parse_regex(children[0], self.path)
 
-    def range(self, meta: Meta, children: Children) -> ast.RangeLit:
+    def range(self, meta: Positions, children: Children) -> ast.RangeLit:
         start, end = _values(children)
         return ast.RangeLit(span=self.span(meta), start=parse_number(start, self.path),
                             end=parse_number(end, self.path))
 
-    def list(self, meta: Meta, children: Children) -> ast.ListLit:
+    def list(self, meta: Positions, children: Children) -> ast.ListLit:
         items = tuple(c for c in _values(children) if c is not None)
         return ast.ListLit(span=self.span(meta), items=items)
 
-    def reference(self, meta: Meta, children: Children) -> ast.Reference:
-        parts = tuple(ast.Ident(span=_token_span(self.path, t), name=str(t))
+    def reference(self, meta: Positions, children: Children) -> ast.Reference:
+        parts = tuple(_ident(self.path, t)
                       for t in _values(children))
         return ast.Reference(span=self.span(meta), parts=parts)
 
-    def call(self, meta: Meta, children: Children) -> ast.Call:
+    def call(self, meta: Positions, children: Children) -> ast.Call:
         name, *args = _values(children)
         return ast.Call(span=self.span(meta),
-                        function=ast.Ident(span=_token_span(self.path, name), name=str(name)),
+                        function=_ident(self.path, name),
                         args=tuple(a for a in args if a is not None))
 
     # --- conditions
-    def field(self, meta: Meta, children: Children) -> ast.FieldRef:
+    def field(self, meta: Positions, children: Children) -> ast.FieldRef:
         return ast.FieldRef(span=self.span(meta), name=str(children[0]))
 
-    def compare(self, meta: Meta, children: Children) -> ast.Compare:
+    def compare(self, meta: Positions, children: Children) -> ast.Compare:
         left, op, right = children
         return ast.Compare(span=self.span(meta), left=left, op=str(op),  # type: ignore[arg-type]
                            right=right)
 
-    def matches(self, meta: Meta, children: Children) -> ast.Matches:
+    def matches(self, meta: Positions, children: Children) -> ast.Matches:
         left, _, regex = children
         return ast.Matches(span=self.span(meta), left=left, regex=parse_regex(regex, self.path))
 
-    def member(self, meta: Meta, children: Children) -> ast.Member:
+    def member(self, meta: Positions, children: Children) -> ast.Member:
         left, _, collection = children
         return ast.Member(span=self.span(meta), left=left, collection=collection)
 
-    def not_cond(self, meta: Meta, children: Children) -> ast.Not:
+    def not_cond(self, meta: Positions, children: Children) -> ast.Not:
         return ast.Not(span=self.span(meta), operand=_values(children)[0])
 
-    def and_cond(self, meta: Meta, children: Children) -> ast.And:
+    def and_cond(self, meta: Positions, children: Children) -> ast.And:
         return ast.And(span=self.span(meta), operands=tuple(_values(children)))
 
-    def or_cond(self, meta: Meta, children: Children) -> ast.Or:
+    def or_cond(self, meta: Positions, children: Children) -> ast.Or:
         return ast.Or(span=self.span(meta), operands=tuple(_values(children)))
 
-    def group(self, meta: Meta, children: Children) -> ast.Paren:
+    def group(self, meta: Positions, children: Children) -> ast.Paren:
         return ast.Paren(span=self.span(meta), inner=_values(children)[0])
 
     # --- items
-    def attribute(self, meta: Meta, children: Children) -> ast.Attribute:
+    def attribute(self, meta: Positions, children: Children) -> ast.Attribute:
         name, value = _values(children)
         return ast.Attribute(span=self.span(meta),
-                             name=ast.Ident(span=_token_span(self.path, name), name=str(name)),
+                             name=_ident(self.path, name),
                              value=value)
 
-    def where_clause(self, meta: Meta, children: Children) -> ast.WhereClause:
+    def where_clause(self, meta: Positions, children: Children) -> ast.WhereClause:
         return ast.WhereClause(span=self.span(meta), condition=_values(children)[0])
 
-    def listed_clause(self, meta: Meta, children: Children) -> ast.ListedClause:
+    def listed_clause(self, meta: Positions, children: Children) -> ast.ListedClause:
         return ast.ListedClause(span=self.span(meta), source=_values(children)[0])
 
-    def because(self, meta: Meta, children: Children) -> ast.StringLit:
+    def because(self, meta: Positions, children: Children) -> ast.StringLit:
         return parse_string(_values(children)[0], self.path)
 
-    def rule(self, meta: Meta, children: Children) -> ast.Rule:
+    def rule(self, meta: Positions, children: Children) -> ast.Rule:
         action, subject, clause, because = [*children, None][:4]
         return ast.Rule.model_validate({"span": self.span(meta), "action": str(action),
                                         "subject": str(subject), "clause": clause,
                                         "because": because})
 
-    def label(self, meta: Meta, children: Children) -> ast.Label:
+    def label(self, meta: Positions, children: Children) -> ast.Label:
         tok = children[0]
         if tok.type == "STRING":
             lit = parse_string(tok, self.path)
@@ -253,24 +345,24 @@ class Lowering(Transformer[Token, ast.File]):
             return ast.Label(span=lit.span, value=lit.constant, quoted=True)
         return ast.Label(span=_token_span(self.path, tok), value=str(tok), quoted=False)
 
-    def block(self, meta: Meta, children: Children) -> ast.Block:
+    def block(self, meta: Positions, children: Children) -> ast.Block:
         type_tok = children[0]
         labels = tuple(c for c in children if isinstance(c, ast.Label))
         body = tuple(c for c in children[1:]
                      if isinstance(c, (ast.Block, ast.Attribute, ast.Rule, ast.Import)))
         return ast.Block(span=self.span(meta),
-                         type=ast.Ident(span=_token_span(self.path, type_tok), name=str(type_tok)),
+                         type=_ident(self.path, type_tok),
                          labels=labels, body=body)
 
-    def import_stmt(self, meta: Meta, children: Children) -> ast.Import:
+    def start(self, meta: Positions, children: Children) -> tuple[ast.Item, ...]:
+        return tuple(children)
+
+    def import_stmt(self, meta: Positions, children: Children) -> ast.Import:
         return ast.Import(span=self.span(meta), path=parse_string(children[1], self.path))
 
 
-def lower(tree: Tree[Token], path: str, comments: Sequence[Token] = ()) -> ast.File:
-    lowering = Lowering(path)
-    items: tuple[ast.Item, ...] = tuple(
-        lowering.transform(child) for child in tree.children  # type: ignore[misc]
-        if isinstance(child, Tree))
+def lower(items: Sequence[ast.Item], path: str, comments: Sequence[Token] = ()) -> ast.File:
+    """The File for a parse's lowered top-level items (the `start` rule's children)."""
     if items:
         first, last = items[0].span, items[-1].span
         span = Span(file=path, line=first.line, column=first.column, end_line=last.end_line,
@@ -278,4 +370,4 @@ def lower(tree: Tree[Token], path: str, comments: Sequence[Token] = ()) -> ast.F
     else:
         span = Span.point(path, 1, 1)
     kept = tuple(ast.Comment(span=_token_span(path, c), text=str(c).rstrip()) for c in comments)
-    return ast.File(span=span, path=path, items=items, comments=kept)
+    return ast.File(span=span, path=path, items=tuple(items), comments=kept)

@@ -14,13 +14,13 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from lark import Lark, Token, Tree, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark import Lark, Token, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.exceptions import VisitError
 
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error
 from ccaic.files import FileRefused, read_source_bytes
 from ccaic.syntax import ast
-from ccaic.syntax.lower import LoweringError, lower
+from ccaic.syntax.lower import Lowering, LoweringError, lower
 
 TOKEN_WORDS: dict[str, str] = {
     "NAME": "a name",
@@ -86,6 +86,22 @@ def build_parser(strict: bool = False) -> Lark:
     )
 
 
+@lru_cache(maxsize=1)
+def _lowering_parser() -> tuple[Lark, Lowering]:
+    """The parser that lowers as it parses (lark's inline transformer): a parse tree for a
+    10 MB file would hold every token and node twice over."""
+    lowering = Lowering("<input>")
+    parser = Lark(
+        grammar_path().read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        maybe_placeholders=True,
+        transformer=lowering,
+        lexer_callbacks={"COMMENT": _COMMENTS.append},
+    )
+    return parser, lowering
+
+
 def read_source(path: str) -> str:
     """File text, or a CCAI100 diagnostic when it cannot be read as UTF-8."""
     try:
@@ -141,62 +157,30 @@ def _no_cyclic_gc() -> Iterator[None]:
     try:
         yield
     finally:
+        gc.freeze()  # the AST lives on, acyclic: later collections need not scan it again
         if was_enabled:
             gc.enable()
 
 
 def _parse_and_lower(text: str, path: str) -> ast.File:
-    parser = build_parser()
+    parser, lowering = _lowering_parser()
+    lowering.path = path
     _COMMENTS.clear()
     try:
-        tree = parser.parse(text)
+        items = parser.parse(text)
     except UnexpectedInput as exc:
         raise DiagnosticError([syntax_diagnostic(exc, text, path)]) from None
-    comments = list(_COMMENTS)
-    _COMMENTS.clear()
-    too_deep = nesting_diagnostic(tree, path)
-    if too_deep is not None:
-        raise DiagnosticError([too_deep])
-    try:
-        return lower(tree, path, comments)
+    except LoweringError as exc:
+        raise DiagnosticError([exc.diagnostic]) from None
     except VisitError as exc:
         if isinstance(exc.orig_exc, LoweringError):
             raise DiagnosticError([exc.orig_exc.diagnostic]) from None
         raise
-
-
-# ---------------------------------------------------------------- nesting
-
-#: Deepest nesting of blocks, lists, calls, parentheses and `not` (docs/limits.md). Real specs
-#: nest four or five levels; every later stage walks the tree recursively.
-MAX_NESTING = 32
-#: Parse-tree rules that open a level of nesting, and what a person calls them.
-NESTING_RULES = {"block": "a block", "list": "a list", "call": "a call",
-                 "group": "parentheses", "not_cond": "a `not`"}
-
-
-def nesting_diagnostic(tree: Tree[Token], path: str) -> Diagnostic | None:
-    """CCAI110 at the first construct nested deeper than MAX_NESTING, found without recursion
-    (the parse itself is iterative; lowering, checking and fmt are not)."""
-    stack: list[tuple[Tree[Token], int]] = [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if node.data in NESTING_RULES:
-            depth += 1
-            if depth > MAX_NESTING:
-                meta = node.meta
-                return error(
-                    "CCAI110", f"{NESTING_RULES[node.data]} nested more than {MAX_NESTING} "
-                    "levels deep",
-                    Span(file=path, line=meta.line, column=meta.column, end_line=meta.line,
-                         end_column=meta.column + 1, offset=meta.start_pos,
-                         end_offset=meta.start_pos + 1),
-                    help=f"nesting (blocks, lists, calls, parentheses, `not`) is limited to "
-                    f"{MAX_NESTING} levels; flatten it, e.g. `not not x` is `x` and a condition "
-                    "splits into several rules")
-        stack.extend((child, depth) for child in reversed(node.children)
-                     if isinstance(child, Tree))
-    return None
+    finally:
+        lowering.depths.clear()
+    comments = list(_COMMENTS)
+    _COMMENTS.clear()
+    return lower(items, path, comments)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- syntax errors in words
