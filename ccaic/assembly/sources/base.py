@@ -176,8 +176,9 @@ def missing_field_warnings(fields: frozenset[str], where: str, span: Span | None
     if "text" not in fields:
         out.append(warning(
             "CCAI420", f"{where} {lacks('text')}: every statement text is empty", span,
-            help=no_file if spelled is None else "add the column (or name it with "
-            "`statement_text_column`): principles rendered from empty texts are empty"))
+            help=no_file if spelled is None else "add the texts (a CSV's text column can also "
+            "be named with `statement_text_column`): principles rendered from empty texts are "
+            "empty"))
     if "moderated" not in fields:
         out.append(warning(
             "CCAI421", f"{where} {lacks('moderated')}: rejected statements cannot be told "
