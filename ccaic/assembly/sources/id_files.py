@@ -23,6 +23,7 @@ from ccaic.assembly._io import (
     read_text,
     span_at,
 )
+from ccaic.assembly.votes import natural_key
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error, warning
 
 #: First-line values taken for a header, not an id, in an id list.
@@ -65,7 +66,7 @@ def unmatched_ids(entries: Iterable[tuple[str, int]], known: Iterable[str], what
     if not missing:
         return None
     total = len({i for i, _ in entries})
-    distinct = sorted({i for i, _ in missing})
+    distinct = sorted({i for i, _ in missing}, key=natural_key)
     shown = ", ".join(repr(i) for i in distinct[:5]) + (", ..." if len(distinct) > 5 else "")
     first_line = missing[0][1]
     at = span_at(where, first_line, 1) if first_line else span
