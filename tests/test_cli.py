@@ -603,3 +603,31 @@ def test_show_finds_the_plan_in_a_build_folder(tmp_path: Path) -> None:
     shutil.copytree(out / "plans" / "assistant", second)
     code, _, err = run(["show", str(out)])
     assert code == 1 and "holds 2 training plans" in err and str(second / "plan.json") in err
+
+
+@pytest.mark.parametrize(("direct_url", "expected"), [
+    ('{"url": "https://github.com/example/ccaic", "vcs_info": {"vcs": "git", '
+     '"commit_id": "0123abc", "requested_revision": "v0.1.0"}}',
+     "ccaic @ git+https://github.com/example/ccaic@0123abc"),
+    ('{"url": "https://example.org/ccaic-0.1.0-py3-none-any.whl", "archive_info": {}}',
+     "ccaic @ https://example.org/ccaic-0.1.0-py3-none-any.whl"),
+    ('{"url": "file:///work/ccaic", "dir_info": {"editable": true}}', None),
+    (None, None), ("not json", None),
+])
+def test_init_pins_the_workflow_to_the_installed_ccaic(direct_url: str | None,
+                                                       expected: str | None) -> None:
+    """The starter's workflow installs the ccaic that wrote it, when pip can install it again."""
+    from ccaic.commands.init import installed_requirement
+
+    assert installed_requirement(direct_url or "") == expected
+
+
+def test_init_workflow_carries_the_pin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    yaml = pytest.importorskip("yaml")
+    import ccaic.commands.init as init
+
+    pin = "ccaic @ git+https://github.com/example/ccaic@0123abc"
+    monkeypatch.setattr(init, "installed_requirement", lambda: pin)
+    assert run(["init", str(tmp_path / "p")])[0] == 0
+    workflow = tmp_path / "p" / ".github" / "workflows" / "constitution-review.yml"
+    assert yaml.safe_load(workflow.read_text())["env"]["CCAIC_REQUIREMENT"] == pin

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import random
+import re
 from pathlib import Path
 
 from ccaic.output import Output
@@ -117,7 +119,33 @@ def review_workflow(constitution: str) -> str:
     source = (Path(str(packaged)) if packaged.is_file() else
               Path(__file__).resolve().parents[2] / "examples" / "ci" / "constitution-review.yml")
     text = source.read_text(encoding="utf-8")
-    return text.replace("CONSTITUTION: constitution.ccai", f"CONSTITUTION: {constitution}")
+    text = text.replace("CONSTITUTION: constitution.ccai", f"CONSTITUTION: {constitution}")
+    pinned = installed_requirement()
+    if pinned is None:  # an editable or local install: the workflow's placeholder stays
+        return text
+    return re.sub(r'(?m)^(  CCAIC_REQUIREMENT: ).*$', lambda m: m[1] + json.dumps(pinned), text)
+
+
+def installed_requirement(direct_url: str | None = None) -> str | None:
+    """This ccaic as a pip requirement another machine can install, pinned: the git URL and
+    commit, or the wheel URL, it was installed from (PEP 610 direct_url.json); None otherwise."""
+    if direct_url is None:
+        from importlib.metadata import PackageNotFoundError, distribution
+
+        try:
+            direct_url = distribution("ccaic").read_text("direct_url.json")
+        except PackageNotFoundError:
+            return None
+    try:
+        info = json.loads(direct_url or "null")
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(info, dict) or not str(info.get("url", "")).startswith("https://"):
+        return None
+    vcs = info.get("vcs_info")
+    if isinstance(vcs, dict) and vcs.get("vcs") == "git" and vcs.get("commit_id"):
+        return f"ccaic @ git+{info['url']}@{vcs['commit_id']}"
+    return f"ccaic @ {info['url']}" if "archive_info" in info else None
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -130,8 +158,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
-    import json
-
     from ccaic.atomic import write_text_atomic
 
     root = Path(args.dir)
