@@ -69,23 +69,26 @@ class Positions:
     end_pos: int = 0
 
 
+def _start(node: Any) -> tuple[int, int, int]:
+    """(line, column, offset) where a token or lowered node starts."""
+    if isinstance(node, Token):
+        return node.line or 1, node.column or 1, node.start_pos or 0
+    return node.span.line, node.span.column, node.span.offset
+
+
+def _end(node: Any) -> tuple[int, int, int]:
+    """(line, column, offset) just after a token or lowered node."""
+    if isinstance(node, Token):
+        return node.end_line or 1, node.end_column or 1, node.end_pos or 0
+    return node.span.end_line, node.span.end_column, node.span.end_offset
+
+
 def _positions(children: Sequence[Any]) -> Positions:
-    pos = Positions()
-    first = next((c for c in children if c is not None), None)
-    last = next((c for c in reversed(children) if c is not None), None)
-    if isinstance(first, Token):
-        pos.line, pos.column, pos.start_pos = first.line or 1, first.column or 1, \
-            first.start_pos or 0
-    elif first is not None:
-        pos.line, pos.column, pos.start_pos = first.span.line, first.span.column, \
-            first.span.offset
-    if isinstance(last, Token):
-        pos.end_line, pos.end_column, pos.end_pos = last.end_line or 1, last.end_column or 1, \
-            last.end_pos or 0
-    elif last is not None:
-        pos.end_line, pos.end_column, pos.end_pos = last.span.end_line, last.span.end_column, \
-            last.span.end_offset
-    return pos
+    present = [c for c in children if c is not None]
+    if not present:
+        return Positions()
+    (line, column, start), (end_line, end_column, end) = _start(present[0]), _end(present[-1])
+    return Positions(line, column, end_line, end_column, start, end)
 
 
 def _meta_span(path: str, meta: Positions) -> Span:
