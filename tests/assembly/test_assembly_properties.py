@@ -60,3 +60,42 @@ def test_gac_invariant_to_participant_order(codes, rnd):
     a = statement_stats(table(list(range(n))), g1).gac
     b = statement_stats(table(perm), g2).gac
     np.testing.assert_allclose(a, b, rtol=0, atol=1e-15)
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.int8, st.tuples(st.integers(1, 10), st.integers(1, 6)),
+              elements=st.integers(0, 3)),
+       st.lists(st.integers(-1, 1), min_size=6, max_size=6),
+       st.lists(st.tuples(st.sampled_from(["keep", "drop", "votes"]), st.integers(-1, 4)),
+                max_size=4))
+def test_moderation_counts_add_up(codes, flags, rules):
+    """Whatever the rules: every statement not kept is counted by exactly one rule (Polis's
+    own first), and votes read = used + dropped, the dropped counted in votes."""
+    from ccaic.assembly.moderation import (
+        DropParticipants,
+        DropStatements,
+        KeepStatements,
+        PolisModOut,
+        StatementFilter,
+        apply_moderation,
+    )
+    from ccaic.assembly.votes import Provenance
+
+    c = sp.csr_matrix(codes)
+    c.eliminate_zeros()
+    read = int(c.nnz)
+    t = VoteTable(tuple(f"p{i}" for i in range(codes.shape[0])),
+                  tuple(Statement(str(j), moderated=flags[j]) for j in range(codes.shape[1])),
+                  c, Provenance(rows_read=read, rows_used=read))
+    concrete = [PolisModOut()] + [
+        KeepStatements(StatementFilter(moderated=n)) if kind == "keep"
+        else DropStatements(StatementFilter(moderated=n)) if kind == "drop"
+        else DropParticipants(votes_op="<", votes=n) for kind, n in rules]
+    r = apply_moderation(t, concrete)
+    removed = sum(x.count for x in r.reports if x.kind == "statements")
+    assert removed + int((~r.statement_out).sum()) == codes.shape[1]
+    assert r.reports[0].count == sum(f == -1 for f in flags[:codes.shape[1]])
+    prov = r.table.provenance
+    assert prov.rows_read == prov.rows_used + sum(prov.dropped.values())
+    assert prov.rows_used == r.table.codes.nnz
+    assert t.provenance.rows_used == read  # the source's table is left as it was
