@@ -81,7 +81,10 @@ def main(argv: Sequence[str] | None = None, out: Output | None = None) -> int:
         if failure is None:
             return _crash(out)
         fmt = getattr(args, "format", "text")
-        out.diagnostics([failure], fmt if fmt in ("json", "github") else "text")
+        try:
+            out.diagnostics([failure], fmt if fmt in ("json", "github") else "text")
+        except OSError:  # standard output may be what cannot be written: say it on stderr
+            out.diagnostics([failure], "text")
         return EXIT_ERROR
     except Exception:
         return _crash(out)

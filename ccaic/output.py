@@ -39,8 +39,15 @@ class Output:
         self.err = stderr or sys.stderr
 
     def write(self, text: str) -> None:
-        self.out.write(text)
-        self.out.flush()
+        try:
+            self.out.write(text)
+            self.out.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:  # say which output failed (the CLI reports it as CCAI601)
+            if exc.filename is None:
+                exc.filename = STDOUT
+            raise
 
     def info(self, text: str) -> None:
         self.err.write(text if text.endswith("\n") else text + "\n")
@@ -75,6 +82,7 @@ WRITE_HINTS = {
     errno.ENOENT: "the folder cannot be created there: write to an ordinary folder",
 }
 FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+STDOUT = "standard output"
 
 
 def write_error(exc: OSError, path: str | Path) -> Diagnostic:
@@ -87,10 +95,8 @@ def write_error(exc: OSError, path: str | Path) -> Diagnostic:
 def output_failure(exc: OSError, outputs: Sequence[str | Path]) -> Diagnostic | None:
     """The CCAI601 for an OSError met while writing one of `outputs` (files or folders, and what
     is below them); None when the error is about anything else, which stays a crash (exit 3)."""
-    if not outputs:
-        return None
-    if exc.errno in FULL:
-        return write_error(exc, outputs[0])
+    if exc.filename == STDOUT or exc.errno in FULL:  # only writes fill a disk
+        return write_error(exc, outputs[0] if outputs else STDOUT)
     names = [n for n in (exc.filename, exc.filename2) if isinstance(n, str)]
     for name in names:
         for output in outputs:

@@ -631,3 +631,23 @@ def test_init_workflow_carries_the_pin(tmp_path: Path, monkeypatch: pytest.Monke
     assert run(["init", str(tmp_path / "p")])[0] == 0
     workflow = tmp_path / "p" / ".github" / "workflows" / "constitution-review.yml"
     assert yaml.safe_load(workflow.read_text())["env"]["CCAIC_REQUIREMENT"] == pin
+
+
+class _FullStream(io.StringIO):
+    def write(self, text: str) -> int:
+        import errno
+
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("argv", [["schema"], ["check", str(EXAMPLE), "--format", "json"],
+                                  ["build", str(SAMPLE_SPEC), "-o", "{tmp}", "--until", "plan",
+                                   "--format", "json"]])
+def test_full_standard_output_is_ccai601(tmp_path: Path, argv: list[str]) -> None:
+    """`ccaic schema > /dev/full` exited 3; it names standard output, not the build folder."""
+    err = io.StringIO()
+    code = main([a.replace("{tmp}", str(tmp_path / "out")) for a in argv],
+                Output(_FullStream(), err))
+    assert code == 1, err.getvalue()
+    assert "error[CCAI601]: cannot write standard output: No space left on device" in \
+        err.getvalue()
