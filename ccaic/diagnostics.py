@@ -218,6 +218,17 @@ def _escape_char(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+#: Longest message, hint or note printed as text; longer ones (a name a megabyte long) are cut.
+MAX_MESSAGE_CHARS = 500
+
+
+def _shown_text(text: str) -> str:
+    """Escaped, and cut to MAX_MESSAGE_CHARS."""
+    if len(text) > MAX_MESSAGE_CHARS:
+        text = text[:MAX_MESSAGE_CHARS] + f"... ({len(text) - MAX_MESSAGE_CHARS:,} more characters)"
+    return escape_control(text)
+
+
 def escape_control(text: str) -> str:
     """`text` with control characters (ESC, CR, NUL, C1, bidi overrides) written as \\xNN /
     \\uNNNN, so a file or message cannot move the cursor, recolour or reorder a terminal."""
@@ -271,7 +282,7 @@ def render_text(diagnostics: Sequence[Diagnostic], sources: SourceCache | None =
         where = f"{d.span}: " if d.span else ""
         sev = d.severity.value
         out.append(f"{paint(escape_control(where), 'bold')}{paint(f'{sev}[{d.code}]', sev)}: "
-                   f"{escape_control(d.message)}")
+                   f"{_shown_text(d.message)}")
         if d.span is not None:
             src = sources.line(d.span.file, d.span.line)
             if src is not None:
@@ -283,9 +294,9 @@ def render_text(diagnostics: Sequence[Diagnostic], sources: SourceCache | None =
                 out.append(paint(f"{pad} | ", "blue") + paint(marker, sev))
         for note in d.notes:
             loc = f"{note.span}: " if note.span else ""
-            out.append(f"  {paint('note', 'note')}: {escape_control(loc + note.message)}")
+            out.append(f"  {paint('note', 'note')}: {_shown_text(loc + note.message)}")
         if d.help:
-            out.append(f"  {paint('help', 'help')}: {escape_control(d.help)}")
+            out.append(f"  {paint('help', 'help')}: {_shown_text(d.help)}")
         out.append("")
     out.append(summary_line(diagnostics))
     return "\n".join(out) + "\n"

@@ -138,3 +138,12 @@ def test_check_shows_at_most_100_per_file(tmp_path: Path, monkeypatch: pytest.Mo
     assert body["error_count"] == MAX_DIAGNOSTICS_PER_FILE + 1
     monkeypatch.setenv("CCAIC_MAX_DIAGNOSTICS", "0")
     assert run_cli(["check", str(path)])[2].count("error[CCAI216]") == 1000
+
+
+def test_long_messages_are_cut(tmp_path: Path) -> None:
+    """A 100,000-character attribute name was echoed whole, in the message and the hint."""
+    path = tmp_path / "long.ccai"
+    path.write_text('assembly "a" {\n  ' + "a" * 100_000 + " = 1\n}\n", encoding="utf-8")
+    code, _, err = run_cli(["check", str(path)])
+    assert code == 1 and "error[CCAI202]" in err
+    assert len(err) < 3000 and "more characters)" in err

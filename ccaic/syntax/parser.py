@@ -157,7 +157,6 @@ def _no_cyclic_gc() -> Iterator[None]:
     try:
         yield
     finally:
-        gc.freeze()  # the AST lives on, acyclic: later collections need not scan it again
         if was_enabled:
             gc.enable()
 
