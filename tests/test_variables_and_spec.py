@@ -249,6 +249,9 @@ def _codes(err: str) -> list[str]:
     (("plan.sl_cai", "enabled"), "string", "no", "CCAI206"),
     (("constitution", "from"), "string", "a", "CCAI206"),
     (("assembly.stability", "groupings"), "list", '["polis", "kmean:2"]', "CCAI215"),
+    (("assembly.groups", "k"), "list", "[5, 2]", "CCAI207"),
+    (("assembly.groups", "k"), "list", "[1, 3]", "CCAI207"),
+    (("assembly.groups", "k"), "list", '["2", 3]', "CCAI206"),
 ])
 def test_var_values_get_the_literal_checks(tmp_path: Path, site: tuple[str, str],
                                            type_name: str, value: str, code: str) -> None:
@@ -351,3 +354,15 @@ def test_path_values_no_file_can_have_are_ccai218(tmp_path: Path, raw: str) -> N
     code, _out, err = run_cli(["build", str(spec), "-o", str(tmp_path), "--until", "plan",
                                "--var", f"data={raw}"])
     assert (code, _codes(err)) == (1, ["CCAI218"]), err
+
+
+def test_a_list_variable_gives_k_a_range(tmp_path: Path) -> None:
+    """`k = var.k` with [2, 3] is the range 2..3, as the assembly lowering reads it."""
+    text = _spec_text(("assembly.groups", "k"), "list", None)
+    status, err = _run(tmp_path, text, "check", "--var", "x=[2, 3]")
+    assert (status, _codes(err)) == (0, []), err
+    program = check_paths([str(tmp_path / "spec.ccai")])[0][0]
+    values, diags = resolve_variables(program, [CliVar("x", "[2, 3]")], require_values=True)
+    specs, more = lower_assemblies(program, values)
+    assert diags == more == []
+    assert (specs[0].groups.k_min, specs[0].groups.k_max) == (2, 3)
