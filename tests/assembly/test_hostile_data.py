@@ -376,3 +376,14 @@ def test_id_file_unmatched_ids_warn(tmp_path: Path) -> None:
     [w] = listed_unmatched(["1", "2"], None, "statements", None, ("5",), ("1",))
     assert "1 of 2" in w.message
     assert listed_unmatched(["1.0"], None, "statements", None, ("5",), ("1",)) == []
+
+
+def test_unicode_digit_group_label(tmp_path: Path) -> None:
+    """int('²') in the label sort was exit 3; ' 0' and '0.0' are group '0'."""
+    (tmp_path / "participants-votes.csv").write_text(
+        "participant,group-id,n-comments,n-votes,n-agree,n-disagree,0,1\n"
+        "0,²,0,2,1,0,1,1\n1, 0,0,2,1,0,1,-1\n2,0.0,0,2,1,0,-1,-1\n")
+    src = load_source("auto", tmp_path)
+    assert src.export_groups == {"0": "²", "1": "0", "2": "0"}
+    code, out, err = run_cli(["analyze", str(tmp_path), "--groups", "export"])
+    assert code == 0 and "k=2" in out and "'0': 2, '²': 1" in out, err
