@@ -10,6 +10,7 @@ pairs and labels too.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -37,6 +38,13 @@ run_plan(plans[0], sys.argv[2])
 """
 
 
+IGNORE_WORLD_IN_KEYS = """\
+import ccaic.train.runner as runner
+_key = runner.content_key
+runner.content_key = lambda inputs: _key({k: v for k, v in inputs.items() if k != "world"})
+"""
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -61,6 +69,20 @@ def _launch(script: Path, src: Path, out: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
 
 
+def _ddp_plan(src: Path, max_sft_steps: bool = True) -> Path:
+    """The plan with total_batch_size 8 in both trainer stages: batch_size 4 per device
+    accumulates 2 micro-batches on one process and 1 on each of two (4 alone cannot be split
+    over 2 processes: CCAI521)."""
+    text = src.read_text()
+    for line in ("    batch_size    = 4\n", "    batch_size = 4\n"):  # sft, rlaif
+        text = text.replace(line, line + "    total_batch_size = 8\n")
+    if not max_sft_steps:
+        text = text.replace("    max_steps     = 2\n", "")
+    assert text.count("total_batch_size = 8") == 2
+    src.write_text(text)
+    return src
+
+
 def _stage_file(out: Path, stage: str, name: str) -> bytes:
     (folder,) = list((out / "stages").glob(f"{stage}-*"))
     return (folder / name).read_bytes()
@@ -72,7 +94,8 @@ def test_two_processes_write_the_same_datasets_as_one(tiny_cache: Path, tmp_path
     write_plan, compiled = plan_files
     from ccaic.train.runner import run_plan
 
-    src = write_plan(tmp_path / "src", n_red=8, batch=2)  # 5 initial batches: ranks share
+    # 5 initial batches: ranks share
+    src = _ddp_plan(write_plan(tmp_path / "src", n_red=8, batch=2))
     single = tmp_path / "single"
     run_plan(compiled(src), single)
     script = tmp_path / "run.py"
@@ -92,13 +115,16 @@ def test_two_processes_write_the_same_datasets_as_one(tiny_cache: Path, tmp_path
     assert "world=2" in log and log.count("initial: running") == 1, log  # one writer
     assert log.count("done in") == 7
 
-    # 2. from the single run's SFT model: pairs and AI labels byte-identical too
+    # 2. from the single run's SFT model: pairs and AI labels byte-identical too (training
+    # keys hold the world size, so this launch is told to ignore it and reuse that model)
     out2 = tmp_path / "two-from-sft"
     (out2 / "stages").mkdir(parents=True)
     for stage in ("initial", "sl_cai", "sft_data", "sft"):
         (folder,) = list((single / "stages").glob(f"{stage}-*"))
         shutil.copytree(folder, out2 / "stages" / folder.name)
-    _launch(script, src, out2)
+    reuse = tmp_path / "run_reusing_single_sft.py"
+    reuse.write_text(IGNORE_WORLD_IN_KEYS + RUNNER)
+    _launch(reuse, src, out2)
     for stage, name in (("pairs", "pairs.jsonl"), ("label", "pairs_labelled.jsonl"),
                         ("dpo", "pairs.jsonl")):
         assert _stage_file(out2, stage, name) == _stage_file(single, stage, name), (stage, name)
@@ -111,7 +137,7 @@ def test_two_processes_write_the_same_datasets_as_one(tiny_cache: Path, tmp_path
 def test_two_processes_train_lora_and_save_one_merged_model(tiny_cache: Path, tmp_path: Path,
                                                             plan_files) -> None:
     write_plan, _ = plan_files
-    src = write_plan(tmp_path / "src")
+    src = _ddp_plan(write_plan(tmp_path / "src"))
     lora = "    lora {\n      r = 4\n      alpha = 8\n    }\n"
     text = src.read_text()
     text = text.replace("    save_steps    = 1\n  }", "    save_steps    = 1\n" + lora + "  }")
@@ -142,7 +168,7 @@ def test_two_processes_killed_mid_training_resume_to_the_same_model(
     datasets as an uninterrupted 2-process run (DDP on gloo is deterministic)."""
     psutil = pytest.importorskip("psutil")
     write_plan, _ = plan_files
-    src = write_plan(tmp_path / "src", n_red=12, batch=1, sft_steps=40)
+    src = _ddp_plan(write_plan(tmp_path / "src", n_red=12, batch=1, sft_steps=40))
     script = tmp_path / "run.py"
     script.write_text(RUNNER)
     reference = tmp_path / "reference"
@@ -172,3 +198,31 @@ def test_two_processes_killed_mid_training_resume_to_the_same_model(
     for stage, name in (("sft", "model/model.safetensors"), ("pairs", "pairs.jsonl"),
                         ("label", "pairs_labelled.jsonl"), ("dpo", "model/model.safetensors")):
         assert _stage_file(out, stage, name) == _stage_file(reference, stage, name), stage
+
+
+UNTIL_SFT = RUNNER.replace("run_plan(plans[0], sys.argv[2])",
+                           "run_plan(plans[0], sys.argv[2], until='sft')")
+
+
+@pytest.mark.slow
+def test_total_batch_size_is_the_same_under_one_and_two_processes(
+        tiny_cache: Path, tmp_path: Path, plan_files) -> None:
+    """16 SFT rows, total_batch_size 8, one epoch: 2 optimiser steps of 8 examples on one
+    process and on two. Before: gradient accumulation ignored the world size, so 2 processes
+    took 16 examples a step and trained half the steps."""
+    write_plan, compiled = plan_files
+    from ccaic.train.runner import run_plan
+
+    src = _ddp_plan(write_plan(tmp_path / "src", n_red=14, batch=7), max_sft_steps=False)
+    single = tmp_path / "single"
+    run_plan(compiled(src), single, until="sft")
+    script = tmp_path / "run.py"
+    script.write_text(UNTIL_SFT)
+    two = tmp_path / "two"
+    _launch(script, src, two)
+    histories = [[json.loads(x) for x in _stage_file(out, "sft", "log_history.jsonl").decode()
+                  .splitlines()] for out in (single, two)]
+    rows = _stage_file(single, "sft_data", "sft.jsonl").decode().count("\n")
+    assert rows == 16, "every revision kept: 14 red-team rows and 2 helpful"
+    steps = [[(r["step"], r["epoch"]) for r in h] for h in histories]
+    assert steps == [[(1, 0.5), (2, 1.0)]] * 2
