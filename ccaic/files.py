@@ -10,8 +10,11 @@ anything could say it is wrong. docs/limits.md lists the caps and how to change 
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 #: Default cap on a .ccai file (a root file or an import): far above any real spec.
@@ -25,6 +28,21 @@ NOT_REGULAR = "CCAI108"
 TOO_LARGE = "CCAI109"
 
 _CHUNK = 1 << 20
+
+#: Open `recording()` blocks: real path -> sha256 of the bytes read there.
+_recorders: list[dict[str, str]] = []
+
+
+@contextmanager
+def recording() -> Iterator[dict[str, str]]:
+    """Collect every file read through `read_user_bytes` inside the block, with the sha256 of
+    the bytes read, so a cached stage knows exactly which inputs its result came from."""
+    reads: dict[str, str] = {}
+    _recorders.append(reads)
+    try:
+        yield reads
+    finally:
+        _recorders.remove(reads)
 
 
 class FileRefused(OSError):
@@ -119,7 +137,12 @@ def read_user_bytes(path: str | Path, limit: int, env: str = DATA_ENV) -> bytes:
             total += len(chunk)
         if total > limit:
             raise _too_large(f"over {size_text(limit)}", limit, env)
-        return b"".join(chunks)
+        data = b"".join(chunks)
+        if _recorders:
+            digest = hashlib.sha256(data).hexdigest()
+            for reads in _recorders:
+                reads[os.path.realpath(path)] = digest
+        return data
     finally:
         os.close(fd)
 

@@ -8,9 +8,11 @@ so every rule still reports exactly what it removed.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ from ccaic.assembly.sources.id_files import (
 from ccaic.assembly.stability import across_groupings, bootstrap_selection
 from ccaic.assembly.stats import StatementStats, statement_stats
 from ccaic.assembly.votes import VoteTable, natural_key
+from ccaic.assembly_cache import Outcome, cache_dirs, cached, stage_key
 from ccaic.check.checker import Program
 from ccaic.check.checker import _walk_condition as walk_condition
 from ccaic.check.variables import Value
@@ -492,6 +495,18 @@ def _n(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
+def assembly_outcome(spec: AssemblySpec, env: Env, base: Path) -> Outcome:
+    """One assembly analyzed, as the build uses it: what ccaic.assembly_cache stores."""
+    from ccaic.report.projections import opinion_map
+
+    result = run_assembly(spec, env)
+    return Outcome(
+        artifact=canonical_json(artifact(result, base)), warnings=tuple(result.loaded.warnings),
+        empty_errors=tuple(empty_results(result, error)),
+        empty_warnings=tuple(empty_results(result, warning)),
+        selected=selected_statements(result), opinion_map=opinion_map(result))
+
+
 def assembly_stage(program: Program, variables: dict[str, Value], writer: Any
                    ) -> dict[str, SelectedStatements]:
     """The build stage: every assembly in the program, analyzed, written and selected."""
@@ -503,29 +518,27 @@ def assembly_stage(program: Program, variables: dict[str, Value], writer: Any
     problems: list[Diagnostic] = []
     # --until assemblies explores: an empty result is a warning there, an error in a build
     make: Make = warning if getattr(writer, "until", "run") == "assemblies" else error
+    base = Path(program.root).resolve().parent
+    dirs = cache_dirs(getattr(writer, "root", None))
     for spec in specs:
         try:
-            result = run_assembly(spec, env)
+            done = cached(stage_key(spec, variables, base), dirs, [spec.source.path],
+                          partial(assembly_outcome, spec, env, base))
         except DiagnosticError as exc:
             problems.extend(exc.diagnostics)
             continue
-        found = result.loaded.warnings + empty_results(result, make)
+        found = [*done.warnings,
+                 *(done.empty_warnings if make is warning else done.empty_errors)]
         problems.extend(d for d in found if d.is_error)
         if hasattr(writer, "warn"):
             writer.warn([d for d in found if not d.is_error])
-        base = Path(program.root).resolve().parent
-        data = artifact(result, base)
-        writer.text(f"assemblies/{spec.name}.json", canonical_json(data))
+        writer.text(f"assemblies/{spec.name}.json", done.artifact)
         if hasattr(writer, "note"):
-            writer.note(summary_lines(data))
+            writer.note(summary_lines(json.loads(done.artifact)))
         maps = getattr(writer, "opinion_maps", None)
-        if maps is not None:  # the report's opinion map: projections are not in the artifact
-            from ccaic.report.projections import opinion_map
-
-            points = opinion_map(result)
-            if points is not None:
-                maps[spec.name] = points
-        out[spec.name] = selected_statements(result)
+        if maps is not None and done.opinion_map is not None:  # not in the artifact
+            maps[spec.name] = done.opinion_map
+        out[spec.name] = done.selected
     if problems:
         raise DiagnosticError(problems)
     return out

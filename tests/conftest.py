@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -22,3 +23,11 @@ def shared() -> Path:
         pytest.skip("../shared/data is absent: this test reads the real reference data beside "
                     "the repo")
     return SHARED
+
+
+@pytest.fixture(autouse=True)
+def _user_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+                ) -> None:
+    """Builds under test share one throw-away assembly cache, never ~/.cache/ccaic."""
+    if "CCAIC_CACHE_DIR" not in os.environ:
+        monkeypatch.setenv("CCAIC_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "ccaic-cache"))
