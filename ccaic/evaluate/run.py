@@ -71,7 +71,7 @@ def load_scorer(spec: str, seed: int, batch_size: int = 16,
     """An HFScorer for `--model` (at a Hub `revision` when one is pinned); a diagnostic (not
     a traceback) when it cannot be loaded."""
     location = model_location(spec, seed)
-    if location == spec and not spec.startswith("builtin:"):  # a Hub id: cached or reachable
+    if location == spec and not spec.startswith(("builtin:", "/", ".", "~")):  # a Hub id
         from ccaic.models.load import hub_problem
 
         problem = hub_problem(spec, revision)

@@ -62,8 +62,11 @@ def cached_commit(repo_id: str, revision: str | None) -> str | None:
         return None
     import os
 
-    found = try_to_load_from_cache(repo_id, "config.json", revision=revision,
-                                   cache_dir=os.environ.get("HF_HUB_CACHE") or None)
+    try:
+        found = try_to_load_from_cache(repo_id, "config.json", revision=revision,
+                                       cache_dir=os.environ.get("HF_HUB_CACHE") or None)
+    except ValueError:  # not a repo id at all (a path): nothing cached under it
+        return None
     if not isinstance(found, str):
         return None
     return Path(found).parent.name  # .../snapshots/<commit>/config.json

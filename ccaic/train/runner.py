@@ -37,6 +37,7 @@ from ccaic.diagnostics import DiagnosticError, error
 from ccaic.files import read_data_bytes
 from ccaic.plan.compile import prompt_messages
 from ccaic.plan.model import TrainingPlan, canonical, plan_json
+from ccaic.train.deliver import portable_adapter_config, write_model_card
 from ccaic.train.progress import BuildLog, Progress, default_progress
 from ccaic.train.store import StageDir, content_key, read_jsonl, sha256_file
 
@@ -279,6 +280,7 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
     policy_loc = model_location(plan.policy, str(base), plan.seed)
     policy_id = model_identity(plan.policy, base, plan.seed)
     policy_rev = model_revision(plan.policy)
+    hub_id = plan.policy.name if plan.policy.kind == "hf" else None
     for ref in (plan.policy, plan.feedback):  # an id that cannot be had fails in seconds
         check_loadable(ref, "CCAI513")
     if plan.chat_template is not None:  # the same weights rendered differently
@@ -424,6 +426,7 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                 progress.finish()
                 if w.is_main:
                     shutil.rmtree(sd_sft.file("checkpoints"), ignore_errors=True)
+                    portable_adapter_config(sft_model / "adapter", hub_id, policy_rev)
                 finish("sft", sd_sft, counts, {}, t0)
         else:
             off("sft_data")
@@ -523,6 +526,9 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                 progress.finish()
                 if w.is_main:
                     shutil.rmtree(sd_dpo.file("checkpoints"), ignore_errors=True)
+                    from_hub = sft_model is None and hub_id is not None
+                    portable_adapter_config(sd_dpo.file("model") / "adapter",
+                                            hub_id if from_hub else None, policy_rev)
                 h = save(sd_dpo, "pairs.jsonl", rows)
                 finish("dpo", sd_dpo, counts, {"pairs.jsonl": h}, t0)
             final_src = sd_dpo.file("model")
@@ -554,6 +560,8 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                 record("final", None, "cached", {"from": final_src.parent.name})
             result.steps["step.final"]["dir"] = "final"
             result.final = final
+            if w.is_main:
+                write_model_card(plan, out, base)
             log(f"final: {final}")
         else:
             off("final")

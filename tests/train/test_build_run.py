@@ -35,6 +35,8 @@ def test_quickstart_builds_end_to_end_and_reuses_every_stage(tmp_path: Path, rep
     assert (out / "final").is_dir() and (out / "plan.json").is_file()
     steps = json.loads((out / "run.json").read_text())["steps"]
     assert {"step.initial", "step.sft", "step.dpo", "step.final"} <= set(steps)
+    card = (out / "final" / "README.md").read_text()  # the model card has the evaluation
+    assert "| BBQ |" in card and "HHH judge accuracy of the feedback model" in card
 
     err = io.StringIO()
     code = main(["build", spec, "-o", str(tmp_path / "out"), "--detailed-exitcode"],

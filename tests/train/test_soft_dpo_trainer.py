@@ -59,3 +59,38 @@ def test_soft_loss_equals_trl_sigmoid_at_p1_and_moves_with_p(tiny_cache: Path,
     l_trl, l_soft1, l_half = (_loss(t, t.model) for t in (trl_plain, soft1, soft_half))
     assert l_soft1 == pytest.approx(l_trl, rel=1e-5, abs=1e-6)
     assert abs(l_half - l_trl) > 1e-4  # the soft target changes the loss
+
+
+def test_lora_reference_is_found_through_a_parallel_wrapper(tiny_cache: Path,
+                                                            tmp_path: Path) -> None:
+    """With LoRA and no reference model the reference is the base with adapters off; under
+    DDP/FSDP the model is wrapped, and an isinstance(PeftModel) check missed it (calling the
+    missing reference model). is_peft_model sees through the wrapper."""
+    pytest.importorskip("peft")
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM
+
+    from ccaic.models.load import load_tokenizer
+    from ccaic.models.tiny import tiny_path
+    from ccaic.plan.model import Lora, Training
+    from ccaic.train.trainers import _peft_config, dpo_config, soft_dpo_trainer_class
+
+    loc = str(tiny_path(0))
+    training = Training(batch_size=4, max_steps=1, learning_rate=1e-3, lora=Lora(r=4, alpha=8))
+    trainer = soft_dpo_trainer_class()(
+        model=AutoModelForCausalLM.from_pretrained(loc), args=dpo_config(training, 0.5,
+                                                                          tmp_path / "w", 0),
+        train_dataset=Dataset.from_list(_rows(0.8)), processing_class=load_tokenizer(loc),
+        peft_config=_peft_config(training))
+    assert trainer.ref_model is None
+    plain = _loss(trainer, trainer.model)
+
+    class Sharded(torch.nn.DataParallel):  # on CPU a plain wrapper; attributes fall through
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            try:  # to the wrapped model, as FSDP's do
+                return super().__getattr__(name)
+            except AttributeError:
+                return getattr(self.module, name)
+
+    trainer.model = Sharded(trainer.model)
+    assert _loss(trainer, trainer.model) == pytest.approx(plain, rel=1e-6)

@@ -1,0 +1,103 @@
+"""final/ is a deliverable: it loads with AutoModelForCausalLM, ships a model card, and names no
+path of the machine that trained it; TRL stays in the series the soft-DPO trainer copies."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+LORA = "    lora {\n      r = 4\n      alpha = 8\n    }\n"
+
+
+def _trl_spec(lines: list[str]) -> str:
+    (spec,) = [x.strip().strip('",') for x in lines if re.match(r'\s*"?trl\b', x)]
+    return spec
+
+
+def test_trl_is_pinned_to_one_series_in_pyproject_and_the_setup_constraints() -> None:
+    extra = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]["train"]
+    constraints = (REPO / "scripts" / "constraints-train.txt").read_text().splitlines()
+    assert _trl_spec(extra) == _trl_spec(constraints) == "trl>=1.16,<1.17"
+    assert "-c scripts/constraints-train.txt" in (REPO / "scripts" / "setup").read_text()
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.requirements import Requirement
+
+    for line in constraints:  # what is installed satisfies them (the train extra may not be)
+        if line.strip() and not line.startswith("#"):
+            req = Requirement(line)
+            with contextlib.suppress(PackageNotFoundError):
+                assert req.specifier.contains(version(req.name)), line
+
+
+def test_adapter_config_names_a_hub_base_or_none(tmp_path: Path) -> None:
+    from ccaic.train.deliver import portable_adapter_config
+
+    for hub, rev in (("org/base", "abc123"), (None, "ignored")):
+        folder = tmp_path / str(hub).replace("/", "_")
+        folder.mkdir()
+        (folder / "adapter_config.json").write_text(json.dumps(
+            {"base_model_name_or_path": "/home/someone/.cache/ccaic/tiny-1", "r": 4}))
+        (folder / "README.md").write_text("---\nbase_model: /home/someone/.cache\n---\n")
+        portable_adapter_config(folder, hub, rev)
+        config = json.loads((folder / "adapter_config.json").read_text())
+        assert config["base_model_name_or_path"] == hub and config["r"] == 4
+        assert config["revision"] == (rev if hub else None)
+        assert not (folder / "README.md").exists()
+
+
+def _strings(data: object) -> list[str]:
+    if isinstance(data, dict):
+        return [s for v in data.values() for s in _strings(v)]
+    if isinstance(data, list):
+        return [s for v in data for s in _strings(v)]
+    return [data] if isinstance(data, str) else []
+
+
+def test_lora_final_model_loads_and_carries_a_card_and_no_paths(tiny_cache: Path,
+                                                                tmp_path: Path,
+                                                                plan_files) -> None:
+    pytest.importorskip("trl")
+    pytest.importorskip("peft")
+    write_plan, compiled = plan_files
+    from transformers import AutoModelForCausalLM
+
+    from ccaic.train.runner import run_plan
+
+    src = write_plan(tmp_path / "src", n_red=4)
+    text = src.read_text()
+    text = text.replace("    save_steps    = 1\n  }", "    save_steps    = 1\n" + LORA + "  }")
+    text = text.replace("    beta       = 0.1\n  }", "    beta       = 0.1\n" + LORA + "  }")
+    src.write_text(text)
+    plan = compiled(src)
+    final = run_plan(plan, tmp_path / "out").final
+    assert final is not None
+    model = AutoModelForCausalLM.from_pretrained(str(final))
+    assert model.num_parameters() > 0
+    # nothing in final/ names a path of this machine
+    for path in final.rglob("*"):
+        if path.suffix in (".json", ".md"):
+            body = path.read_text("utf-8")
+            assert str(tmp_path) not in body and str(tiny_cache) not in body, path
+            if path.suffix == ".json":
+                assert not [s for s in _strings(json.loads(body)) if s.startswith("/")], path
+    adapter = json.loads((final / "adapter" / "adapter_config.json").read_text())
+    assert adapter["base_model_name_or_path"] is None  # trained on the SFT stage's model
+    card = (final / "README.md").read_text()
+    assert card.startswith("---\nlibrary_name: transformers\nlicense: apache-2.0\n")
+    c = plan.constitution
+    for needed in (f"plan_sha256 `{plan.plan_sha256}`", f"sha256 `{c.sha256}`",
+                   "[constitution.json](constitution.json)", "[plan.json](plan.json)",
+                   "`builtin:tiny` (builtin)", "Not evaluated in this build",
+                   *(ps.sha256 for ps in plan.prompts), *(p.text for p in c.principles)):
+        assert needed in card, needed
+    before = card
+    run_plan(plan, tmp_path / "out")  # cached: the same card, byte for byte
+    assert (final / "README.md").read_text() == before
