@@ -651,3 +651,12 @@ def test_full_standard_output_is_ccai601(tmp_path: Path, argv: list[str]) -> Non
     assert code == 1, err.getvalue()
     assert "error[CCAI601]: cannot write standard output: No space left on device" in \
         err.getvalue()
+
+
+def test_build_json_summary_for_an_output_that_is_a_file(tmp_path: Path) -> None:
+    """`--format json` keeps the build summary's shape when -o is refused."""
+    blocker = write(tmp_path, "notes.txt", "mine\n")
+    code, out, _ = run(["build", str(SAMPLE_SPEC), "-o", str(blocker), "--format", "json"])
+    summary = json.loads(out)
+    assert code == 1 and summary["ok"] is False and summary["artifacts"] == []
+    assert [d["code"] for d in summary["diagnostics"]["diagnostics"]] == ["CCAI602"]

@@ -34,16 +34,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
-    from ccaic.build import build
+    from ccaic.build import BuildResult, build
     from ccaic.train.dist import world
 
     if world().distributed and not world().is_main:
         out = Output(open(os.devnull, "w"), out.err)  # noqa: SIM115 (lives as long as the run)
     not_a_folder = _not_a_folder(args.out)
-    if not_a_folder is not None:
-        out.diagnostics([not_a_folder], args.format)
-        return 1
-    result = build(args.file, args.out, args.var, until=args.until)
+    result = BuildResult(diagnostics=[not_a_folder]) if not_a_folder is not None else \
+        build(args.file, args.out, args.var, until=args.until)
     # a plan check runs at `check` and again when the plan compiles: say each thing once
     result.diagnostics = list({d.model_dump_json(): d for d in result.diagnostics}.values())
     sources = SourceCache({k: v for p in result.programs for k, v in p.sources.items()})
