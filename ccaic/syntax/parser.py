@@ -97,6 +97,7 @@ def _lowering_parser() -> tuple[Lark, Lowering]:
         lexer="contextual",
         maybe_placeholders=True,
         transformer=lowering,
+        cache=True,  # the tables only: lark attaches this transformer and callbacks anew
         lexer_callbacks={"COMMENT": _COMMENTS.append},
     )
     return parser, lowering
