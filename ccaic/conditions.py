@@ -40,9 +40,15 @@ def _operand(node: ast.Operand | ast.Condition, table: Table) -> object:
     raise TypeError(type(node).__name__)
 
 
+def _texts(values: np.ndarray) -> np.ndarray:
+    """Text values as they are: object arrays of str stay object (no fixed-width copy, which
+    costs rows x the longest text); other arrays become str."""
+    return values if values.dtype.kind == "O" else values.astype(str)
+
+
 def _as_text(value: object) -> object:
     if isinstance(value, np.ndarray):
-        return value.astype(str)
+        return _texts(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -64,7 +70,7 @@ def _compare(node: ast.Compare, table: Table) -> Mask:
 def _truthy(value: object, n: int) -> Mask:
     if isinstance(value, np.ndarray):
         if value.dtype.kind in "USO":
-            return value.astype(str) != ""
+            return np.asarray(_texts(value) != "", dtype=bool)
         return value.astype(bool)
     return np.full(n, bool(value))
 
@@ -79,7 +85,7 @@ def evaluate(cond: ast.Condition, table: Table,
         pattern = re.compile(cond.regex.pattern,
                              sum(_FLAGS[f] for f in set(cond.regex.flags)))
         values = _operand(cond.left, table)
-        texts = values.astype(str) if isinstance(values, np.ndarray) else np.full(n, str(values))
+        texts = _texts(values) if isinstance(values, np.ndarray) else [str(values)] * n
         return np.fromiter((pattern.search(t) is not None for t in texts), dtype=bool, count=n)
     if isinstance(cond, ast.Member):
         values = _operand(cond.left, table)
@@ -89,8 +95,8 @@ def evaluate(cond: ast.Condition, table: Table,
             members = read_ids(cond.collection)
         else:
             raise ValueError("this condition reads a file; no reader was given")
-        texts = values.astype(str) if isinstance(values, np.ndarray) else np.full(n, str(values))
-        return np.isin(texts, np.array(sorted(members), dtype=str))
+        texts = _texts(values) if isinstance(values, np.ndarray) else [str(values)] * n
+        return np.fromiter((str(t) in members for t in texts), dtype=bool, count=n)
     if isinstance(cond, ast.Not):
         return ~evaluate(cond.operand, table, read_ids)
     if isinstance(cond, ast.And):

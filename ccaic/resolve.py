@@ -130,10 +130,12 @@ def statement_fields(table: VoteTable) -> dict[str, np.ndarray]:
     agrees = np.asarray(table.agree().sum(axis=0)).ravel()
     disagrees = np.asarray(table.disagree().sum(axis=0)).ravel()
     return {
-        "id": np.array([s.id for s in table.statements], dtype=str),
-        "text": np.array([s.text for s in table.statements], dtype=str),
+        # text fields as object arrays: a fixed-width array is n x the longest text (one
+        # 100,000-character text among 1,000 statements was 400 MB)
+        "id": np.array([s.id for s in table.statements], dtype=object),
+        "text": np.array([s.text for s in table.statements], dtype=object),
         "author": np.array(["" if s.author is None else s.author for s in table.statements],
-                           dtype=str),
+                           dtype=object),
         "moderated": np.array([s.moderated for s in table.statements], dtype=np.int64),
         "meta": np.array([s.is_meta for s in table.statements], dtype=bool),
         "agrees": agrees.astype(np.int64), "disagrees": disagrees.astype(np.int64),
@@ -149,10 +151,11 @@ def participant_fields(table: VoteTable, groups: Mapping[str, str] | None
     agrees = np.asarray(table.agree().sum(axis=1)).ravel().astype(np.int64)
     disagrees = np.asarray(table.disagree().sum(axis=1)).ravel().astype(np.int64)
     return {
-        "id": np.array(table.participants, dtype=str),
+        "id": np.array(table.participants, dtype=object),
         "votes": seen, "agrees": agrees, "disagrees": disagrees,
         "passes": seen - agrees - disagrees,
-        "group": np.array([(groups or {}).get(p, "") for p in table.participants], dtype=str),
+        "group": np.array([(groups or {}).get(p, "") for p in table.participants],
+                          dtype=object),
     }
 
 

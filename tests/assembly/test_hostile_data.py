@@ -387,3 +387,43 @@ def test_unicode_digit_group_label(tmp_path: Path) -> None:
     assert src.export_groups == {"0": "²", "1": "0", "2": "0"}
     code, out, err = run_cli(["analyze", str(tmp_path), "--groups", "export"])
     assert code == 0 and "k=2" in out and "'0': 2, '²': 1" in out, err
+
+
+def test_statement_rules_cost_no_fixed_width_text_copy(tmp_path: Path, monkeypatch) -> None:
+    """Rule fields were numpy fixed-width strings: 1,000 statements x one 99,000-character
+    text was ~400 MB for `keep statements where moderated == 1`."""
+    texts = [f"statement {j}" for j in range(1000)]
+    texts[500] = "t" * 99_000
+    (tmp_path / "comments.csv").write_text(COMMENTS + "".join(
+        f"{j},x,{j},1,0,0,1,{t}\n" for j, t in enumerate(texts)))
+    (tmp_path / "votes.csv").write_text(VOTES + "".join(
+        f"{i},x,{i % 1000},{i % 40},{1 if i % 3 else -1}\n" for i in range(4000)))
+    (tmp_path / "main.ccai").write_text('''assembly "a" {
+  source polis { path = "." }
+
+  moderation {
+    keep statements where moderated == 1
+    drop statements where text matches /^t+$/ because "long"
+    drop participants where id in ["3", 4.0] because "listed"
+  }
+
+  groups kmeans {
+    k    = 2
+    seed = 0
+  }
+
+  consensus gac { threshold = 0.3 }
+}
+''')
+    monkeypatch.chdir(tmp_path)
+    tracemalloc.start()
+    try:
+        code, _, err = run_cli(["build", "main.ccai", "-o", str(tmp_path / "out"), "--until",
+                                  "assemblies"])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert code == 0, err
+    artifact = json.loads((tmp_path / "out/assemblies/a.json").read_text())
+    assert [m["removed"] for m in artifact["moderation"]][-3:] == [0, 1, 2]
+    assert peak < 80 * 2 ** 20
