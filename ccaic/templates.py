@@ -524,3 +524,35 @@ def render(text: str, context: Mapping[str, Any], limits: Limits) -> str:
         return "".join(out).strip()
     finally:
         _BUDGET.reset(token)
+
+
+def failed_line(exc: BaseException) -> int | None:
+    """The template line being run when `exc` was raised (Jinja2 puts template frames, named
+    <template>, into the traceback)."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+#: A made-up statement and principle with every field set, for `ccaic check` to try templates on.
+SAMPLE_CONTEXTS: dict[str, dict[str, dict[str, Any]]] = {
+    "statement": {
+        "statement": {"id": "1", "text": "The AI should be helpful and honest.", "author": "7",
+                      "gac": 0.8, "gac_disagree": 0.05, "agrees": 40, "disagrees": 5,
+                      "passes": 5, "votes": 50, "groups": {"0": 0.8, "1": 0.75}, "rank": 1,
+                      "score": 0.8, "polarization": 0.3, "adjusted_polarization": 0.27},
+        "assembly": {"name": "assembly", "participants": 100, "statements": 50, "groups": 2,
+                     "threshold": 0.7, "selected": 10},
+        "constitution": {"name": "constitution"},
+    },
+    "principle": {
+        "principle": {"id": "s1", "text": "Choose the response that is most helpful and honest.",
+                      "weight": 1.0, "tags": ["helpfulness"], "statements": ["1"]},
+        "constitution": {"name": "constitution"},
+    },
+}
+

@@ -261,6 +261,26 @@ def test_runtime_errors_name_the_statement(tmp_path: Path, template: str, messag
         f"CCAI306 template failed to render statement 1: {message}"), diags
 
 
+@pytest.mark.parametrize(("template", "warned"), [
+    ("{{ statement.text + 1 }}", True),
+    ("{{ statement.text | truncate(-1) }}", True),
+    ("{{ statement.gac / 0 }}", True),
+    ("{{ statement.text | wordwrap(0) }}", True),
+    ("{{ 'x' * 10**6 }}", True),
+    ("{{ statement.text | slice(2) }}", True),
+    ("{{ statement.groups['9'] }}", False),  # depends on the data: left to the build
+    ("{{ statement.text[200] }}", False),
+    ("{{ statement.author | upper }}", False),  # the sample has every field
+    ("{{ statement.text | as_comparison }}", False),
+])
+def test_check_tries_templates_on_a_sample_statement(tmp_path: Path, template: str,
+                                                      warned: bool) -> None:
+    _, diags = check_paths([str(_with_template(tmp_path, template))])
+    assert not [d for d in diags if d.is_error]
+    assert [(d.code, d.span.line if d.span else 0) for d in diags] == \
+        ([("CCAI311", 9)] if warned else [])
+
+
 def test_a_runtime_error_points_at_the_template_line_that_failed(tmp_path: Path) -> None:
     diags = _failure(tmp_path, "Choose the response that {{ statement.text }}\n"
                      "{% if statement.gac > 0 %}\n{{ statement.text + 1 }}{% endif %}")

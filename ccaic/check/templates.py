@@ -11,12 +11,25 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from jinja2 import TemplateSyntaxError, nodes
+from jinja2 import TemplateError, TemplateSyntaxError, nodes
+from jinja2.exceptions import SecurityError
 
 from ccaic.check.schema import SCHEMA, TEMPLATE_CONTEXTS
-from ccaic.diagnostics import Diagnostic, Note, Span, error
+from ccaic.diagnostics import Diagnostic, Note, Span, error, warning
 from ccaic.syntax import ast
-from ccaic.templates import FORBIDDEN_TAGS, METHODS, NONDETERMINISTIC_FILTERS, environment
+from ccaic.templates import (
+    FORBIDDEN_TAGS,
+    METHODS,
+    NONDETERMINISTIC_FILTERS,
+    SAMPLE_CONTEXTS,
+    LimitExceeded,
+    Limits,
+    NotAValue,
+    environment,
+    failed_line,
+    present,
+    render,
+)
 
 if TYPE_CHECKING:
     from ccaic.check.checker import Program
@@ -121,7 +134,33 @@ def check_text(text: str, context: str, locate: Locate) -> list[Diagnostic]:
             out.append(_method_as_value(node, locate))
         else:
             out.extend(_check_node(node, context, names, declared, locate))
-    return _unique(out)
+    return _unique(out) or _trial(text, context, locate)
+
+
+#: Failures on the sample that do not depend on the data: a type that never fits, a filter
+#: argument that is never valid, a constant divisor of 0, a limit. A missing key or index
+#: (`statement.groups['9']`) depends on the data, so it is left to the build.
+_SURE_FAILURES = (TypeError, ValueError, ArithmeticError, AssertionError, LimitExceeded,
+                  NotAValue, SecurityError)
+
+
+def _trial(text: str, context: str, locate: Locate) -> list[Diagnostic]:
+    """A warning when the template fails on a made-up statement with every field set: the
+    build would most likely fail the same way, after the assembly is analysed."""
+    sample = {name: present(name, fields) for name, fields in SAMPLE_CONTEXTS[context].items()}
+    try:
+        render(text, sample, Limits())
+    except _SURE_FAILURES as exc:
+        what = str(exc) if isinstance(exc, TemplateError) else f"{type(exc).__name__}: {exc}"
+        return [warning(
+            "CCAI311", f"template fails on a sample {context}: {what}",
+            locate(failed_line(exc) or 1, None),
+            help="`ccaic check` tries each template on a made-up "
+            f"{context} with every field set (docs/language.md, Templates); the build would "
+            "most likely stop on the first one")]
+    except Exception:  # depends on the data: the build says which statement
+        return []
+    return []
 
 
 #: Methods of the values templates see (text, lists, mappings).

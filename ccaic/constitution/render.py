@@ -75,19 +75,8 @@ def _render_text(text: str, locate: Callable[[int | None], Span], context: Mappi
     try:
         return templates.render(text, context, limits)
     except Exception as exc:  # a template is user code: whatever it raises is the user's
-        raise DiagnosticError([_failure(exc, locate(_failed_line(exc)), subject)]) from None
-
-
-def _failed_line(exc: Exception) -> int | None:
-    """The template line being run when `exc` was raised (Jinja2 puts template frames, named
-    <template>, into the traceback)."""
-    line = None
-    tb = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == "<template>":
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
+        span = locate(templates.failed_line(exc))
+        raise DiagnosticError([_failure(exc, span, subject)]) from None
 
 
 def _failure(exc: Exception, span: Span, subject: str) -> Diagnostic:
