@@ -224,3 +224,12 @@ def test_missing_id_file_hint_names_the_ccai_folder(tmp_path: Path) -> None:
     assert code == 1 and "error[CCAI401]" in err, err
     assert "in a .ccai file it is relative to that file's folder" in err
     assert "taken relative to the current folder" not in err
+
+
+@pytest.mark.parametrize("command", ["check", "fmt"])
+def test_stdin_is_capped(command: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ccaic check - < /dev/zero` read until memory ran out; stdin now stops at the cap."""
+    monkeypatch.setenv(SOURCE_ENV, "4096")
+    code, _, err = run_cli([command, "-"], stdin="#" * 5000)
+    assert code == 1 and "error[CCAI109]: cannot read <stdin>: it is over the 4 KiB limit" in err
+    assert run_cli([command, "-"], stdin="# " * 2000 + "\n")[0] == 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from ccaic.commands.common import add_format, find_ccai_files
 from ccaic.output import Output
@@ -25,7 +24,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, out: Output) -> int:
     from ccaic.check.checker import check_paths
-    from ccaic.diagnostics import SourceCache, count, error, summary_line
+    from ccaic.diagnostics import DiagnosticError, SourceCache, count, error, summary_line
+    from ccaic.syntax.parser import read_stdin_source
 
     files = find_ccai_files(args.paths)
     if not files:
@@ -33,7 +33,11 @@ def run(args: argparse.Namespace, out: Output) -> int:
                        help="pass .ccai files or a folder that contains some")]
         out.diagnostics(diags, args.format)
         return 1
-    stdin_text = sys.stdin.read() if "-" in files else None
+    try:
+        stdin_text = read_stdin_source() if "-" in files else None
+    except DiagnosticError as exc:
+        out.diagnostics(exc.diagnostics, args.format)
+        return 1
     programs, diagnostics = check_paths(files, stdin_text)
     from ccaic.check.templates import check_interpolated
     from ccaic.check.variables import parse_cli_vars, resolve_variables

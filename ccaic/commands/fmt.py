@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import sys
 
 from ccaic.commands.common import find_ccai_files
 from ccaic.output import Output
@@ -28,14 +27,15 @@ def run(args: argparse.Namespace, out: Output) -> int:
     from ccaic.diagnostics import DiagnosticError, SourceCache
     from ccaic.output import write_error
     from ccaic.syntax.fmt import format_file
-    from ccaic.syntax.parser import parse, read_source
+    from ccaic.syntax.parser import parse, read_source, read_stdin_source
 
     files = find_ccai_files(args.paths)
     failed = False
     unformatted: list[str] = []
     for path in files:
+        text = ""
         try:
-            text = sys.stdin.read() if path == "-" else read_source(path)
+            text = read_stdin_source() if path == "-" else read_source(path)
             name = "<stdin>" if path == "-" else path
             formatted = format_file(parse(text, name))
         except DiagnosticError as exc:

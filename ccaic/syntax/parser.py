@@ -8,6 +8,7 @@ a note at the block that was left open).
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -18,7 +19,7 @@ from lark import Lark, Token, UnexpectedCharacters, UnexpectedInput, UnexpectedT
 from lark.exceptions import VisitError
 
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error
-from ccaic.files import FileRefused, read_source_bytes
+from ccaic.files import FileRefused, read_source_bytes, size_text, source_limit
 from ccaic.syntax import ast
 from ccaic.syntax.lower import Lowering, LoweringError, lower
 
@@ -101,6 +102,19 @@ def _lowering_parser() -> tuple[Lark, Lowering]:
         lexer_callbacks={"COMMENT": _COMMENTS.append},
     )
     return parser, lowering
+
+
+def read_stdin_source() -> str:
+    """The text piped to `check -` / `fmt -`, read no further than the source cap (CCAI109):
+    `ccaic check - < /dev/zero` would otherwise read until memory runs out."""
+    limit = source_limit()
+    text = sys.stdin.read(limit + 1)
+    if len(text) > limit:
+        raise DiagnosticError([error(
+            "CCAI109", f"cannot read <stdin>: it is over the {size_text(limit)} limit",
+            help="check what is piped in; to raise the limit, set CCAIC_MAX_SOURCE_BYTES "
+            "(see docs/limits.md)")])
+    return text
 
 
 def read_source(path: str) -> str:
