@@ -37,6 +37,17 @@ def extra_args(case: Path) -> list[str]:
     return [line for line in args_file.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def extra_env(case: Path) -> dict[str, str]:
+    """Optional NNN-name.env: environment variables, NAME=VALUE one per line (e.g. a lowered
+    size limit, so a case can show CCAI109 without a 16 MiB file)."""
+    env_file = case.with_suffix(".env")
+    if not env_file.is_file():
+        return {}
+    pairs = (line.split("=", 1) for line in env_file.read_text(encoding="utf-8").splitlines()
+             if line.strip())
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
 def run_check(case: Path, monkeypatch: pytest.MonkeyPatch, fmt: str = "text"
               ) -> tuple[int, str, str]:
     monkeypatch.chdir(GOLDEN)
@@ -44,7 +55,10 @@ def run_check(case: Path, monkeypatch: pytest.MonkeyPatch, fmt: str = "text"
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     stdout, stderr = io.StringIO(), io.StringIO()
     argv = ["check", *(["--format", fmt] if fmt != "text" else []), *extra_args(case), case.name]
-    code = main(argv, Output(stdout, stderr))
+    with monkeypatch.context() as env:  # undone after this case, even in a loop over cases
+        for name, value in extra_env(case).items():
+            env.setenv(name, value)
+        code = main(argv, Output(stdout, stderr))
     return code, stdout.getvalue(), stderr.getvalue()
 
 
