@@ -233,3 +233,14 @@ def test_stdin_is_capped(command: str, monkeypatch: pytest.MonkeyPatch) -> None:
     code, _, err = run_cli([command, "-"], stdin="#" * 5000)
     assert code == 1 and "error[CCAI109]: cannot read <stdin>: it is over the 4 KiB limit" in err
     assert run_cli([command, "-"], stdin="# " * 2000 + "\n")[0] == 0
+
+
+@needs_devices
+def test_show_refuses_a_device_and_binary(tmp_path: Path) -> None:
+    """`ccaic show /dev/zero` read forever; a binary file was an exit 3 (UnicodeDecodeError)."""
+    code, _, err = run_cli(["show", str(ZERO)])
+    assert code == 1 and "error[CCAI514]" in err and "not a regular file" in err
+    binary = tmp_path / "plan.json"
+    binary.write_bytes(b"\xff\xfe\x00plan")
+    code, _, err = run_cli(["show", str(binary)])
+    assert code == 1 and "not UTF-8 text" in err

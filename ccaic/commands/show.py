@@ -111,10 +111,13 @@ def run(args: argparse.Namespace, out: Output) -> int:
             out.info("  help: pass one of them")
             return 1
         path = found[0] if found else path / "plan.json"
+    from ccaic.files import read_data_bytes
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        out.info(f"error[CCAI514]: cannot read {path}: {exc.strerror or exc}")
+        text = read_data_bytes(path).decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        out.info(f"error[CCAI514]: cannot read {path}: {reason}")
         out.info("  help: pass a plan.json written by `ccaic build`, or its output folder")
         return 1
     try:
