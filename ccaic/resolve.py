@@ -265,7 +265,7 @@ def grouping_for(spec: AssemblySpec, loaded: LoadedSource, table: VoteTable,
             return make_grouping(table, "export", out, loaded, p)
         if g.kind == "kmeans" or g.k_min == g.k_max:
             return make_grouping(table, f"kmeans:{g.k_max}", out, loaded, p)
-        return make_grouping(table, "polis", out, loaded, p)
+        return make_grouping(table, "polis", out, loaded, p, k_range=(g.k_min, g.k_max))
     except DiagnosticError as exc:
         raise _with_note(exc, "the grouping is declared here", spec.span) from None
 

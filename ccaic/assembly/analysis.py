@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ccaic.assembly.groups import Grouping, Pca, export_groups, pca, polis_groups
+from ccaic.assembly.groups import MAX_K, Grouping, Pca, export_groups, pca, polis_groups
 from ccaic.assembly.moderation import ModerationResult, PolisModOut, Rule, apply_moderation
 from ccaic.assembly.sources import LoadedSource
 from ccaic.assembly.stats import StatementStats, statement_stats
@@ -34,13 +34,13 @@ K_MIN, K_MAX = 2, 50
 
 
 def make_grouping(table: VoteTable, method: str, mod_out: np.ndarray,
-                  loaded: LoadedSource | None = None, pca_result: Pca | None = None
-                  ) -> Grouping:
+                  loaded: LoadedSource | None = None, pca_result: Pca | None = None,
+                  k_range: tuple[int, int] = (2, MAX_K)) -> Grouping:
     """`polis`, `export` (the source's groups) or `kmeans:K` (Polis pipeline, k forced).
     `pca_result`: the PCA of `table` under `mod_out` when the caller has it, so that every
     grouping of one assembly shares one PCA (it is the costly part)."""
     if method == "polis":
-        return polis_groups(table, mod_out, pca_result=pca_result)
+        return polis_groups(table, mod_out, pca_result=pca_result, k_range=k_range)
     if method == "export":
         if not loaded or not loaded.export_groups:
             raise DiagnosticError([error(

@@ -355,16 +355,18 @@ def silhouette(points: np.ndarray, labels: np.ndarray) -> float:
 
 
 def group_clusters(centers: np.ndarray, counts: np.ndarray, k: int | None = None,
-                   max_k: int = MAX_K) -> tuple[np.ndarray, float]:
+                   max_k: int = MAX_K, min_k: int = 2) -> tuple[np.ndarray, float]:
     """Group k-means over base centers (id order): labels per base cluster and silhouette.
 
-    k None: try 2..min(max_k, 2 + B // 12) and keep the best silhouette (later k wins ties).
+    k None: try min_k..min(max_k, 2 + B // 12) and keep the best silhouette (later k wins
+    ties); Polis's default is 2..5. When few base clusters cap the range below `min_k`, `min_k`
+    alone is tried, so a declared lower bound is never silently undercut.
     """
     b = len(centers)
     if b == 0:
         return np.zeros(0, dtype=np.int64), 0.0
     n_distinct = len(np.unique(centers, axis=0))
-    ks = [k] if k is not None else list(range(2, min(max_k, 2 + b // 12) + 1))
+    ks = [k] if k is not None else list(range(min_k, max(min_k, min(max_k, 2 + b // 12)) + 1))
     best: tuple[float, np.ndarray] | None = None
     for kk in ks:
         kk = min(kk, n_distinct)
@@ -378,9 +380,10 @@ def group_clusters(centers: np.ndarray, counts: np.ndarray, k: int | None = None
 
 
 def polis_groups(table: VoteTable, mod_out: np.ndarray | None = None, k: int | None = None,
-                 in_conv_mask: np.ndarray | None = None, pca_result: Pca | None = None
-                 ) -> Grouping:
-    """The full cold Polis pipeline; `k` forces the group count (the `kmeans:K` method).
+                 in_conv_mask: np.ndarray | None = None, pca_result: Pca | None = None,
+                 k_range: tuple[int, int] = (2, MAX_K)) -> Grouping:
+    """The full cold Polis pipeline; `k` forces the group count (the `kmeans:K` method), else
+    k is chosen by silhouette within `k_range` (a groups block's `k = 2..5`).
     `pca_result`: the assembly's PCA of this table, when computed already (one per assembly)."""
     p = pca(table, mod_out) if pca_result is None else pca_result
     mask = in_conv(table, len(p.columns)) if in_conv_mask is None else in_conv_mask
@@ -388,7 +391,8 @@ def polis_groups(table: VoteTable, mod_out: np.ndarray | None = None, k: int | N
     if table.entry_times is not None:
         rows = rows[np.argsort(table.entry_times[rows], kind="stable")]
     base = base_clusters(p.projections[rows])
-    glabels, sil = group_clusters(base.centers, base.counts, k=k)
+    glabels, sil = group_clusters(base.centers, base.counts, k=k, min_k=k_range[0],
+                                  max_k=k_range[1])
     labels = np.full(table.shape[0], -1, dtype=np.int64)
     if len(rows):
         labels[rows] = glabels[base.labels]
