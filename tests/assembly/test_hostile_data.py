@@ -427,3 +427,11 @@ def test_statement_rules_cost_no_fixed_width_text_copy(tmp_path: Path, monkeypat
     artifact = json.loads((tmp_path / "out/assemblies/a.json").read_text())
     assert [m["removed"] for m in artifact["moderation"]][-3:] == [0, 1, 2]
     assert peak < 80 * 2 ** 20
+
+
+def test_json_participant_in_two_groups(tmp_path: Path) -> None:
+    """A base cluster listed under two group-clusters: the last used to win silently."""
+    math = {"base-clusters": {"id": [0, 1], "members": [[1], [1.0]]},
+            "group-clusters": [{"id": 0, "members": [0]}, {"id": 1, "members": [1]}]}
+    d = diags(polis_json(tmp_path, [vote()], math=math))[0]
+    assert d.code == "CCAI432" and d.span.file.endswith("math-pca2.json")

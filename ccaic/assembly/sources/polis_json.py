@@ -289,7 +289,13 @@ def expand_groups(math_data: dict[str, Any], mname: str = "math-pca2.json") -> d
         label = _checked_id(g["id"], "group label", mname)
         for b in g["members"]:
             for pid in members.get(json_id(b), []):
-                out[_checked_id(pid, "participant id", mname)] = label
+                key = _checked_id(pid, "participant id", mname)
+                if out.setdefault(key, label) != label:
+                    raise DiagnosticError([error(
+                        "CCAI432", f"{mname}: participant {key!r} is in group {label!r} and "
+                        f"in group {out[key]!r}", span_at(mname, 1, 1),
+                        help="a base cluster belongs to one group; the file is damaged or "
+                        "edited: download math-pca2.json again")])
     return out
 
 
