@@ -270,6 +270,8 @@ SCHEMA: dict[str, BlockSpec] = {
                     "batch_size": Attr("int", "comparisons scored together", minimum=1),
                     "helpful": Attr("list:string", "comparison principles for pairs from "
                                     "helpfulness prompts (default: one standard principle)"),
+                    "concurrency": Attr("int", "requests in flight to a remote feedback model "
+                                        "(default 4)", minimum=1, maximum=256),
                 },
             ),
             "rlaif": BlockSpec(

@@ -798,7 +798,8 @@ def compile_plan(block: ast.Block, variables: dict[str, Value],
                        chain_of_thought=cot,
                        clamp=float(_val(ctx, b_label, "clamp", 0.1)),
                        batch_size=int(_val(ctx, b_label, "batch_size", 8)),
-                       helpful=_helpful_principles(ctx, b_label, bool(h_attr)))
+                       helpful=_helpful_principles(ctx, b_label, bool(h_attr)),
+                       concurrency=int(_val(ctx, b_label, "concurrency", 4)))
     if _attr(b_label, "clamp") is not None and not cot:
         ctx.warn("CCAI510", "`clamp` has no effect without `chain_of_thought = true`",
                  _attr(b_label, "clamp").span,  # type: ignore[union-attr]

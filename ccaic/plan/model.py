@@ -177,7 +177,7 @@ class PairsStage(Model):
 
 
 class LabelStage(Model):
-    _omit_default = frozenset({"helpful"})
+    _omit_default = frozenset({"helpful", "concurrency"})
 
     enabled: bool = True
     chain_of_thought: bool = False
@@ -187,6 +187,7 @@ class LabelStage(Model):
     # comparison principles for pairs from helpfulness prompts (harmlessness principles judge
     # red-team pairs only); filled with DEFAULT_HELPFUL when the plan has helpful prompts
     helpful: tuple[str, ...] = ()
+    concurrency: int = 4  # requests in flight to a remote (openai:) feedback model
 
 
 DEFAULT_HELPFUL = ("Choose the response that is more helpful: it answers the question "

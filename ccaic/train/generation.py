@@ -19,11 +19,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from ccaic.diagnostics import DiagnosticError, error
-from ccaic.plan.model import Sampling
+from ccaic.plan.model import Sampling, TrainingPlan
 from ccaic.train.lm import Generation, apply_chat_template, render, turn_stop_ids
-from ccaic.train.sampling import derived_seed
+from ccaic.train.sampling import row_seeds
 
 BACKENDS = ("auto", "vllm", "transformers")
+DEFAULT_WINDOW = 64  # batches per vLLM call ($CCAIC_VLLM_WINDOW); each is still its own part
+MAX_BATCHED_TOKENS = 16384  # prefill tokens per engine step (vLLM's chunked-prefill budget)
 ENV = "CCAIC_GENERATION_BACKEND"
 
 
@@ -60,6 +62,18 @@ def resolve_backend(requested: str | None = None) -> str:
     return value
 
 
+def plan_context(plan: TrainingPlan, fewshot_tokens: int) -> int:
+    """The longest sequence the plan's generation stages need: the few-shot exemplars plus
+    a conversation as long as training keeps (longer rows are cut or dropped by the
+    trainers), plus the longest generation; rounded up to a multiple of 256."""
+    st = plan.stages
+    conversation = max(st.sft.training.max_length, st.dpo.training.max_length)
+    new = max(st.initial.sampling.max_new_tokens, st.sl_cai.sampling.max_new_tokens,
+              st.pairs.sampling.max_new_tokens)
+    need = fewshot_tokens + conversation + new
+    return -(-need // 256) * 256
+
+
 def _finish(reason: Any) -> str:
     """vLLM says stop / length / abort; the stages know stop and length only."""
     return "length" if reason == "length" else "stop"
@@ -75,7 +89,8 @@ class VLLMGenerator:
     """
 
     def __init__(self, location: str, revision: str | None = None,
-                 chat_template: str | None = None, **engine: Any):
+                 chat_template: str | None = None, plan: TrainingPlan | None = None,
+                 **engine: Any):
         from vllm import LLM
 
         from ccaic.models.load import device_and_dtype, load_tokenizer
@@ -100,13 +115,28 @@ class VLLMGenerator:
             # one engine per rank on its own GPU inside the accelerate world, as TRL's
             # colocate mode does (tensor_parallel_size 1: data-parallel generation)
             kwargs["distributed_executor_backend"] = "external_launcher"
+        max_model_len = plan_context(plan, self._fewshot_tokens(plan)) if plan else 0
+        if max_model_len:
+            # the KV cache is sized for what the plan asks, not the model's full context
+            self.max_positions = min(self.max_positions or max_model_len, max_model_len)
+            kwargs["max_model_len"] = self.max_positions
+            kwargs["max_num_batched_tokens"] = max(self.max_positions, MAX_BATCHED_TOKENS)
         kwargs.update(engine)
         self.llm = LLM(**kwargs)
+        # batches handed to vLLM in one call: it schedules the whole window continuously
+        self.window = int(os.environ.get("CCAIC_VLLM_WINDOW", str(DEFAULT_WINDOW)))
         # extra SamplingParams for every request (the GPU bench sets ignore_eos=True)
         self.sampling_extra: dict[str, Any] = {}
 
     def render(self, conversation: list[dict[str, str]]) -> str:
         return render(self.tok, self.location, conversation)
+
+    def _fewshot_tokens(self, plan: TrainingPlan) -> int:
+        shots = [{"role": m.role, "content": m.content}
+                 for ex in plan.stages.sl_cai.fewshot for m in ex.messages]
+        if not shots or not getattr(self.tok, "chat_template", None):
+            return 0
+        return len(self.tok(self.render(shots), add_special_tokens=False)["input_ids"])
 
     def _token_ids(self, text: str, add_special_tokens: bool, max_new_tokens: int) -> list[int]:
         ids = list(self.tok(text, add_special_tokens=add_special_tokens)["input_ids"])
@@ -114,32 +144,46 @@ class VLLMGenerator:
             ids = ids[-max(self.max_positions - max_new_tokens, 1):]
         return ids
 
-    def generate_texts(self, texts: list[str], sampling: Sampling, seed: int,
-                       add_special_tokens: bool = False,
-                       stop: Sequence[str] = ()) -> list[Generation]:
+    def _generate(self, texts: list[str], sampling: Sampling, seed: int | Sequence[int],
+                  n: int, add_special_tokens: bool,
+                  stop: Sequence[str]) -> list[list[Generation]]:
+        """n samples per text; seed: the batch's (each request gets row_seeds of it) or one
+        per request (a window of batches, each request seeded as in its own batch)."""
         from vllm import SamplingParams
 
+        seeds = list(seed) if not isinstance(seed, int) else row_seeds(seed, len(texts))
         prompts = [{"prompt_token_ids": self._token_ids(t, add_special_tokens,
                                                         sampling.max_new_tokens)}
                    for t in texts]
-        params = [SamplingParams(n=1, temperature=sampling.temperature,
+        params = [SamplingParams(n=n, temperature=sampling.temperature,
                                  top_p=sampling.top_p if sampling.temperature > 0 else 1.0,
                                  max_tokens=sampling.max_new_tokens, stop=list(stop),
                                  stop_token_ids=list(self.stop_ids),
-                                 seed=derived_seed(seed, "row", i), **self.sampling_extra)
-                  for i in range(len(texts))]
+                                 seed=s, **self.sampling_extra)
+                  for s in seeds]
         outs = self.llm.generate(prompts, params, use_tqdm=False)
-        results = []
-        for out in outs:
-            o = out.outputs[0]
-            results.append(Generation(o.text, _finish(o.finish_reason),
-                                      len(getattr(o, "token_ids", None) or ())))
-        return results
+        return [[Generation(o.text, _finish(o.finish_reason),
+                            len(getattr(o, "token_ids", None) or ())) for o in out.outputs]
+                for out in outs]
+
+    def generate_texts(self, texts: list[str], sampling: Sampling, seed: int | Sequence[int],
+                       add_special_tokens: bool = False,
+                       stop: Sequence[str] = ()) -> list[Generation]:
+        return [g[0] for g in self._generate(texts, sampling, seed, 1, add_special_tokens,
+                                             stop)]
 
     def chat(self, conversations: list[list[dict[str, str]]], sampling: Sampling,
-             seed: int, stop: Sequence[str] = ()) -> list[Generation]:
+             seed: int | Sequence[int], stop: Sequence[str] = ()) -> list[Generation]:
         return self.generate_texts([self.render(c) for c in conversations], sampling, seed,
                                    stop=stop)
+
+    def chat_n(self, conversations: list[list[dict[str, str]]], sampling: Sampling,
+               seed: int | Sequence[int], n: int,
+               stop: Sequence[str] = ()) -> list[list[Generation]]:
+        """n samples per conversation from one request (`SamplingParams(n=...)`): the
+        prompt is prefilled once for both responses of a pair."""
+        return self._generate([self.render(c) for c in conversations], sampling, seed, n,
+                              False, stop)
 
     def free(self) -> None:
         """Release the engine and its KV cache before a trainer needs the GPU."""

@@ -2,8 +2,11 @@
 
 Only option scoring is needed for labels: POST {base_url}/completions with `echo: true`,
 `logprobs: 1`, `max_tokens: 0` returns the prompt+option token log-probs; the option's are the
-tokens past the prompt's length. Concurrency limit, retries with exponential backoff, timeouts;
-the API key comes from $OPENAI_API_KEY (or $CCAIC_FEEDBACK_API_KEY).
+tokens past the prompt's length. Both options of a comparison go in one request (`prompt` as
+a list, which the OpenAI completions API and vLLM's server accept); a server that refuses a list
+(HTTP 400/422) gets one request per option from then on. Concurrency limit (the plan's
+`label.concurrency`), retries with exponential backoff, timeouts; the API key comes from
+$OPENAI_API_KEY (or $CCAIC_FEEDBACK_API_KEY).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class RemoteLM:
         self.concurrency = concurrency
         self.retries = retries
         self.timeout = timeout
+        self.list_prompts = True  # until the server refuses a list of prompts
 
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         data = json.dumps(body).encode()
@@ -49,21 +53,29 @@ class RemoteLM:
                 delay *= 2
         raise RuntimeError("unreachable")
 
-    def _score(self, prompt: str, option: str) -> float:
-        out = self._post({"model": self.ref.name, "prompt": prompt + option, "max_tokens": 0,
+    def _echo(self, texts: str | list[str]) -> list[dict[str, Any]]:
+        out = self._post({"model": self.ref.name, "prompt": texts, "max_tokens": 0,
                           "echo": True, "logprobs": 1, "temperature": 0})
-        lp = out["choices"][0]["logprobs"]
-        offsets, values = lp["text_offset"], lp["token_logprobs"]
-        return float(sum(v for o, v in zip(offsets, values, strict=False)
-                         if o >= len(prompt) and v is not None))
+        return sorted(out["choices"], key=lambda c: int(c.get("index", 0)))
+
+    def _scores(self, prompt: str, options: tuple[str, ...]) -> list[float]:
+        """Each option's log-prob after `prompt`: one request for all of them when the
+        server takes a list of prompts, else one per option."""
+        if self.list_prompts:
+            try:
+                choices = self._echo([prompt + o for o in options])
+                if len(choices) == len(options):
+                    return [_option_logprob(c, len(prompt)) for c in choices]
+            except urllib.error.HTTPError as exc:
+                if exc.code not in (400, 422):
+                    raise
+            self.list_prompts = False
+        return [_option_logprob(self._echo(prompt + o)[0], len(prompt)) for o in options]
 
     def option_logprobs(self, prompts: list[str], options: tuple[str, ...],
                         batch_size: int = 8) -> list[list[float]]:
-        jobs = [(p, o) for p in prompts for o in options]
         with ThreadPoolExecutor(self.concurrency) as pool:
-            scores = list(pool.map(lambda j: self._score(*j), jobs))
-        n = len(options)
-        return [scores[k * n:(k + 1) * n] for k in range(len(prompts))]
+            return list(pool.map(lambda p: self._scores(p, options), prompts))
 
     def generate_texts(self, texts: list[str], sampling: Sampling, seed: int,
                        add_special_tokens: bool = False) -> list[Any]:
@@ -82,3 +94,10 @@ class RemoteLM:
 
     def free(self) -> None:
         pass
+
+
+def _option_logprob(choice: dict[str, Any], prompt_chars: int) -> float:
+    """Sum of the echoed token log-probs past the prompt (the option's tokens)."""
+    lp = choice["logprobs"]
+    return float(sum(v for o, v in zip(lp["text_offset"], lp["token_logprobs"], strict=False)
+                     if o >= prompt_chars and v is not None))

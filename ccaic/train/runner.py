@@ -122,9 +122,11 @@ class _Models:
     generation); `generator(loc)` is whatever the generation backend is (vLLM or the same
     transformers model)."""
 
-    def __init__(self, backend: str = "transformers", chat_template: str | None = None) -> None:
+    def __init__(self, backend: str = "transformers", chat_template: str | None = None,
+                 plan: TrainingPlan | None = None) -> None:
         self.backend = backend
         self.chat_template = chat_template  # the plan's, set on every tokenizer loaded
+        self.plan = plan  # sizes vLLM's context and batched tokens
         self.location: tuple[str, str | None, str] | None = None
         self.lm: Any = None
 
@@ -143,7 +145,7 @@ class _Models:
                     from ccaic.train.generation import VLLMGenerator
 
                     self.lm = VLLMGenerator(location, revision,
-                                            chat_template=self.chat_template)
+                                            chat_template=self.chat_template, plan=self.plan)
                 else:
                     self.lm = LM(location, revision, chat_template=self.chat_template)
             except OSError as exc:
@@ -273,7 +275,7 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
     held = held_out([r["id"] for r in red + helpful], st.dpo.split, plan.seed)
     split_key: dict[str, Any] = {"split": st.dpo.split} if st.dpo.split > 0 else {}
     template = plan.chat_template.text if plan.chat_template else None
-    models = _Models(backend, template)
+    models = _Models(backend, template, plan)
     from ccaic.models.identity import model_identity
     from ccaic.models.load import check_loadable, model_location, model_revision
 
@@ -468,7 +470,8 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                     if plan.feedback.kind == "openai":
                         from ccaic.train.remote import RemoteLM
 
-                        feedback_lm: Any = RemoteLM(plan.feedback)
+                        feedback_lm: Any = RemoteLM(plan.feedback,
+                                                    concurrency=st.label.concurrency)
                     else:
                         feedback_lm = models.get(model_location(plan.feedback, str(base), seed),
                                                  revision=model_revision(plan.feedback))

@@ -83,3 +83,9 @@ def mix(rows: Sequence[dict[str, Any]], fraction: float | None,
     n_harm, n_help = mix_counts(len(harm_ids), len(help_ids), fraction)
     keep = set(_order(seed, "mix", harm_ids)[:n_harm]) | set(_order(seed, "mix", help_ids)[:n_help])
     return [r for r in rows if r["id"] in keep]
+
+
+def row_seeds(batch_seed: int, n: int) -> list[int]:
+    """One seed per request of a batch (vLLM seeds each request), from the batch's seed and
+    the row's place in it: a request samples the same text whichever call carries it."""
+    return [derived_seed(batch_seed, "row", i) for i in range(n)]

@@ -15,20 +15,29 @@ from ccaic.plan.model import Sampling, TrainingPlan
 from ccaic.train.labels import OPTIONS, clamp, comparison_prompt, debiased, p_first
 from ccaic.train.postprocess import DEFAULT_STOPS, DROP_REASONS, clean_revision, clean_text
 from ccaic.train.progress import Progress
-from ccaic.train.sampling import comparison_principle, derived_seed, draw_principle
+from ccaic.train.sampling import comparison_principle, derived_seed, draw_principle, row_seeds
 from ccaic.train.store import StageDir
 
 Row = dict[str, Any]
 
 
+Batch = tuple[int, list[Any]]
+WindowFn = Callable[[list[Batch]], list[tuple[list[Row], int]]]
+
+
 def batched(stage: StageDir, items: list[Any], batch_size: int, progress: Progress,
-            label: str, fn: Callable[[int, list[Any]], tuple[list[Row], int]]) -> list[Row]:
+            label: str, fn: Callable[[int, list[Any]], tuple[list[Row], int]],
+            window: int = 1, window_fn: WindowFn | None = None) -> list[Row]:
     """Run fn over batches, keeping finished batches on disk; returns all rows in order.
 
     Under several processes each rank runs the batches it owns (round-robin by batch index)
     and every rank gets all rows back. A batch's seed depends on its index only, so a batch
     comes out the same whichever rank (or how many ranks) ran it, and parts written by any
     earlier run, whatever its world size, are reused.
+
+    window_fn runs up to `window` unfinished batches in one call (vLLM schedules a large
+    request set far better than 8 prompts at a time); it must give each batch the rows fn
+    would, and each batch is still its own part on disk.
     """
     from ccaic.train.dist import world
 
@@ -38,17 +47,30 @@ def batched(stage: StageDir, items: list[Any], batch_size: int, progress: Progre
     progress.start(label, sum(len(items[b * batch_size:(b + 1) * batch_size]) for b in mine))
     done: dict[int, list[Row]] = {}
     reused = 0
+    pending: list[Batch] = []
+
+    def flush() -> None:
+        results = window_fn(pending) if window_fn is not None and len(pending) > 1 \
+            else [fn(b, chunk) for b, chunk in pending]
+        for (b, chunk), (rows, tokens) in zip(pending, results, strict=True):
+            stage.write_part(b, rows)
+            done[b] = rows
+            progress.advance(len(chunk), tokens)
+        pending.clear()
+
     for b in mine:
         chunk = items[b * batch_size:(b + 1) * batch_size]
         rows = stage.read_part(b)
-        tokens = 0
         if rows is not None:
             reused += 1
-        else:
-            rows, tokens = fn(b, chunk)
-            stage.write_part(b, rows)
-        done[b] = rows
-        progress.advance(len(chunk), tokens)
+            done[b] = rows
+            progress.advance(len(chunk), 0)
+            continue
+        pending.append((b, chunk))
+        if len(pending) >= max(window, 1):
+            flush()
+    if pending:
+        flush()
     progress.finish()
     if w.distributed:
         gathered = w.all_gather((done, reused))
@@ -66,19 +88,49 @@ def fewshot_messages(plan: TrainingPlan) -> list[dict[str, str]]:
 # ---------------------------------------------------------------- initial answers
 
 
+def _windowed(lm: Any, sampling: Sampling, seed_of: Callable[[int], int], n: int,
+              rows_of: Callable[[list[Row], list[Any]], list[Row]]) -> WindowFn | None:
+    """A window function for generators that take one seed per request (vLLM): the
+    batches' conversations in one call, each request seeded exactly as its own batch's call
+    would seed it (ccaic.train.sampling.row_seeds), so windows change speed, not text.
+    n > 1: n samples per request sharing the prompt's prefill (`chat_n`)."""
+    if getattr(lm, "window", 1) <= 1:
+        return None
+
+    def run(batches: list[Batch]) -> list[tuple[list[Row], int]]:
+        convs = [r["prompt"] for _, chunk in batches for r in chunk]
+        seeds = [s for b, chunk in batches for s in row_seeds(seed_of(b), len(chunk))]
+        gens = lm.chat_n(convs, sampling, seeds, n, stop=DEFAULT_STOPS) if n > 1 else \
+            lm.chat(convs, sampling, seeds, stop=DEFAULT_STOPS)
+        out, start = [], 0
+        for _, chunk in batches:
+            part = gens[start:start + len(chunk)]
+            start += len(chunk)
+            flat = [g for x in part for g in (x if n > 1 else [x])]
+            out.append((rows_of(chunk, part), sum(g.tokens for g in flat)))
+        return out
+
+    return run
+
+
 def run_initial(lm: Any, prompts: list[Row], plan: TrainingPlan, stage: StageDir,
                 progress: Progress) -> list[Row]:
     sampling = plan.stages.initial.sampling
 
-    def fn(b: int, chunk: list[Row]) -> tuple[list[Row], int]:
-        gens = lm.chat([r["prompt"] for r in chunk], sampling,
-                       derived_seed(plan.seed, "initial", b), stop=DEFAULT_STOPS)
-        rows = [{"id": r["id"], "set": r["set"], "prompt": r["prompt"],
+    def seed_of(b: int) -> int:
+        return derived_seed(plan.seed, "initial", b)
+
+    def rows_of(chunk: list[Row], gens: list[Any]) -> list[Row]:
+        return [{"id": r["id"], "set": r["set"], "prompt": r["prompt"],
                  "response": clean_text(g.text), "finish_reason": g.finish_reason}
                 for r, g in zip(chunk, gens, strict=True)]
-        return rows, sum(g.tokens for g in gens)
 
-    return batched(stage, prompts, sampling.batch_size, progress, "step.initial", fn)
+    def fn(b: int, chunk: list[Row]) -> tuple[list[Row], int]:
+        gens = lm.chat([r["prompt"] for r in chunk], sampling, seed_of(b), stop=DEFAULT_STOPS)
+        return rows_of(chunk, gens), sum(g.tokens for g in gens)
+
+    return batched(stage, prompts, sampling.batch_size, progress, "step.initial", fn,
+                   getattr(lm, "window", 1), _windowed(lm, sampling, seed_of, 1, rows_of))
 
 
 # ---------------------------------------------------------------- critique -> revision
@@ -175,19 +227,28 @@ def run_pairs(lm: Any, prompts: list[Row], plan: TrainingPlan, stage: StageDir,
     cfg = plan.stages.pairs
     sampling = cfg.sampling
 
-    def fn(b: int, chunk: list[Row]) -> tuple[list[Row], int]:
-        samples: list[list[str]] = [[] for _ in chunk]
-        tokens = 0
-        for k in range(cfg.samples):
-            gens = lm.chat([r["prompt"] for r in chunk], sampling,
-                           derived_seed(plan.seed, "pairs", b, k), stop=DEFAULT_STOPS)
-            tokens += sum(g.tokens for g in gens)
-            for i, g in enumerate(gens):
-                samples[i].append(clean_text(g.text))
-        return [{"id": r["id"], "set": r["set"], "prompt": r["prompt"], "responses": s}
-                for r, s in zip(chunk, samples, strict=True)], tokens
+    def seed_of(b: int) -> int:
+        return derived_seed(plan.seed, "pairs", b, 0)
 
-    raw = batched(stage, prompts, sampling.batch_size, progress, "step.pairs", fn)
+    def rows_of(chunk: list[Row], gens_n: list[Any]) -> list[Row]:
+        return [{"id": r["id"], "set": r["set"], "prompt": r["prompt"],
+                 "responses": [clean_text(g.text) for g in gens]}
+                for r, gens in zip(chunk, gens_n, strict=True)]
+
+    def fn(b: int, chunk: list[Row]) -> tuple[list[Row], int]:
+        convs = [r["prompt"] for r in chunk]
+        if hasattr(lm, "chat_n"):  # n samples per request, one prefill (vLLM)
+            gens_n = lm.chat_n(convs, sampling, row_seeds(seed_of(b), len(chunk)),
+                               cfg.samples, stop=DEFAULT_STOPS)
+        else:  # one call per sample, each under its own batch seed
+            per_k = [lm.chat(convs, sampling, derived_seed(plan.seed, "pairs", b, k),
+                             stop=DEFAULT_STOPS) for k in range(cfg.samples)]
+            gens_n = [list(x) for x in zip(*per_k, strict=True)]
+        return rows_of(chunk, gens_n), sum(g.tokens for gens in gens_n for g in gens)
+
+    raw = batched(stage, prompts, sampling.batch_size, progress, "step.pairs", fn,
+                  getattr(lm, "window", 1),
+                  _windowed(lm, sampling, seed_of, cfg.samples, rows_of))
     rows: list[Row] = []
     dropped: Counter[str] = Counter()
     for r in raw:

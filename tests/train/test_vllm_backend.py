@@ -51,17 +51,20 @@ def fake_vllm() -> types.ModuleType:
             for prompt, sp in zip(prompts, params, strict=True):
                 ids = prompt["prompt_token_ids"]
                 rng = random.Random(f"{sp.seed}:{len(ids)}:{ids[-5:]}")
-                n = rng.randint(1, sp.max_tokens)
-                text = " ".join(rng.choice(WORDS) for _ in range(n))
-                if rng.random() < 0.3:
-                    text += "\nHuman: and more"  # must be cut by the stop strings
-                reason = "length" if n == sp.max_tokens else "stop"
-                for s in sp.stop or ():
-                    if s in text:
-                        text, reason = text[:text.index(s)], "stop"
-                out = types.SimpleNamespace(text=text, finish_reason=reason,
-                                            token_ids=list(range(len(text.split()))))
-                outs.append(types.SimpleNamespace(prompt=prompt, outputs=[out]))
+                samples = []
+                for _ in range(sp.n):  # n samples of one request share its seeded stream
+                    n = rng.randint(1, sp.max_tokens)
+                    text = " ".join(rng.choice(WORDS) for _ in range(n))
+                    if rng.random() < 0.3:
+                        text += "\nHuman: and more"  # must be cut by the stop strings
+                    reason = "length" if n == sp.max_tokens else "stop"
+                    for s in sp.stop or ():
+                        if s in text:
+                            text, reason = text[:text.index(s)], "stop"
+                    samples.append(types.SimpleNamespace(
+                        text=text, finish_reason=reason,
+                        token_ids=list(range(len(text.split())))))
+                outs.append(types.SimpleNamespace(prompt=prompt, outputs=samples))
             return outs
 
     mod.SamplingParams = SamplingParams  # type: ignore[attr-defined]
@@ -179,3 +182,40 @@ def test_vllm_generator_is_deterministic_per_request(vllm: types.ModuleType,
     assert gen.llm.calls[-1][1][0].temperature == 0.0 and len(greedy) == 1
     gen.free()
     assert not hasattr(gen, "llm")
+
+
+def test_vllm_gets_windows_of_batches_with_the_same_text(vllm: types.ModuleType,
+                                                         tiny_cache: Path, tmp_path: Path,
+                                                         plan_files,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """Several batches go to vLLM in one call (and pairs as n=2 requests sharing the
+    prefill); each request is seeded as in its own batch, so the window changes only speed."""
+    pytest.importorskip("trl")
+    write_plan, compiled = plan_files
+    from ccaic.train.generation import plan_context
+    from ccaic.train.runner import run_plan
+
+    plan = compiled(write_plan(tmp_path / "src", n_red=8, batch=2))  # 5 initial batches
+    monkeypatch.setenv("CCAIC_GENERATION_BACKEND", "vllm")
+    datasets = {}
+    for window in ("1", "64"):
+        monkeypatch.setenv("CCAIC_VLLM_WINDOW", window)
+        vllm.LLM.instances.clear()
+        out = tmp_path / f"w{window}"
+        run_plan(plan, out, until="pairs")
+        datasets[window] = (_rows(out, "initial", "responses.jsonl"),
+                            _rows(out, "pairs", "pairs.jsonl"))
+        policy, sft = vllm.LLM.instances[0], vllm.LLM.instances[-1]
+        initial_calls = [c for c in policy.calls if len(c[0]) and
+                         c[1][0].max_tokens == plan.stages.initial.sampling.max_new_tokens]
+        if window == "64":
+            assert len(initial_calls[0][0]) == 10  # every initial prompt in one call
+            assert len(sft.calls) == 1  # every pair prompt in one call
+        else:
+            assert len(initial_calls[0][0]) == 2  # one batch per call
+        assert all(p.n == 2 for _, params in sft.calls for p in params)  # pairs: n=2
+        context = plan_context(plan, 0)
+        assert policy.kwargs["max_model_len"] >= context >= 1024
+        assert policy.kwargs["max_num_batched_tokens"] >= policy.kwargs["max_model_len"]
+    assert datasets["1"] == datasets["64"]
