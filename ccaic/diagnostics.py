@@ -229,6 +229,14 @@ def _shown_text(text: str) -> str:
     return escape_control(text)
 
 
+_TERMINAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_terminal(text: str) -> str:
+    """escape_control for multi-line text: line breaks (and tabs) are kept."""
+    return _TERMINAL.sub(_escape_char, text)
+
+
 def escape_control(text: str) -> str:
     """`text` with control characters (ESC, CR, NUL, C1, bidi overrides) written as \\xNN /
     \\uNNNN, so a file or message cannot move the cursor, recolour or reorder a terminal."""

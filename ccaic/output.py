@@ -18,6 +18,7 @@ from ccaic.diagnostics import (
     cap_per_file,
     diagnostics_limit,
     error,
+    escape_terminal,
     render_github,
     render_json,
     render_text,
@@ -50,6 +51,8 @@ class Output:
             raise
 
     def info(self, text: str) -> None:
+        """A line for people; control characters (from a file name, say) are escaped."""
+        text = escape_terminal(text)
         self.err.write(text if text.endswith("\n") else text + "\n")
         self.err.flush()
 

@@ -147,3 +147,12 @@ def test_long_messages_are_cut(tmp_path: Path) -> None:
     code, _, err = run_cli(["check", str(path)])
     assert code == 1 and "error[CCAI202]" in err
     assert len(err) < 3000 and "more characters)" in err
+
+
+def test_info_lines_escape_control_characters(tmp_path: Path) -> None:
+    """`fmt --check` printed a file name's ESC sequence raw ("would reformat <ESC>[31m...")."""
+    path = tmp_path / "e\x1b[31mred.ccai"
+    path.write_text("a {\nx=1}\n", encoding="utf-8")
+    code, _, err = run_cli(["fmt", "--check", str(path)])
+    assert code == 1 and "\x1b" not in err and "e\\x1b[31mred.ccai" in err
+    assert "\n" in err  # line breaks are kept
