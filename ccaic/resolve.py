@@ -31,9 +31,11 @@ from ccaic.assembly.moderation import (
     apply_moderation,
     read_id_file,
 )
+from ccaic.assembly.polis_report import in_conv_mask, polis_blocks, rounded
 from ccaic.assembly.selection import Selection, SelectionRule, select
 from ccaic.assembly.sources import LoadedSource, SourceOptions, load_source
 from ccaic.assembly.sources.id_files import (
+    condition_id_files,
     groups_file_coverage,
     listed_unmatched,
     read_groups_file,
@@ -183,6 +185,10 @@ def moderate(loaded: LoadedSource, rules: list[RuleSpec], env: Env, source: Span
             loaded.warnings.extend(listed_unmatched(
                 rule.listed, rule.listed_file, rule.subject, rule.span,
                 loaded.table.participants, loaded.table.statement_ids))
+            for expr in condition_id_files(rule.where):  # `where id in file(...)`
+                loaded.warnings.extend(listed_unmatched(
+                    None, env.path(expr, base), rule.subject, rule.span,
+                    loaded.table.participants, loaded.table.statement_ids))
         except DiagnosticError as exc:
             raise _with_note(exc, "read by this rule", rule.span) from None
         concrete: KeepStatements | DropStatements | DropParticipants
@@ -429,14 +435,15 @@ def _relative(path: str, base: Path) -> str:
 def artifact(result: AssemblyResult, base: Path) -> dict[str, Any]:
     """The assembly's build artifact: canonical, no absolute paths, no timestamps."""
     spec, g, st, sel = result.spec, result.grouping, result.stats, result.selection
-    order = sorted(range(len(st.ids)), key=lambda j: natural_key(st.ids[j]))
+    order = [j for j in sorted(range(len(st.ids)), key=lambda j: natural_key(st.ids[j]))
+             if st.seen[j] > 0]
+    ranks = statement_ranks(sel, result.statement_out)
     statements = []
     for j in order:
-        if st.seen[j] == 0:
-            continue
         s = result.table.statements[j]
         statements.append({
-            "id": s.id, "text": s.text, "moderated": s.moderated, "meta": s.is_meta,
+            "id": s.id, "rank": ranks.get(j), "text": s.text, "moderated": s.moderated,
+            "meta": s.is_meta,
             "moderated_out": bool(result.statement_out[j]),
             "agrees": int(st.agrees[j]), "disagrees": int(st.disagrees[j]),
             "passes": int(st.passes[j]),
@@ -472,7 +479,18 @@ def artifact(result: AssemblyResult, base: Path) -> dict[str, Any]:
         "selection": [sel.ids[j] for j in sel.order if sel.selected[j]],
         "statements": statements,
         "stability": result.stability,
+        "polis": rounded(polis_blocks(
+            result.table, g, result.statement_out,
+            in_conv_mask(result.table, result.loaded.in_conv),
+            g.pca if g.pca is not None else pca(result.table, result.statement_out), order)),
     }
+
+
+def statement_ranks(sel: Selection, out: np.ndarray) -> dict[int, int]:
+    """Rank by the consensus score among statements in; moderated-out ones have none (they
+    keep a score, as Polis gives them a GAC, but never rank: docs/polis-report.md)."""
+    kept = [j for j in sel.order if not out[j]]
+    return {j: n for n, j in enumerate(kept, 1)}
 
 
 def summary_lines(a: dict[str, Any]) -> list[str]:

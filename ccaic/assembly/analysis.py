@@ -10,6 +10,7 @@ import numpy as np
 
 from ccaic.assembly.groups import MAX_K, Grouping, Pca, export_groups, pca, polis_groups
 from ccaic.assembly.moderation import ModerationResult, PolisModOut, Rule, apply_moderation
+from ccaic.assembly.polis_report import in_conv_mask, polis_blocks
 from ccaic.assembly.sources import LoadedSource
 from ccaic.assembly.stats import StatementStats, statement_stats
 from ccaic.assembly.votes import VoteTable, natural_key
@@ -38,9 +39,14 @@ def make_grouping(table: VoteTable, method: str, mod_out: np.ndarray,
                   k_range: tuple[int, int] = (2, MAX_K)) -> Grouping:
     """`polis`, `export` (the source's groups) or `kmeans:K` (Polis pipeline, k forced).
     `pca_result`: the PCA of `table` under `mod_out` when the caller has it, so that every
-    grouping of one assembly shares one PCA (it is the costly part)."""
+    grouping of one assembly shares one PCA (it is the costly part). Cold `polis` and `kmeans:K`
+    cluster the in-conv participants, the server's in-conv list included where the source has
+    one (math-pca2.json)."""
+    server = loaded.in_conv if loaded is not None else None
+    mask = in_conv_mask(table, server) if server else None
     if method == "polis":
-        return polis_groups(table, mod_out, pca_result=pca_result, k_range=k_range)
+        return polis_groups(table, mod_out, pca_result=pca_result, k_range=k_range,
+                            in_conv_mask=mask)
     if method == "export":
         if not loaded or not loaded.export_groups:
             raise DiagnosticError([error(
@@ -58,7 +64,7 @@ def make_grouping(table: VoteTable, method: str, mod_out: np.ndarray,
             raise DiagnosticError([error("CCAI414", f"bad group method {method!r}", None,
                                          help=f"write kmeans:K with K a whole number from "
                                          f"{K_MIN} to {K_MAX}, as in a groups block")])
-        return polis_groups(table, mod_out, k=k, pca_result=pca_result)
+        return polis_groups(table, mod_out, k=k, in_conv_mask=mask, pca_result=pca_result)
     raise DiagnosticError([error("CCAI414", f"unknown group method {method!r}", None,
                                  help="use polis, export or kmeans:K")])
 
@@ -75,18 +81,26 @@ def analyze(loaded: LoadedSource, groups: str = "polis", smoothing: str = "polis
     return Analysis(loaded, mod, grouping, statement_stats(table, grouping, smoothing))
 
 
+def row_order(a: Analysis) -> list[int]:
+    """Columns with >= 1 vote: statements in by GAC desc then natural id, then the moderated-out
+    ones (which keep a GAC, as Polis computes one, but never rank: docs/polis-report.md)."""
+    st, out = a.stats, a.moderation.statement_out
+    idx = [j for j in range(a.table.shape[1]) if st.seen[j] > 0]
+    idx.sort(key=lambda j: (bool(out[j]), -st.gac[j], natural_key(st.ids[j])))
+    return idx
+
+
 def statement_rows(a: Analysis) -> list[dict[str, Any]]:
-    """One row per statement with >= 1 vote, sorted by GAC desc then natural id. Ids and
-    field names are those of the build's assembly artifact (ccaic.resolve.artifact)."""
+    """One row per statement with >= 1 vote, in `row_order`; `rank` is None for moderated-out
+    ones. Ids and field names are those of the build's assembly artifact
+    (ccaic.resolve.artifact)."""
     st, table = a.stats, a.table
-    seen = st.seen
-    idx = [j for j in range(table.shape[1]) if seen[j] > 0]
-    idx.sort(key=lambda j: (-st.gac[j], natural_key(st.ids[j])))
     rows = []
-    for j in idx:
+    for n, j in enumerate(row_order(a), 1):
         s = table.statements[j]
+        out = bool(a.moderation.statement_out[j])
         rows.append({
-            "id": s.id, "text": s.text, "gac": float(st.gac[j]),
+            "id": s.id, "rank": None if out else n, "text": s.text, "gac": float(st.gac[j]),
             "gac_disagree": float(st.gac_disagree[j]),
             "agrees": int(st.agrees[j]), "disagrees": int(st.disagrees[j]),
             "passes": int(st.passes[j]),
@@ -96,9 +110,16 @@ def statement_rows(a: Analysis) -> list[dict[str, Any]]:
                        for g, name in enumerate(a.grouping.names)},
             "polarization": float(st.pi[j]), "adjusted_polarization": float(st.adjusted_pi[j]),
             "moderated": s.moderated, "meta": s.is_meta,
-            "moderated_out": bool(a.moderation.statement_out[j]),
+            "moderated_out": out,
         })
     return rows
+
+
+def polis_report(a: Analysis, order: Sequence[int]) -> dict[str, Any]:
+    """The `polis` block of this analysis, its PCA over the columns `order`."""
+    table, out = a.table, a.moderation.statement_out
+    p = a.grouping.pca if a.grouping.pca is not None else pca(table, out)
+    return polis_blocks(table, a.grouping, out, in_conv_mask(table, a.source.in_conv), p, order)
 
 
 def summary(a: Analysis) -> dict[str, Any]:

@@ -23,6 +23,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--smoothing", default="polis", choices=("polis", "none"),
                    help="GAC per-group agree probability: (A+1)/(S+2) or A/S (default polis)")
     p.add_argument("--statements", metavar="FILE", help="statements file for a long-format CSV")
+    p.add_argument("--table", default="statements", choices=("statements", "participants"),
+                   help="the table --format csv writes: statements (default) or participants "
+                   "(group, in-conv, votes, x, y)")
     add_format(p, ("text", "json", "csv"))
     p.set_defaults(run=run)
 
@@ -30,7 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace, out: Output) -> int:
     import json
 
-    from ccaic.assembly.analysis import analyze, statement_rows, summary
+    from ccaic.assembly.analysis import analyze, polis_report, row_order, statement_rows, summary
     from ccaic.assembly.sources import SourceOptions, load_source
     from ccaic.diagnostics import DiagnosticError
 
@@ -46,13 +49,17 @@ def run(args: argparse.Namespace, out: Output) -> int:
         out.diagnostics(loaded.warnings, "text", quiet_ok=True)
     rows = statement_rows(result)
     info = summary(result)
+    polis = polis_report(result, row_order(result))
     if args.format == "json":
-        out.write(json.dumps({"format_version": "1.0", "summary": info, "statements": rows},
-                             indent=2, ensure_ascii=False) + "\n")
+        out.write(json.dumps({"format_version": "1.1", "summary": info, "statements": rows,
+                              "polis": polis}, indent=2, ensure_ascii=False) + "\n")
+    elif args.format == "csv" and args.table == "participants":
+        out.write(_participants_csv(polis["participants"]))
     elif args.format == "csv":
         out.write(_csv(rows, list(result.grouping.names)))
     else:
-        out.write(_text(rows, info))
+        out.write(_text(rows, info) + _polis_text(polis, {str(r["id"]): str(r["text"])
+                                                          for r in rows}))
     return 0
 
 
@@ -87,6 +94,8 @@ def _text(rows: list[dict[str, object]], info: dict[str, object]) -> str:
         f"groups: {g['method']}  k={g['k']}  clustered={g['clustered']}  sizes={g['sizes']}  "
         f"silhouette={'n/a' if sil is None else f'{sil:.3f}'}",
         f"consensus: group-aware, smoothing={info['smoothing']}",
+        "moderated-out statements keep their GAC but are not ranked (listed last, marked out) "
+        "and are left out of repness and consensus, as in Polis's report",
         *(f"moderation: {m['rule']}: removed {m['count']} {m['kind']}"
           for m in info["moderation"]),  # type: ignore[attr-defined]
         "",
@@ -97,4 +106,47 @@ def _text(rows: list[dict[str, object]], info: dict[str, object]) -> str:
         text = text if len(text) <= 70 else text[:69] + "…"
         lines.append(f"{r['id']!s:>6}  {r['gac']:6.3f}  {r['agrees']:6d}  {r['disagrees']:6d}  "
                      f"{r['passes']:6d}  {'out' if r['moderated_out'] else '':>3}  {text}")
+    return "\n".join(lines) + "\n"
+
+
+def _participants_csv(parts: list[dict[str, object]]) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    head = ["id", "group", "in_conv", "votes", "x", "y"]
+    w.writerow(head)
+    for p in parts:
+        w.writerow(["" if p[h] is None else str(p[h]).lower() if isinstance(p[h], bool)
+                    else p[h] for h in head])
+    return buf.getvalue()
+
+
+def _short(text: str, width: int = 70) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _polis_text(polis: dict[str, object], texts: dict[str, str], top: int = 5) -> str:
+    """Polis's report in brief: each group's representative statements, then consensus."""
+    lines = ["", "representative statements (Polis repness; the share is the group's smoothed "
+             "agree or disagree share, (n+1)/(N+2)):"]
+    groups = polis["groups"]
+    assert isinstance(groups, list)
+    for g in groups:
+        lines.append(f"  group {g['id']} ({g['size']} participants):")
+        lines.extend(f"    {e['statement']!s:>6}  {e['repful']:<8}  {e['p_success']:5.0%} of "
+                     f"{e['n_trials']:<5}  {_short(texts.get(str(e['statement']), ''), 56)}"
+                     for e in g["repness"][:top])
+        if not g["repness"]:
+            lines.append("    (none)")
+    consensus = polis["consensus"]
+    assert isinstance(consensus, dict)
+    for side in ("agree", "disagree"):
+        lines.append(f"consensus statements ({side}, all participants):")
+        lines.extend(f"    {e['statement']!s:>6}  {e['p_success']:5.0%} of {e['n_trials']:<5}  "
+                     f"{_short(texts.get(str(e['statement']), ''), 64)}" for e in consensus[side])
+        if not consensus[side]:
+            lines.append("    (none)")
     return "\n".join(lines) + "\n"

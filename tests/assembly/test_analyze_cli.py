@@ -27,8 +27,14 @@ def test_analyze_json_every_voted_statement(shared):
     for tid, value in math["group-aware-consensus"].items():
         assert abs(by_id[tid]["gac"] - value) < 1e-12
     assert {str(t) for t in math["mod-out"]} == {str(r["id"]) for r in rows if r["moderated_out"]}
-    gacs = [r["gac"] for r in rows]
+    ranked = [r for r in rows if not r["moderated_out"]]
+    gacs = [r["gac"] for r in ranked]
     assert gacs == sorted(gacs, reverse=True)
+    assert [r["rank"] for r in ranked] == list(range(1, len(ranked) + 1))
+    # moderated-out statements keep their GAC but never rank: listed last, rank null
+    out = rows[len(ranked):]
+    assert out and all(r["moderated_out"] and r["rank"] is None for r in out)
+    assert max(r["gac"] for r in out) > min(gacs)  # would have ranked among the rest
     assert set(rows[0]["groups"]) == {"0", "1", "2"}
     assert body["summary"]["groups"]["k"] == 3
 
@@ -84,7 +90,7 @@ def test_analyze_json_speaks_the_build_artifact(shared, tmp_path):
     lines = (folder / "votes.csv").read_text(encoding="utf-8").splitlines()[1:]
     long.write_text("participant_id,statement_id,vote_value,timestamp\n" + "".join(
         f"{v[3]},{v[2]},{v[4]},{v[0]}\n" for v in (line.split(",") for line in lines)))
-    artifact_fields = {"id", "text", "moderated", "meta", "moderated_out", "agrees",
+    artifact_fields = {"id", "rank", "text", "moderated", "meta", "moderated_out", "agrees",
                        "disagrees", "passes", "gac", "gac_disagree", "polarization",
                        "adjusted_polarization", "groups"}
     bodies = []

@@ -14,7 +14,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from ccaic.assembly.sources.base import (
     missing_field_warnings,
 )
 from ccaic.assembly.votes import Provenance, Statement, natural_key
-from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error
+from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error, warning
 
 Locate = Callable[[int], Span]
 _WS = re.compile(r"[ \t\n\r]*")
@@ -314,6 +314,26 @@ def _in_conv(math_data: dict[str, Any], mname: str) -> frozenset[str]:
     return frozenset(_checked_id(p, "participant id", mname) for p in raw)
 
 
+def _unvoted(math_data: dict[str, Any], in_conv: frozenset[str], participants: Sequence[str],
+             mname: str, vname: str) -> list[Diagnostic]:
+    """CCAI455 when the server's math counts participants (user-vote-counts, in-conv) that
+    have no vote in the export: the snapshot and the votes differ, and they are left out."""
+    counts = math_data.get("user-vote-counts")
+    counted = set(in_conv) | ({_checked_id(k, "participant id", mname) for k in counts}
+                              if isinstance(counts, dict) else set())
+    missing = sorted(counted - set(participants), key=natural_key)
+    if not missing:
+        return []
+    shown = ", ".join(repr(p) for p in missing[:3]) + (", ..." if len(missing) > 3 else "")
+    return [warning(
+        "CCAI455", f"{mname}: {len(missing)} participant{'s' if len(missing) != 1 else ''} "
+        f"that the server's math counts {'have' if len(missing) != 1 else 'has'} no vote in "
+        f"{vname} ({shown}) and {'are' if len(missing) != 1 else 'is'} left out", span_at(
+            mname, 1, 1), help="export the votes and math-pca2.json at the same time; the "
+        "server's groups and repness counted these participants, so `groups export` results "
+        "can differ from the server's report")]
+
+
 def load_polis_json(path: Path, display: str, opts: SourceOptions) -> LoadedSource:
     prov = Provenance()
     statements = None
@@ -347,6 +367,7 @@ def load_polis_json(path: Path, display: str, opts: SourceOptions) -> LoadedSour
         prov.files.append(mname)
         groups = expand_groups(math_data, mname)
         in_conv = _in_conv(math_data, mname)
+        warns.extend(_unvoted(math_data, in_conv, table.participants, mname, vname))
     fields = comment_fields(comments)
     field_warns = missing_field_warnings(
         fields, f"{display}/comments.json", span_at(f"{display}/comments.json", 1, 1),

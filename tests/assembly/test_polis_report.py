@@ -1,0 +1,148 @@
+"""The `polis` block (groups, consensus, participants, pca) through `ccaic analyze --format
+json`, against Polis's own server output (math-pca2.json) on every polis-math fixture."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.cli_runner import run_cli
+
+FIXTURES = ["below-100-ptpts", "25ptpt-3gp-no-strict-with-meta",
+            "150ptpt-3gp-no-strict-no-meta"]
+REPNESS_KEYS = {"tid": "statement", "repful-for": "repful", "n-success": "n_success",
+                "n-trials": "n_trials", "p-success": "p_success", "p-test": "p_test",
+                "repness": "repness", "repness-test": "repness_test"}
+
+
+@pytest.fixture(params=FIXTURES)
+def folder(request, shared):
+    return shared / "data/polis/polis-math" / request.param
+
+
+def _analyze(folder, *extra):
+    code, out, err = run_cli(["analyze", str(folder), "--format", "json", *extra])
+    assert code == 0, err
+    return json.loads(out)
+
+
+def _same(mine: dict, theirs: dict, keys: dict) -> None:
+    for key, name in keys.items():
+        if key not in theirs:
+            continue
+        a, b = mine[name], theirs[key]
+        if key == "tid":
+            assert a == str(b)
+        elif key == "repness-test":
+            assert np.float32(a) == np.float32(b)
+        elif isinstance(b, float):
+            assert abs(a - b) <= 1e-12, (key, a, b)
+        else:
+            assert a == b, (key, a, b)
+
+
+def test_repness_and_consensus_equal_the_server(folder):
+    body = _analyze(folder, "--groups", "export")
+    math = json.loads((folder / "math-pca2.json").read_text())
+    polis = body["polis"]
+    assert polis["format_version"] == "1.0"
+    groups = {g["id"]: g for g in polis["groups"]}
+    assert set(groups) == set(math["repness"])
+    for gid, theirs in math["repness"].items():
+        mine = groups[gid]["repness"]
+        assert [e["statement"] for e in mine] == [str(e["tid"]) for e in theirs]
+        for a, b in zip(mine, theirs, strict=True):
+            _same(a, b, REPNESS_KEYS)
+            assert a["best_agree"] == bool(b.get("best-agree", False))
+    for g in math["group-clusters"]:
+        assert groups[str(g["id"])]["size"] == math["group-votes"][str(g["id"])]["n-members"]
+    for side in ("agree", "disagree"):
+        mine, theirs = polis["consensus"][side], math["consensus"][side]
+        assert [e["statement"] for e in mine] == [str(e["tid"]) for e in theirs]
+        for a, b in zip(mine, theirs, strict=True):
+            _same(a, b, REPNESS_KEYS)
+            assert set(a) == {"statement", "n_success", "n_trials", "p_success", "p_test"}
+
+
+def test_pca_and_projections_equal_the_server(folder):
+    """Center and components (up to sign) over `statements` order; base-cluster means of the
+    participants' projections, to 1e-12 (math-pca2.json has no per-participant projection)."""
+    body = _analyze(folder, "--groups", "export")
+    math = json.loads((folder / "math-pca2.json").read_text())
+    ids = [r["id"] for r in body["statements"]]
+    pos = {str(t): i for i, t in enumerate(math["tids"])}
+    assert sorted(ids, key=pos.__getitem__) == [str(t) for t in math["tids"]]
+    cols = [pos[i] for i in ids]
+    pca = body["polis"]["pca"]
+    np.testing.assert_allclose(pca["center"], -np.asarray(math["pca"]["center"])[cols],
+                               atol=1e-12)
+    signs = []
+    for mine, theirs in zip(pca["components"], math["pca"]["comps"], strict=True):
+        theirs = np.asarray(theirs)[cols]
+        sign = np.sign(np.dot(mine, theirs))
+        signs.append(sign)
+        np.testing.assert_allclose(np.asarray(mine) * sign, theirs, atol=1e-12)
+    xy = {p["id"]: (p["x"], p["y"]) for p in body["polis"]["participants"]}
+    bc = math["base-clusters"]
+    for members, x, y in zip(bc["members"], bc["x"], bc["y"], strict=True):
+        mean = np.mean([xy[str(m)] for m in members], axis=0) * np.array(signs)
+        np.testing.assert_allclose(mean, [-x, -y], atol=1e-12)
+
+
+def test_participants_block(folder):
+    body = _analyze(folder, "--groups", "export")
+    math = json.loads((folder / "math-pca2.json").read_text())
+    parts = {p["id"]: p for p in body["polis"]["participants"]}
+    assert set(parts) == {str(p) for p in math["user-vote-counts"]}
+    for pid, n in math["user-vote-counts"].items():
+        assert parts[str(pid)]["votes"] == n
+    members = {str(p): str(g["id"]) for g in math["group-clusters"] for b in g["members"]
+               for p in math["base-clusters"]["members"][math["base-clusters"]["id"].index(b)]}
+    assert {pid: p["group"] for pid, p in parts.items() if p["group"] is not None} == members
+    assert {pid for pid, p in parts.items() if p["in_conv"]} == {str(p) for p in math["in-conv"]}
+
+
+def _copy(src, dst):
+    import shutil
+
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_cold_polis_uses_the_server_in_conv_list(shared, tmp_path):
+    """Polis keeps members in-conv ("sticky") under 7 votes: below-100-ptpts has four with 1-2
+    votes. Cold `polis` clusters exactly the server's in-conv set; without the list, the rule
+    alone leaves those four out."""
+    folder = shared / "data/polis/polis-math/below-100-ptpts"
+    math = json.loads((folder / "math-pca2.json").read_text())
+    server = {str(p) for p in math["in-conv"]}
+    parts = _analyze(folder)["polis"]["participants"]
+    assert {p["id"] for p in parts if p["in_conv"]} == server
+    assert {p["id"] for p in parts if p["group"] is not None} == server
+    sticky = {p["id"] for p in parts if p["in_conv"] and p["votes"] < 7}
+    assert sticky == {"5", "10", "11", "14"}
+    bare = _copy(folder, tmp_path / "conv")
+    del math["in-conv"]
+    (bare / "math-pca2.json").write_text(json.dumps(math))
+    parts = _analyze(bare)["polis"]["participants"]
+    assert {p["id"] for p in parts if p["in_conv"]} == server - sticky
+    assert all(p["group"] is None for p in parts if p["id"] in sticky)
+
+
+def test_dropped_participant_is_a_warning_with_a_count(shared, tmp_path):
+    folder = _copy(shared / "data/polis/polis-math/25ptpt-3gp-no-strict-with-meta",
+                   tmp_path / "conv")
+    votes = json.loads((folder / "votes.json").read_text())
+    key = "pid" if "pid" in votes[0] else "participant_id"
+    kept = [v for v in votes if str(v[key]) not in ("3", "7")]
+    assert len(kept) < len(votes)
+    (folder / "votes.json").write_text(json.dumps(kept))
+    code, _, err = run_cli(["analyze", str(folder), "--groups", "export"])
+    assert code == 0
+    assert "warning[CCAI455]" in err and "2 participants that the server's math counts" in err
+    assert "('3', '7')" in err
+    code, _, err = run_cli(["analyze", str(shared / "data/polis/polis-math"
+                                            / "25ptpt-3gp-no-strict-with-meta")])
+    assert code == 0 and "CCAI455" not in err
