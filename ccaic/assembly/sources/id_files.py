@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ccaic.assembly._io import (
     MAX_REPORTS,
@@ -25,6 +26,9 @@ from ccaic.assembly._io import (
 )
 from ccaic.assembly.votes import natural_key
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error, warning
+
+if TYPE_CHECKING:
+    from ccaic.syntax.ast import Expr
 
 #: First-line values taken for a header, not an id, in an id list.
 ID_HEADERS = frozenset({"id", "ids", "participant", "pid", "statement_id", "participant_id",
@@ -147,3 +151,21 @@ def listed_unmatched(listed: Sequence[str] | None, listed_file: str | None, subj
     return [d.model_copy(update={"notes": (*d.notes, Note(message="listed by this rule",
                                                           span=span))})
             for d in found if d is not None]
+
+
+def condition_id_files(cond: object) -> list[Expr]:
+    """The `file(...)` expressions of `id in file(...)` tests anywhere in a `where` condition
+    (through and/or/not/parentheses), in order."""
+    from ccaic.syntax import ast
+
+    if isinstance(cond, ast.Member):
+        left, coll = cond.left, cond.collection
+        named_id = isinstance(left, ast.FieldRef) and left.name == "id"
+        return [coll] if named_id and not isinstance(coll, ast.ListLit) else []
+    if isinstance(cond, ast.And | ast.Or):
+        return [e for op in cond.operands for e in condition_id_files(op)]
+    if isinstance(cond, ast.Not):
+        return condition_id_files(cond.operand)
+    if isinstance(cond, ast.Paren):
+        return condition_id_files(cond.inner)
+    return []
