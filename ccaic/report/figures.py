@@ -32,17 +32,44 @@ def group_colors(groups: list[str]) -> dict[str, str]:
     return out
 
 
-def opinion_map(name: str, m: OpinionMap) -> str:
+def hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Convex hull, counter-clockwise from the lowest-leftmost point (Andrew's monotone
+    chain); collinear points are dropped, so 1 or 2 distinct points give 1 or 2 vertices."""
+    pts = sorted(set(points))
+    if len(pts) <= 2:
+        return pts
+
+    def half(seq: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        out: list[tuple[float, float]] = []
+        for p in seq:
+            while len(out) >= 2 and ((out[-1][0] - out[-2][0]) * (p[1] - out[-2][1])
+                                     - (out[-1][1] - out[-2][1]) * (p[0] - out[-2][0])) <= 0:
+                out.pop()
+            out.append(p)
+        return out
+
+    lower, upper = half(pts), half(pts[::-1])
+    return lower[:-1] + upper[:-1]
+
+
+def opinion_map(name: str, m: OpinionMap, hulls: bool = False) -> str:
+    """Participants on PC1/PC2 by group; `hulls` outlines each group's convex hull (the
+    Polis report's map)."""
     xs = [p[0] for p in m.points] or [0.0]
     ys = [p[1] for p in m.points] or [0.0]
     sampled = (f" A deterministic sample of {m.shown:,} of {m.participants:,} participants is "
                "shown." if m.shown < m.participants else "")
+    outline = " Each group's convex hull is outlined." if hulls else ""
     c = svg.chart(f"fig-opinion-map-{slug(name)}", f"Opinion map: {name}",
                   f"Each participant's position on the first two principal components of the "
-                  f"vote matrix, coloured by opinion group ({len(m.groups)} groups).{sampled}",
+                  f"vote matrix, coloured by opinion group ({len(m.groups)} groups)."
+                  f"{outline}{sampled}",
                   svg.padded(min(xs), max(xs)), svg.padded(min(ys), max(ys)), height=420)
     svg.axes(c, "PC1", "PC2")
     colors = group_colors(list(m.groups))
+    for g in m.groups if hulls else ():
+        ring = hull([(x, y) for x, y, grp in m.points if grp == g])
+        svg.line(c, ring + ring[:1], colors[g], width=1.5, name=f"group {g} hull")
     for g in [*m.groups, UNGROUPED]:
         pts = [(x, y) for x, y, grp in m.points if grp == g]
         if pts:

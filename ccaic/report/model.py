@@ -145,6 +145,46 @@ def stability_section(a: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _shares(counts: dict[str, int]) -> dict[str, float]:
+    """Agree and disagree shares of those who saw the statement (0 when nobody did)."""
+    seen = counts.get("agrees", 0) + counts.get("disagrees", 0) + counts.get("passes", 0)
+    return {"agree": r6(counts.get("agrees", 0) / seen) if seen else 0.0,
+            "disagree": r6(counts.get("disagrees", 0) / seen) if seen else 0.0}
+
+
+def _outside(groups: dict[str, dict[str, int]], gid: str) -> dict[str, int]:
+    """Vote counts of every other group together (clustered participants only, as repness)."""
+    return {k: sum(v.get(k, 0) for g, v in groups.items() if g != gid)
+            for k in ("agrees", "disagrees", "passes")}
+
+
+def polis_section(a: dict[str, Any]) -> dict[str, Any] | None:
+    """Polis's report from the artifact's `polis` block: per group its size and
+    representative statements with agree/disagree shares in and out of the group; the
+    consensus statements with their shares over everyone. None for an older artifact."""
+    polis = a.get("polis")
+    if not isinstance(polis, dict):
+        return None
+    by_id = {s["id"]: s for s in a.get("statements", [])}
+    groups = []
+    for g in polis.get("groups", []):
+        rows = []
+        for e in g.get("repness", []):
+            s = by_id.get(e["statement"], {})
+            counts = s.get("groups", {})
+            rows.append({"id": e["statement"], "text": s.get("text", ""),
+                         "repful": e["repful"], "in": _shares(counts.get(g["id"], {})),
+                         "out": _shares(_outside(counts, g["id"])),
+                         "repness": r6(e["repness"])})
+        groups.append({"id": g["id"], "size": g["size"], "statements": rows})
+    consensus = {side: [{"id": e["statement"], "text": by_id.get(e["statement"], {}).get(
+                            "text", ""), "share": r6(e["n_success"] / e["n_trials"])
+                         if e["n_trials"] else 0.0, "seen": e["n_trials"]}
+                        for e in polis.get("consensus", {}).get(side, [])]
+                 for side in ("agree", "disagree")}
+    return {"groups": groups, "consensus": consensus}
+
+
 def assembly_section(a: dict[str, Any], has_map: bool = False) -> dict[str, Any]:
     cands = _candidates(a)
     values = [_score(s, a) for s in cands]
@@ -171,6 +211,7 @@ def assembly_section(a: dict[str, Any], has_map: bool = False) -> dict[str, Any]
         "threshold_curve": threshold_curve(values, consensus.get("top_k")),
         "selected_agreement": selected_agreement(a),
         "stability": stability_section(a),
+        "polis_report": polis_section(a),
     }
 
 

@@ -1,7 +1,7 @@
 """The opinion map's points: each participant's 2-D PCA projection and group.
 
-The assembly artifact does not keep per-participant coordinates (they would dominate its size
-and its diffs), so the build hands them to the report in memory. `opinion_map` takes what
+The build hands the points to the report in memory (the artifact's `polis.participants` has
+them too, rounded, since the Polis report block). `opinion_map` takes what
 `ccaic.resolve.run_assembly` returns; large assemblies are subsampled deterministically so the
 HTML stays small and every build of the same inputs draws the same dots.
 """

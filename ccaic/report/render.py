@@ -61,7 +61,7 @@ def _assembly(name: str, a: dict[str, Any], m: OpinionMap | None) -> list[Block]
     out += [Block("table", table=tables.assembly_summary(a)),
             Block("h3", "Moderation and cleaning"),
             Block("table", table=tables.moderation(a)), Block("h3", "Figures")]
-    if m is not None:
+    if m is not None and not a.get("polis_report"):  # else in the Polis report, with hulls
         out += _figure(figures.opinion_map(name, m), "Participants on the first two principal "
                        "components of the vote matrix, coloured by opinion group.")
     out += _figure(figures.gac_histogram(name, a), "Distribution of group-aware consensus with "
@@ -76,6 +76,29 @@ def _assembly(name: str, a: dict[str, Any], m: OpinionMap | None) -> list[Block]
     if a["selected_agreement"]:
         out += [Block("h3", "Selected statements"),
                 Block("table", table=tables.selected(a))]
+    return out + _polis_report(name, a.get("polis_report"), m)
+
+
+def _polis_report(name: str, pr: dict[str, Any] | None, m: OpinionMap | None) -> list[Block]:
+    """Polis's report: the opinion map with group hulls, each group's representative
+    statements, then the consensus statements."""
+    if not pr:
+        return []
+    out = [Block("h3", "Polis report"),
+           Block("p", "Opinion groups as Polis's report shows them: each group's representative "
+                      "statements (Polis repness, in Polis's order) with the share agreeing and "
+                      "disagreeing inside and outside the group, then the statements most of "
+                      "everyone agrees or disagrees with. Moderated-out statements are left out "
+                      "of both.")]
+    if m is not None:
+        out += _figure(figures.opinion_map(name, m, hulls=True), "Participants on the first "
+                       "two principal components of the vote matrix, coloured by opinion group, "
+                       "with each group's convex hull.")
+    for g in pr["groups"]:
+        out += [Block("p", f"**Group {g['id']}**: {g['size']:,} participants."),
+                Block("table", table=tables.polis_group(g))]
+    out += [Block("p", "**Consensus statements** (all participants)."),
+            Block("table", table=tables.polis_consensus(pr["consensus"]))]
     return out
 
 

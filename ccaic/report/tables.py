@@ -81,6 +81,22 @@ def selected(a: dict[str, Any]) -> Table:
     return headers, rows
 
 
+def polis_group(g: dict[str, Any]) -> Table:
+    """A group's representative statements with agree/disagree shares in and out of it."""
+    rows = [[r["id"], r["text"], r["repful"], f"{r['in']['agree']:.0%}",
+             f"{r['in']['disagree']:.0%}", f"{r['out']['agree']:.0%}",
+             f"{r['out']['disagree']:.0%}", fmt(r["repness"], 2)] for r in g["statements"]]
+    return ["id", "statement", "repful for", "agree in group", "disagree in group",
+            "agree outside", "disagree outside", "repness"], rows
+
+
+def polis_consensus(c: dict[str, Any]) -> Table:
+    """Consensus statements (Polis's top 5 each way over all participants)."""
+    rows = [[side, r["id"], r["text"], f"{r['share']:.0%}", fmt(r["seen"])]
+            for side in ("agree", "disagree") for r in c[side]]
+    return ["consensus", "id", "statement", "share", "seen by"], rows
+
+
 def constitution(c: dict[str, Any]) -> Table:
     rows = []
     for i, p in enumerate(c["table"], 1):
