@@ -231,20 +231,24 @@ def exports() -> None:
         pytest.skip("../shared/data/polis is absent")
 
 
-@pytest.mark.usefixtures("exports")
-@pytest.mark.parametrize("seed", seeds(FAST, SLOW))
-@pytest.mark.parametrize("name", ["votes.csv", "comments.csv", "participants-votes.csv"])
-def test_polis_csv_fuzz(tmp_path: Path, seed: int, name: str) -> None:
-    mutate = mutate_bytes if seed % 3 == 0 else mutate_csv
-    _source_case(tmp_path, seed, CSV_EXPORT, name, mutate)
+def pick_mutator(seed: int, structural: Mutator) -> Mutator:
+    """Every third seed mutates bytes, the others structure."""
+    return mutate_bytes if seed % 3 == 0 else structural
+
+
+SOURCE_FILES = [(CSV_EXPORT, name, mutate_csv) for name in
+                ("votes.csv", "comments.csv", "participants-votes.csv")] + [
+    (JSON_EXPORT, name, mutate_json) for name in ("votes.json", "comments.json",
+                                                  "math-pca2.json")]
 
 
 @pytest.mark.usefixtures("exports")
 @pytest.mark.parametrize("seed", seeds(FAST, SLOW))
-@pytest.mark.parametrize("name", ["votes.json", "comments.json", "math-pca2.json"])
-def test_polis_json_fuzz(tmp_path: Path, seed: int, name: str) -> None:
-    mutate = mutate_bytes if seed % 3 == 0 else mutate_json
-    _source_case(tmp_path, seed, JSON_EXPORT, name, mutate)
+@pytest.mark.parametrize(("export", "name", "structural"), SOURCE_FILES,
+                         ids=[name for _, name, _ in SOURCE_FILES])
+def test_polis_source_fuzz(tmp_path: Path, seed: int, export: Path, name: str,
+                           structural: Mutator) -> None:
+    _source_case(tmp_path, seed, export, name, pick_mutator(seed, structural))
 
 
 @pytest.mark.usefixtures("exports")
@@ -253,7 +257,7 @@ def test_long_csv_fuzz(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
     f = tmp_path / "votes.csv"
     raw = _long_csv((CSV_EXPORT / "votes.csv").read_bytes())
-    f.write_bytes((mutate_bytes if seed % 3 == 0 else mutate_csv)(rng, raw))
+    f.write_bytes(pick_mutator(seed, mutate_csv)(rng, raw))
     code, output = run_bounded(["analyze", str(f)], f.stat().st_size)
     check_outcome(code, output, f"long csv seed {seed}")
 
@@ -288,7 +292,7 @@ def test_groups_and_id_files_fuzz(tmp_path: Path, seed: int, name: str,
     for fname, text in files.items():
         raw = text.encode()
         if fname == name:
-            raw = (mutate_bytes if seed % 3 == 0 else mutate_csv)(rng, raw)
+            raw = pick_mutator(seed, mutate_csv)(rng, raw)
         (tmp_path / fname).write_bytes(raw)
     (tmp_path / "main.ccai").write_text(SPEC)
     monkeypatch.chdir(tmp_path)
