@@ -145,8 +145,19 @@ def run_sl_cai(lm: Any, initial: list[Row], plan: TrainingPlan, stage: StageDir,
     shots = fewshot_messages(plan)
     stops = (*DEFAULT_STOPS, *cfg.stop)
 
-    def fn(b: int, chunk: list[Row]) -> tuple[list[Row], int]:
-        tokens = 0
+    def run(batches: list[Batch]) -> list[tuple[list[Row], int]]:
+        """Critique/revision rounds for one batch or a window of them (vLLM): every row
+        keeps its own batch's seeds (one seed per batch call, per-request seeds in a
+        window), so a window changes speed, not text."""
+        chunk = [r for _, c in batches for r in c]
+
+        def seeds(purpose: str, rnd: int) -> int | list[int]:
+            if len(batches) == 1:
+                return derived_seed(plan.seed, purpose, batches[0][0], rnd)
+            return [s for b, c in batches
+                    for s in row_seeds(derived_seed(plan.seed, purpose, b, rnd), len(c))]
+
+        tokens = [0] * len(chunk)
         convs = [shots + r["prompt"] + [{"role": "assistant", "content": r["response"]}]
                  for r in chunk]
         current = [r["response"] for r in chunk]
@@ -156,16 +167,14 @@ def run_sl_cai(lm: Any, initial: list[Row], plan: TrainingPlan, stage: StageDir,
                      for r in chunk]
             for conv, pid in zip(convs, drawn, strict=True):
                 conv.append({"role": "user", "content": principles[pid].critique})
-            crit = lm.chat(convs, cfg.sampling, derived_seed(plan.seed, "critique", b, rnd),
-                           stop=stops)
-            tokens += sum(g.tokens for g in crit)
-            for conv, g, pid in zip(convs, crit, drawn, strict=True):
+            crit = lm.chat(convs, cfg.sampling, seeds("critique", rnd), stop=stops)
+            for i, (conv, g, pid) in enumerate(zip(convs, crit, drawn, strict=True)):
+                tokens[i] += g.tokens
                 conv.append({"role": "assistant", "content": clean_text(g.text, cfg.stop)})
                 conv.append({"role": "user", "content": principles[pid].revision})
-            rev = lm.chat(convs, cfg.sampling, derived_seed(plan.seed, "revision", b, rnd),
-                          stop=stops)
-            tokens += sum(g.tokens for g in rev)
+            rev = lm.chat(convs, cfg.sampling, seeds("revision", rnd), stop=stops)
             for i, (conv, g, pid) in enumerate(zip(convs, rev, drawn, strict=True)):
+                tokens[i] += g.tokens
                 text, reason = clean_revision(g.text, g.finish_reason, current[i], cfg.stop,
                                               drop_truncated)
                 rounds[i].append({"round": rnd, "principle_id": pid,
@@ -183,9 +192,18 @@ def run_sl_cai(lm: Any, initial: list[Row], plan: TrainingPlan, stage: StageDir,
             kept = [x for x in rs if x["dropped"] is None]
             rows.append({"id": r["id"], "prompt": r["prompt"], "initial": r["response"],
                          "rounds": rs, "final": kept[-1]["revision"] if kept else None})
-        return rows, tokens
+        out, at = [], 0
+        for _, c in batches:
+            out.append((rows[at:at + len(c)], sum(tokens[at:at + len(c)])))
+            at += len(c)
+        return out
 
-    rows = batched(stage, initial, cfg.sampling.batch_size, progress, "step.sl_cai", fn)
+    def fn(b: int, chunk: list[Row]) -> tuple[list[Row], int]:
+        return run([(b, chunk)])[0]
+
+    window = getattr(lm, "window", 1)
+    rows = batched(stage, initial, cfg.sampling.batch_size, progress, "step.sl_cai", fn,
+                   window, run if window > 1 else None)
     dropped = Counter(x["dropped"] for r in rows for x in r["rounds"] if x["dropped"])
     principle_counts = Counter(x["principle_id"] for r in rows for x in r["rounds"])
     counts = {

@@ -189,8 +189,9 @@ def test_vllm_gets_windows_of_batches_with_the_same_text(vllm: types.ModuleType,
                                                          plan_files,
                                                          monkeypatch: pytest.MonkeyPatch
                                                          ) -> None:
-    """Several batches go to vLLM in one call (and pairs as n=2 requests sharing the
-    prefill); each request is seeded as in its own batch, so the window changes only speed."""
+    """Several batches go to vLLM in one call (initial answers, each critique/revision round,
+    and pairs as n=2 requests sharing the prefill); each request is seeded as in its own
+    batch, so the window changes only speed."""
     pytest.importorskip("trl")
     write_plan, compiled = plan_files
     from ccaic.train.generation import plan_context
@@ -205,15 +206,20 @@ def test_vllm_gets_windows_of_batches_with_the_same_text(vllm: types.ModuleType,
         out = tmp_path / f"w{window}"
         run_plan(plan, out, until="pairs")
         datasets[window] = (_rows(out, "initial", "responses.jsonl"),
+                            _rows(out, "sl_cai", "revisions.jsonl"),
                             _rows(out, "pairs", "pairs.jsonl"))
         policy, sft = vllm.LLM.instances[0], vllm.LLM.instances[-1]
         initial_calls = [c for c in policy.calls if len(c[0]) and
                          c[1][0].max_tokens == plan.stages.initial.sampling.max_new_tokens]
         if window == "64":
             assert len(initial_calls[0][0]) == 10  # every initial prompt in one call
+            # 1 initial call, then one critique and one revision call per round for all
+            # 8 red-team prompts (4 batches) at once
+            assert [len(p) for p, _ in policy.calls] == [10, 8, 8, 8, 8]
             assert len(sft.calls) == 1  # every pair prompt in one call
         else:
             assert len(initial_calls[0][0]) == 2  # one batch per call
+            assert len(policy.calls) == 5 + 4 * 2 * 2
         assert all(p.n == 2 for _, params in sft.calls for p in params)  # pairs: n=2
         context = plan_context(plan, 0)
         assert policy.kwargs["max_model_len"] >= context >= 1024
