@@ -94,8 +94,8 @@ def _text(rows: list[dict[str, object]], info: dict[str, object]) -> str:
         f"groups: {g['method']}  k={g['k']}  clustered={g['clustered']}  sizes={g['sizes']}  "
         f"silhouette={'n/a' if sil is None else f'{sil:.3f}'}",
         f"consensus: group-aware, smoothing={info['smoothing']}",
-        "moderated-out statements keep their GAC but are not ranked (listed last, marked out) "
-        "and are left out of repness and consensus, as in Polis's report",
+        "moderated out: keep their GAC, never ranked (listed last), left out of repness and "
+        "consensus (as Polis's report)",
         *(f"moderation: {m['rule']}: removed {m['count']} {m['kind']}"
           for m in info["moderation"]),  # type: ignore[attr-defined]
         "",

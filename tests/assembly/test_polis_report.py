@@ -146,3 +146,54 @@ def test_dropped_participant_is_a_warning_with_a_count(shared, tmp_path):
     code, _, err = run_cli(["analyze", str(shared / "data/polis/polis-math"
                                             / "25ptpt-3gp-no-strict-with-meta")])
     assert code == 0 and "CCAI455" not in err
+
+
+def test_build_artifact_carries_the_same_polis_block(folder, tmp_path):
+    """analyze and build agree: the artifact's `polis` block (rounded to 12 decimals) is
+    analyze's, and moderated-out statements have no rank in either."""
+    spec = tmp_path / "main.ccai"
+    spec.write_text(f'assembly "conv" {{\n  source polis_json {{ path = "{folder}" }}\n'
+                    '  groups export {}\n  consensus gac { threshold = 0.0 }\n}\n')
+    code, _, err = run_cli(["build", str(spec), "-o", str(tmp_path / "out"), "--until",
+                            "assemblies"])
+    assert code == 0, err
+    art = json.loads((tmp_path / "out/assemblies/conv.json").read_text())
+    body = _analyze(folder, "--groups", "export")
+    mine, theirs = art["polis"], body["polis"]
+    assert mine["format_version"] == theirs["format_version"] == "1.0"
+    for block in ("groups", "consensus"):
+        assert mine[block] == _rounded(theirs[block])
+    assert [p["id"] for p in mine["participants"]] == [p["id"] for p in theirs["participants"]]
+    # pca over each output's own `statements` order
+    order = [s["id"] for s in art["statements"]]
+    pos = {r["id"]: i for i, r in enumerate(body["statements"])}
+    np.testing.assert_allclose(mine["pca"]["center"],
+                               [theirs["pca"]["center"][pos[i]] for i in order], atol=1e-11)
+    for a in (art["statements"], body["statements"]):
+        assert all((s["rank"] is None) == s["moderated_out"] for s in a)
+
+
+def _rounded(value):
+    from ccaic.assembly.polis_report import rounded
+
+    return rounded(value)
+
+
+#: bench/seed_order.py, entry-time column (docs/polis-report.md): the default seeding order
+COLD_ARI = {"150ptpt-3gp-no-strict-no-meta": 0.912, "25ptpt-3gp-no-strict-with-meta": 1.0,
+            "below-100-ptpts": 1.0}
+
+
+def test_cold_groups_through_the_cli_match_the_measured_default(folder):
+    """`analyze` (cold polis, server in-conv) gives the ARI the docs table records for the
+    default order, entry time."""
+    from sklearn.metrics import adjusted_rand_score
+
+    parts = _analyze(folder)["polis"]["participants"]
+    math = json.loads((folder / "math-pca2.json").read_text())
+    bc = math["base-clusters"]
+    server = {str(p): str(g["id"]) for g in math["group-clusters"] for b in g["members"]
+              for p in bc["members"][bc["id"].index(b)]}
+    both = [p for p in parts if p["id"] in server and p["group"] is not None]
+    ari = adjusted_rand_score([server[p["id"]] for p in both], [p["group"] for p in both])
+    assert round(ari, 3) == COLD_ARI[folder.name]
