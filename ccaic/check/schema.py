@@ -51,6 +51,8 @@ LORA = BlockSpec(
         "dropout": Attr("number", "adapter dropout", minimum=0, maximum=1),
         "target_modules": Attr("list:string", "module names to adapt; default: all linear layers"),
         "enabled": Attr("bool", "train LoRA adapters (default true when the block is present)"),
+        "merge": Attr("bool", "final/ holds the weights with the adapters merged in (default "
+                      "true); false: the adapters alone, on a Hub base model"),
     },
 )
 

@@ -409,7 +409,7 @@ def _sampling(ctx: _Ctx, block: ast.Block | None, default: Sampling) -> Sampling
     )
 
 
-LORA_OPTIONS = ("r", "alpha", "dropout", "target_modules")
+LORA_OPTIONS = ("r", "alpha", "dropout", "target_modules", "merge")
 
 
 def _lora(ctx: _Ctx, stage: ast.Block | None, stage_name: str) -> Lora | None:
@@ -435,6 +435,7 @@ def _lora(ctx: _Ctx, stage: ast.Block | None, stage_name: str) -> Lora | None:
         alpha=float(_val(ctx, block, "alpha", 16.0)),
         dropout=float(_val(ctx, block, "dropout", 0.05)),
         target_modules=tuple(str(t) for t in targets) if targets else "all-linear",
+        merge=bool(_val(ctx, block, "merge", True)),
     )
 
 

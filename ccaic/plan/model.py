@@ -119,10 +119,13 @@ class Sampling(Model):
 
 
 class Lora(Model):
+    _omit_default = frozenset({"merge"})
+
     r: int = 16
     alpha: float = 16.0
     dropout: float = 0.05
     target_modules: tuple[str, ...] | Literal["all-linear"] = "all-linear"
+    merge: bool = True  # final/: merged weights (true) or the adapters alone (false)
 
 
 PRECISIONS = ("mixed", "bf16", "fp32")

@@ -120,10 +120,7 @@ def model_card(plan: Any, run_dir: Path, source: dict[str, Any], license_id: str
         "## Base model", "",
         f"- `{policy.ref}` ({policy.kind})" + (f", revision `{revision}`" if revision else ""),
         f"- this folder holds the weights after step `{source.get('step')}` "
-        f"(stage `{source.get('from')}`)" + ("; LoRA adapters merged in, the adapters "
-                                             "themselves in `adapter/`"
-                                             if (run_dir / "final" / "adapter").is_dir()
-                                             else ""),
+        f"(stage `{source.get('from')}`)" + _lora_note(run_dir / "final", policy),
         "", "## Constitution", "",
         f"`{c.name}`, sha256 `{c.sha256}`; its principles are in "
         "[constitution.json](constitution.json):", "",
@@ -144,6 +141,15 @@ def model_card(plan: Any, run_dir: Path, source: dict[str, Any], license_id: str
         "The prompts and the constitution are the plan author's; check their terms too.", "",
     ]
     return "\n".join(lines)
+
+
+def _lora_note(final: Path, policy: Any) -> str:
+    if (final / "adapter").is_dir():
+        return "; LoRA adapters merged in, the adapters themselves in `adapter/`"
+    if (final / ADAPTER_CONFIG).is_file():
+        return (f"; the LoRA adapters alone (not merged): loading this folder loads the base "
+                f"`{policy.name}` from the Hub and applies them")
+    return ""
 
 
 def _step_lines(plan: Any) -> list[str]:

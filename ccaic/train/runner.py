@@ -223,12 +223,48 @@ def _disk_full_is_a_diagnostic(stage: str, out: Path) -> Iterator[None]:
             "checkpoint aside and resumes from the last complete one")]) from None
 
 
-def _copy_model(src: Path, dst: Path) -> None:
+def _copy_model(src: Path, dst: Path, adapters_only: bool = False) -> None:
+    """src into dst atomically; adapters_only: the LoRA adapters (src/adapter) and the
+    tokenizer files instead of the merged weights (`lora { merge = false }`)."""
     tmp = dst.with_name(dst.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(src, tmp)
+    if adapters_only:
+        shutil.copytree(src / "adapter", tmp)
+        for path in src.iterdir():
+            if path.is_file() and (path.name.startswith(("tokenizer", "special_tokens"))
+                                   or path.name in ("chat_template.jinja", "vocab.json",
+                                                    "merges.txt")):
+                shutil.copy2(path, tmp / path.name)
+    else:
+        shutil.copytree(src, tmp)
     shutil.rmtree(dst, ignore_errors=True)
     os.replace(tmp, dst)
+
+
+def final_lora(plan: TrainingPlan) -> Any:
+    """The LoRA settings of the stage whose model final/ ships (DPO, else SFT), or None."""
+    st = plan.stages
+    if st.dpo.enabled:
+        return st.dpo.training.lora
+    return st.sft.training.lora if st.sft.enabled and st.sl_cai.enabled else None
+
+
+def _check_unmerged(plan: TrainingPlan) -> None:
+    """`lora { merge = false }` ships the adapters alone, so they must name a base anyone can
+    load: a Hub model the final stage trained on directly (CCAI522 otherwise)."""
+    lora = final_lora(plan)
+    if lora is None or lora.merge:
+        return
+    st = plan.stages
+    on_sft = st.dpo.enabled and st.sft.enabled and st.sl_cai.enabled
+    if plan.policy.kind == "hf" and not on_sft:
+        return
+    why = ("DPO trains on the SFT stage's model, which exists only in this build" if on_sft
+           else f"the base `{plan.policy.ref}` is not a Hugging Face Hub model")
+    raise DiagnosticError([error(
+        "CCAI522", f"`lora {{ merge = false }}` ships the adapters without their base, but {why}",
+        help="remove `merge = false` (final/ then holds merged weights and the adapters in "
+        "final/adapter/), or train the adapters directly on a Hub model")])
 
 
 def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
@@ -267,6 +303,7 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
     result = RunResult(out_dir=out)
     st = plan.stages
     _check_batches(plan, w.size)
+    _check_unmerged(plan)
     prompts = _prompts(plan, base)
     red, helpful = prompts.get("red_team", []), prompts.get("helpful", [])
     from ccaic.train.sampling import held_out, mix
@@ -552,7 +589,9 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                 == final_src.parent.name))
             if stale:
                 if w.is_main:
-                    _copy_model(final_src, final)
+                    lora = final_lora(plan)
+                    _copy_model(final_src, final, adapters_only=lora is not None
+                                and not lora.merge)
                     write_text_atomic(final / "constitution.json", canonical(plan.constitution))
                     write_text_atomic(final / "source.json", canonical(
                         {"from": final_src.parent.name, "step": f"step.{final_stage}"}))

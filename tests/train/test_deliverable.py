@@ -101,3 +101,82 @@ def test_lora_final_model_loads_and_carries_a_card_and_no_paths(tiny_cache: Path
     before = card
     run_plan(plan, tmp_path / "out")  # cached: the same card, byte for byte
     assert (final / "README.md").read_text() == before
+
+
+UNMERGED = "    lora {\n      r = 4\n      alpha = 8\n      merge = false\n    }\n"
+
+
+def _unmerged_dpo(src: Path, model: str, sft: bool) -> Path:
+    text = src.read_text().replace('"builtin:tiny"', f'"{model}"')
+    text = text.replace("    beta       = 0.1\n  }",
+                        '    beta       = 0.1\n    method     = "revision_pairs"\n' + UNMERGED
+                        + "  }")
+    if not sft:
+        text = text.replace("  sft {\n", "  sft {\n    enabled = false\n")
+    src.write_text(text)
+    return src
+
+
+@pytest.mark.parametrize("sft", [True, False])
+def test_unmerged_adapters_need_a_hub_base(sft: bool, tiny_cache: Path, tmp_path: Path,
+                                           plan_files) -> None:
+    write_plan, compiled = plan_files
+    from ccaic.diagnostics import DiagnosticError
+    from ccaic.train.runner import run_plan
+
+    plan = compiled(_unmerged_dpo(write_plan(tmp_path / "src", n_red=2), "builtin:tiny", sft))
+    assert plan.stages.dpo.training.lora.merge is False
+    with pytest.raises(DiagnosticError) as caught:
+        run_plan(plan, tmp_path / "out")
+    (d,) = caught.value.diagnostics
+    assert d.code == "CCAI522"
+    assert ("SFT stage's model" if sft else "`builtin:tiny` is not a Hugging Face Hub") \
+        in d.message
+    assert not (tmp_path / "out" / "stages").exists()  # refused before anything ran
+
+
+UNMERGED_SCRIPT = """
+import sys
+from transformers import AutoModelForCausalLM
+from ccaic.plan.testing import compile_source
+from ccaic.train.runner import run_plan
+plans, diags, _ = compile_source(sys.argv[1])
+final = run_plan(plans[0], sys.argv[2]).final
+model = AutoModelForCausalLM.from_pretrained(str(final))
+print("loaded", type(model).__name__, sum(p.numel() for p in model.parameters()))
+"""
+
+
+@pytest.mark.slow
+def test_unmerged_adapters_on_a_hub_base_load_with_automodel(tiny_cache: Path, tmp_path: Path,
+                                                             plan_files) -> None:
+    """`merge = false` on DPO straight from a Hub model: final/ is the adapters (and the
+    tokenizer), naming the Hub id and revision; AutoModelForCausalLM loads them onto it."""
+    pytest.importorskip("trl")
+    pytest.importorskip("peft")
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from ccaic.models.tiny import tiny_path
+
+    write_plan, _ = plan_files
+    commit = "c" * 40
+    snap = tmp_path / "hub" / "models--org--tiny" / "snapshots" / commit
+    shutil.copytree(tiny_path(1), snap)
+    (snap.parents[1] / "refs").mkdir()
+    (snap.parents[1] / "refs" / "main").write_text(commit)
+    src = _unmerged_dpo(write_plan(tmp_path / "src", n_red=4), f"org/tiny@{commit}", sft=False)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_CACHE": str(tmp_path / "hub"),
+           "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run([sys.executable, "-c", UNMERGED_SCRIPT, str(src), str(tmp_path / "out")],
+                          env=env, capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "loaded" in proc.stdout
+    final = tmp_path / "out" / "final"
+    assert not (final / "model.safetensors").exists() and (final / "tokenizer.json").is_file()
+    config = json.loads((final / "adapter_config.json").read_text())
+    assert (config["base_model_name_or_path"], config["revision"]) == ("org/tiny", commit)
+    card = (final / "README.md").read_text()
+    assert "the LoRA adapters alone (not merged)" in card and "base_model: org/tiny" in card
