@@ -113,7 +113,8 @@ MAX_DIAGNOSTICS_ENV = "CCAIC_MAX_DIAGNOSTICS"
 def diagnostics_limit() -> int:
     """The per-file cap: $CCAIC_MAX_DIAGNOSTICS when it is a whole number, else the default."""
     raw = os.environ.get(MAX_DIAGNOSTICS_ENV, "").strip()
-    return int(raw) if raw.isdigit() else MAX_DIAGNOSTICS_PER_FILE
+    # isascii: str.isdigit() accepts '²', which int() refuses
+    return int(raw) if raw.isascii() and raw.isdigit() else MAX_DIAGNOSTICS_PER_FILE
 
 
 def cap_per_file(diagnostics: Sequence[Diagnostic], limit: int) -> list[Diagnostic]:

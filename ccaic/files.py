@@ -88,7 +88,8 @@ def limit_from_env(name: str, default: int) -> int:
     if raw is None or not raw.strip():
         return default
     text = raw.strip().replace("_", "")
-    if not text.isdigit() or int(text) <= 0:
+    # isascii: str.isdigit() accepts '²', which int() refuses
+    if not (text.isascii() and text.isdigit()) or int(text) <= 0:
         raise FileRefused(TOO_LARGE, f"${name} is {raw!r}, not a number of bytes",
                           f"set {name} to a positive whole number of bytes, e.g. "
                           f"{name}={default}, or unset it")

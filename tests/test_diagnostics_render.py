@@ -156,3 +156,17 @@ def test_info_lines_escape_control_characters(tmp_path: Path) -> None:
     code, _, err = run_cli(["fmt", "--check", str(path)])
     assert code == 1 and "\x1b" not in err and "e\\x1b[31mred.ccai" in err
     assert "\n" in err  # line breaks are kept
+
+
+@pytest.mark.parametrize("name", ["CCAIC_MAX_DIAGNOSTICS", "CCAIC_MAX_FILE_BYTES",
+                                  "CCAIC_MAX_SOURCE_BYTES"])
+@pytest.mark.parametrize("value", ["²", "١٢", "1e3", "-5", "x"])
+def test_limit_settings_that_are_not_ascii_numbers_never_crash(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    """str.isdigit() accepts '²' and Arabic-Indic digits, which int() refuses (exit 3 before)."""
+    spec = tmp_path / "a.ccai"
+    spec.write_text('assembly "a" {\n  source polis { path = "x" }\n}\n')
+    monkeypatch.setenv(name, value)
+    code, _, err = run_cli(["check", str(spec)])
+    assert code in (0, 1), err
+    assert "Traceback" not in err
