@@ -35,10 +35,15 @@ def run(args: argparse.Namespace, out: Output) -> int:
 
     from ccaic.assembly.analysis import analyze, polis_report, row_order, statement_rows, summary
     from ccaic.assembly.sources import SourceOptions, load_source
-    from ccaic.diagnostics import DiagnosticError
+    from ccaic.diagnostics import DiagnosticError, error
 
     fmt = "json" if args.format == "json" else "text"
     try:
+        if args.table != "statements" and args.format != "csv":
+            raise DiagnosticError([error(
+                "CCAI456", f"--table {args.table} needs --format csv", None,
+                help=f"add --format csv; --format {args.format} shows every table (JSON: the "
+                "participants are in polis.participants)")])
         loaded = load_source(args.kind, args.source,
                              SourceOptions(statements_file=args.statements))
         result = analyze(loaded, args.groups, args.smoothing)

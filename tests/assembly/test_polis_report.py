@@ -197,3 +197,29 @@ def test_cold_groups_through_the_cli_match_the_measured_default(folder):
     both = [p for p in parts if p["id"] in server and p["group"] is not None]
     ari = adjusted_rand_score([server[p["id"]] for p in both], [p["group"] for p in both])
     assert round(ari, 3) == COLD_ARI[folder.name]
+
+
+def test_participants_csv_is_the_json_table(shared):
+    import csv
+    import io
+
+    folder = shared / "data/polis/polis-math/150ptpt-3gp-no-strict-no-meta"
+    code, out, _ = run_cli(["analyze", str(folder), "--format", "csv", "--table",
+                            "participants"])
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    parts = _analyze(folder)["polis"]["participants"]
+    assert [r["id"] for r in rows] == [p["id"] for p in parts]
+    for r, p in zip(rows, parts, strict=True):
+        assert r["group"] == ("" if p["group"] is None else p["group"])
+        assert r["in_conv"] == str(p["in_conv"]).lower() and int(r["votes"]) == p["votes"]
+        assert float(r["x"]) == p["x"] and float(r["y"]) == p["y"]
+    assert any(r["group"] == "" for r in rows)
+
+
+def test_table_without_csv_is_ccai456(shared):
+    folder = str(shared / "data/polis/polis-math/below-100-ptpts")
+    for fmt in ("text", "json"):
+        code, out, err = run_cli(["analyze", folder, "--table", "participants", "--format", fmt])
+        assert code == 1
+        assert "CCAI456" in (out if fmt == "json" else err)
