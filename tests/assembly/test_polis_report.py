@@ -141,7 +141,7 @@ def test_dropped_participant_is_a_warning_with_a_count(shared, tmp_path):
     (folder / "votes.json").write_text(json.dumps(kept))
     code, _, err = run_cli(["analyze", str(folder), "--groups", "export"])
     assert code == 0
-    assert "warning[CCAI455]" in err and "2 participants that the server's math counts" in err
+    assert "warning[CCAI455]" in err and "counts 2 participants with no vote in" in err
     assert "('3', '7')" in err
     code, _, err = run_cli(["analyze", str(shared / "data/polis/polis-math"
                                             / "25ptpt-3gp-no-strict-with-meta")])

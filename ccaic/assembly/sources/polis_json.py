@@ -326,9 +326,9 @@ def _unvoted(math_data: dict[str, Any], in_conv: frozenset[str], participants: S
         return []
     shown = ", ".join(repr(p) for p in missing[:3]) + (", ..." if len(missing) > 3 else "")
     return [warning(
-        "CCAI455", f"{mname}: {len(missing)} participant{'s' if len(missing) != 1 else ''} "
-        f"that the server's math counts {'have' if len(missing) != 1 else 'has'} no vote in "
-        f"{vname} ({shown}) and {'are' if len(missing) != 1 else 'is'} left out", span_at(
+        "CCAI455", f"{mname} counts {len(missing)} participant"
+        f"{'s' if len(missing) != 1 else ''} with no vote in {vname} ({shown}): left out",
+        span_at(
             mname, 1, 1), help="export the votes and math-pca2.json at the same time; the "
         "server's groups and repness counted these participants, so `groups export` results "
         "can differ from the server's report")]
