@@ -15,7 +15,8 @@ Polis pipeline, cold start, deterministic:
    timestamps (`entry_times`; Polis's warm-started base-cluster ids follow the order in which
    participants joined in-conv, and this order reproduces its groups best: ARI 1.0, 1.0 and
    0.91 on the three polis-math fixtures, against 1.0, 0.63, 1.0 for first-vote order; every
-   shared conversation: bench/seed_order.py, table in docs/polis-report.md), else row order. Stop when every center moves < 0.01 or after 100 iterations.
+   shared conversation: bench/seed_order.py, table in docs/polis-report.md), else row order.
+   Stop when every center moves < 0.01 or after 100 iterations.
 6. Weighted group k-means on base centers (weights = sizes) for k = 2..min(5, 2 + B // 12),
    first-k-distinct init, 20-iteration cap; k chosen by unweighted silhouette (later k wins
    ties). Exact distance ties go to the later cluster, as in Polis.
