@@ -9,6 +9,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from report_fixtures import build_quickstart
 
 from ccaic.report import ReportInputs, write_reports
@@ -78,3 +80,19 @@ def test_hull() -> None:
     assert hull(square) == [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]
     assert hull([(1.0, 1.0), (1.0, 1.0)]) == [(1.0, 1.0)]
     assert hull([]) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(-50, 50), st.integers(-50, 50)), max_size=40))
+def test_hull_holds_every_point(raw: list[tuple[int, int]]) -> None:
+    """Every point is inside or on the hull, every vertex is an input point, and the hull
+    turns one way only (counter-clockwise)."""
+    points = [(float(x), float(y)) for x, y in raw]
+    ring = hull(points)
+    assert set(ring) <= set(points) and len(set(ring)) == len(ring)
+    if len(ring) < 3:
+        return
+    for i, a in enumerate(ring):
+        b = ring[(i + 1) % len(ring)]
+        assert all((b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]) >= 0
+                   for p in points)
