@@ -29,6 +29,7 @@ def _analyze(folder, *extra):
 
 
 def _same(mine: dict, theirs: dict, keys: dict) -> None:
+    assert set(theirs) - {"best-agree", "n-agree"} <= set(keys)  # every statistic compared
     for key, name in keys.items():
         if key not in theirs:
             continue
@@ -223,3 +224,19 @@ def test_table_without_csv_is_ccai456(shared):
         code, out, err = run_cli(["analyze", folder, "--table", "participants", "--format", fmt])
         assert code == 1
         assert "CCAI456" in (out if fmt == "json" else err)
+
+
+def test_text_shows_representative_and_consensus_statements(shared):
+    folder = shared / "data/polis/polis-math/25ptpt-3gp-no-strict-with-meta"
+    math = json.loads((folder / "math-pca2.json").read_text())
+    code, out, _ = run_cli(["analyze", str(folder), "--groups", "export"])
+    assert code == 0
+    report = out.split("representative statements (Polis repness", 1)[1]
+    for gid, entries in math["repness"].items():
+        block = report.split(f"  group {gid} (", 1)[1].split("\n  group ", 1)[0]
+        listed = [line.split()[0] for line in block.splitlines()[1:] if line.startswith("    ")]
+        assert listed[:5] == [str(e["tid"]) for e in entries][:5]
+    agree = report.split("consensus statements (agree", 1)[1].split("consensus statements", 1)[0]
+    assert [line.split()[0] for line in agree.splitlines()[1:]] == [
+        str(e["tid"]) for e in math["consensus"]["agree"]]
+    assert "never ranked (listed last)" in out
