@@ -60,7 +60,8 @@ def _assembly(name: str, a: dict[str, Any], m: OpinionMap | None) -> list[Block]
         out.append(Block("p", a["description"]))
     out += [Block("table", table=tables.assembly_summary(a)),
             Block("h3", "Moderation and cleaning"),
-            Block("table", table=tables.moderation(a)), Block("h3", "Figures")]
+            Block("table", table=tables.moderation(a))]
+    out += _polis_report(name, a.get("polis_report"), m) + [Block("h3", "Figures")]
     if m is not None and not a.get("polis_report"):  # else in the Polis report, with hulls
         out += _figure(figures.opinion_map(name, m), "Participants on the first two principal "
                        "components of the vote matrix, coloured by opinion group.")
@@ -76,7 +77,7 @@ def _assembly(name: str, a: dict[str, Any], m: OpinionMap | None) -> list[Block]
     if a["selected_agreement"]:
         out += [Block("h3", "Selected statements"),
                 Block("table", table=tables.selected(a))]
-    return out + _polis_report(name, a.get("polis_report"), m)
+    return out
 
 
 def _polis_report(name: str, pr: dict[str, Any] | None, m: OpinionMap | None) -> list[Block]:

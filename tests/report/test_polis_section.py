@@ -35,14 +35,14 @@ def _golden(name: str, text: str) -> None:
 
 def test_markdown_section_is_golden(quickstart: tuple[Path, dict[str, str]]) -> None:
     md = quickstart[1]["report.md"]
-    section = re.search(r"### Polis report\n.*?(?=\n## )", md, re.S)
+    section = re.search(r"### Polis report\n.*?(?=\n### Figures)", md, re.S)
     assert section is not None
     _golden("quickstart-polis.md", section.group(0) + "\n")
 
 
 def test_html_section_is_golden(quickstart: tuple[Path, dict[str, str]]) -> None:
     html = quickstart[1]["report.html"]
-    section = re.search(r"<h3>Polis report</h3>.*?(?=<h2>)", html, re.S)
+    section = re.search(r"<h3>Polis report</h3>.*?(?=<h3>Figures</h3>)", html, re.S)
     assert section is not None
     assert section.group(0).count('id="fig-opinion-map-quickstart"') == 1
     assert html.count('id="fig-opinion-map-quickstart"') == 1  # moved here, not drawn twice
