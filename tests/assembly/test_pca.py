@@ -105,7 +105,8 @@ def test_one_pca_per_assembly(monkeypatch: pytest.MonkeyPatch) -> None:
 
     from types import SimpleNamespace
 
-    loaded = SimpleNamespace(path="x", export_groups={str(i): str(i % 2) for i in range(300)})
+    loaded = SimpleNamespace(path="x", export_groups={str(i): str(i % 2) for i in range(300)},
+                             in_conv=None)
     for method in ("polis", "kmeans:3", "export"):
         g = analysis.make_grouping(table, method, mod_out, loaded, pca_result=p)  # type: ignore[arg-type]
         assert g.pca is p
