@@ -456,14 +456,22 @@ def plain(value: Any) -> Any:
         return value
     if isinstance(value, (list, tuple, *_VIEWS)):
         for item in cast(Iterable[Any], value):
-            plain(item)
+            _plain_item(item)
         return value
     if isinstance(value, dict):
         for item in value.items():
-            plain(item)
+            _plain_item(item)
         return value
     raise NotAValue(f"a {type(value).__name__} is not text: turn it into a list or text first, "
                     "e.g. `| list` or `| join(\", \")`")
+
+
+def _plain_item(item: Any) -> None:
+    """An item of a printed list or mapping: its repr is printed, so a missing value there
+    would be the text `Undefined` instead of an error (`{{ [statement.author] }}`)."""
+    if isinstance(item, Undefined):
+        item._fail_with_undefined_error()
+    plain(item)
 
 
 @lru_cache(maxsize=1)

@@ -223,6 +223,12 @@ TOP_K_ONLY = SelectedStatements(
      "CCAI307 template for statement 1 uses a value that is not there: `assembly.threshold`"),
     ("{{ statement.groups.get('x') }}", SELECTION, "CCAI307 template for statement 1"),
     ("{{ none ~ 'x' }}", SELECTION, "CCAI307 template for statement 1"),
+    # printed inside a list or mapping, a missing value was the text `Undefined`
+    ("{{ [statement.author] }}", SELECTION,
+     "CCAI307 template for statement 1 uses a value that is not there: `statement.author`"),
+    ("{{ {'by': statement.author} }}", SELECTION, "CCAI307 template for statement 1"),
+    ("{{ (statement.id, assembly.threshold) }}", TOP_K_ONLY,
+     "CCAI307 template for statement 1 uses a value that is not there: `assembly.threshold`"),
 ])
 def test_a_value_that_is_not_there_is_an_error_never_none(
         tmp_path: Path, template: str, selection: SelectedStatements, expected: str) -> None:
