@@ -62,7 +62,7 @@ def participants_block(table: VoteTable, grouping: Grouping, mask: np.ndarray, p
     return [{"id": pid,
              "group": grouping.names[g] if g >= 0 else None,
              "in_conv": bool(mask[i]), "votes": int(counts[i]),
-             "x": float(p.projections[i, 0]), "y": float(p.projections[i, 1])}
+             "x": float(p.projections[i, 0]) + 0.0, "y": float(p.projections[i, 1]) + 0.0}
             for i, (pid, g) in enumerate(zip(table.participants, grouping.labels.tolist(),
                                              strict=True))]
 
@@ -72,9 +72,10 @@ def pca_block(p: Pca, order: Sequence[int]) -> dict[str, Any]:
     `statements` order), in export sign (agree = +1; math-pca2.json's center is negated)."""
     pos = {int(c): i for i, c in enumerate(p.columns)}
     cols = [pos.get(j) for j in order]
-    return {"center": [float(p.center[c]) if c is not None else 0.0 for c in cols],
-            "components": [[float(comp[c]) if c is not None else 0.0 for c in cols]
-                           for comp in p.comps]}
+    def at(values: np.ndarray) -> list[float]:
+        return [float(values[c]) + 0.0 if c is not None else 0.0 for c in cols]  # no -0.0
+
+    return {"center": at(p.center), "components": [at(comp) for comp in p.comps]}
 
 
 def polis_blocks(table: VoteTable, grouping: Grouping, mod_out: np.ndarray, mask: np.ndarray,

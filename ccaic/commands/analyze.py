@@ -140,7 +140,8 @@ def _polis_text(polis: dict[str, object], texts: dict[str, str], top: int = 5) -
     groups = polis["groups"]
     assert isinstance(groups, list)
     for g in groups:
-        lines.append(f"  group {g['id']} ({g['size']} participants):")
+        lines.append(f"  group {g['id']} ({g['size']} participant"
+                     f"{'' if g['size'] == 1 else 's'}):")
         lines.extend(f"    {e['statement']!s:>6}  {e['repful']:<8}  {e['p_success']:5.0%} of "
                      f"{e['n_trials']:<5}  {_short(texts.get(str(e['statement']), ''), 56)}"
                      for e in g["repness"][:top])
