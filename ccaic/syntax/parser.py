@@ -21,7 +21,7 @@ from lark.exceptions import VisitError
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error
 from ccaic.files import FileRefused, read_source_bytes, size_text, source_limit
 from ccaic.syntax import ast
-from ccaic.syntax.lower import Lowering, LoweringError, lower
+from ccaic.syntax.lower import Lowering, LoweringError, lark_plugins, lower
 
 TOKEN_WORDS: dict[str, str] = {
     "NAME": "a name",
@@ -87,10 +87,11 @@ def build_parser(strict: bool = False) -> Lark:
     )
 
 
-@lru_cache(maxsize=1)
-def _lowering_parser() -> tuple[Lark, Lowering]:
+@lru_cache(maxsize=2)
+def _lowering_parser(accelerated: bool = True) -> tuple[Lark, Lowering]:
     """The parser that lowers as it parses (lark's inline transformer): a parse tree for a
-    10 MB file would hold every token and node twice over."""
+    10 MB file would hold every token and node twice over. `accelerated` uses lark-cython's
+    parser and lexer when it imports; both give the same AST and diagnostics."""
     lowering = Lowering("<input>")
     parser = Lark(
         grammar_path().read_text(encoding="utf-8"),
@@ -100,6 +101,7 @@ def _lowering_parser() -> tuple[Lark, Lowering]:
         transformer=lowering,
         cache=True,  # the tables only: lark attaches this transformer and callbacks anew
         lexer_callbacks={"COMMENT": _COMMENTS.append},
+        _plugins=lark_plugins(accelerated),
     )
     return parser, lowering
 
@@ -176,13 +178,18 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _parse_and_lower(text: str, path: str) -> ast.File:
-    parser, lowering = _lowering_parser()
+def _parse_and_lower(text: str, path: str, accelerated: bool = True) -> ast.File:
+    parser, lowering = _lowering_parser(accelerated)
     lowering.path = path
     _COMMENTS.clear()
     try:
         items = parser.parse(text)
     except UnexpectedInput as exc:
+        if accelerated and lark_plugins():
+            # lark-cython's errors lack the interactive parser that names what was expected:
+            # the pure parser stops at the same place and says it in the same words.
+            lowering.depths.clear()
+            return _parse_and_lower(text, path, accelerated=False)
         raise DiagnosticError([syntax_diagnostic(exc, text, path)]) from None
     except LoweringError as exc:
         raise DiagnosticError([exc.diagnostic]) from None
@@ -420,7 +427,7 @@ def _previous_token(text: str, offset: int) -> Token | None:
 def _tok_span(tok: Token, path: str) -> Span:
     return Span(file=path, line=tok.line or 1, column=tok.column or 1,
                 end_line=tok.end_line or tok.line or 1,
-                end_column=tok.end_column or (tok.column or 1) + len(tok),
+                end_column=tok.end_column or (tok.column or 1) + len(str(tok)),
                 offset=tok.start_pos or 0, end_offset=tok.end_pos or 0)
 
 
