@@ -7,6 +7,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.cli_runner import run_cli
 
@@ -240,3 +242,32 @@ def test_text_shows_representative_and_consensus_statements(shared):
     assert [line.split()[0] for line in agree.splitlines()[1:]] == [
         str(e["tid"]) for e in math["consensus"]["agree"]]
     assert "never ranked (listed last)" in out
+
+
+@settings(max_examples=40, deadline=None)
+@given(n_p=st.integers(3, 60), n_s=st.integers(2, 12), density=st.floats(0.2, 1.0),
+       seed=st.integers(0, 10_000), out_bits=st.integers(0, 2 ** 12 - 1))
+def test_moderated_out_never_in_repness_or_consensus(n_p, n_s, density, seed, out_bits):
+    """Any table, any statements moderated out: the `polis` block's repness and consensus
+    list only statements in, every group is listed with its size, and pca covers `order`."""
+    from ccaic.assembly.groups import export_groups, pca
+    from ccaic.assembly.polis_report import in_conv_mask, polis_blocks
+    from ccaic.assembly.synthetic import synthetic_votes
+    from ccaic.assembly.votes import Statement, build_table
+
+    p, s, vote, _ = synthetic_votes(n_p, n_s, max(1, int(density * n_p * n_s)), seed)
+    table = build_table(p, s, vote, [str(i) for i in range(n_p)],
+                        [Statement(str(j)) for j in range(n_s)])
+    out = np.array([bool(out_bits >> j & 1) for j in range(table.shape[1])])
+    g = export_groups(table, {pid: str(int(pid) % 3) for pid in table.participants})
+    order = list(np.flatnonzero(table.statement_vote_counts() > 0))
+    block = polis_blocks(table, g, out, in_conv_mask(table, None), pca(table, out), order)
+    ids_out = {table.statement_ids[j] for j in np.flatnonzero(out)}
+    listed = {e["statement"] for grp in block["groups"] for e in grp["repness"]} | {
+        e["statement"] for side in ("agree", "disagree") for e in block["consensus"][side]}
+    assert not listed & ids_out
+    assert [(x["id"], x["size"]) for x in block["groups"]] == list(zip(g.names, g.sizes,
+                                                                       strict=True))
+    assert all(len(c) == len(order) for c in [block["pca"]["center"],
+                                              *block["pca"]["components"]])
+    json.dumps(block, allow_nan=False)  # finite numbers only
