@@ -365,6 +365,20 @@ def test_groups_file_missing_participants_warn(tmp_path: Path) -> None:
     assert groups_file_coverage(("1",), {"1": "0"}, "g.csv") == []
 
 
+@pytest.mark.parametrize(("groups", "text"), [
+    ({}, "it gives no participant a group"),
+    ({"8": "0", "9": "1"}, "none of its 2 grouped ids is a participant"),
+])
+def test_groups_file_grouping_nobody_is_ccai435(groups: dict, text: str) -> None:
+    """A header-only groups file gave k = 0 groups and exit 3 in the stats."""
+    from ccaic.assembly.sources.id_files import groups_file_coverage
+
+    with pytest.raises(DiagnosticError) as exc:
+        groups_file_coverage(("1", "2"), groups, "g.csv")
+    [d] = exc.value.diagnostics
+    assert d.code == "CCAI435" and d.is_error and text in d.message
+
+
 def test_id_file_unmatched_ids_warn(tmp_path: Path) -> None:
     from ccaic.assembly.sources.id_files import listed_unmatched
 

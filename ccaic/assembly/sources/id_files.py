@@ -120,10 +120,13 @@ def groups_file_coverage(participants: Sequence[str], groups: dict[str, str], pa
                          source_participants: Sequence[str] | None = None) -> list[Diagnostic]:
     """CCAI433 (warning) when participants of the (moderated) table have no group in the file
     (they are left unclustered), counting also the file's ids that match no participant of
-    the source as loaded (`source_participants`, default `participants`)."""
+    the source as loaded (`source_participants`, default `participants`); CCAI435 (raised)
+    when no participant has a group."""
     absent = sum(1 for p in participants if p not in groups)
     if not absent:
         return []
+    if absent == len(participants):
+        raise DiagnosticError([no_group_given(path, len(groups))])
     strangers = len(set(groups) - set(source_participants or participants))
     extra = (f"; {strangers} of its {len(groups)} ids match no participant of the source"
              if strangers else "")
@@ -132,6 +135,17 @@ def groups_file_coverage(participants: Sequence[str], groups: dict[str, str], pa
         f"the groups file and are left unclustered{extra}", span_at(path, 1, 1),
         help="give every participant a group, or check that the file's ids are the source's "
         "participant ids")]
+
+
+def no_group_given(path: str, rows: int) -> Diagnostic:
+    """CCAI435: a groups file that groups no participant of the table would give groups with
+    no members, and every statement a GAC of 0 (it crashed on a file with a header only)."""
+    what = (f"none of its {rows} grouped ids is a participant left after moderation" if rows
+            else "it gives no participant a group")
+    return error("CCAI435", f"{path}: the groups file groups no participant ({what})",
+                 span_at(path, 1, 1),
+                 help="give the source's participants a group in the file (participant id, "
+                 "group label), or check that it is the groups file of this export")
 
 
 def listed_unmatched(listed: Sequence[str] | None, listed_file: str | None, subject: str,
