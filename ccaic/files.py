@@ -26,6 +26,7 @@ DATA_ENV = "CCAIC_MAX_FILE_BYTES"
 
 NOT_REGULAR = "CCAI108"
 TOO_LARGE = "CCAI109"
+UNUSABLE = "CCAI113"
 
 _CHUNK = 1 << 20
 
@@ -55,6 +56,55 @@ class FileRefused(OSError):
         super().__init__(errno.EINVAL, reason)
         self.code = code
         self.hint = hint
+
+
+#: What to do about an OSError on a path the user named, by errno.
+_OS_HINTS = {
+    errno.ENAMETOOLONG: "a file or folder name is limited to 255 bytes and a whole path to "
+                        "4,096; shorten the name",
+    errno.ELOOP: "the path goes round a loop of symlinks; check where each link points "
+                 "(`ls -l`)",
+    errno.EACCES: "ccaic may not read it; check the permissions of the file and of the folders "
+                  "above it (`ls -l`)",
+    errno.EPERM: "ccaic may not read it; check the permissions of the file and of the folders "
+                 "above it (`ls -l`)",
+    errno.ENOTDIR: "a part of the path that should be a folder is a file; check the path",
+}
+
+
+def unusable(exc: OSError) -> FileRefused:
+    """An OSError on a user-named path that is not "missing" or "a folder" (a name too long,
+    a symlink loop, no permission, a file used as a folder, ...) as a coded refusal, so that
+    it is a CCAI113 diagnostic at the path and never a crash."""
+    if isinstance(exc, FileRefused):
+        return exc
+    hint = _OS_HINTS.get(exc.errno or 0, "check the path and the file")
+    return FileRefused(UNUSABLE, exc.strerror or str(exc), hint)
+
+
+def path_kind(path: str | Path) -> str:
+    """"file", "dir", "other" (device, FIFO, ...) or "missing" for a user-named path;
+    Path.is_file() raises on a name too long, so every other OSError is a FileRefused."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "missing"
+    except OSError as exc:
+        raise unusable(exc) from None
+    except ValueError:  # an embedded NUL byte
+        return "missing"
+    if stat.S_ISREG(mode):
+        return "file"
+    return "dir" if stat.S_ISDIR(mode) else "other"
+
+
+def resolved(path: str | Path) -> Path:
+    """`Path(path).resolve()`, or the absolute path where that fails (a symlink loop is a
+    RuntimeError in Python 3.11, a name too long an OSError): opening it later says why."""
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return Path(os.path.abspath(path))
 
 
 def _kind(mode: int) -> str:
@@ -117,7 +167,12 @@ def read_user_bytes(path: str | Path, limit: int, env: str = DATA_ENV) -> bytes:
     nor slips in between a check and the read; the read itself stops at `limit` + 1 bytes, as
     /proc files report a size of 0."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(path, flags)
+    try:
+        fd = os.open(path, flags)
+    except (FileNotFoundError, IsADirectoryError):
+        raise
+    except OSError as exc:
+        raise unusable(exc) from None
     try:
         info = os.fstat(fd)
         mode = info.st_mode

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from ccaic.check.checker import Program
 from ccaic.check.variables import Value
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error
+from ccaic.files import resolved
 from ccaic.syntax import ast
 
 
@@ -132,7 +133,7 @@ class Env:
         if isinstance(expr, ast.Call) and expr.args:
             expr = expr.args[0]
         text = str(self.value(expr))
-        return text if Path(text).is_absolute() else str((base / text).resolve())
+        return text if Path(text).is_absolute() else str(resolved(base / text))
 
 
 def _base(node: ast.Node) -> Path:

@@ -244,3 +244,81 @@ def test_show_refuses_a_device_and_binary(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00plan")
     code, _, err = run_cli(["show", str(binary)])
     assert code == 1 and "not UTF-8 text" in err
+
+
+def _unusable_paths(tmp: Path) -> dict[str, Path]:
+    """Paths that exist-checks and opens fail on with an OSError other than "not found"."""
+    (tmp / "loop.ccai").symlink_to(tmp / "loop2.ccai")
+    (tmp / "loop2.ccai").symlink_to(tmp / "loop.ccai")
+    (tmp / "plain.txt").write_text("", encoding="utf-8")
+    return {"name-too-long": tmp / ("x" * 300 + ".ccai"), "symlink-loop": tmp / "loop.ccai",
+            "file-as-folder": tmp / "plain.txt" / "y.ccai"}
+
+
+def _polis_folder(tmp: Path) -> None:
+    source = REPO / "tests" / "golden" / "builds" / "polis-csv-moderated"
+    for name in ("comments.csv", "votes.csv"):
+        (tmp / name).write_bytes((source / name).read_bytes())
+
+
+UNUSABLE_KINDS = ["name-too-long", "symlink-loop", "file-as-folder"]
+
+
+@pytest.mark.parametrize("kind", UNUSABLE_KINDS)
+@pytest.mark.parametrize("where", ["source", "id-file"])
+def test_build_unusable_data_paths_are_ccai113(tmp_path: Path, kind: str, where: str) -> None:
+    """A source path or id list whose name is too long, loops or runs through a file was an
+    OSError or RuntimeError from Path.is_file()/resolve(): exit 3."""
+    bad = _unusable_paths(tmp_path)[kind]
+    _polis_folder(tmp_path)
+    text = _assembly(str(bad) if where == "id-file" else "ids.csv")
+    if where == "source":
+        text = text.replace('path = "."', f'path = "{bad}"')
+    spec = tmp_path / "main.ccai"
+    spec.write_text(text, encoding="utf-8")
+    code, _, err = run_cli(["build", str(spec), "-o", str(tmp_path / "out"),
+                            "--until", "constitution"])
+    assert code == 1 and "error[CCAI113]" in err, err
+    assert f"main.ccai:{2 if where == 'source' else 4}:" in err  # the note at the path
+
+
+@pytest.mark.parametrize("kind", UNUSABLE_KINDS)
+def test_check_unusable_import_and_root(tmp_path: Path, kind: str) -> None:
+    """`import "<bad>"` is CCAI113 at the import (a too-long name was "not found"), and
+    `ccaic check <bad>` is CCAI113, not exit 3."""
+    bad = _unusable_paths(tmp_path)[kind]
+    spec = tmp_path / "main.ccai"
+    spec.write_text(f'import "{bad}"\n', encoding="utf-8")
+    code, _, err = run_cli(["check", str(spec)])
+    assert code == 1 and f"main.ccai:1:8: error[CCAI113]: cannot read {bad}" in err, err
+    code, _, err = run_cli(["check", str(bad)])
+    assert code == 1 and "error[CCAI113]" in err, err
+
+
+@pytest.mark.parametrize("kind", UNUSABLE_KINDS)
+@pytest.mark.parametrize("attribute", ["prompts", "model"])
+def test_plan_unusable_paths_are_ccai113(tmp_path: Path, kind: str, attribute: str) -> None:
+    """A model folder or prompts file with a bad name: Path.exists() raised (exit 3)."""
+    bad = _unusable_paths(tmp_path)[kind]
+    (tmp_path / "red.jsonl").write_text('{"prompt": "How do I pick a lock?"}\n',
+                                        encoding="utf-8")
+    prompts, model = ((bad, "builtin:tiny") if attribute == "prompts"
+                      else (tmp_path / "red.jsonl", bad))
+    text = PLAN.replace("PROMPTS", str(prompts)).replace("builtin:tiny", str(model))
+    spec = tmp_path / "t.ccai"
+    spec.write_text(text, encoding="utf-8")
+    _, diags, _ = compile_source(spec)
+    errors = [d for d in diags if d.is_error]
+    assert [d.code for d in errors] == ["CCAI113"], [(d.code, d.message) for d in errors]
+    assert errors[0].span is not None and errors[0].span.line == (7 if attribute == "prompts"
+                                                                  else 6)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may read anything")
+def test_unreadable_file_is_ccai113(tmp_path: Path) -> None:
+    path = tmp_path / "secret.ccai"
+    path.write_text("a = 1\n", encoding="utf-8")
+    path.chmod(0)
+    with pytest.raises(FileRefused) as info:
+        read_source_bytes(path)
+    assert info.value.code == "CCAI113" and "permissions" in info.value.hint

@@ -23,6 +23,7 @@ from ccaic.check.schema import (
 )
 from ccaic.check.templates import check_template
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error, warning
+from ccaic.files import FileRefused, path_kind, resolved
 from ccaic.syntax import ast
 from ccaic.syntax.parser import parse, read_source
 
@@ -145,15 +146,15 @@ def _is_file(path: str) -> bool:
     """Whether the import target exists; a folder, device or FIFO is read_source's to refuse
     (CCAI100, CCAI108) rather than be reported as missing."""
     try:
-        return Path(path).exists()
-    except (OSError, ValueError):  # e.g. an embedded NUL byte in the path
-        return False
+        return path_kind(path) != "missing"
+    except FileRefused:  # a name too long, a symlink loop, ...: read_source says which
+        return True
 
 
 def _canonical(path: str) -> str:
     if path in ("-", "<input>") or path.startswith("<"):
         return path
-    return str(Path(path).resolve())
+    return str(resolved(path))
 
 
 # ---------------------------------------------------------------- the checker

@@ -15,6 +15,7 @@ from pathlib import Path
 from ccaic.check.checker import Checker, Program, did_you_mean
 from ccaic.check.schema import SCHEMA, BlockSpec
 from ccaic.diagnostics import Diagnostic, Note, Span, error
+from ccaic.files import resolved
 from ccaic.syntax import ast
 
 Value = str | int | float | bool | list[object] | None
@@ -132,7 +133,7 @@ def resolve_variables(program: Program, cli_vars: Sequence[CliVar], require_valu
             try:
                 values[name] = _convert(given[name], type_name)
                 if type_name == "path":
-                    values[name] = str(Path(given[name]).resolve())
+                    values[name] = str(resolved(given[name]))
             except (ValueError, json.JSONDecodeError) as exc:
                 diags.append(error(
                     "CCAI218", f"--var {name}={given[name]!r} is not a {type_name}: {exc}",
@@ -143,7 +144,7 @@ def resolve_variables(program: Program, cli_vars: Sequence[CliVar], require_valu
         if default is not None:
             values[name] = _literal(default.value)
             if type_name == "path" and isinstance(values[name], str):
-                values[name] = str((base_dir(block) / str(values[name])).resolve())
+                values[name] = str(resolved(base_dir(block) / str(values[name])))
         elif require_values:
             diags.append(error(
                 "CCAI218", f"variable `{name}` has no value", block.labels[0].span,

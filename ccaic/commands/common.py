@@ -13,7 +13,7 @@ def find_ccai_files(paths: list[str]) -> list[str]:
     found: list[str] = []
     for raw in paths:
         path = Path(raw)
-        if raw != "-" and path.is_dir():
+        if raw != "-" and _is_dir(path):
             for candidate in sorted(path.rglob("*.ccai")):
                 parts = set(candidate.relative_to(path).parts[:-1])
                 if parts & SKIP_DIRS or any(p.startswith(".") for p in parts):
@@ -22,6 +22,15 @@ def find_ccai_files(paths: list[str]) -> list[str]:
         else:
             found.append(raw)
     return found
+
+
+def _is_dir(path: Path) -> bool:
+    """Whether `path` is a folder; a name too long or a symlink loop is the reader's to
+    report (CCAI113), not a crash here."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("text", "json"),

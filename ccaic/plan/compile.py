@@ -37,7 +37,7 @@ from ccaic.check.checker import Program, walk_expr
 from ccaic.check.variables import Value
 from ccaic.constitution.model import Constitution, canonical_json
 from ccaic.diagnostics import Diagnostic, Note, Span, error, warning
-from ccaic.files import FileRefused, read_data_bytes
+from ccaic.files import FileRefused, path_kind, read_data_bytes
 from ccaic.plan.chat_templates import BUILTIN_TEMPLATES, folder_has_template, hub_has_template
 from ccaic.plan.model import (
     DEFAULT_HELPFUL,
@@ -159,7 +159,11 @@ def parse_model_ref(text: str, base: Path, *, remote_ok: bool) -> tuple[ModelRef
     candidate = Path(os.path.expanduser(text))
     local = candidate if candidate.is_absolute() else base / candidate
     looks_local = text.startswith((".", "/", "~")) or candidate.is_absolute()
-    if local.exists():
+    try:
+        present = path_kind(local) != "missing"
+    except FileRefused as exc:  # a name too long, a symlink loop, ...
+        return None, exc.code, f"cannot read model folder `{text}`: {exc.strerror}"
+    if present:
         return ModelRef(ref=text, kind="local", name=_rel(str(local.resolve()), base)), "", ""
     if looks_local:
         return None, "CCAI502", f"model folder `{text}` does not exist"
@@ -182,6 +186,9 @@ def _model(ctx: _Ctx, name: str, default: str, remote_ok: bool) -> ModelRef | No
         help = MODEL_HELP
         if code == "CCAI502":
             help = "the path is relative to the .ccai file's folder; check the folder name"
+        elif code == "CCAI113":
+            help = "the system refused the path: shorten a name over 255 bytes, fix the " \
+                "symlink loop or the permissions, or check that each folder in it is one"
         ctx.err(code, message, attr.value.span if attr else None, help=help)
     return ref
 
@@ -347,7 +354,13 @@ def _bbq_folder(ctx: _Ctx, attr: ast.Attribute) -> EvalData | None:
 
     path = Path(_path_attr(ctx, attr))
     span = attr.value.span
-    if not path.is_dir():
+    try:
+        is_dir = path_kind(path) == "dir"
+    except FileRefused as exc:
+        ctx.err(exc.code, f"cannot read BBQ data folder `{_rel(str(path), ctx.base)}`: "
+                f"{exc.strerror}", span, help=exc.hint)
+        return None
+    if not is_dir:
         ctx.err("CCAI490", f"BBQ data folder `{_rel(str(path), ctx.base)}` not found", span,
                 help="the path is relative to the .ccai file's folder; it should hold BBQ "
                 "category files such as Age.jsonl")

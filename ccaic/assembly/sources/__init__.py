@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ccaic.assembly.sources.base import LoadedSource, SourceOptions
 from ccaic.diagnostics import DiagnosticError, error
+from ccaic.files import FileRefused, path_kind
 
 KINDS = ("auto", "polis-csv", "polis-json", "long-csv")
 
@@ -21,9 +22,14 @@ def detect_kind(path: Path, display: str | None = None) -> str:
     """polis-json if the folder has votes.json/comments.json, polis-csv if it has votes.csv or
     participants-votes.csv; a single .csv file is long-csv."""
     name = display or str(path)
-    if path.is_file():
+    try:
+        kind = path_kind(path)
+    except FileRefused as exc:  # a name too long, a symlink loop, no permission, ...
+        raise DiagnosticError([error(exc.code, f"cannot read {name}: {exc.strerror}", None,
+                                     help=exc.hint)]) from None
+    if kind in ("file", "other"):  # a device or FIFO: the reader refuses it (CCAI108)
         return "long-csv"
-    if path.is_dir():
+    if kind == "dir":
         names = {p.name for p in path.iterdir()}
         if names & {"votes.json", "math-pca2.json"}:
             return "polis-json"
