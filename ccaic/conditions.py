@@ -1,7 +1,9 @@
 """Evaluate a moderation rule's `where` condition over a table of fields, vectorised.
 
 A table is a mapping from field name to a numpy array (one entry per statement or
-participant). Ids are compared as text, so `id == 12` and `id == "12"` mean the same thing.
+participant). Ids are compared as text, so `id == 12` and `id == "12"` mean the same thing, and
+a literal compared with an id field is put in the sources' normal form first, so `id == "643.0"`
+and `id in ["643.0"]` match participant 643 as `listed in ["643.0"]` does.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import numpy.typing as npt
 
+from ccaic.assembly._io import normalize_id
 from ccaic.syntax import ast
 
 Table = Mapping[str, npt.NDArray[np.generic]]
@@ -22,6 +25,19 @@ _OPS: dict[str, Callable[..., object]] = {
     "==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal,
     ">": np.greater, ">=": np.greater_equal,
 }
+
+
+#: Fields whose values are ids, loaded in normal form (`normalize_id`): author ids and group
+#: labels too.
+ID_FIELDS = frozenset({"id", "author", "group"})
+
+
+def _is_id(node: ast.Operand | ast.Condition) -> bool:
+    return isinstance(node, ast.FieldRef) and node.name in ID_FIELDS
+
+
+def _id_text(value: object) -> object:
+    return normalize_id(value) if isinstance(value, str) else value
 
 
 def _size(table: Table) -> int:
@@ -60,6 +76,8 @@ def _compare(node: ast.Compare, table: Table) -> Mask:
     if textual:
         if node.op in ("==", "!="):
             left, right = _as_text(left), _as_text(right)
+            if _is_id(node.left) or _is_id(node.right):
+                left, right = _id_text(left), _id_text(right)
         else:  # ordering on ids: numeric where every id is a number
             left = left.astype(float) if isinstance(left, np.ndarray) else float(str(left))
             right = right.astype(float) if isinstance(right, np.ndarray) else float(str(right))
@@ -91,6 +109,8 @@ def evaluate(cond: ast.Condition, table: Table,
         values = _operand(cond.left, table)
         if isinstance(cond.collection, ast.ListLit):
             members = {str(_as_text(_literal(i))) for i in cond.collection.items}
+            if _is_id(cond.left):
+                members = {normalize_id(m) for m in members}
         elif read_ids is not None:
             members = read_ids(cond.collection)
         else:

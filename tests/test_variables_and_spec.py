@@ -139,6 +139,18 @@ def test_conditions_on_a_table() -> None:
     assert rows("(votes > 25 or meta) and not text matches /must/") == ["1", "3"]
 
 
+def test_id_literals_take_the_sources_normal_form() -> None:
+    """`id == "3.0"` and `id in ["3.0"]` matched nothing while `listed in ["3.0"]` removed 3."""
+    def rows(text: str) -> list[str]:
+        return [str(i) for i in TABLE["id"][evaluate(_condition(text), TABLE)]]
+
+    assert rows('id == "3.0"') == ["3"]
+    assert rows('id != " 3 "') == ["1", "2", "10"]
+    assert rows('id in ["+2", "010", "3.50"]') == ["2", "10"]
+    assert rows('text in ["be kind"]') == ["3"]
+    assert rows('text == " be kind"') == []  # other fields are compared as written
+
+
 ATOMS = ["moderated == 1", "meta", "votes > 25", "text matches /a/i", "id in [1, 3]"]
 
 
