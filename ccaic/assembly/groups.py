@@ -98,9 +98,9 @@ def pca(table: VoteTable, mod_out: np.ndarray | None = None, dense_limit: int = 
 
     The centered mean-imputed matrix X is exactly zero on imputed (missing) cells, so it is
     held sparse: present cells get value - column mean, mod-out columns 0. Two components are
-    all Polis uses, so no full SVD: when the smaller Gram matrix (X^T X, or X X^T for fewer
-    participants than statements) has at most `dense_limit` cells, its top eigenvectors by
-    LAPACK (same accuracy as the SVD, far less work); otherwise ARPACK (Lanczos on X^T X, fixed
+    all Polis uses, so no full SVD: when a Gram matrix has at most `dense_limit` cells (X^T X,
+    statements x statements; else X X^T), its top eigenvectors by LAPACK (the SVD's accuracy,
+    far less work); otherwise ARPACK (Lanczos on X^T X, fixed
     all-ones start, residual tolerance `tol`) on the sparse X, never densified. Tests check
     both against a full SVD.
     """
@@ -130,7 +130,7 @@ def pca(table: VoteTable, mod_out: np.ndarray | None = None, dense_limit: int = 
     comps = np.zeros((2, n_c))
     rank = min(2, n_p, n_c)
     if rank and min(n_p, n_c) ** 2 <= dense_limit:
-        comps[:rank] = _top_right_by_gram(x, rank)
+        comps[:rank] = _top_right_by_gram(x, rank, tall=n_c ** 2 <= dense_limit)
     elif rank:
         comps[:rank] = _top_right_singular(x, rank, tol)
     comps = np.vstack([_sign_fix(c) if np.any(c) else c for c in comps])
@@ -141,23 +141,24 @@ def pca(table: VoteTable, mod_out: np.ndarray | None = None, dense_limit: int = 
     return Pca(cols, center, comps, proj)
 
 
-def _top_right_by_gram(x: sp.csr_matrix, rank: int) -> np.ndarray:
-    """Top `rank` right singular vectors of X (rows, largest first) from the smaller Gram
-    matrix: eigenvectors of X^T X, or X^T u / |X^T u| for eigenvectors u of X X^T."""
+def _top_right_by_gram(x: sp.csr_matrix, rank: int, tall: bool) -> np.ndarray:
+    """Top `rank` right singular vectors of X (rows, largest first) from a Gram matrix:
+    eigenvectors of X^T X when `tall` (statements x statements), else X^T u / |X^T u| for
+    eigenvectors u of X X^T; a direction with a singular value at rounding level is left zero
+    (it is arbitrary, and its projections are zero either way)."""
     from scipy.linalg import eigh
 
-    n_p, n_c = x.shape
-    side = n_c <= n_p
-    gram = (x.T @ x) if side else (x @ x.T)
+    gram = (x.T @ x) if tall else (x @ x.T)
     g = gram.toarray() if sp.issparse(gram) else np.asarray(gram)
     n = g.shape[0]
     _, vecs = eigh(g, subset_by_index=[n - rank, n - 1])
     vecs = vecs[:, ::-1].T  # largest first
-    if side:
+    if tall:
         return np.asarray(vecs)
     right = np.asarray((x.T @ vecs.T).T)
     norms = np.linalg.norm(right, axis=1)
-    return np.where(norms[:, None] > 0, right / np.where(norms > 0, norms, 1.0)[:, None], 0.0)
+    live = norms > 1e-10 * max(float(norms.max()), 1e-300)
+    return np.where(live[:, None], right / np.where(live, norms, 1.0)[:, None], 0.0)
 
 
 def _top_right_singular(x: sp.csr_matrix, rank: int, tol: float) -> np.ndarray:
