@@ -273,7 +273,7 @@ def grouping_for(spec: AssemblySpec, loaded: LoadedSource, table: VoteTable,
             return make_grouping(table, f"kmeans:{g.k_max}", out, loaded, p)
         return make_grouping(table, "polis", out, loaded, p, k_range=(g.k_min, g.k_max))
     except DiagnosticError as exc:
-        raise _with_note(exc, "the grouping is declared here", spec.span) from None
+        raise _with_note(exc, "the grouping is declared here", g.span or spec.span) from None
 
 
 def _score(stats: StatementStats, kind: str) -> np.ndarray:
@@ -313,7 +313,8 @@ def _stability(spec: AssemblySpec, loaded: LoadedSource, table: VoteTable, out: 
             try:
                 groupings[method] = make_grouping(table, method, out, loaded, p)
             except DiagnosticError as exc:
-                raise _with_note(exc, "asked for by this stability block", spec.span) from None
+                raise _with_note(exc, f"grouping \"{method}\" is asked for here",
+                                 st.span or spec.span) from None
 
         def chosen(g: Grouping) -> list[str]:
             stats = statement_stats(table, g, spec.consensus.smoothing)

@@ -52,6 +52,7 @@ class GroupsSpec(Spec):
     file: str | None = None  # export: participant -> group CSV
     column: str = "group-id"
     participant_column: str = "participant"
+    span: Span | None = None  # the groups block: where a grouping that cannot be made points
 
 
 class ConsensusSpec(Spec):
@@ -66,6 +67,7 @@ class StabilitySpec(Spec):
     bootstrap: int = 0
     seed: int = 0
     groupings: list[str] = []
+    span: Span | None = None  # `groupings` (else the block): where a failed grouping points
 
 
 class AssemblySpec(Spec):
@@ -217,7 +219,8 @@ def lower_assembly(block: ast.Block, env: Env) -> AssemblySpec:
                             file=env.path(file_attr.value, base) if file_attr else None,
                             column=str(_num(gattrs, "column", env, "group-id")),
                             participant_column=str(_num(gattrs, "participant_column", env,
-                                                        "participant")))
+                                                        "participant")),
+                            span=g.span)
     consensus = ConsensusSpec(threshold=0.5)
     for c in block.blocks("consensus"):
         cattrs = c.attributes()
@@ -235,6 +238,7 @@ def lower_assembly(block: ast.Block, env: Env) -> AssemblySpec:
             bootstrap=int(_num(sattrs2, "bootstrap", env, 0)),
             seed=int(_num(sattrs2, "seed", env, 0)),
             groupings=[str(x) for x in _num(sattrs2, "groupings", env, [])],
+            span=sattrs2.get("groupings", s).span,
         )
     return AssemblySpec(
         name=block.labels[0].value,

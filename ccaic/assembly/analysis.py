@@ -52,7 +52,8 @@ def make_grouping(table: VoteTable, method: str, mod_out: np.ndarray,
             raise DiagnosticError([error(
                 "CCAI414", f"{loaded.path if loaded else 'source'} carries no groups",
                 None, help="export groups need participants-votes.csv with group-id or "
-                "math-pca2.json; use --groups polis instead")])
+                "math-pca2.json; use Polis's own grouping instead (`groups polis` in a "
+                "spec, `--groups polis` for analyze)")])
         return export_groups(table, loaded.export_groups,
                              pca(table, mod_out) if pca_result is None else pca_result)
     if method.startswith("kmeans:"):
