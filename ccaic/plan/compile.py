@@ -619,14 +619,8 @@ def _helpful_principles(ctx: _Ctx, block: ast.Block | None, has_helpful: bool
     """Comparison principles for helpfulness pairs: the plan's, else the standard one when
     there are helpfulness prompts to judge (the CAI paper judges helpfulness by helpfulness,
     never by the harmlessness constitution)."""
-    attr = _attr(block, "helpful")
     given = tuple(str(p) for p in _val(ctx, block, "helpful", []))
-    if attr is not None and not has_helpful:
-        ctx.warn("CCAI510", "`helpful` principles have no effect: the plan has no "
-                 "`helpful_prompts`", attr.span,
-                 help="add `helpful_prompts`, or remove `helpful`")
-        return ()
-    if not has_helpful:
+    if not has_helpful:  # `helpful` then has no effect: CCAI510 from _no_effect_settings
         return ()
     return given or DEFAULT_HELPFUL
 
@@ -814,10 +808,6 @@ def compile_plan(block: ast.Block, variables: dict[str, Value],
                        batch_size=int(_val(ctx, b_label, "batch_size", 8)),
                        helpful=_helpful_principles(ctx, b_label, bool(h_attr)),
                        concurrency=int(_val(ctx, b_label, "concurrency", 4)))
-    if _attr(b_label, "clamp") is not None and not cot:
-        ctx.warn("CCAI510", "`clamp` has no effect without `chain_of_thought = true`",
-                 _attr(b_label, "clamp").span,  # type: ignore[union-attr]
-                 help="non-CoT labels are soft probabilities and are not clamped")
     dpo = DpoStage(
         enabled=bool(_val(ctx, b_rlaif, "enabled", True)),
         method=method,  # type: ignore[arg-type]
@@ -828,17 +818,13 @@ def compile_plan(block: ast.Block, variables: dict[str, Value],
         split=float(_val(ctx, b_rlaif, "split", 0.0)),
         helpful_fraction=_fraction(_val(ctx, b_rlaif, "helpful_fraction", None)),
     )
-    if method == "revision_pairs":
-        for b, nm, on in ((b_pairs, "pairs", pairs.enabled), (b_label, "label", label.enabled)):
-            if on and dpo.enabled:
-                ctx.warn("CCAI510", f"`{nm}` runs but rlaif.method = \"revision_pairs\" does not "
-                         "use its output", b.type.span if b is not None else None,
-                         help=f"set `enabled = false` in `{nm}`, or use method = \"dpo\"")
-    hf_attr = _attr(b_rlaif, "helpful_fraction")
-    if hf_attr is not None and h_attr is None and hp_attr is None:
-        ctx.warn("CCAI510", "`helpful_fraction` has no effect: the plan has no helpfulness "
-                 "pairs", hf_attr.span, help="add `helpful_prompts` (pairs labelled with the "
-                 "helpfulness criterion) or `helpful_preferences` (a preference file)")
+    if _uses_variables(block):  # else `ccaic check` gave these (plan_shape_diagnostics)
+        subs = {"sl_cai": b_sl, "sft": b_sft, "pairs": b_pairs, "label": b_label,
+                "rlaif": b_rlaif}
+        on = {"sl_cai": sl_cai.enabled, "sft": sft.enabled, "pairs": pairs.enabled,
+              "label": label.enabled, "rlaif": dpo.enabled}
+        _settings_of_unused_stages(ctx, subs, on, method)
+        _no_effect_settings(ctx, block, subs, on, method)
     stages = Stages(initial=initial, sl_cai=sl_cai, sft=sft, pairs=pairs, label=label, dpo=dpo)
     evaluate = _evaluate(ctx, _sub(block, "evaluate"))
     steps = _steps(stages)
@@ -901,6 +887,7 @@ def plan_shape_diagnostics(block: ast.Block) -> list[Diagnostic]:
         dpo=DpoStage.model_construct(enabled=on["rlaif"], method=method))
     _check_dag(ctx, _steps(stages), subs)
     _settings_of_unused_stages(ctx, subs, on, method)
+    _no_effect_settings(ctx, block, subs, on, method)
     return ctx.diags
 
 
@@ -913,6 +900,37 @@ def _uses_variables(block: ast.Block) -> bool:
                 isinstance(n, ast.Interpolation) for n in walk_expr(item.value)):
             return True
     return False
+
+
+def _no_effect_settings(ctx: _Ctx, block: ast.Block, subs: dict[str, ast.Block | None],
+                        on: dict[str, bool], method: str) -> None:
+    """Settings of running stages that change nothing (CCAI510), known from the attributes
+    alone: `clamp` without chain of thought, `helpful` or `helpful_fraction` without
+    helpfulness prompts, `pairs`/`label` running for revision_pairs. A stage that is off is
+    `_settings_of_unused_stages`'s."""
+    label, rlaif = subs["label"], subs["rlaif"]
+    clamp = _attr(label, "clamp")
+    if on["label"] and clamp is not None and not _val(ctx, label, "chain_of_thought", False):
+        ctx.warn("CCAI510", "`clamp` has no effect without `chain_of_thought = true`",
+                 clamp.span, help="non-CoT labels are soft probabilities and are not clamped")
+    no_helpful = _attr(block, "helpful_prompts") is None
+    helpful = _attr(label, "helpful")
+    if on["label"] and helpful is not None and no_helpful:
+        ctx.warn("CCAI510", "`helpful` principles have no effect: the plan has no "
+                 "`helpful_prompts`", helpful.span,
+                 help="add `helpful_prompts`, or remove `helpful`")
+    if method == "revision_pairs" and on["rlaif"]:
+        for name in ("pairs", "label"):
+            sub = subs[name]
+            if on[name]:
+                ctx.warn("CCAI510", f"`{name}` runs but rlaif.method = \"revision_pairs\" does "
+                         "not use its output", sub.type.span if sub is not None else None,
+                         help=f"set `enabled = false` in `{name}`, or use method = \"dpo\"")
+    fraction = _attr(rlaif, "helpful_fraction")
+    if fraction is not None and no_helpful and _attr(block, "helpful_preferences") is None:
+        ctx.warn("CCAI510", "`helpful_fraction` has no effect: the plan has no helpfulness "
+                 "pairs", fraction.span, help="add `helpful_prompts` (pairs labelled with the "
+                 "helpfulness criterion) or `helpful_preferences` (a preference file)")
 
 
 def _settings_of_unused_stages(ctx: _Ctx, subs: dict[str, ast.Block | None],
