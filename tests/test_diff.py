@@ -188,6 +188,24 @@ def test_cli_errors_are_diagnostics(tmp_path: Path) -> None:
     assert code == 1 and "CCAI479" in err
 
 
+@pytest.mark.parametrize(("name", "reason"), [
+    ("x" * 300 + ".json", "File name too long"), ("x" * 300 + ".ccai", "File name too long"),
+    ("x" * 300 + "#one", "File name too long"), ("pipe.ccai", "not a regular file"),
+    ("dir.ccai", "it is a folder"), ("loop.ccai", "symbolic links"),
+])
+def test_unreadable_sides_say_why(tmp_path: Path, name: str, reason: str) -> None:
+    """A long name exited 3; a FIFO or folder named .ccai was "no such file"."""
+    import os
+
+    os.mkfifo(tmp_path / "pipe.ccai")
+    (tmp_path / "dir.ccai").mkdir()
+    (tmp_path / "loop.ccai").symlink_to(tmp_path / "loop.ccai")
+    std = str(REPO / "constitutions/standard.ccai")
+    for args in ((str(tmp_path / name), std), (std, str(tmp_path / name))):
+        code, _, err = run_cli("diff", *args, "--matcher", "tfidf")
+        assert code == 1 and "CCAI470" in err and reason in err, err
+
+
 def test_diff_never_imports_torch(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -14,9 +14,22 @@ from ccaic.constitution.model import Constitution
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error
 
 
+def _unreadable(path: str) -> str | None:
+    """Why a diff argument cannot be read as a file (missing, a folder, a FIFO or device, a
+    name too long), else None: each said as it is, not as "no such file" or a crash."""
+    from ccaic.files import FileRefused, path_kind
+
+    try:
+        kind = path_kind(path)
+    except FileRefused as exc:
+        return exc.strerror or str(exc)
+    return {"missing": "no such file", "dir": "it is a folder",
+            "other": "it is not a regular file (a device, FIFO or socket)"}.get(kind)
+
+
 def split_spec(spec: str) -> tuple[str, str | None]:
     """`FILE#name` -> (FILE, name); a path that exists as given is never split."""
-    if "#" not in spec or Path(spec).exists():
+    if "#" not in spec or _unreadable(spec) != "no such file":
         return spec, None
     path, _, name = spec.rpartition("#")
     return path, name or None
@@ -29,8 +42,9 @@ def load_side(spec: str, variables: Sequence[str] = ()) -> Constitution:
     path, name = split_spec(spec)
     if path.endswith(".ccai"):
         return constitution_from_ccai(path, name, variables)
-    if not Path(path).exists():
-        raise DiagnosticError([error("CCAI470", f"cannot read {path}: no such file",
+    reason = _unreadable(path)
+    if reason is not None and reason != "it is a folder":  # a folder of Anthropic's prompts
+        raise DiagnosticError([error("CCAI470", f"cannot read {path}: {reason}",
                                      help="diff takes .ccai files, built constitution JSON or "
                                      "an importable JSON (HF recipe, Anthropic CAI prompts)")])
     c = load_constitution_file(path, name)
@@ -92,9 +106,10 @@ def constitution_from_ccai(path: str, name: str | None = None,
     from ccaic.check.checker import check_paths
     from ccaic.check.variables import parse_cli_vars, resolve_variables
 
-    if not Path(path).is_file():
-        raise DiagnosticError([error("CCAI470", f"cannot read {path}: no such file",
-                                     help="check the path")])
+    reason = _unreadable(path)
+    if reason is not None:
+        raise DiagnosticError([error("CCAI470", f"cannot read {path}: {reason}",
+                                     help="check the path; diff reads regular files")])
     programs, diags = check_paths([path])
     _raise_errors(diags)
     program = programs[0]
@@ -118,8 +133,8 @@ def declared_variables(spec: str) -> set[str]:
     """Variable names a side declares (none for JSON sides)."""
     from ccaic.check.checker import load_program
 
-    path = spec.rsplit("#", 1)[0] if "#" in spec and not Path(spec).exists() else spec
-    if not path.endswith(".ccai") or not Path(path).is_file():
+    path, _ = split_spec(spec)
+    if not path.endswith(".ccai") or _unreadable(path) is not None:
         return set()
     program, _ = load_program(path)
     from ccaic.check.checker import Checker

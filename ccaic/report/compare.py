@@ -264,13 +264,16 @@ def build_side(spec: str) -> tuple[str, dict[str, Any] | None]:
 
     from ccaic.diagnostics import DiagnosticError, error
 
-    path, _, name = spec.partition("#") if not Path(spec).exists() else (spec, "", "")
-    p = Path(path)
-    if p.is_file() and p.name == "report.json":
-        root = p.parent
-    elif p.is_dir() and ((p / "report.json").is_file() or (p / "constitutions").is_dir()):
-        root = p
-    else:
+    try:  # a name too long or a symlink loop: ccaic.diff.load reports it (CCAI470)
+        path, _, name = spec.partition("#") if not Path(spec).exists() else (spec, "", "")
+        p = Path(path)
+        if p.is_file() and p.name == "report.json":
+            root = p.parent
+        elif p.is_dir() and ((p / "report.json").is_file() or (p / "constitutions").is_dir()):
+            root = p
+        else:
+            return spec, None
+    except OSError:
         return spec, None
     report = None
     if (root / "report.json").is_file():
