@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ccaic.atomic import write_text_atomic
+from ccaic.canonical import canonical_json, canonical_sha256
 from ccaic.diagnostics import DiagnosticError, error
 from ccaic.files import read_data_bytes
 from ccaic.models.identity import model_files_digest, model_identity
@@ -33,10 +34,6 @@ FORMAT_VERSION = "1.0"
 MANIFEST = "manifest.json"
 
 Log = Callable[[str], None]
-
-
-def canonical(data: Any) -> str:
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def _sha256(data: bytes) -> str:
@@ -104,7 +101,7 @@ def _cached(out: Path, manifest: dict[str, Any], name: str, key: str) -> dict[st
 
 
 def _key(inputs: dict[str, Any]) -> str:
-    return _sha256(canonical({"code": EVAL_CODE_VERSION, "inputs": inputs}).encode("utf-8"))
+    return canonical_sha256({"code": EVAL_CODE_VERSION, "inputs": inputs})
 
 
 # ---------------------------------------------------------------- the stage
@@ -138,8 +135,9 @@ def evaluate_plan(plan: TrainingPlan, run_dir: Path, *, base_dir: str | Path | N
     path = _check_pinned("hhh", ev.hhh, base) if ev.hhh is not None else None
     from ccaic.models.load import check_loadable
 
-    for ref in (plan.policy, plan.feedback):  # a Hub id that cannot be had fails in seconds
-        check_loadable(ref, "CCAI494")
+    # a Hub id that cannot be had fails in seconds
+    for ref, attribute in ((plan.policy, "model"), (plan.feedback, "feedback_model")):
+        check_loadable(ref, "CCAI494", attribute)
     manifest = _manifest(out)
     outputs: dict[str, dict[str, str]] = {}
     status: dict[str, str] = {}
@@ -155,9 +153,9 @@ def evaluate_plan(plan: TrainingPlan, run_dir: Path, *, base_dir: str | Path | N
             say("evaluate: bbq on the base" + (" and final models" if trained else " model"))
             body = _run_bbq(plan, folder, base, final if trained else None, ev.limit,
                             batch_size)
-            write_text_atomic(out / "bbq.json", canonical(body))
+            write_text_atomic(out / "bbq.json", canonical_json(body))
         bodies["bbq"] = body
-        outputs["bbq.json"] = {"key": key, "sha256": _sha256(canonical(body).encode("utf-8"))}
+        outputs["bbq.json"] = {"key": key, "sha256": canonical_sha256(body)}
 
     if ev.hhh is not None and path is not None:
         key = _key({"hhh": ev.hhh.model_dump(mode="json"), "seed": plan.seed,
@@ -168,12 +166,12 @@ def evaluate_plan(plan: TrainingPlan, run_dir: Path, *, base_dir: str | Path | N
         if body is None:
             say("evaluate: hhh judge accuracy of the feedback model")
             body = _run_hhh(plan, path, ev.hhh.sha256, base)
-            write_text_atomic(out / "hhh.json", canonical(body))
+            write_text_atomic(out / "hhh.json", canonical_json(body))
         bodies["hhh"] = body
-        outputs["hhh.json"] = {"key": key, "sha256": _sha256(canonical(body).encode("utf-8"))}
+        outputs["hhh.json"] = {"key": key, "sha256": canonical_sha256(body)}
 
-    record = canonical({"format_version": FORMAT_VERSION, "plan": plan.address,
-                        "outputs": outputs})
+    record = canonical_json({"format_version": FORMAT_VERSION, "plan": plan.address,
+                             "outputs": outputs})
     if not (out / MANIFEST).is_file() or (out / MANIFEST).read_text("utf-8") != record:
         write_text_atomic(out / MANIFEST, record)
     if trained:  # the model card states the evaluation results

@@ -99,8 +99,9 @@ def _go_offline() -> None:
         pass
 
 
-def check_loadable(ref: ModelRef, code: str) -> None:
-    """Fail in seconds (`code`, with a fix) for a Hub model that cannot be had here."""
+def check_loadable(ref: ModelRef, code: str, attribute: str = "model") -> None:
+    """Fail in seconds (`code`, with a fix) for a Hub model that cannot be had here;
+    `attribute` is the plan attribute that names it (the hint says which to change)."""
     if ref.kind != "hf":
         return
     problem = hub_problem(ref.name, ref.revision)
@@ -111,7 +112,8 @@ def check_loadable(ref: ModelRef, code: str) -> None:
             code, f"model {problem}",
             help=f"download it where there is network (`hf download {ref.name}"
             + (f" --revision {ref.revision}" if ref.revision else "") + "`) into the cache "
-            "this machine reads (HF_HUB_CACHE / HF_HOME), or point `model` at a local folder")])
+            "this machine reads (HF_HUB_CACHE / HF_HOME), or point `" + attribute + "` at a local "
+            "folder")])
 
 
 def device_and_dtype() -> tuple[str, Any]:

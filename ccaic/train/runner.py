@@ -33,10 +33,11 @@ from pathlib import Path
 from typing import Any
 
 from ccaic.atomic import write_text_atomic
+from ccaic.canonical import canonical_json
 from ccaic.diagnostics import DiagnosticError, error
 from ccaic.files import read_data_bytes
 from ccaic.plan.compile import prompt_messages
-from ccaic.plan.model import TrainingPlan, canonical, plan_json
+from ccaic.plan.model import TrainingPlan, plan_json
 from ccaic.train.deliver import portable_adapter_config, write_model_card
 from ccaic.train.progress import BuildLog, Progress, default_progress
 from ccaic.train.store import StageDir, content_key, read_jsonl, sha256_file
@@ -320,8 +321,9 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
     policy_id = model_identity(plan.policy, base, plan.seed)
     policy_rev = model_revision(plan.policy)
     hub_id = plan.policy.name if plan.policy.kind == "hf" else None
-    for ref in (plan.policy, plan.feedback):  # an id that cannot be had fails in seconds
-        check_loadable(ref, "CCAI513")
+    # an id that cannot be had fails in seconds
+    for ref, attribute in ((plan.policy, "model"), (plan.feedback, "feedback_model")):
+        check_loadable(ref, "CCAI513", attribute)
     if plan.chat_template is not None:  # the same weights rendered differently
         policy_id["chat_template"] = plan.chat_template.sha256
     seed = plan.seed
@@ -592,8 +594,9 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                     lora = final_lora(plan)
                     _copy_model(final_src, final, adapters_only=lora is not None
                                 and not lora.merge)
-                    write_text_atomic(final / "constitution.json", canonical(plan.constitution))
-                    write_text_atomic(final / "source.json", canonical(
+                    write_text_atomic(final / "constitution.json",
+                                      canonical_json(plan.constitution))
+                    write_text_atomic(final / "source.json", canonical_json(
                         {"from": final_src.parent.name, "step": f"step.{final_stage}"}))
                     write_text_atomic(final / "plan.json", text)
                 w.barrier()
@@ -612,7 +615,7 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
     finally:
         models.free()
         if w.is_main:
-            write_text_atomic(out / "run.json", canonical({
+            write_text_atomic(out / "run.json", canonical_json({
                 "format_version": "1.0", "plan": plan.address, "plan_sha256": plan.plan_sha256,
                 "stopped_after": result.stopped_after,
                 "steps": {a: {k: v for k, v in s.items() if k != "status"}

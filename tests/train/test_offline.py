@@ -52,6 +52,24 @@ def test_an_uncached_hub_id_fails_in_seconds(how: str, no_hub, tmp_path: Path,
         in message
 
 
+def test_an_uncached_feedback_model_names_feedback_model(no_hub, tmp_path: Path,
+                                                       plan_files) -> None:
+    """The hint said "point `model` at a local folder" for a feedback_model too."""
+    from ccaic.train.runner import run_plan
+
+    write_plan, compiled = plan_files
+    src = write_plan(tmp_path / "src", n_red=2)
+    src.write_text(src.read_text().replace(
+        'model           = "builtin:tiny"',
+        'model           = "builtin:tiny"\n  feedback_model = "org/not-cached-judge"'))
+    no_hub.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(DiagnosticError) as caught:
+        run_plan(compiled(src), tmp_path / "out")
+    (d,) = caught.value.diagnostics
+    assert d.code == "CCAI513" and "`org/not-cached-judge`" in d.message, d.message
+    assert "point `feedback_model` at a local folder" in (d.help or ""), d.help
+
+
 def test_a_hub_that_never_answers_is_given_up_after_the_probe(no_hub) -> None:
     """A connection that opens and then hangs (a listening socket nobody reads)."""
     import socket
