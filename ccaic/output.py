@@ -50,6 +50,12 @@ class Output:
                 exc.filename = STDOUT
             raise
 
+    def text(self, text: str) -> None:
+        """A text-format result on stdout (statement texts, principles, plan values, all from
+        user files): control characters escaped, line breaks and tabs kept. JSON escapes them
+        itself, and CSV stays the data as read."""
+        self.write(escape_terminal(text))
+
     def info(self, text: str) -> None:
         """A line for people; control characters (from a file name, say) are escaped."""
         text = escape_terminal(text)

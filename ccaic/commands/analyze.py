@@ -63,7 +63,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     elif args.format == "csv":
         out.write(_csv(rows, list(result.grouping.names)))
     else:
-        out.write(_text(rows, info) + _polis_text(polis, {str(r["id"]): str(r["text"])
+        out.text(_text(rows, info) + _polis_text(polis, {str(r["id"]): str(r["text"])
                                                           for r in rows}))
     return 0
 

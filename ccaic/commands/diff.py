@@ -81,10 +81,10 @@ def run(args: argparse.Namespace, out: Output) -> int:
             body["metrics"] = json.loads(render_metrics(metrics, "json"))
         out.write(json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     elif args.format == "markdown":
-        out.write(to_markdown(result, args.show_unchanged))
+        out.text(to_markdown(result, args.show_unchanged))
     else:
-        out.write(to_text(result, args.show_unchanged))
+        out.text(to_text(result, args.show_unchanged))
     if metrics is not None and args.format != "json":
-        out.write("\n" + render_metrics(metrics, args.format, args.show_unchanged))
+        out.text("\n" + render_metrics(metrics, args.format, args.show_unchanged))
     changed = result.has_changes or (metrics is not None and bool(metrics.changed))
     return 2 if args.detailed_exitcode and changed else 0

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if args.format == "json":
         out.write(json.dumps(result, indent=2, sort_keys=False) + "\n")
     else:
-        out.write(render_text(result))
+        out.text(render_text(result))
     return 0
 
 

@@ -131,5 +131,5 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if args.format == "json":
         out.write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     else:
-        out.write("\n".join(_lines(data, args.format == "markdown")) + "\n")
+        out.text("\n".join(_lines(data, args.format == "markdown")) + "\n")
     return 0

@@ -449,3 +449,25 @@ def test_json_participant_in_two_groups(tmp_path: Path) -> None:
             "group-clusters": [{"id": 0, "members": [0]}, {"id": 1, "members": [1]}]}
     d = diags(polis_json(tmp_path, [vote()], math=math))[0]
     assert d.code == "CCAI432" and d.span.file.endswith("math-pca2.json")
+
+
+
+def test_text_output_escapes_control_characters(tmp_path: Path) -> None:
+    """A comment holding ESC ] 0 ; ... BEL retitled the terminal through `analyze`'s text
+    output (and a principle would through `diff`'s); the JSON output escapes it itself."""
+    from ccaic.commands.init import starter_data
+
+    comments, votes = starter_data()
+    first = comments.splitlines()[1].rsplit(",", 1)[1]
+    (tmp_path / "comments.csv").write_text(
+        comments.replace(first, "\x1b]0;pwned\x07" + first, 1), encoding="utf-8")
+    (tmp_path / "votes.csv").write_text(votes, encoding="utf-8")
+    code, out, _ = run_cli(["analyze", str(tmp_path)])
+    assert code == 0 and "\\x1b]0;pwned\\x07" in out and "\x1b" not in out and "\x07" not in out
+    code, out, _ = run_cli(["analyze", str(tmp_path), "--format", "json"])
+    assert code == 0 and "\\u001b]0;pwned\\u0007" in out
+    spec = tmp_path / "c.ccai"
+    spec.write_text('constitution "c" {\n  principle "p" { text = "Choose the response that '
+                    'is \x1b[2Jkind." }\n}\n', encoding="utf-8")
+    code, out, err = run_cli(["diff", str(spec), str(spec), "--show-unchanged"])
+    assert code == 0 and "\\x1b[2J" in out and "\x1b" not in out, err
