@@ -151,6 +151,25 @@ def test_dropped_participant_is_a_warning_with_a_count(shared, tmp_path):
     assert code == 0 and "CCAI455" not in err
 
 
+def test_csv_export_grouped_without_votes_is_a_warning_with_a_count(shared, tmp_path):
+    """A CSV export's participants-votes.csv groups participants (the server clustered them)
+    that votes.csv has no vote for: CCAI455 with the count, as for math-pca2.json."""
+    import csv
+
+    folder = _copy(shared / "data/polis/opendata/bg2050-volunteers", tmp_path / "conv")
+    with (folder / "votes.csv").open(newline="") as f:
+        rows = list(csv.reader(f))
+    voter = rows[0].index("voter-id")
+    with (folder / "votes.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([rows[0], *(r for r in rows[1:] if r[voter] not in ("0", "1"))])
+    code, _, err = run_cli(["analyze", str(folder), "--groups", "export"])
+    assert code == 0
+    assert "warning[CCAI455]" in err and "groups 2 participants with no vote" in err
+    assert "('0', '1')" in err
+    code, _, err = run_cli(["analyze", str(shared / "data/polis/opendata/bg2050-volunteers")])
+    assert code == 0 and "CCAI455" not in err
+
+
 @pytest.mark.parametrize("groups", ["export", "polis"])
 def test_build_artifact_carries_the_same_polis_block(folder, tmp_path, groups):
     """analyze and build agree (server groups, and cold polis with the server's in-conv

@@ -30,7 +30,7 @@ from ccaic.assembly.sources.base import (
     signed_votes_and_times,
     statements_and_fields,
 )
-from ccaic.assembly.votes import Provenance, Statement, VoteTable, parse_votes
+from ccaic.assembly.votes import Provenance, Statement, VoteTable, natural_key, parse_votes
 from ccaic.diagnostics import Diagnostic, DiagnosticError, error, warning
 
 
@@ -198,5 +198,24 @@ def load_polis_csv(path: Path, display: str, opts: SourceOptions) -> LoadedSourc
                     help="the export may be from different moments; votes.csv is used"))
             prov.notes.append("groups from participants-votes.csv; votes from votes.csv")
     assert table is not None
+    warns += grouped_without_votes(groups or {}, table, f"{display}/participants-votes.csv")
     return LoadedSource("polis-csv", display, table, export_groups=groups, warnings=warns,
                         statement_fields=fields)
+
+
+def grouped_without_votes(groups: dict[str, str], table: VoteTable, name: str
+                          ) -> list[Diagnostic]:
+    """CCAI455 when participants-votes.csv puts participants in a group (the server counted
+    and clustered them) but the table the analysis uses has no vote of theirs: left out, and
+    a silent drop would hide that the server's groups are not the ones analysed."""
+    have = set(table.participants)
+    missing = sorted((p for p in groups if p not in have), key=natural_key)
+    if not missing:
+        return []
+    shown = ", ".join(repr(p) for p in missing[:3]) + (", ..." if len(missing) > 3 else "")
+    return [warning(
+        "CCAI455", f"{name} groups {len(missing)} participant"
+        f"{'s' if len(missing) != 1 else ''} with no vote in the export ({shown}): left out",
+        None, help="export the vote files at the same time; the server's groups and repness "
+        "counted these participants, so `groups export` results can differ from the server's "
+        "report")]
