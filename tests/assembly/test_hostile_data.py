@@ -471,3 +471,24 @@ def test_text_output_escapes_control_characters(tmp_path: Path) -> None:
                     'is \x1b[2Jkind." }\n}\n', encoding="utf-8")
     code, out, err = run_cli(["diff", str(spec), str(spec), "--show-unchanged"])
     assert code == 0 and "\\x1b[2J" in out and "\x1b" not in out, err
+
+
+@pytest.mark.parametrize(("cell", "meta"), [("1.0", True), ("TRUE", True), (" yes ", True),
+                                            ("0.0", False), ("", False), ("No", False)])
+def test_statements_file_meta_flags(tmp_path: Path, cell: str, meta: bool) -> None:
+    """"1.0" (a spreadsheet's 1) meant not meta: the meta statement entered the analysis."""
+    from ccaic.assembly.sources.base import meta_flag
+
+    assert meta_flag(cell) is meta
+
+
+@pytest.mark.parametrize("cell", ["maybe", "2", "1e400", "-1", "9" * 5000])
+def test_statements_file_meta_that_is_no_flag_is_ccai436(tmp_path: Path, cell: str) -> None:
+    (tmp_path / "votes.csv").write_text("participant_id,statement_id,vote_value\np0,0,1\n"
+                                        "p1,1,-1\n", encoding="utf-8")
+    (tmp_path / "statements.csv").write_text(
+        f"statement_id,text,is_meta\n0,one,0\n1,two,{cell}\n", encoding="utf-8")
+    with pytest.raises(DiagnosticError) as exc:
+        load_source("long-csv", tmp_path / "votes.csv",
+                    SourceOptions(statements_file=str(tmp_path / "statements.csv")))
+    assert where(exc.value.diagnostics[0]) == ("CCAI436", 3, 7)

@@ -252,8 +252,10 @@ def read_statements(path: Path, display: str, id_col: str | None = None,
                 help="statement ids must be unique; remove or renumber the duplicate"))
             continue
         first_seen[sid] = r
-        meta = (row[mi].strip().lower() in {"1", "true", "yes", "t"}) if (
-            mi is not None and mi < len(row)) else False
+        meta = meta_flag(row[mi]) if mi is not None and mi < len(row) else False
+        if meta is None:
+            diags.append(_not_a_flag(table, r, mi or 0, display))
+            continue
         statements.append(Statement(
             id=sid, text=row[ti] if ti is not None and ti < len(row) else "",
             author=_author(row[ai]) if ai is not None and ai < len(row) else None,
@@ -264,6 +266,26 @@ def read_statements(path: Path, display: str, id_col: str | None = None,
 
     statements.sort(key=lambda s: natural_key(s.id))
     return statements, table
+
+
+#: How a statements file writes is_meta (a spreadsheet's "1.0" and "TRUE" included).
+META_TRUE = frozenset({"1", "true", "yes", "t", "y"})
+META_FALSE = frozenset({"0", "false", "no", "f", "n", ""})
+
+
+def meta_flag(cell: str) -> bool | None:
+    """An is_meta cell as True / False, None when it is neither: "maybe", "2" and "1.0" all
+    meant False silently, so a meta statement entered the analysis."""
+    value = normalize_id(cell).lower()
+    return True if value in META_TRUE else False if value in META_FALSE else None
+
+
+def _not_a_flag(table: CsvFile, row: int, col: int, display: str) -> Diagnostic:
+    value = table.rows[row][col].strip()
+    shown = value if len(value) <= 40 else value[:40] + "…"
+    return error("CCAI436", f"{display}: is_meta {shown!r} is not true or false",
+                 table.span(row, col), help="write is_meta as true / false, 1 / 0 or yes / no "
+                 "(blank is false)")
 
 
 def _author(cell: str) -> str | None:
