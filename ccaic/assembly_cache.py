@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ccaic.atomic import write_text_atomic
+from ccaic.canonical import compact_json
 from ccaic.diagnostics import Diagnostic
 
 CACHE_ENV = "CCAIC_CACHE_DIR"
@@ -81,8 +82,7 @@ def code_digest() -> str:
 
 
 def _digest(obj: Any) -> str:
-    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(compact_json(obj, default=str).encode("utf-8")).hexdigest()
 
 
 def stage_key(spec: Any, variables: dict[str, Any], base: Path) -> str:
@@ -137,7 +137,7 @@ def store(key: str, dirs: Sequence[Path], files: dict[str, str], folders: Sequen
     """Write the manifest and the entry into every cache folder that accepts them."""
     manifest = json.dumps({"files": sorted(files), "folders": sorted(set(folders))},
                           sort_keys=True, indent=1)
-    entry = json.dumps({"format": FORMAT, **body}, sort_keys=True, separators=(",", ":"))
+    entry = compact_json({"format": FORMAT, **body})
     name = entry_key(key, dict(files), folders)
     for d in dirs:
         try:

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from ccaic.atomic import write_text_atomic
+from ccaic.canonical import canonical_json
 from ccaic.check.checker import Program, check_paths
 from ccaic.check.templates import check_interpolated
 from ccaic.check.variables import parse_cli_vars, resolve_variables
-from ccaic.constitution.model import canonical_json
 from ccaic.diagnostics import Diagnostic, DiagnosticError, error
 from ccaic.syntax import ast
 from ccaic.train.dist import world  # light: no torch unless several processes run

@@ -87,13 +87,12 @@ def span_at(file: str, line: int, column: int, width: int = 1) -> Span:
                 end_column=column + max(width, 1))
 
 
-def read_text(path: Path, display: str | None = None) -> str:
-    """The file's text as UTF-8 (BOM stripped).
-
-    Missing, unreadable, non-UTF-8 or empty files are diagnostics, not exceptions."""
+def read_bytes(path: Path, display: str | None = None) -> bytes:
+    """The file's bytes under the data cap; missing, unreadable, special or over-large
+    files are diagnostics (CCAI401, CCAI108, CCAI109), not exceptions."""
     name = display or str(path)
     try:
-        data = read_data_bytes(path)
+        return read_data_bytes(path)
     except FileRefused as exc:
         raise DiagnosticError([error(exc.code, f"cannot read {name}: {exc.strerror}",
                                      help=exc.hint)]) from None  # no line to point at
@@ -106,6 +105,14 @@ def read_text(path: Path, display: str | None = None) -> str:
         raise DiagnosticError([error("CCAI401", f"cannot read {name}: {exc.strerror}",
                                      span_at(name, 1, 1),
                                      help="check that the path is a readable file")]) from None
+
+
+def read_text(path: Path, display: str | None = None) -> str:
+    """The file's text as UTF-8 (BOM stripped).
+
+    Missing, unreadable, non-UTF-8 or empty files are diagnostics, not exceptions."""
+    name = display or str(path)
+    data = read_bytes(path, name)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -258,7 +258,8 @@ SCHEMA: dict[str, BlockSpec] = {
             "pairs": BlockSpec(
                 doc="Response pairs sampled from the SFT model.",
                 attrs={**GENERATION_ATTRS,
-                       "enabled": Attr("bool", "run this stage (default true)"),
+                       "enabled": Attr("bool", "run this stage (default: on when rlaif runs "
+                                       "with method \"dpo\")"),
                        "samples": Attr("int", "responses sampled per prompt (2)", minimum=2,
                                        maximum=2)},
             ),
@@ -268,7 +269,8 @@ SCHEMA: dict[str, BlockSpec] = {
                     "chain_of_thought": Attr("bool", "reason before answering; clamp to 40-60%"),
                     "clamp": Attr("number", "chain-of-thought clamp around 0.5", minimum=0,
                                   maximum=0.5),
-                    "enabled": Attr("bool", "run this stage (default true)"),
+                    "enabled": Attr("bool", "run this stage (default: on when rlaif runs with "
+                                    "method \"dpo\")"),
                     "batch_size": Attr("int", "comparisons scored together", minimum=1),
                     "helpful": Attr("list:string", "comparison principles for pairs from "
                                     "helpfulness prompts (default: one standard principle)"),

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 
+from ccaic.canonical import canonical_json
 from ccaic.diagnostics import Diagnostic, SourceCache
 from ccaic.output import Output
 
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     result.diagnostics = list({d.model_dump_json(): d for d in result.diagnostics}.values())
     sources = SourceCache({k: v for p in result.programs for k, v in p.sources.items()})
     if args.format == "json":
-        out.write(json.dumps({
+        out.write(canonical_json({
             "format_version": "1.0",
             "ok": result.ok,
             "stopped_after": result.stopped_after,
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
             "runs": {name: {"ran": run.ran, "steps": sorted(run.steps)}
                      for name, run in result.runs.items()},
             "diagnostics": json.loads(_diagnostics_json(result.diagnostics, sources)),
-        }, indent=2, sort_keys=True) + "\n")
+        }, ascii=True))
     else:
         for line in result.notes:
             out.info(line)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from ccaic.canonical import canonical_json
 from ccaic.output import Output
 
 
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         body = json.loads(to_json(result))
         if metrics is not None:
             body["metrics"] = json.loads(render_metrics(metrics, "json"))
-        out.write(json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        out.write(canonical_json(body))
     elif args.format == "markdown":
         out.text(to_markdown(result, args.show_unchanged))
     else:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
+from ccaic.canonical import canonical_json
 from ccaic.output import Output
 
 SCHEMAS = ("ast", "plan")
@@ -27,5 +27,5 @@ def run(args: argparse.Namespace, out: Output) -> int:
         from ccaic.syntax.ast import json_schema
 
         schema = json_schema()
-    out.write(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+    out.write(canonical_json(schema, ascii=True))
     return 0

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from ccaic.canonical import canonical_json
 from ccaic.output import Output
 
 
@@ -129,7 +130,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         return 1
     data = plan.model_dump(mode="json")
     if args.format == "json":
-        out.write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        out.write(canonical_json(data))
     else:
         out.text("\n".join(_lines(data, args.format == "markdown")) + "\n")
     return 0

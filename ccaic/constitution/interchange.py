@@ -17,11 +17,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ccaic.canonical import canonical_json
 from ccaic.constitution.model import (
     Constitution,
     Origin,
     Principle,
-    canonical_json,
 )
 from ccaic.diagnostics import DiagnosticError, Span, error
 from ccaic.files import read_data_bytes

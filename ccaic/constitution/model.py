@@ -7,8 +7,7 @@ same bytes.
 
 from __future__ import annotations
 
-import json
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -87,11 +86,4 @@ class Constitution(Model):
     system_chat: tuple[dict[str, str], ...] = ()  # few-shot chat kept from HF-format imports
     # messages per conversation when an import grouped system_chat ([[...], [...]]); () = flat
     system_chat_turns: tuple[int, ...] = ()
-
-
-def canonical_json(data: Any) -> str:
-    """Sorted keys, two-space indent, UTF-8, final newline: stable bytes for hashes and diffs."""
-    if isinstance(data, BaseModel):
-        data = data.model_dump(mode="json")
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 

@@ -9,11 +9,11 @@ counted once).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ccaic.canonical import canonical_json
 from ccaic.constitution.model import Constitution, Principle
 from ccaic.diff.analysis import framing_counts, one_sided_themes
 from ccaic.diff.match import THRESHOLDS, match
@@ -126,7 +126,7 @@ def to_json(r: DiffResult) -> str:
         "framing": {"a": framing_counts(r.a.principles), "b": framing_counts(r.b.principles)},
         "themes": {"source": source, "only_a": only_a, "only_b": only_b},
     }
-    return json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return canonical_json(body)
 
 
 # ---------------------------------------------------------------- text

@@ -797,7 +797,8 @@ def compile_plan(block: ast.Block, variables: dict[str, Value],
     sft = SftStage(enabled=bool(_val(ctx, b_sft, "enabled", True)),
                    training=_training(ctx, b_sft, "sft", Training(), LORA_SFT_LEARNING_RATE))
     method = str(_val(ctx, b_rlaif, "method", "dpo"))
-    judge_default = method == "dpo"
+    # pairs and labels feed DPO alone: with rlaif off or revision_pairs they would run unused
+    judge_default = method == "dpo" and bool(_val(ctx, b_rlaif, "enabled", True))
     pairs = PairsStage(enabled=bool(_val(ctx, b_pairs, "enabled", judge_default)),
                        sampling=_sampling(ctx, b_pairs, initial.sampling),
                        samples=int(_val(ctx, b_pairs, "samples", 2)))
@@ -861,7 +862,7 @@ def compile_plans(program: Program, variables: dict[str, Value],
 
 
 STAGE_DEFAULTS = (("sl_cai", True), ("sft", True), ("pairs", None), ("label", None),
-                  ("rlaif", True))  # None: on when rlaif.method is "dpo"
+                  ("rlaif", True))  # None: on when rlaif runs with method "dpo"
 
 
 def plan_shape_diagnostics(block: ast.Block) -> list[Diagnostic]:
@@ -876,7 +877,8 @@ def plan_shape_diagnostics(block: ast.Block) -> list[Diagnostic]:
     _training(ctx, subs["sft"], "sft", Training(), LORA_SFT_LEARNING_RATE)
     _training(ctx, subs["rlaif"], "rlaif", Training(learning_rate=5e-7), LORA_DPO_LEARNING_RATE)
     method = str(_val(ctx, subs["rlaif"], "method", "dpo"))
-    on = {name: bool(_val(ctx, subs[name], "enabled", method == "dpo" if default is None
+    judge = method == "dpo" and bool(_val(ctx, subs["rlaif"], "enabled", True))
+    on = {name: bool(_val(ctx, subs[name], "enabled", judge if default is None
                           else default)) for name, default in STAGE_DEFAULTS}
     # _steps reads only `enabled` and the method: the stages need none of their other fields
     stages = Stages.model_construct(
@@ -926,6 +928,12 @@ def _no_effect_settings(ctx: _Ctx, block: ast.Block, subs: dict[str, ast.Block |
                 ctx.warn("CCAI510", f"`{name}` runs but rlaif.method = \"revision_pairs\" does "
                          "not use its output", sub.type.span if sub is not None else None,
                          help=f"set `enabled = false` in `{name}`, or use method = \"dpo\"")
+    for name in ("pairs", "label") if not on["rlaif"] else ():
+        sub = subs[name]
+        if on[name]:
+            ctx.warn("CCAI510", f"`{name}` runs but `rlaif` is off, so nothing uses its output",
+                     sub.type.span if sub is not None else None,
+                     help=f"set `enabled = false` in `{name}`, or turn `rlaif` on")
     fraction = _attr(rlaif, "helpful_fraction")
     if fraction is not None and no_helpful and _attr(block, "helpful_preferences") is None:
         ctx.warn("CCAI510", "`helpful_fraction` has no effect: the plan has no helpfulness "
@@ -944,9 +952,11 @@ def _settings_of_unused_stages(ctx: _Ctx, subs: dict[str, ast.Block | None],
         for attr in block.attributes().values():
             if attr.name.name == "enabled":
                 continue
-            why = ('rlaif.method = "revision_pairs" uses no AI labels'
-                   if method == "revision_pairs" and _attr(block, "enabled") is None
-                   else f"`{name}` is off")
+            why, fix = f"`{name}` is off", f"turn `{name}` on"
+            if _attr(block, "enabled") is None and method == "revision_pairs":
+                why = 'rlaif.method = "revision_pairs" uses no AI labels'
+                fix += ' (method = "dpo")'
+            elif _attr(block, "enabled") is None and not on["rlaif"]:
+                why, fix = "`rlaif` is off, so nothing uses AI labels", "turn `rlaif` on"
             ctx.warn("CCAI510", f"`{attr.name.name}` has no effect: {why}", attr.name.span,
-                     help=f"remove it, or turn `{name}` on" + (' (method = "dpo")'
-                                                            if method == "revision_pairs" else ""))
+                     help=f"remove it, or {fix}")

@@ -57,3 +57,43 @@ def test_clamp_with_chain_of_thought_is_quiet(tmp_path: Path, cot: str,
                                               var_args: list[str]) -> None:
     _, diags, _ = compile_source(_spec(tmp_path, cot), var_args)
     assert _clamp_warnings(diags) == []
+
+
+RLAIF_OFF = """\
+variable "on" {
+  type    = bool
+  default = false
+}
+constitution "c" {
+  principle "p" { text = "Choose the kindest response." }
+}
+plan "p" {
+  constitution = constitution.c
+  prompts      = "red.jsonl"
+  rlaif { enabled = ON }
+  BODY
+}
+"""
+
+
+@pytest.mark.parametrize("on", ["false", "var.on"])
+def test_rlaif_off_turns_pairs_and_labels_off(tmp_path: Path, on: str) -> None:
+    """Pairs and labels feed DPO alone: with rlaif off they ran anyway (the judge model
+    labelling pairs nothing used) and a `label` setting got no warning."""
+    (tmp_path / "red.jsonl").write_text('{"prompt": "How do I pick a lock?"}\n')
+    path = tmp_path / "main.ccai"
+    path.write_text(RLAIF_OFF.replace("ON", on).replace("BODY", "label { clamp = 0.3 }"))
+    (plan,), diags, _ = compile_source(path)
+    assert [plan.enabled(s) for s in ("step.sft", "step.pairs", "step.label", "step.dpo")] \
+        == [True, False, False, False]
+    assert [(d.code, d.span.line, d.message) for d in diags if d.code == "CCAI510"] == [
+        ("CCAI510", 12, "`clamp` has no effect: `rlaif` is off, so nothing uses AI labels")]
+
+
+def test_pairs_turned_on_with_rlaif_off_is_ccai510(tmp_path: Path) -> None:
+    (tmp_path / "red.jsonl").write_text('{"prompt": "How do I pick a lock?"}\n')
+    path = tmp_path / "main.ccai"
+    path.write_text(RLAIF_OFF.replace("ON", "false").replace("BODY", "pairs { enabled = true }"))
+    code, _, err = run_cli(["check", str(path)])
+    assert code == 0 and ("main.ccai:12:3: warning[CCAI510]: `pairs` runs but `rlaif` is off, "
+                          "so nothing uses its output") in err, err

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ccaic.assembly._io import MAX_REPORTS, normalize_ids, read_csv, require_columns
+from ccaic.assembly.sources import columnar
 from ccaic.assembly.sources.base import (
     LoadedSource,
     SourceOptions,
@@ -39,6 +40,14 @@ def load_long_csv(path: Path, display: str, opts: SourceOptions) -> LoadedSource
         opts.statements_file or display, opts.statement_id_column, opts.statement_text_column)
     if opts.statements_file:
         prov.files.append(opts.statements_file)
+    if path.suffix.lower() == ".parquet":
+        table, warns = columnar.parquet_votes(path, display, statements, opts, prov)
+        return LoadedSource("long-csv", display, table, warnings=field_warns + warns,
+                            statement_fields=fields)
+    fast = columnar.long_votes(path, display, statements, opts, prov)
+    if fast is not None:
+        return LoadedSource("long-csv", display, fast, warnings=field_warns,
+                            statement_fields=fields)
     t = read_csv(path, display)
     prov.files.append(display)
     names = {

@@ -23,6 +23,7 @@ from ccaic.assembly._io import (
     read_csv,
     require_columns,
 )
+from ccaic.assembly.sources import columnar
 from ccaic.assembly.sources.base import (
     LoadedSource,
     SourceOptions,
@@ -46,7 +47,11 @@ def _bad_votes(table: CsvFile, rows: np.ndarray, cols: np.ndarray) -> list[Diagn
 
 def read_votes_csv(path: Path, display: str, statements: list[Statement] | None,
                    opts: SourceOptions, prov: Provenance) -> tuple[VoteTable, list[Diagnostic]]:
-    """votes.csv (timestamp, comment-id, voter-id, vote) -> latest-vote table."""
+    """votes.csv (timestamp, comment-id, voter-id, vote) -> latest-vote table (columnar fast
+    path first; this precise reader when it declines, for the diagnostic)."""
+    fast = columnar.polis_votes(path, display, statements, opts.vote_sign, prov)
+    if fast is not None:
+        return fast, []
     t = read_csv(path, display)
     cols = require_columns(t, {"sid": "comment-id", "pid": "voter-id", "vote": "vote"},
                            "Polis votes")
@@ -77,7 +82,11 @@ def read_votes_csv(path: Path, display: str, statements: list[Statement] | None,
 def read_participants_votes(path: Path, display: str, statements: list[Statement] | None,
                             opts: SourceOptions, prov: Provenance
                             ) -> tuple[VoteTable, dict[str, str], list[Diagnostic]]:
-    """participants-votes.csv -> (latest-vote table in file row order, groups, warnings)."""
+    """participants-votes.csv -> (latest-vote table in file row order, groups, warnings);
+    columnar fast path first, as for votes.csv."""
+    fast = columnar.participants_votes(path, display, statements, opts.vote_sign, prov)
+    if fast is not None:
+        return fast[0], fast[1], []
     t = read_csv(path, display)
     cols = require_columns(t, {"pid": "participant"}, "Polis participants-votes")
     gi = t.column("group-id")
