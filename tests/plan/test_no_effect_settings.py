@@ -59,21 +59,10 @@ def test_clamp_with_chain_of_thought_is_quiet(tmp_path: Path, cot: str,
     assert _clamp_warnings(diags) == []
 
 
-RLAIF_OFF = """\
-variable "on" {
-  type    = bool
-  default = false
-}
-constitution "c" {
-  principle "p" { text = "Choose the kindest response." }
-}
-plan "p" {
-  constitution = constitution.c
-  prompts      = "red.jsonl"
-  rlaif { enabled = ON }
-  BODY
-}
-"""
+# SPEC with `label` replaced by `rlaif { enabled = ON }` and BODY (line 12)
+RLAIF_OFF = SPEC.replace('variable "cot"', 'variable "on"').replace(
+    "  label {\n    chain_of_thought = COT\n    clamp            = 0.2\n  }\n",
+    "  rlaif { enabled = ON }\n  BODY\n")
 
 
 @pytest.mark.parametrize("on", ["false", "var.on"])
