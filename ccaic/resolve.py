@@ -44,11 +44,12 @@ from ccaic.assembly.stability import across_groupings, bootstrap_selection
 from ccaic.assembly.stats import StatementStats, statement_stats
 from ccaic.assembly.votes import VoteTable, natural_key
 from ccaic.assembly_cache import Outcome, cache_dirs, cached, stage_key
+from ccaic.canonical import canonical_json
 from ccaic.check.checker import Program
 from ccaic.check.checker import _walk_condition as walk_condition
 from ccaic.check.variables import Value
 from ccaic.conditions import evaluate
-from ccaic.constitution.model import StatementRef, canonical_json
+from ccaic.constitution.model import StatementRef
 from ccaic.constitution.render import SelectedStatements
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error, warning
 from ccaic.spec import AssemblySpec, Env, RuleSpec, SourceSpec, lower_assemblies

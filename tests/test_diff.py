@@ -129,7 +129,7 @@ def test_themes_use_tags_when_both_sides_have_them() -> None:
 
 
 def _write(tmp_path: Path, name: str, c: Constitution) -> str:
-    from ccaic.constitution.model import canonical_json
+    from ccaic.canonical import canonical_json
 
     path = tmp_path / f"{name}.json"
     path.write_text(canonical_json(c))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ccaic.canonical import canonical_json
 from ccaic.constitution.interchange import (
     comparison_from_prompts,
     load_anthropic,
@@ -15,7 +16,6 @@ from ccaic.constitution.interchange import (
     to_hf_recipe,
     to_markdown,
 )
-from ccaic.constitution.model import canonical_json
 from ccaic.diagnostics import DiagnosticError
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ccaic.canonical import canonical_json
+from ccaic.canonical import canonical_json
 from ccaic.constitution.model import (
     Constitution,
     Origin,

@@ -33,9 +33,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ccaic.canonical import canonical_sha256
 from ccaic.check.checker import Program, walk_expr
 from ccaic.check.variables import Value
-from ccaic.constitution.model import Constitution, canonical_json
+from ccaic.constitution.model import Constitution
 from ccaic.diagnostics import Diagnostic, Note, Span, error, warning
 from ccaic.files import FileRefused, path_kind, read_data_bytes
 from ccaic.plan.chat_templates import BUILTIN_TEMPLATES, folder_has_template, hub_has_template
@@ -516,7 +517,7 @@ def _check_precision(ctx: _Ctx, block: ast.Block | None, stage_name: str,
 def _constitution_ref(c: Constitution) -> ConstitutionRef:
     return ConstitutionRef(
         name=c.name,
-        sha256=hashlib.sha256(canonical_json(c).encode("utf-8")).hexdigest(),
+        sha256=canonical_sha256(c),
         principles=tuple(PrincipleRef(id=p.id, address=p.address, text=p.text,
                                       critique=p.critique, revision=p.revision,
                                       weight=p.weight) for p in c.principles),

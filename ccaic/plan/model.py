@@ -24,11 +24,12 @@ Importable without torch.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
+
+from ccaic.canonical import canonical_json, canonical_sha256
 
 PLAN_FORMAT_VERSION = "1.0"
 
@@ -322,14 +323,8 @@ def _body(plan: TrainingPlan | dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def canonical(data: Any) -> str:
-    if isinstance(data, BaseModel):
-        data = data.model_dump(mode="json")
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
 def compute_plan_sha256(plan: TrainingPlan | dict[str, Any]) -> str:
-    return hashlib.sha256(canonical(_body(plan)).encode("utf-8")).hexdigest()
+    return canonical_sha256(_body(plan))
 
 
 def seal(plan: TrainingPlan) -> TrainingPlan:
@@ -340,7 +335,7 @@ def seal(plan: TrainingPlan) -> TrainingPlan:
 
 
 def plan_json(plan: TrainingPlan) -> str:
-    return canonical(_dump(plan))
+    return canonical_json(_dump(plan))
 
 
 def load_plan(text: str) -> TrainingPlan:
@@ -372,6 +367,6 @@ __all__ = [
     "InitialStage", "LabelStage", "Lora", "Message", "ModelRef", "PairsStage", "PreferenceSet",
     "PrincipleRef",
     "PromptSet", "Sampling", "SftStage", "SlCaiStage", "Stages", "Step", "Training",
-    "TrainingPlan", "canonical", "compute_plan_sha256", "load_plan", "plan_json",
+    "TrainingPlan", "compute_plan_sha256", "load_plan", "plan_json",
     "plan_json_schema", "seal",
 ]

@@ -16,6 +16,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ccaic.canonical import canonical_json
+
 METRICS_FORMAT_VERSION = "1.0"
 
 ASSEMBLY_METRICS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -212,7 +214,7 @@ def to_json(diff: MetricsDiff) -> str:
     body = {"format_version": METRICS_FORMAT_VERSION, "a": diff.a_label, "b": diff.b_label,
             "notes": diff.notes,
             "metrics": [{**asdict(r), "overlap": r.overlap} for r in diff.rows]}
-    return json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return canonical_json(body)
 
 
 def to_text(diff: MetricsDiff, all_rows: bool = False) -> str:

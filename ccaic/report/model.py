@@ -7,7 +7,6 @@ absolute paths go in: the same inputs give the same bytes. Floats are rounded to
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 from typing import Any
@@ -22,11 +21,6 @@ Z95 = 1.959964
 
 def r6(x: float) -> float:
     return round(float(x), 6) + 0.0
-
-
-def canonical(data: Any) -> str:
-    """Sorted keys, two-space indent, UTF-8, final newline (as the other artifacts)."""
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def build_report(inputs: ReportInputs) -> dict[str, Any]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
+from ccaic.canonical import canonical_json
 from ccaic.report.inputs import ReportInputs
-from ccaic.report.model import build_report, canonical
+from ccaic.report.model import build_report
 from ccaic.report.render import render_html, render_markdown
 
 REPORT_FILES = ("report.json", "report.md", "report.html")
@@ -37,7 +38,7 @@ class _DirectWriter:
 def render_reports(inputs: ReportInputs) -> dict[str, str]:
     """File name -> text for the three reports (pure: no files touched)."""
     report = build_report(inputs)
-    return {"report.json": canonical(report),
+    return {"report.json": canonical_json(report),
             "report.md": render_markdown(report, inputs.opinion_maps),
             "report.html": render_html(report, inputs.opinion_maps)}
 

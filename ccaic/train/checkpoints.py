@@ -114,8 +114,8 @@ def history_rows(log_history: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def write_history(log_history: list[dict[str, Any]], stage: Path) -> None:
     """stage/log_history.jsonl (read by the report's loss curves), atomically, by rank 0."""
+    from ccaic.canonical import canonical_jsonl
     from ccaic.train.dist import world
-    from ccaic.train.store import jsonl_text
 
     if world().is_main:
-        write_text_atomic(stage / HISTORY, jsonl_text(history_rows(log_history)))
+        write_text_atomic(stage / HISTORY, canonical_jsonl(history_rows(log_history)))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ccaic.atomic import write_text_atomic
+from ccaic.canonical import canonical_json
 
 ADAPTER_CONFIG = "adapter_config.json"
 
@@ -29,7 +30,7 @@ def portable_adapter_config(adapter_dir: Path, hub_id: str | None,
     config: dict[str, Any] = json.loads(path.read_text("utf-8"))
     config["base_model_name_or_path"] = hub_id
     config["revision"] = revision if hub_id else None
-    write_text_atomic(path, json.dumps(config, indent=2, sort_keys=True) + "\n")
+    write_text_atomic(path, canonical_json(config, ascii=True))
 
 
 CARD = "README.md"

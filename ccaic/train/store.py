@@ -13,26 +13,17 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from ccaic.atomic import write_text_atomic
+from ccaic.canonical import canonical_json, canonical_jsonl, canonical_sha256
 
 STAGE_CODE_VERSION = "1"
 
 
-def canonical(data: Any) -> str:
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
 def content_key(data: Any) -> str:
-    return hashlib.sha256(canonical({"code": STAGE_CODE_VERSION, "inputs": data})
-                          .encode("utf-8")).hexdigest()
-
-
-def jsonl_text(rows: Iterable[dict[str, Any]]) -> str:
-    return "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in rows)
+    return canonical_sha256({"code": STAGE_CODE_VERSION, "inputs": data})
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -64,13 +55,13 @@ class StageDir:
 
     def commit(self, manifest: dict[str, Any]) -> None:
         write_text_atomic(self.path / "manifest.json",
-                          canonical({"stage": self.name, "key": self.key, **manifest}))
+                          canonical_json({"stage": self.name, "key": self.key, **manifest}))
 
     def file(self, name: str) -> Path:
         return self.path / name
 
     def write_jsonl(self, name: str, rows: list[dict[str, Any]]) -> str:
-        text = jsonl_text(rows)
+        text = canonical_jsonl(rows)
         write_text_atomic(self.path / name, text)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -83,7 +74,7 @@ class StageDir:
         return read_jsonl(p) if p.is_file() else None
 
     def write_part(self, index: int, rows: list[dict[str, Any]]) -> None:
-        write_text_atomic(self.part(index), jsonl_text(rows))
+        write_text_atomic(self.part(index), canonical_jsonl(rows))
 
     def clear_parts(self) -> None:
         shutil.rmtree(self.path / "parts", ignore_errors=True)

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from report_fixtures import build_quickstart, full_build, quickstart_maps, write_training_run
 
+from ccaic.canonical import canonical_json
 from ccaic.report import ReportInputs, build_report, render_reports, write_reports
 from ccaic.report.inputs import _losses_from_log, read_training_runs
-from ccaic.report.model import canonical, histogram, threshold_curve, wilson
+from ccaic.report.model import histogram, threshold_curve, wilson
 from ccaic.report.projections import opinion_map_from_arrays
 
 
@@ -42,7 +43,7 @@ def test_two_builds_give_byte_identical_reports(tmp_path: Path) -> None:
 def test_report_json_shape(full: tuple[Path, dict[str, str]]) -> None:
     _out, texts = full
     body = json.loads(texts["report.json"])
-    assert texts["report.json"] == canonical(body)  # sorted keys, canonical bytes
+    assert texts["report.json"] == canonical_json(body)  # sorted keys, canonical bytes
     assert body["format_version"] == "1.0" and body["kind"] == "ccaic-report"
     assert set(body) == {"format_version", "kind", "assemblies", "constitutions", "training",
                          "evaluation", "notes"}
