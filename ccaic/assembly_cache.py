@@ -33,7 +33,6 @@ from typing import Any
 
 from ccaic.atomic import write_text_atomic
 from ccaic.canonical import compact_json
-from ccaic.canonical import compact_json
 from ccaic.diagnostics import Diagnostic
 
 CACHE_ENV = "CCAIC_CACHE_DIR"

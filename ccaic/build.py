@@ -16,7 +16,6 @@ from typing import Any
 
 from ccaic.atomic import write_text_atomic
 from ccaic.canonical import canonical_json
-from ccaic.canonical import canonical_json
 from ccaic.check.checker import Program, check_paths
 from ccaic.check.templates import check_interpolated
 from ccaic.check.variables import parse_cli_vars, resolve_variables

@@ -7,7 +7,6 @@ import json
 import os
 
 from ccaic.canonical import canonical_json
-from ccaic.canonical import canonical_json
 from ccaic.diagnostics import Diagnostic, SourceCache
 from ccaic.output import Output
 

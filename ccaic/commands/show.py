@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from ccaic.canonical import canonical_json
-from ccaic.canonical import canonical_json
 from ccaic.output import Output
 
 

@@ -18,7 +18,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from ccaic.canonical import canonical_json
-from ccaic.canonical import canonical_json
 from ccaic.constitution.model import (
     Constitution,
     Origin,

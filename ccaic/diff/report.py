@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ccaic.canonical import canonical_json
-from ccaic.canonical import canonical_json
 from ccaic.constitution.model import Constitution, Principle
 from ccaic.diff.analysis import framing_counts, one_sided_themes
 from ccaic.diff.match import THRESHOLDS, match

@@ -24,7 +24,6 @@ from typing import Any
 
 from ccaic.atomic import write_text_atomic
 from ccaic.canonical import canonical_json, canonical_sha256
-from ccaic.canonical import canonical_json, canonical_sha256
 from ccaic.diagnostics import DiagnosticError, error
 from ccaic.files import read_data_bytes
 from ccaic.models.identity import model_files_digest, model_identity

@@ -34,7 +34,6 @@ from typing import Any
 
 from ccaic.atomic import write_text_atomic
 from ccaic.canonical import canonical_json
-from ccaic.canonical import canonical_json
 from ccaic.diagnostics import DiagnosticError, error
 from ccaic.files import read_data_bytes
 from ccaic.plan.compile import prompt_messages
