@@ -9,6 +9,7 @@ Built once per (seed, version) into a cache folder ($CCAIC_CACHE, else ~/.cache/
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import string
@@ -79,11 +80,25 @@ def build_model(tokenizer, seed: int):
     return model
 
 
+def _complete(folder: Path) -> bool:
+    return all((folder / name).is_file()
+               for name in ("config.json", "model.safetensors", "tokenizer.json"))
+
+
+def _save_on_every_rank(model) -> None:
+    """transformers skips the weights and config on ranks other than 0 once torch.distributed
+    is up (`should_save_on_this_rank`): each rank builds its own copy of the tiny model into a
+    private folder here, so every rank must write it, or a rank-1 folder holding only the
+    tokenizer could become the cached model."""
+    model.should_save_on_this_rank = lambda is_main_process: True
+
+
 def tiny_path(seed: int = 0, root: Path | None = None) -> Path:
-    """The folder of builtin:tiny for this seed, building it on first use."""
+    """The folder of builtin:tiny for this seed, building it on first use (atomically: a
+    folder is renamed into place only when complete; an incomplete one is set aside)."""
     root = root or cache_root()
     target = root / "models" / f"tiny-v{TINY_VERSION}-seed{seed}"
-    if (target / "config.json").is_file() and (target / "tokenizer.json").is_file():
+    if _complete(target):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tiny-", dir=target.parent))
@@ -93,8 +108,16 @@ def tiny_path(seed: int = 0, root: Path | None = None) -> Path:
         transformers.utils.logging.disable_progress_bar()
         tok = build_tokenizer()
         model = build_model(tok, seed)
+        _save_on_every_rank(model)
         model.save_pretrained(tmp)
         tok.save_pretrained(tmp)
+        if not _complete(tmp):
+            raise RuntimeError(f"builtin:tiny was not written completely to {tmp}")
+        if target.exists() and not _complete(target):
+            # left by an older ccaic (or a crash): move it out of the way, never reuse it
+            with contextlib.suppress(OSError):
+                os.replace(target, Path(tempfile.mkdtemp(prefix=".tiny-broken-",
+                                                         dir=target.parent)) / "old")
         try:
             os.replace(tmp, target)
         except OSError:  # another process built it first
