@@ -2,15 +2,15 @@
 
 Usage: python bench/seed_order.py   (prints a Markdown table; docs/polis-report.md has it)
 
-Every shared conversation with server groups: the three polis-math fixtures (math-pca2.json)
-and the twelve opendata exports (participants-votes.csv group-id). For each, the cold
-pipeline (ccaic.assembly.groups.polis_groups, Polis's implicit mod-out, the in-conv rule plus
-the server's in-conv list where the source has one) is run with base k-means seeded in three
-point orders: entry time (when a participant reached min(7, n) votes), first vote, and
-participant id (natural order); a last column drops the server's in-conv list (the rule alone,
-entry-time order), to show what that list changes. The figure is the adjusted Rand index
-between the cold groups and the server's, over participants both cluster; k is the number of
-groups found (server k in brackets). Deterministic: no sampling, no timing.
+Every shared conversation with server groups: the three polis-math fixtures (math-pca2.json),
+the twelve opendata exports and the CCAI 2023 export (participants-votes.csv group-id). For
+each, the cold pipeline (ccaic.assembly.groups.polis_groups, Polis's implicit mod-out, the
+in-conv rule plus the server's in-conv list where the source has one) is run with base k-means
+seeded in three point orders: entry time (when a participant reached min(7, n) votes), first
+vote, and participant id (natural order); a last column drops the server's in-conv list (the
+rule alone, entry-time order), to show what that list changes. The figure is the adjusted Rand
+index between the cold groups and the server's, over participants both cluster; k is the number
+of groups found (server k in brackets). Deterministic: no sampling, no timing.
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ def ari(table: VoteTable, server: dict[str, str], in_conv: frozenset[str] | None
 
 def conversations() -> list[Path]:
     return ([p for p in sorted((POLIS / "polis-math").iterdir()) if p.is_dir()]
-            + [p for p in sorted((POLIS / "opendata").iterdir()) if p.is_dir()])
+            + [p for p in sorted((POLIS / "opendata").iterdir()) if p.is_dir()]
+            + [POLIS.parent / "ccai-2023"])
 
 
 def main() -> None:
@@ -84,7 +85,7 @@ def main() -> None:
             cells.append("(no list)")
         print(f"| {folder.name} | {loaded.table.shape[0]} | {len(set(server.values()))} | "
               + " | ".join(cells) + " |")
-    print("| **mean** | | | " + " | ".join(f"**{statistics.fmean(scores[o]):.3f}**"
+    print("| **mean** | | | " + " | ".join(f"**{statistics.fmean(scores[o]):.4f}**"
                                           for o in ORDERS) + " | |")
     print("| **minimum** | | | " + " | ".join(f"**{min(scores[o]):.3f}**" for o in ORDERS)
           + " | |")
