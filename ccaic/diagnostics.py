@@ -172,8 +172,16 @@ def _lines(text: str) -> list[str]:
 
 def shows_snippet(name: str) -> bool:
     """Only .ccai text (and stdin) is quoted in a diagnostic: a data file, or a file such as
-    /proc/self/environ named by `import`, may hold secrets a CI log must not print."""
-    return name.endswith(".ccai") or (name.startswith("<") and name.endswith(">"))
+    /proc/self/environ named by `import`, may hold secrets a CI log must not print. The name
+    must end in .ccai once symlinks are resolved too: a shared repository's `env.ccai` can be
+    a link to /proc/self/environ."""
+    if name.startswith("<") and name.endswith(">"):
+        return True
+    try:
+        real = os.path.realpath(name)
+    except (OSError, ValueError):
+        return False
+    return name.endswith(".ccai") and real.endswith(".ccai")
 
 
 class SourceCache:

@@ -105,6 +105,18 @@ def test_check_does_not_print_an_imported_environment(tmp_path: Path) -> None:
     assert code == 1 and "PATH=" not in err and "HOME=" not in err
 
 
+@pytest.mark.parametrize("root", [True, False])
+def test_a_ccai_symlink_to_the_environment_is_not_quoted(tmp_path: Path, root: bool) -> None:
+    """`env.ccai -> /proc/self/environ` (a symlink a shared repository can carry), checked
+    or imported, printed the environment in the snippet of its parse error."""
+    first = Path("/proc/self/environ").read_bytes().split(b"\0")[0].decode("utf-8", "replace")
+    (tmp_path / "env.ccai").symlink_to("/proc/self/environ")
+    (tmp_path / "main.ccai").write_text('import "env.ccai"\n', encoding="utf-8")
+    code, _, err = run_cli(["check", str(tmp_path / ("env.ccai" if root else "main.ccai"))])
+    assert code == 1 and first and first[:40] not in err, err
+    assert "env.ccai:1:" in err  # still located
+
+
 def _at(file: str, line: int, warn: bool = False) -> Diagnostic:
     make = warning if warn else error
     return make("CCAI202", f"d{line}", Span.point(file, line, 1))
