@@ -12,7 +12,7 @@ from test_properties import NAMES, SOURCES, ccai_file
 from ccaic.diagnostics import DiagnosticError
 from ccaic.syntax import ast
 from ccaic.syntax import parser as parser_module
-from ccaic.syntax.lower import lark_plugins
+from ccaic.syntax.lower import RULES, lark_plugins
 
 
 def parse_with(text: str, accelerated: bool) -> ast.File:
@@ -71,3 +71,66 @@ def test_comment_spans_end_where_the_comment_does() -> None:
 ])
 def test_syntax_errors_say_the_same(text: str) -> None:
     assert diagnostics_with(text, True) == diagnostics_with(text, False)
+
+
+def test_every_grammar_rule_is_lowered() -> None:
+    """A rule without a Lowering callback would silently become a lark Tree in the AST."""
+    import re
+
+    grammar = parser_module.grammar_path().read_text(encoding="utf-8")
+    rules = set(re.findall(r"^\??([a-z][a-z_]*):", grammar, re.M))
+    aliases = set(re.findall(r"-> ([a-z_]+)", grammar))
+    inlined = {r for r in rules if re.search(rf"^\?{r}:", grammar, re.M)}
+    assert (rules - inlined) | aliases | {"and_cond", "or_cond", "not_cond"} == set(RULES)
+
+
+def test_a_large_parse_leaves_its_ast_to_refcounting() -> None:
+    """The first full collection after a 10 MB parse scanned every AST node: a fifth of
+    `check`. After a large parse the collector is back on and the objects are frozen."""
+    import gc
+
+    text = 'a = "x"\n' * (parser_module.FREEZE_CHARS // 8 + 1)
+    gc.unfreeze()
+    try:
+        parser_module.parse("a = 1\n")
+        assert gc.get_freeze_count() == 0 and gc.isenabled()
+        parser_module.parse(text)
+        assert gc.get_freeze_count() > 0 and gc.isenabled()
+    finally:
+        gc.unfreeze()
+
+
+TEMPLATED = """\
+assembly "a" {
+  source polis { path = "x" }
+  groups kmeans { k = 2 }
+  consensus gac { threshold = 0.5 }
+}
+"""
+
+
+def test_repeated_templates_are_checked_once_and_located_each_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Generated specs repeat one template thousands of times: a clean one is checked once;
+    one with a problem is reported at every place it is written."""
+    from ccaic.check import checker
+
+    calls: list[str] = []
+    original = checker.check_template
+
+    def counting(value: Any, context: str) -> Any:
+        calls.append(context)
+        return original(value, context)
+
+    monkeypatch.setattr(checker, "check_template", counting)
+    constitutions = "".join(
+        f'constitution "c{i}" {{\n  from = assembly.a\n  template = "{template}"\n}}\n'
+        for i, template in enumerate(["Choose {{ statement.text }}."] * 3
+                                     + ["Choose {{ statement.txt }}."] * 2))
+    text = TEMPLATED + constitutions
+    checker_ = checker.Checker(checker.Program(root="t.ccai"))
+    checker_.program.files["t.ccai"] = parser_module.parse(text, "t.ccai")
+    checker_.run()
+    assert len(calls) == 3  # one clean text, then the faulty one at each of its two places
+    lines = [d.span.line for d in checker_.diagnostics if d.code.startswith("CCAI3")]
+    assert len(lines) == 2 and lines[0] != lines[1], checker_.diagnostics

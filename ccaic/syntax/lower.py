@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
-from lark import Token, Transformer, v_args
+from lark import Token
 from pydantic import BaseModel
 
 from ccaic.diagnostics import Diagnostic, Span, error
@@ -134,10 +135,10 @@ NESTING_RULES = {"block": "block", "list": "list", "call": "call", "group": "par
                  "not_cond": "`not`"}
 
 
-def _lower_with_positions(f: Any, rule: str, children: Children, _meta: Any) -> Any:
-    """lark's visit wrapper for Lowering: the rule's positions from its children, and the
-    nesting depth of what it builds (CCAI110 past MAX_NESTING), without recursion."""
-    lowering: Lowering = getattr(f, "base_func", f).__self__
+def _lower_rule(lowering: Lowering, rule: str, f: Callable[[Positions, Children], Any],
+                children: Children) -> Any:
+    """What lark calls when the parse reduces `rule`: the rule's positions from its children,
+    the nesting depth of what `f` builds (CCAI110 past MAX_NESTING), without recursion."""
     depths = lowering.depths
     depth = max((depths.get(id(c), 0) for c in children if not isinstance(c, TOKEN_TYPES)),
                 default=0)
@@ -260,15 +261,27 @@ _PUNCT = {"LBRACE", "RBRACE", "LSQB", "RSQB", "LPAR", "RPAR", "COMMA", "DOT", "D
           "WHERE", "LISTED", "IN", "BECAUSE", "OR", "AND", "NOT", "MATCHES", "IMPORT"}
 
 
-@v_args(wrapper=_lower_with_positions)
-class Lowering(Transformer[Token, ast.File]):
-    """Builds the AST inside lark's LALR parse (an inline transformer): no parse tree is kept,
-    and nothing recurses however deep the input nests."""
+class Callbacks:
+    """lark's inline transformer for Lowering: one plain function per rule, called with the
+    rule's children. A lark Transformer with a visit wrapper built a wrapper object on every
+    call, a fifth of the parse of a large file."""
+
+    def __init__(self, lowering: Lowering):
+        for rule in RULES:
+            setattr(self, rule, partial(_lower_rule, lowering, rule, getattr(lowering, rule)))
+
+
+class Lowering:
+    """Builds the AST inside lark's LALR parse (its `callbacks()` are the parser's inline
+    transformer): no parse tree is kept, and nothing recurses however deep the input nests.
+    Each method is named after a grammar rule (or alias) and lowers its children."""
 
     def __init__(self, path: str):
-        super().__init__(visit_tokens=False)
         self.path = path
         self.depths: dict[int, int] = {}  # id(node) -> nesting depth, for nodes that nest
+
+    def callbacks(self) -> Callbacks:
+        return Callbacks(self)
 
     def span(self, meta: Positions) -> Span:
         return _meta_span(self.path, meta)
@@ -392,6 +405,14 @@ class Lowering(Transformer[Token, ast.File]):
 
     def import_stmt(self, meta: Positions, children: Children) -> ast.Import:
         return _node(ast.Import, span=self.span(meta), path=parse_string(children[1], self.path))
+
+
+#: The grammar's rules and aliases, each lowered by the Lowering method of its name
+#: (tests/test_syntax_fast.py checks every rule of grammar/ccai.lark is here).
+RULES = ("string", "template", "number", "true", "false", "null", "regex", "range", "list",
+         "reference", "call", "field", "compare", "matches", "member", "not_cond", "and_cond",
+         "or_cond", "group", "attribute", "where_clause", "listed_clause", "because", "rule",
+         "label", "block", "start", "import_stmt")
 
 
 def lower(items: Sequence[ast.Item], path: str, comments: Sequence[Token] = ()) -> ast.File:
