@@ -501,3 +501,46 @@ def test_any_template_renders_or_gives_a_template_diagnostic(expr: str, loop: bo
         return
     assert len(out) <= MAX_CHARS
     assert "None" not in out and not re.search(r" at 0x[0-9a-f]+", out), out
+
+
+ATTRS_FROM_VARS = '''
+variable "t" { type = string }
+variable "c" { type = string }
+variable "w" { type = number }
+variable "tags" { type = list }
+assembly "a" {
+  source polis { path = "x" }
+  consensus gac { threshold = 0.5 }
+}
+constitution "c" {
+  from        = assembly.a
+  description = var.t
+  template    = var.t
+  critique    = var.c
+  principle "p" {
+    text     = var.t
+    revision = var.c
+    weight   = var.w
+    tags     = var.tags
+  }
+}
+'''
+
+
+def test_attributes_from_variables_are_used(tmp_path: Path) -> None:
+    """`template = var.t`, `text = var.t`, `weight = var.w` ... were ignored: the default
+    template ran, the principle text and description were empty, weight 1 and no tags."""
+    path = tmp_path / "v.ccai"
+    path.write_text(ATTRS_FROM_VARS)
+    programs, diags = check_paths([str(path)])
+    assert [d.message for d in diags if d.is_error] == []
+    variables = {"t": "T{{ statement.id if statement else '' }}", "c": "C {{ principle.id }}",
+                 "w": 2.5, "tags": ["x", "y"]}
+    (c,), render_diags = build_constitutions(programs[0], variables, {"a": SELECTION})
+    assert render_diags == []
+    assert c.description == variables["t"]
+    rendered = [p for p in c.principles if p.id != "p"]
+    assert [(p.text, p.critique) for p in rendered[:2]] == [("T1", "C s1"), ("T2", "C s2")]
+    (hand,) = [p for p in c.principles if p.id == "p"]
+    assert (hand.text, hand.revision, hand.weight, hand.tags) == (
+        variables["t"], "C {{ principle.id }}", 2.5, ("x", "y"))

@@ -60,9 +60,33 @@ def _where(span: Span) -> str:
     return f"{span.file}:{span.line}"
 
 
-def _render(source: ast.StringLit | ast.TemplateLit, context: Mapping[str, Any], env: Env,
+Source = ast.StringLit | ast.TemplateLit | ast.Reference
+
+
+def _template_source(expr: ast.Expr | None, env: Env) -> Source | None:
+    """A template attribute's value when it is text: a literal, or a variable holding a string
+    (`template = var.t`: ignored before, so the default template ran; its type is checked
+    where it is used)."""
+    if isinstance(expr, (ast.StringLit, ast.TemplateLit)):
+        return expr
+    if isinstance(expr, ast.Reference) and isinstance(env.value(expr), str):
+        return expr
+    return None
+
+
+def _source_text(source: Source, env: Env) -> str:
+    if isinstance(source, ast.TemplateLit):
+        return source.text
+    if isinstance(source, ast.Reference):
+        return str(env.value(source))
+    return env.string(source)
+
+
+def _render(source: Source, context: Mapping[str, Any], env: Env,
             subject: str, limits: Limits) -> str:
-    text = source.text if isinstance(source, ast.TemplateLit) else env.string(source)
+    text = _source_text(source, env)
+    if isinstance(source, ast.Reference):
+        return _render_text(text, lambda _: source.span, context, subject, limits)
     lines_match = isinstance(source, ast.TemplateLit) or source.is_constant
     return _render_text(text, lambda n: line_span(source, n) if n and lines_match
                         else source.span, context, subject, limits)
@@ -125,9 +149,12 @@ def _default(kind: str, text: str) -> str:
 
 def _string_attr(block: ast.Block, name: str, env: Env) -> str | None:
     attr = block.attributes().get(name)
-    if attr is None or not isinstance(attr.value, ast.StringLit):
+    if attr is None:
         return None
-    return env.string(attr.value)
+    if isinstance(attr.value, ast.StringLit):
+        return env.string(attr.value)
+    value = env.value(attr.value) if isinstance(attr.value, ast.Reference) else None
+    return value if isinstance(value, str) else None  # `text = var.t` was the empty text
 
 
 class Renderer:
@@ -151,8 +178,9 @@ class Renderer:
         out = []
         for kind in ("critique", "revision"):
             attr = attrs.get(kind)
-            if attr is not None and isinstance(attr.value, (ast.StringLit, ast.TemplateLit)):
-                out.append(_render(attr.value, context, self.env,
+            source = _template_source(attr.value if attr is not None else None, self.env)
+            if source is not None:
+                out.append(_render(source, context, self.env,
                                    f"the {kind} of principle {principle_id}", self.limits))
             else:
                 out.append(_default(f"as_{kind}", text))
@@ -208,12 +236,14 @@ class Renderer:
         pid = child.labels[0].value
         text = _string_attr(child, "text", self.env) or ""
         weight_attr = child.attributes().get("weight")
-        weight = float(weight_attr.value.value) if weight_attr is not None and isinstance(
-            weight_attr.value, ast.NumberLit) else 1.0
+        # through env.value: `weight = var.w` and `tags = var.t` were 1.0 and () before
+        weight = self.env.value(weight_attr.value) if weight_attr is not None else None
+        weight = float(weight) if isinstance(weight, (int, float)) and not isinstance(
+            weight, bool) else 1.0
         tags_attr = child.attributes().get("tags")
-        tags = tuple(self.env.string(t) for t in tags_attr.value.items
-                     if isinstance(t, ast.StringLit)) if tags_attr is not None and isinstance(
-            tags_attr.value, ast.ListLit) else ()
+        tag_values = self.env.value(tags_attr.value) if tags_attr is not None else None
+        tags = tuple(t for t in tag_values if isinstance(t, str)) if isinstance(
+            tag_values, list) else ()
         critique = _string_attr(child, "critique", self.env) or _default("as_critique", text)
         revision = _string_attr(child, "revision", self.env) or _default("as_revision", text)
         return Principle(address=f"principle.{name}.{pid}", id=pid, text=text, critique=critique,
@@ -223,12 +253,11 @@ class Renderer:
                          ) -> tuple[list[Principle], list[DroppedStatement]]:
         attrs = block.attributes()
         template = attrs.get("template")
-        template_value: ast.StringLit | ast.TemplateLit | None = (
-            template.value if template is not None and isinstance(
-                template.value, (ast.StringLit, ast.TemplateLit)) else None)
-        template_text = (template_value.text if isinstance(template_value, ast.TemplateLit)
-                         else template_value.raw if template_value is not None
-                         else DEFAULT_TEMPLATE)
+        template_value = _template_source(template.value if template is not None else None,
+                                          self.env)
+        template_text = (template_value.raw if isinstance(template_value, ast.StringLit)
+                         else _source_text(template_value, self.env)
+                         if template_value is not None else DEFAULT_TEMPLATE)
         selected = {s.id: s for s in chosen.statements}
         order = [s.id for s in chosen.statements]
         summary = templates.present("assembly", dict(chosen.summary) | {"name": chosen.assembly})
