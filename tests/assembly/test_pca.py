@@ -131,3 +131,17 @@ def test_no_full_svd(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(np.linalg, "svd", no_svd)
     groups.pca(small)
     groups.pca(large, dense_limit=0)
+
+
+def test_gram_only_when_cheap_to_form(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many votes per statement: ARPACK, even when the Gram matrix itself would be small."""
+    calls: list[str] = []
+    real_gram, real_arpack = groups._top_right_by_gram, groups._top_right_singular
+    monkeypatch.setattr(groups, "_top_right_by_gram",
+                        lambda *a, **k: calls.append("gram") or real_gram(*a, **k))
+    monkeypatch.setattr(groups, "_top_right_singular",
+                        lambda *a, **k: calls.append("arpack") or real_arpack(*a, **k))
+    table = _table(2000, 120, 40_000, 0)
+    groups.pca(table)
+    groups.pca(table, gram_work=1000)
+    assert calls == ["gram", "arpack"]
