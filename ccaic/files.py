@@ -160,6 +160,19 @@ def _too_large(size: str, limit: int, env: str) -> FileRefused:
                        "(see docs/limits.md)")
 
 
+#: Kernel pseudo-file systems. Their files pass for regular ones, but hold the process's own
+#: state (/proc/self/environ: its secrets), never data: a `votes.csv` linked there by a shared
+#: repository had its "header" printed in a CI log.
+_KERNEL_ROOTS = ("/proc/", "/sys/")
+
+
+def _kernel_file(path: str | Path) -> bool:
+    try:
+        return os.path.realpath(path).startswith(_KERNEL_ROOTS)
+    except (OSError, ValueError):
+        return False
+
+
 def read_user_bytes(path: str | Path, limit: int, env: str = DATA_ENV) -> bytes:
     """The bytes of a regular file of at most `limit` bytes.
 
@@ -181,6 +194,9 @@ def read_user_bytes(path: str | Path, limit: int, env: str = DATA_ENV) -> bytes:
         if not stat.S_ISREG(mode):
             raise FileRefused(NOT_REGULAR, f"it is {_kind(mode)}, not a regular file",
                               "name a regular file; devices, FIFOs and sockets are not read")
+        if _kernel_file(path):
+            raise FileRefused(NOT_REGULAR, "it is a kernel file (under /proc or /sys), not a "
+                              "regular file", "name a regular file; /proc and /sys are not read")
         if info.st_size > limit:
             raise _too_large(size_text(info.st_size), limit, env)
         chunks: list[bytes] = []

@@ -18,6 +18,7 @@ from typing import Any
 
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, capped, error
 from ccaic.evaluate.jsonl import json_object
+from ccaic.files import FileRefused, read_data_bytes
 
 # The 11 category files BBQ publishes (data/*.jsonl in nyu-mll/BBQ).
 CATEGORIES = (
@@ -189,20 +190,42 @@ def _cap(problems: list[Diagnostic]) -> list[Diagnostic]:
                   "fix the rows above first; the file may be truncated or not BBQ")
 
 
+def _file_text(path: Path) -> str:
+    """A category file's text through the one user-file reader (regular files under the size
+    cap, nothing under /proc): it was opened directly, and a non-UTF-8 file exited 3."""
+    try:
+        data = read_data_bytes(path)
+    except FileRefused as exc:
+        raise DiagnosticError([error(exc.code, f"cannot read BBQ file {path}: {exc.strerror}",
+                                     help=exc.hint)]) from None
+    except OSError as exc:
+        raise DiagnosticError([error("CCAI492", f"cannot read BBQ file {path}: "
+                                     f"{exc.strerror or exc}", span=Span.point(str(path), 1, 1),
+                                     help="check the file's permissions")]) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DiagnosticError([error("CCAI492", f"BBQ file {path} is not UTF-8 text (byte "
+                                     f"0x{data[exc.start]:02x})",
+                                     span=Span.point(str(path), line, 1),
+                                     help="save it as UTF-8 JSONL, one BBQ object per line")]
+                              ) from None
+
+
 def _read_file(path: Path) -> tuple[list[Example], list[Diagnostic]]:
     rows: list[Example] = []
     problems: list[Diagnostic] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(parse_row(line, path.stem, f"{path}:{number}"))
-            except ValueError as exc:
-                problems.append(error("CCAI492", f"malformed BBQ row: {exc}",
-                                      span=Span.point(str(path), number, 1),
-                                      help="each line must be one BBQ JSON object; see "
-                                           "`ccaic explain CCAI492` for the fields"))
+    for number, line in enumerate(_file_text(path).split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(parse_row(line, path.stem, f"{path}:{number}"))
+        except ValueError as exc:
+            problems.append(error("CCAI492", f"malformed BBQ row: {exc}",
+                                  span=Span.point(str(path), number, 1),
+                                  help="each line must be one BBQ JSON object; see "
+                                       "`ccaic explain CCAI492` for the fields"))
     return rows, problems
 
 

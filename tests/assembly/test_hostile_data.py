@@ -492,3 +492,22 @@ def test_statements_file_meta_that_is_no_flag_is_ccai436(tmp_path: Path, cell: s
         load_source("long-csv", tmp_path / "votes.csv",
                     SourceOptions(statements_file=str(tmp_path / "statements.csv")))
     assert where(exc.value.diagnostics[0]) == ("CCAI436", 3, 7)
+
+
+def test_a_data_file_linked_into_proc_is_refused(tmp_path: Path) -> None:
+    """votes.csv -> /proc/self/environ printed the environment as the missing-columns hint's
+    header (and /proc files pass for regular ones)."""
+    from ccaic.commands.init import starter_data
+    from ccaic.files import FileRefused, read_data_bytes
+
+    first = Path("/proc/self/environ").read_bytes().split(b"\0")[0].decode("utf-8", "replace")
+    comments, _ = starter_data()
+    (tmp_path / "comments.csv").write_text(comments, encoding="utf-8")
+    (tmp_path / "votes.csv").symlink_to("/proc/self/environ")
+    code, out, err = run_cli(["analyze", str(tmp_path)])
+    assert code == 1 and "error[CCAI108]" in err and "kernel file" in err, err
+    assert first and first[:40] not in err + out
+    for path in ("/proc/self/status", "/sys/kernel/mm/transparent_hugepage/enabled"):
+        if Path(path).exists():
+            with pytest.raises(FileRefused):
+                read_data_bytes(path)

@@ -121,6 +121,17 @@ def test_no_category_files(tmp_path: Path) -> None:
     assert _codes(tmp_path) == [("CCAI491", None)]
 
 
+def test_category_file_not_utf8_or_in_proc(tmp_path: Path) -> None:
+    """A non-UTF-8 category file exited 3; one linked to /proc/self/environ was read (BBQ
+    files were opened directly, not through the user-file reader)."""
+    path = tmp_path / "Age.jsonl"
+    path.write_bytes(json.dumps(row(0)).encode() + b"\n\xff\xfe\n")
+    assert _codes(tmp_path) == [("CCAI492", f"{path}:2:1")]
+    path.unlink()
+    path.symlink_to("/proc/self/environ")
+    assert _codes(tmp_path) == [("CCAI108", None)]
+
+
 def test_malformed_rows_point_at_file_and_line(tmp_path: Path) -> None:
     good = json.dumps(row(0))
     no_label = row(1)
