@@ -88,7 +88,9 @@ def _common_args(training: Training, out: Path, seed: int) -> dict[str, Any]:
     return args
 
 
-def _peft_config(training: Training) -> Any:
+def _peft_config(training: Training, revision: str | None = None) -> Any:
+    """LoRA settings; `revision` (the pinned Hub revision of the base) is saved with the
+    adapters, so merging them from disk loads that base, not the Hub's main."""
     if training.lora is None:
         return None
     from peft import LoraConfig
@@ -97,7 +99,7 @@ def _peft_config(training: Training) -> Any:
     targets = lora.target_modules if isinstance(lora.target_modules, str) \
         else list(lora.target_modules)
     return LoraConfig(r=lora.r, lora_alpha=int(lora.alpha), lora_dropout=lora.dropout,
-                      target_modules=targets, task_type="CAUSAL_LM")
+                      target_modules=targets, task_type="CAUSAL_LM", revision=revision)
 
 
 def _last_checkpoint(out: Path) -> str | None:
@@ -148,15 +150,7 @@ def _save_final_distributed(trainer: Any, tokenizer: Any, target: Path) -> None:
     if acc.is_main_process:
         (raw / "training_args.bin").unlink(missing_ok=True)  # pickled args: not a model file
         if (raw / "adapter_config.json").is_file():
-            from peft import AutoPeftModelForCausalLM
-
-            from ccaic.models.load import device_and_dtype
-
-            _, dtype = device_and_dtype()
-            peft_model = AutoPeftModelForCausalLM.from_pretrained(str(raw), dtype=dtype)
-            merged = peft_model.merge_and_unload()
-            merged.save_pretrained(str(tmp))
-            shutil.copytree(raw, tmp / "adapter")
+            merge_saved_adapter(raw, tmp)
             shutil.rmtree(raw, ignore_errors=True)
         else:
             os.replace(raw, tmp)
@@ -164,6 +158,19 @@ def _save_final_distributed(trainer: Any, tokenizer: Any, target: Path) -> None:
         shutil.rmtree(target, ignore_errors=True)
         os.replace(tmp, target)
     acc.wait_for_everyone()
+
+
+def merge_saved_adapter(raw: Path, tmp: Path) -> None:
+    """Merge the adapters saved in `raw` into their base (at the revision their config
+    names) and save the merged weights in `tmp`, the adapters in `tmp/adapter`."""
+    from peft import AutoPeftModelForCausalLM
+
+    from ccaic.models.load import device_and_dtype
+
+    _, dtype = device_and_dtype()
+    peft_model = AutoPeftModelForCausalLM.from_pretrained(str(raw), dtype=dtype)
+    peft_model.merge_and_unload().save_pretrained(str(tmp))
+    shutil.copytree(raw, tmp / "adapter")
 
 
 def _quiet() -> None:
@@ -306,7 +313,8 @@ def run_sft(model_location: str, rows: list[dict[str, Any]], training: Training,
     Hub revision the plan pins for model_location."""
     _quiet()
     from datasets import Dataset
-    from trl import SFTConfig, SFTTrainer
+    from trl.trainer.sft_config import SFTConfig
+    from trl.trainer.sft_trainer import SFTTrainer
 
     data = [{"prompt": r["messages"][:-1], "completion": r["messages"][-1:]} for r in rows]
     train, held = split_eval(data, training.eval_fraction, seed)
@@ -314,7 +322,8 @@ def run_sft(model_location: str, rows: list[dict[str, Any]], training: Training,
     args = SFTConfig(**_common_args(training, work, seed))
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(train),
                          eval_dataset=Dataset.from_list(held) if held else None,
-                         processing_class=tok, peft_config=_peft_config(training))
+                         processing_class=tok,
+                         peft_config=_peft_config(training, revision))
     _callbacks(trainer, log)
     counts = _sft_counts(trainer, len(train), len(held), training.max_length,
                          _sft_lengths(tok, data))
@@ -327,8 +336,7 @@ def run_sft(model_location: str, rows: list[dict[str, Any]], training: Training,
 
 def soft_dpo_trainer_class() -> Any:
     import torch
-    from trl import DPOTrainer
-    from trl.trainer.dpo_trainer import DataCollatorForPreference
+    from trl.trainer.dpo_trainer import DataCollatorForPreference, DPOTrainer
 
     from ccaic.train.losses import soft_dpo_loss
 
@@ -417,7 +425,7 @@ def soft_dpo_trainer_class() -> Any:
 
 
 def dpo_config(training: Training, beta: float, work: Path, seed: int) -> Any:
-    from trl import DPOConfig
+    from trl.trainer.dpo_config import DPOConfig
 
     return DPOConfig(**_common_args(training, work, seed), beta=beta)
 
@@ -437,7 +445,7 @@ def run_dpo(model_location: str, rows: list[dict[str, Any]], training: Training,
                   args=dpo_config(training, beta, work, seed),
                   train_dataset=Dataset.from_list(train),
                   eval_dataset=Dataset.from_list(held) if held else None, processing_class=tok,
-                  peft_config=_peft_config(training))
+                  peft_config=_peft_config(training, revision))
     _callbacks(trainer, log)
     counts = _dpo_counts(trainer, len(train), len(held), training.max_length)
     result = trainer.train(resume_from_checkpoint=_last_checkpoint(work))

@@ -138,3 +138,44 @@ def test_a_pinned_revision_reaches_the_loaders(tiny_cache: Path, tmp_path: Path,
     assert got["main"] != got["pinned_a"]
     run = json.loads((src.parent / "out-pinned_a" / "plan.json").read_text())
     assert run["policy"]["revision"] == a
+
+
+MERGE_SCRIPT = """
+import sys
+from pathlib import Path
+import torch
+from peft import get_peft_model
+from safetensors.torch import load_file
+from transformers import AutoModelForCausalLM
+from ccaic.plan.model import Lora, Training
+from ccaic.train.trainers import _peft_config, merge_saved_adapter
+rev, work, folder_a = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+base = AutoModelForCausalLM.from_pretrained("org/tiny", revision=rev, dtype=torch.float32)
+config = _peft_config(Training(lora=Lora(r=2, dropout=0.0)), rev)
+get_peft_model(base, config).save_pretrained(str(work / "raw"))  # adapters start at zero
+merge_saved_adapter(work / "raw", work / "merged")
+got = load_file(str(work / "merged" / "model.safetensors"))
+want = load_file(folder_a + "/model.safetensors")
+shared = sorted(set(got) & set(want))
+assert shared
+print(all(torch.equal(got[k].float(), want[k].float()) for k in shared))
+"""
+
+
+def test_adapters_merged_from_disk_go_into_the_pinned_revision(tiny_cache: Path,
+                                                                tmp_path: Path) -> None:
+    """Under several processes the adapters are merged from their saved folder, whose config
+    names the base. Before: it named no revision, so a plan pinning `org/tiny@A` had its
+    adapters merged into main (B)."""
+    pytest.importorskip("peft")
+    from ccaic.models.tiny import tiny_path
+
+    a, b = "a" * 40, "b" * 40
+    hub = _hub_cache(tmp_path / "hub", "org/tiny", {a: tiny_path(1), b: tiny_path(2)}, main=b)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_CACHE": str(hub),
+           "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run([sys.executable, "-c", MERGE_SCRIPT, a, str(tmp_path),
+                           str(tiny_path(1))], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip().splitlines()[-1] == "True"
