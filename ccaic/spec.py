@@ -84,6 +84,45 @@ class AssemblySpec(Spec):
 # ---------------------------------------------------------------- evaluation of values
 
 
+def _literal_of(value: object, span: Span) -> ast.Expr:
+    """A variable's list item as the literal it stands for."""
+    if isinstance(value, bool):
+        return ast.BoolLit(span=span, value=value)
+    if isinstance(value, (int, float)):
+        return ast.NumberLit(span=span, raw=str(value), value=value)
+    return ast.StringLit(span=span, raw=str(value), parts=(str(value),))
+
+
+def bind_condition(cond: Any, env: Env) -> Any:
+    """A rule's condition with its variables put in: `id == "${var.s}"` compared with the
+    text left once `${...}` was taken out (""), and `id in var.l` read the list's text as a
+    file name. Other nodes come back as they are."""
+    if isinstance(cond, ast.StringLit) and not cond.is_constant:
+        return ast.StringLit(span=cond.span, raw=cond.raw, parts=(env.string(cond),))
+    if isinstance(cond, ast.ListLit):
+        return cond.model_copy(update={"items": tuple(bind_condition(i, env)
+                                                      for i in cond.items)})
+    if isinstance(cond, ast.Member):
+        collection = cond.collection
+        value = env.value(collection) if isinstance(collection, ast.Reference) else None
+        if isinstance(value, list):
+            collection = ast.ListLit(span=collection.span, items=tuple(
+                _literal_of(v, collection.span) for v in value))
+        return cond.model_copy(update={"left": bind_condition(cond.left, env),
+                                       "collection": bind_condition(collection, env)})
+    if isinstance(cond, ast.Compare):
+        return cond.model_copy(update={"left": bind_condition(cond.left, env),
+                                       "right": bind_condition(cond.right, env)})
+    if isinstance(cond, ast.Not):
+        return cond.model_copy(update={"operand": bind_condition(cond.operand, env)})
+    if isinstance(cond, (ast.And, ast.Or)):
+        return cond.model_copy(update={"operands": tuple(bind_condition(o, env)
+                                                         for o in cond.operands)})
+    if isinstance(cond, ast.Paren):
+        return cond.model_copy(update={"inner": bind_condition(cond.inner, env)})
+    return cond
+
+
 class Env:
     """What expressions evaluate against: variable values and the file's folder."""
 
@@ -195,7 +234,7 @@ def lower_assembly(block: ast.Block, env: Env) -> AssemblySpec:
                     elif value is not None:
                         listed_file = env.path(src, base)
             else:
-                where = item.clause.condition
+                where = bind_condition(item.clause.condition, env)
             rules.append(RuleSpec(
                 action=item.action, subject=item.subject, where=where, listed=listed,
                 listed_file=listed_file,

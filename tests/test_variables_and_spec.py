@@ -378,3 +378,33 @@ def test_a_list_variable_gives_k_a_range(tmp_path: Path) -> None:
     specs, more = lower_assemblies(program, values)
     assert diags == more == []
     assert (specs[0].groups.k_min, specs[0].groups.k_max) == (2, 3)
+
+
+@pytest.mark.parametrize(("rule", "removed"), [
+    ('drop statements where id == "${var.s}"', ["3"]),
+    ('drop statements where id in ["${var.s}", 5]', ["3", "5"]),
+    ('drop statements where id in var.l', ["1", "2", "4"]),
+    ('drop statements where not (id != "${var.s}" and text != "x")', ["3"]),
+    ('drop participants where id in var.l', ["1", "2", "4"]),
+])
+def test_variables_in_rule_conditions_are_their_values(tmp_path: Path, rule: str,
+                                                       removed: list[str]) -> None:
+    """`id == "${var.s}"` compared ids with "" (the text left without the `${...}`), removing
+    nothing under "build ok", and `id in var.l` read the list's text as a file name."""
+    import json
+
+    from cli_runner import run_cli
+
+    spec = tmp_path / "spec.ccai"
+    spec.write_text(
+        'variable "s" {\n  type = string\n  default = "3"\n}\n'
+        'variable "l" {\n  type = list\n  default = [1, "2", 4.0]\n}\n'
+        f'assembly "a" {{\n  source polis {{ path = "{SAMPLE / "data" / "polis"}" }}\n'
+        f'  moderation {{\n    {rule}\n  }}\n  groups polis {{ k = 2 }}\n'
+        '  consensus gac { threshold = 0.3 }\n}\n', encoding="utf-8")
+    code, _out, err = run_cli(["build", str(spec), "-o", str(tmp_path / "out"), "--until",
+                               "assemblies"])
+    assert code == 0, err
+    artifact = json.loads((tmp_path / "out" / "assemblies" / "a.json").read_text())
+    (step,) = [m for m in artifact["moderation"] if m["location"] != "implicit"]
+    assert sorted(step["ids"], key=int) == removed, step
