@@ -325,3 +325,13 @@ def test_unreadable_file_is_ccai113(tmp_path: Path) -> None:
     with pytest.raises(FileRefused) as info:
         read_source_bytes(path)
     assert info.value.code == "CCAI113" and "permissions" in info.value.hint
+
+
+@pytest.mark.parametrize("kind", UNUSABLE_KINDS)
+@pytest.mark.parametrize("command", ["show", "analyze", "fmt"])
+def test_command_line_unusable_paths(tmp_path: Path, kind: str, command: str) -> None:
+    """A path named on the command line: `show` with a too-long name was exit 3
+    (Path.is_dir() raised)."""
+    bad = _unusable_paths(tmp_path)[kind]
+    code, _, err = run_cli([command, str(bad)])
+    assert code == 1 and "error[CCAI" in err and "Traceback" not in err, err

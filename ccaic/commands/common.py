@@ -13,7 +13,7 @@ def find_ccai_files(paths: list[str]) -> list[str]:
     found: list[str] = []
     for raw in paths:
         path = Path(raw)
-        if raw != "-" and _is_dir(path):
+        if raw != "-" and is_folder(path):
             for candidate in sorted(path.rglob("*.ccai")):
                 parts = set(candidate.relative_to(path).parts[:-1])
                 if parts & SKIP_DIRS or any(p.startswith(".") for p in parts):
@@ -24,9 +24,9 @@ def find_ccai_files(paths: list[str]) -> list[str]:
     return found
 
 
-def _is_dir(path: Path) -> bool:
-    """Whether `path` is a folder; a name too long or a symlink loop is the reader's to
-    report (CCAI113), not a crash here."""
+def is_folder(path: Path) -> bool:
+    """Whether a path named on the command line is a folder; a name too long or a symlink
+    loop is for the reader to report (CCAI113), not a crash here (Path.is_dir raises)."""
     try:
         return path.is_dir()
     except OSError:

@@ -101,10 +101,11 @@ def _plans_in(folder: Path) -> list[Path]:
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
+    from ccaic.commands.common import is_folder
     from ccaic.plan.model import load_plan
 
     path = Path(args.file)
-    if path.is_dir():
+    if is_folder(path):
         found = _plans_in(path)
         if len(found) > 1:
             out.info(f"error[CCAI514]: {path} holds {len(found)} training plans: "
