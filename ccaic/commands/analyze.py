@@ -43,7 +43,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
             raise DiagnosticError([error(
                 "CCAI456", f"--table {args.table} needs --format csv", None,
                 help=f"add --format csv; --format {args.format} shows every table (JSON: the "
-                "participants are in polis.participants)")])
+                "participants are in its top-level participants)")])
         loaded = load_source(args.kind, args.source,
                              SourceOptions(statements_file=args.statements))
         result = analyze(loaded, args.groups, args.smoothing)
@@ -56,8 +56,11 @@ def run(args: argparse.Namespace, out: Output) -> int:
     info = summary(result)
     polis = polis_report(result, row_order(result))
     if args.format == "json":
+        # the Polis-report blocks at the top level under their exact names (the artifact nests
+        # them in `polis`, where top-level groups/consensus/participants mean other things)
+        blocks = {k: v for k, v in polis.items() if k != "format_version"}
         out.write(json.dumps({"format_version": "1.1", "summary": info, "statements": rows,
-                              "polis": polis}, indent=2, ensure_ascii=False) + "\n")
+                              **blocks}, indent=2, ensure_ascii=False) + "\n")
     elif args.format == "csv" and args.table == "participants":
         out.write(_participants_csv(polis["participants"]))
     elif args.format == "csv":

@@ -49,8 +49,9 @@ def _same(mine: dict, theirs: dict, keys: dict) -> None:
 def test_repness_and_consensus_equal_the_server(folder):
     body = _analyze(folder, "--groups", "export")
     math = json.loads((folder / "math-pca2.json").read_text())
-    polis = body["polis"]
-    assert polis["format_version"] == "1.0"
+    polis = body  # analyze JSON: the blocks at the top level, under the issue's names
+    assert polis["format_version"] == "1.1"
+    assert "polis" not in polis
     groups = {g["id"]: g for g in polis["groups"]}
     assert set(groups) == set(math["repness"])
     for gid, theirs in math["repness"].items():
@@ -78,7 +79,7 @@ def test_pca_and_projections_equal_the_server(folder):
     pos = {str(t): i for i, t in enumerate(math["tids"])}
     assert sorted(ids, key=pos.__getitem__) == [str(t) for t in math["tids"]]
     cols = [pos[i] for i in ids]
-    pca = body["polis"]["pca"]
+    pca = body["pca"]
     np.testing.assert_allclose(pca["center"], -np.asarray(math["pca"]["center"])[cols],
                                atol=1e-12)
     signs = []
@@ -87,7 +88,7 @@ def test_pca_and_projections_equal_the_server(folder):
         sign = np.sign(np.dot(mine, theirs))
         signs.append(sign)
         np.testing.assert_allclose(np.asarray(mine) * sign, theirs, atol=1e-12)
-    xy = {p["id"]: (p["x"], p["y"]) for p in body["polis"]["participants"]}
+    xy = {p["id"]: (p["x"], p["y"]) for p in body["participants"]}
     bc = math["base-clusters"]
     for members, x, y in zip(bc["members"], bc["x"], bc["y"], strict=True):
         mean = np.mean([xy[str(m)] for m in members], axis=0) * np.array(signs)
@@ -97,7 +98,7 @@ def test_pca_and_projections_equal_the_server(folder):
 def test_participants_block(folder):
     body = _analyze(folder, "--groups", "export")
     math = json.loads((folder / "math-pca2.json").read_text())
-    parts = {p["id"]: p for p in body["polis"]["participants"]}
+    parts = {p["id"]: p for p in body["participants"]}
     assert set(parts) == {str(p) for p in math["user-vote-counts"]}
     for pid, n in math["user-vote-counts"].items():
         assert parts[str(pid)]["votes"] == n
@@ -121,7 +122,7 @@ def test_cold_polis_uses_the_server_in_conv_list(shared, tmp_path):
     folder = shared / "data/polis/polis-math/below-100-ptpts"
     math = json.loads((folder / "math-pca2.json").read_text())
     server = {str(p) for p in math["in-conv"]}
-    parts = _analyze(folder)["polis"]["participants"]
+    parts = _analyze(folder)["participants"]
     assert {p["id"] for p in parts if p["in_conv"]} == server
     assert {p["id"] for p in parts if p["group"] is not None} == server
     sticky = {p["id"] for p in parts if p["in_conv"] and p["votes"] < 7}
@@ -129,7 +130,7 @@ def test_cold_polis_uses_the_server_in_conv_list(shared, tmp_path):
     bare = _copy(folder, tmp_path / "conv")
     del math["in-conv"]
     (bare / "math-pca2.json").write_text(json.dumps(math))
-    parts = _analyze(bare)["polis"]["participants"]
+    parts = _analyze(bare)["participants"]
     assert {p["id"] for p in parts if p["in_conv"]} == server - sticky
     assert all(p["group"] is None for p in parts if p["id"] in sticky)
 
@@ -183,8 +184,9 @@ def test_build_artifact_carries_the_same_polis_block(folder, tmp_path, groups):
     assert code == 0, err
     art = json.loads((tmp_path / "out/assemblies/conv.json").read_text())
     body = _analyze(folder, "--groups", groups)
-    mine, theirs = art["polis"], body["polis"]
-    assert mine["format_version"] == theirs["format_version"] == "1.0"
+    mine, theirs = art["polis"], body
+    assert mine["format_version"] == "1.0"
+    assert mine["moderated_out"] == theirs["moderated_out"]
     for block in ("groups", "consensus", "participants"):
         assert mine[block] == _rounded(theirs[block])
     # pca over each output's own `statements` order
@@ -212,7 +214,7 @@ def test_cold_groups_through_the_cli_match_the_measured_default(folder):
     default order, entry time."""
     from sklearn.metrics import adjusted_rand_score
 
-    parts = _analyze(folder)["polis"]["participants"]
+    parts = _analyze(folder)["participants"]
     math = json.loads((folder / "math-pca2.json").read_text())
     bc = math["base-clusters"]
     server = {str(p): str(g["id"]) for g in math["group-clusters"] for b in g["members"]
@@ -231,7 +233,7 @@ def test_participants_csv_is_the_json_table(shared):
                             "participants"])
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
-    parts = _analyze(folder)["polis"]["participants"]
+    parts = _analyze(folder)["participants"]
     assert [r["id"] for r in rows] == [p["id"] for p in parts]
     for r, p in zip(rows, parts, strict=True):
         assert r["group"] == ("" if p["group"] is None else p["group"])
