@@ -9,12 +9,17 @@ and `id in ["643.0"]` match participant 643 as `listed in ["643.0"]` does.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 import numpy as np
 import numpy.typing as npt
 
 from ccaic.assembly._io import normalize_id
+from ccaic.diagnostics import DiagnosticError, error
+from ccaic.files import limit_from_env
 from ccaic.syntax import ast
 
 Table = Mapping[str, npt.NDArray[np.generic]]
@@ -25,6 +30,53 @@ _OPS: dict[str, Callable[..., object]] = {
     "==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal,
     ">": np.greater, ">=": np.greater_equal,
 }
+
+
+#: Default time one `matches` test may take over all rows of a table, in seconds; a regex
+#: that backtracks catastrophically (`/^(\w+\s?)*$/` on a long sentence) ran forever.
+REGEX_MAX_SECONDS = 10
+REGEX_ENV = "CCAIC_REGEX_MAX_SECONDS"
+
+
+class _Expired(Exception):
+    pass
+
+
+@contextmanager
+def _time_box(seconds: int) -> Iterator[None]:
+    """Raise _Expired in the block after `seconds` (SIGALRM: `re` checks for signals while it
+    matches). Only the main thread can take signals; elsewhere, and for 0, no limit."""
+    if (seconds <= 0 or threading.current_thread() is not threading.main_thread()
+            or not hasattr(signal, "setitimer")):
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise _Expired
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _matches(cond: ast.Matches, texts: np.ndarray | list[str], n: int) -> Mask:
+    """`field matches /re/` over the rows, time-boxed; CCAI437 at the regex past the limit."""
+    pattern = re.compile(cond.regex.pattern, sum(_FLAGS[f] for f in set(cond.regex.flags)))
+    limit = limit_from_env(REGEX_ENV, REGEX_MAX_SECONDS)
+    try:
+        with _time_box(limit):
+            return np.fromiter((pattern.search(t) is not None for t in texts), dtype=bool,
+                               count=n)
+    except _Expired:
+        raise DiagnosticError([error(
+            "CCAI437", f"the regex /{cond.regex.pattern[:60]}/ took over {limit} s to test "
+            "the rows", cond.regex.span,
+            help="it backtracks catastrophically (nested repeats such as (a+)+ or (\\w+\\s?)*); "
+            f"simplify it, or raise {REGEX_ENV} (docs/limits.md)")]) from None
 
 
 #: Fields whose values are ids, loaded in normal form (`normalize_id`): author ids and group
@@ -100,11 +152,9 @@ def evaluate(cond: ast.Condition, table: Table,
     if isinstance(cond, ast.Compare):
         return _compare(cond, table)
     if isinstance(cond, ast.Matches):
-        pattern = re.compile(cond.regex.pattern,
-                             sum(_FLAGS[f] for f in set(cond.regex.flags)))
         values = _operand(cond.left, table)
         texts = _texts(values) if isinstance(values, np.ndarray) else [str(values)] * n
-        return np.fromiter((pattern.search(t) is not None for t in texts), dtype=bool, count=n)
+        return _matches(cond, texts, n)
     if isinstance(cond, ast.Member):
         values = _operand(cond.left, table)
         if isinstance(cond.collection, ast.ListLit):

@@ -151,6 +151,27 @@ def test_id_literals_take_the_sources_normal_form() -> None:
     assert rows('text == " be kind"') == []  # other fields are compared as written
 
 
+def test_a_catastrophic_regex_is_stopped_at_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`/^(\\w+\\s?)*$/` on one near-miss sentence hung the build forever."""
+    import signal
+    import time
+
+    from ccaic.diagnostics import DiagnosticError
+
+    monkeypatch.setenv("CCAIC_REGEX_MAX_SECONDS", "1")
+    table = {"text": np.array(["The AI should tell the truth even when it is uncomfortable "
+                               "and always be honest with everyone!"], dtype=object)}
+    handler = signal.getsignal(signal.SIGALRM)
+    start = time.monotonic()
+    with pytest.raises(DiagnosticError) as exc:
+        evaluate(_condition("text matches /^(\\w+\\s?)*$/"), table)
+    assert time.monotonic() - start < 5
+    [d] = exc.value.diagnostics
+    assert d.code == "CCAI437" and d.span is not None and d.span.column == 40
+    assert signal.getsignal(signal.SIGALRM) is handler  # the timer leaves nothing behind
+    assert list(evaluate(_condition("text matches /^(\\w+\\s?)+!$/"), table)) == [True]
+
+
 ATOMS = ["moderated == 1", "meta", "votes > 25", "text matches /a/i", "id in [1, 3]"]
 
 
