@@ -429,3 +429,15 @@ def test_variables_in_rule_conditions_are_their_values(tmp_path: Path, rule: str
     artifact = json.loads((tmp_path / "out" / "assemblies" / "a.json").read_text())
     (step,) = [m for m in artifact["moderation"] if m["location"] != "implicit"]
     assert sorted(step["ids"], key=int) == removed, step
+
+
+def test_a_variable_in_a_condition_string_is_a_use_and_is_resolved(tmp_path: Path) -> None:
+    """`${var.s}` in a compared string was not looked at: var.s "never used" (CCAI210) and an
+    undeclared `${var.nope}` passed the check."""
+    spec = tmp_path / "spec.ccai"
+    spec.write_text('variable "s" {\n  type = string\n  default = "3"\n}\nassembly "a" {\n'
+                    '  source polis { path = "x" }\n  moderation {\n'
+                    '    drop statements where id == "${var.s}" or text == "${var.nope}"\n'
+                    '  }\n  consensus gac { threshold = 0.4 }\n}\n', encoding="utf-8")
+    _programs, diags = check_paths([str(spec)])
+    assert [(d.code, d.span.line if d.span else None) for d in diags] == [("CCAI203", 8)], diags

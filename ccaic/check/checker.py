@@ -589,6 +589,9 @@ class Checker:
                         help="use `matches` on `text`; compare numbers with == < <= ..."))
             elif isinstance(node, ast.Compare):
                 self.check_compare(node, fields)
+                for side in (node.left, node.right):  # `id == "${var.s}"`: var.s is used
+                    if isinstance(side, ast.StringLit) and not side.is_constant:
+                        self.check_expr(side, None)
             elif isinstance(node, ast.Member):
                 self.check_expr(node.collection, None)
 
