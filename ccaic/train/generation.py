@@ -109,8 +109,8 @@ class VLLMGenerator:
             "gpu_memory_utilization": float(
                 os.environ.get("CCAIC_VLLM_GPU_MEMORY_UTILIZATION", "0.85")),
         }
-        if revision:
-            kwargs["revision"] = revision
+        if revision:  # the tokenizer too: vLLM loads it at main unless told
+            kwargs["revision"] = kwargs["tokenizer_revision"] = revision
         if world().distributed:
             # one engine per rank on its own GPU inside the accelerate world, as TRL's
             # colocate mode does (tensor_parallel_size 1: data-parallel generation)

@@ -225,3 +225,18 @@ def test_vllm_gets_windows_of_batches_with_the_same_text(vllm: types.ModuleType,
         assert policy.kwargs["max_model_len"] >= context >= 1024
         assert policy.kwargs["max_num_batched_tokens"] >= policy.kwargs["max_model_len"]
     assert datasets["1"] == datasets["64"]
+
+
+def test_vllm_loads_model_and_tokenizer_at_the_pinned_revision(vllm: types.ModuleType,
+                                                               tiny_cache: Path) -> None:
+    """Before: only `revision` reached vLLM, whose tokenizer (detokenizing, stop strings) then
+    came from the Hub's main while the weights came from the pinned commit."""
+    from ccaic.models.tiny import tiny_path
+    from ccaic.train.generation import VLLMGenerator
+
+    pinned = "a" * 40
+    VLLMGenerator(str(tiny_path(0)), pinned)
+    kwargs = vllm.LLM.instances[-1].kwargs
+    assert (kwargs["revision"], kwargs["tokenizer_revision"]) == (pinned, pinned)
+    VLLMGenerator(str(tiny_path(0)))
+    assert not {"revision", "tokenizer_revision"} & set(vllm.LLM.instances[-1].kwargs)
