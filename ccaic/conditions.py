@@ -131,10 +131,33 @@ def _compare(node: ast.Compare, table: Table) -> Mask:
             if _is_id(node.left) or _is_id(node.right):
                 left, right = _id_text(left), _id_text(right)
         else:  # ordering on ids: numeric where every id is a number
-            left = left.astype(float) if isinstance(left, np.ndarray) else float(str(left))
-            right = right.astype(float) if isinstance(right, np.ndarray) else float(str(right))
+            left, right = _numbers(left, node), _numbers(right, node)
     result = _OPS[node.op](left, right)
     return np.broadcast_to(np.asarray(result, dtype=bool), (_size(table),)).copy()
+
+
+def _numbers(value: object, node: ast.Compare) -> object:
+    """Ids (or a literal) as numbers for `<`, `>`...; CCAI438 at the comparison when one is
+    not a number: `id > 2` over ids such as "p0" exited 3."""
+    try:
+        return value.astype(float) if isinstance(value, np.ndarray) else float(str(value))
+    except ValueError:
+        pass
+    bad = next(str(v) for v in (value if isinstance(value, np.ndarray) else [value])
+               if not _is_number(str(v)))
+    shown = bad if len(bad) <= 40 else bad[:40] + "…"
+    raise DiagnosticError([error(
+        "CCAI438", f"`{node.op}` orders ids as numbers, but {shown!r} is not a number",
+        node.span, help="ids that are not all numbers can only be compared with == and != or "
+        "listed (`id in [...]`, `listed in file(...)`)")])
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _truthy(value: object, n: int) -> Mask:

@@ -172,6 +172,19 @@ def test_a_catastrophic_regex_is_stopped_at_its_limit(monkeypatch: pytest.Monkey
     assert list(evaluate(_condition("text matches /^(\\w+\\s?)+!$/"), table)) == [True]
 
 
+def test_ordering_ids_that_are_not_numbers_is_ccai438() -> None:
+    """`id > 2` over a long-format source's ids ("p0") exited 3 (float("p0"))."""
+    from ccaic.diagnostics import DiagnosticError
+
+    table = {"id": np.array(["p0", "7", "p2"], dtype=object), "votes": np.array([1, 2, 3])}
+    for text, bad in (("id > 2", "'p0'"), ("votes > 1 and id <= \"x\"", "'p0'")):
+        with pytest.raises(DiagnosticError) as exc:
+            evaluate(_condition(text), table)
+        [d] = exc.value.diagnostics
+        assert d.code == "CCAI438" and bad in d.message and d.span is not None
+    assert list(evaluate(_condition("id == 7 or votes < 2"), table)) == [True, True, False]
+
+
 ATOMS = ["moderated == 1", "meta", "votes > 25", "text matches /a/i", "id in [1, 3]"]
 
 
