@@ -61,3 +61,44 @@ def hub_has_template(model_id: str, revision: str | None = None) -> bool | None:
     answers = [folder_has_template(f) for f in folders]
     known = [a for a in answers if a is not None]
     return any(known) if known else None
+
+
+# The conversations ccaic renders: user/assistant turns, with and without a generation prompt.
+SAMPLE_CONVERSATIONS = (
+    ([{"role": "user", "content": "Hello?"}, {"role": "assistant", "content": "Hi."},
+      {"role": "user", "content": "Again?"}], True),
+    ([{"role": "user", "content": "Hello?"}, {"role": "assistant", "content": "Hi."}], False),
+)
+
+
+def _raise_exception(message: str) -> None:
+    from jinja2.exceptions import TemplateError
+
+    raise TemplateError(message)
+
+
+def render_problem(text: str) -> str | None:
+    """Why a chat template cannot render the conversations ccaic sends, or None. Compiled and
+    rendered as transformers does (sandbox, trim_blocks, tojson, raise_exception), so an
+    unknown filter, a missing field or a raise_exception fails at compile time instead of
+    as a crash at the first generation."""
+    from jinja2 import TemplateError
+    from jinja2.ext import loopcontrols
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
+                                        extensions=[loopcontrols])
+    env.filters["tojson"] = lambda value, **kw: json.dumps(value, ensure_ascii=False, **kw)
+    env.globals["raise_exception"] = _raise_exception
+    env.globals["strftime_now"] = lambda fmt: "1 Jan 2026"
+    try:
+        template = env.from_string(text)
+        for messages, prompt in SAMPLE_CONVERSATIONS:
+            template.render(messages=messages, add_generation_prompt=prompt,
+                            tools=None, documents=None, bos_token="<s>", eos_token="</s>")
+    except TemplateError as exc:
+        line = getattr(exc, "lineno", None)
+        return (f"line {line}: " if line else "") + (exc.message or type(exc).__name__)
+    except Exception as exc:  # any failure of the user's template is theirs to fix
+        return f"{type(exc).__name__}: {exc}"
+    return None

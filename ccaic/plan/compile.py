@@ -39,7 +39,12 @@ from ccaic.check.variables import Value
 from ccaic.constitution.model import Constitution
 from ccaic.diagnostics import Diagnostic, Note, Span, error, warning
 from ccaic.files import FileRefused, path_kind, read_data_bytes
-from ccaic.plan.chat_templates import BUILTIN_TEMPLATES, folder_has_template, hub_has_template
+from ccaic.plan.chat_templates import (
+    BUILTIN_TEMPLATES,
+    folder_has_template,
+    hub_has_template,
+    render_problem,
+)
 from ccaic.plan.model import (
     DEFAULT_HELPFUL,
     ChatTemplate,
@@ -668,8 +673,7 @@ def _chat_template(ctx: _Ctx, policy: ModelRef | None) -> ChatTemplate | None:
             return None
         problem = _jinja_problem(text)
         if problem:
-            ctx.err("CCAI531", f"chat template file `{source}` is not a Jinja template: "
-                    f"{problem}", value.span,
+            ctx.err("CCAI531", f"chat template file `{source}` {problem}", value.span,
                     help="a chat template renders `messages` (role, content) and "
                     "`add_generation_prompt`, as in a tokenizer_config.json")
             return None
@@ -682,13 +686,14 @@ def _jinja_problem(text: str) -> str | None:
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     if "messages" not in text:
-        return "it never reads `messages`"
+        return "is not a Jinja template: it never reads `messages`"
     env = ImmutableSandboxedEnvironment(extensions=["jinja2.ext.loopcontrols"])
     try:
         env.parse(text)
     except TemplateSyntaxError as exc:
-        return f"line {exc.lineno}: {exc.message}"
-    return None
+        return f"is not a Jinja template: line {exc.lineno}: {exc.message}"
+    problem = render_problem(text)
+    return f"cannot render a conversation: {problem}" if problem else None
 
 
 def preference_row_problem(line: str) -> str | None:
