@@ -31,7 +31,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                     "context and question; report accuracy and the bias scores s_DIS and "
                     "s_AMB per category and overall, with bootstrap intervals (docs/bbq.md).")
     b.add_argument("--model", required=True,
-                   help="builtin:tiny, a local model folder, or a Hugging Face id")
+                   help="builtin:tiny, a local model folder, or a Hugging Face id "
+                        "(org/name@revision pins a revision)")
     b.add_argument("--data", required=True, help="folder with BBQ category files (Age.jsonl, ...)")
     b.add_argument("--limit", type=_positive, default=None,
                    help="examples per category, stratified by context condition and polarity")

@@ -72,6 +72,9 @@ def load_scorer(spec: str, seed: int, batch_size: int = 16,
     a traceback) when it cannot be loaded."""
     location = model_location(spec, seed)
     if location == spec and not spec.startswith(("builtin:", "/", ".", "~")):  # a Hub id
+        if revision is None and "@" in spec:  # org/name@rev, as a plan's model names it
+            spec, _, revision = spec.partition("@")
+            location = spec
         from ccaic.models.load import hub_problem
 
         problem = hub_problem(spec, revision)

@@ -179,3 +179,36 @@ def test_adapters_merged_from_disk_go_into_the_pinned_revision(tiny_cache: Path,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip().splitlines()[-1] == "True"
+
+
+SCORER_SCRIPT = """
+import sys
+import torch
+from safetensors.torch import load_file
+from ccaic.evaluate.run import load_scorer
+want = {n: load_file(f + "/model.safetensors") for n, f in zip(("a", "b"), sys.argv[2:4])}
+got = load_scorer(sys.argv[1], 0).model.state_dict()
+shared = sorted(set(got) & set(want["a"]))
+assert shared
+print([n for n, w in want.items() if all(torch.equal(got[k].float(), w[k].float())
+                                         for k in shared)])
+"""
+
+
+@pytest.mark.parametrize(("model", "loads"), [("org/tiny@" + "a" * 40, "a"), ("org/tiny", "b")])
+def test_ccaic_evaluate_model_pins_a_revision(tiny_cache: Path, tmp_path: Path, model: str,
+                                              loads: str) -> None:
+    """`ccaic evaluate bbq --model org/name@rev` loads that revision, as a plan's model does.
+    Before: the whole text went to from_pretrained as a repo id (CCAI494)."""
+    pytest.importorskip("transformers")
+    from ccaic.models.tiny import tiny_path
+
+    hub = _hub_cache(tmp_path / "hub", "org/tiny", {"a" * 40: tiny_path(1),
+                                                    "b" * 40: tiny_path(2)}, main="b" * 40)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_CACHE": str(hub),
+           "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run([sys.executable, "-c", SCORER_SCRIPT, model, str(tiny_path(1)),
+                           str(tiny_path(2))], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip().splitlines()[-1] == f"['{loads}']"
