@@ -106,15 +106,19 @@ def test_check_does_not_print_an_imported_environment(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("root", [True, False])
-def test_a_ccai_symlink_to_the_environment_is_not_quoted(tmp_path: Path, root: bool) -> None:
+def test_a_ccai_symlink_to_another_file_is_not_quoted(tmp_path: Path, root: bool) -> None:
     """`env.ccai -> /proc/self/environ` (a symlink a shared repository can carry), checked
-    or imported, printed the environment in the snippet of its parse error."""
-    first = Path("/proc/self/environ").read_bytes().split(b"\0")[0].decode("utf-8", "replace")
+    or imported, printed the environment in the snippet of its parse error; a link to any
+    file not named .ccai (~/.netrc, say) is located but not quoted."""
+    (tmp_path / "netrc").write_text("machine x login me password hunter2 @\n", encoding="utf-8")
+    (tmp_path / "creds.ccai").symlink_to(tmp_path / "netrc")
     (tmp_path / "env.ccai").symlink_to("/proc/self/environ")
-    (tmp_path / "main.ccai").write_text('import "env.ccai"\n', encoding="utf-8")
-    code, _, err = run_cli(["check", str(tmp_path / ("env.ccai" if root else "main.ccai"))])
-    assert code == 1 and first and first[:40] not in err, err
-    assert "env.ccai:1:" in err  # still located
+    first = Path("/proc/self/environ").read_bytes().split(b"\0")[0].decode("utf-8", "replace")
+    for name in ("creds.ccai", "env.ccai"):
+        (tmp_path / "main.ccai").write_text(f'import "{name}"\n', encoding="utf-8")
+        code, _, err = run_cli(["check", str(tmp_path / (name if root else "main.ccai"))])
+        assert code == 1 and "hunter2" not in err and first and first[:40] not in err, err
+    assert "creds.ccai:1:" in run_cli(["check", str(tmp_path / "creds.ccai")])[2]
 
 
 def _at(file: str, line: int, warn: bool = False) -> Diagnostic:
