@@ -28,11 +28,16 @@ def turn_stop_ids(tok: Any, eos: Any = None) -> list[int]:
     that emits any of them has finished its turn (or started the next one), so generation
     stops there. Which ones a template uses is read off a rendered probe conversation.
     """
+    from jinja2 import TemplateError
+
     ids = set(eos if isinstance(eos, list) else [eos]) | {tok.eos_token_id}
     if getattr(tok, "chat_template", None):
-        text = str(tok.apply_chat_template(
-            [{"role": "user", "content": PROBE}, {"role": "assistant", "content": PROBE}],
-            tokenize=False))
+        try:
+            text = str(tok.apply_chat_template(
+                [{"role": "user", "content": PROBE}, {"role": "assistant", "content": PROBE}],
+                tokenize=False))
+        except TemplateError:  # the first render() says why (CCAI540)
+            text = ""
         specials = {t.content: i for i, t in tok.added_tokens_decoder.items() if t.special}
         ids |= {i for content, i in specials.items() if content and content in text}
     ids.discard(None)
@@ -55,8 +60,19 @@ def render(tok: Any, location: str, conversation: list[dict[str, str]]) -> str:
             "CCAI530", f"model `{location}` has no chat template to render conversations with",
             help='set `chat_template = "chatml"` (or "zephyr", or file("template.jinja")) in '
             "the plan, or use an instruct model that ships a template")])
-    return str(tok.apply_chat_template(conversation, tokenize=False,
-                                       add_generation_prompt=True))
+    from jinja2 import TemplateError
+
+    try:
+        return str(tok.apply_chat_template(conversation, tokenize=False,
+                                           add_generation_prompt=True))
+    except TemplateError as exc:  # the model's own template refuses ccaic's conversations
+        from ccaic.diagnostics import DiagnosticError, error
+
+        raise DiagnosticError([error(
+            "CCAI540", f"the chat template of model `{location}` cannot render a "
+            f"conversation: {exc}",
+            help='set `chat_template = "chatml"` (or "zephyr", or file("template.jinja")) in '
+            "the plan to use a template that renders user and assistant turns")]) from None
 
 
 def cut_at_ids(ids: list[int], stops: set[int]) -> tuple[list[int], bool]:

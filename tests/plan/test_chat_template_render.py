@@ -43,3 +43,25 @@ def test_templates_transformers_renders_pass(name: str) -> None:
     for messages, prompt in SAMPLE_CONVERSATIONS:
         render_jinja_template(conversations=[messages], chat_template=RENDERING[name],
                               add_generation_prompt=prompt)
+
+
+def test_a_model_template_that_refuses_the_conversation_is_ccai540() -> None:
+    """The model's own template (not the plan's) is rendered only once loaded; one that raises
+    (a template demanding a system turn) was exit 3 when the model was loaded (its end-of-turn
+    probe) and at the first generation. `ccaic build` now exits 1 with CCAI540."""
+    pytest.importorskip("transformers")
+    from transformers import AutoTokenizer
+
+    from ccaic.diagnostics import DiagnosticError
+    from ccaic.models.tiny import tiny_path
+    from ccaic.train.lm import render, turn_stop_ids
+
+    tok = AutoTokenizer.from_pretrained(str(tiny_path(0)))
+    messages, _ = SAMPLE_CONVERSATIONS[0]
+    assert "Again?" in render(tok, "./m", messages)
+    tok.chat_template = FAILING["raise_exception"]
+    assert turn_stop_ids(tok) == [tok.eos_token_id]  # loading the model gets this far
+    with pytest.raises(DiagnosticError) as caught:
+        render(tok, "./m", messages)
+    (d,) = caught.value.diagnostics
+    assert d.code == "CCAI540" and "no system" in d.message and "chatml" in (d.help or "")
