@@ -171,23 +171,37 @@ def _top_right_by_gram(x: sp.csr_matrix, rank: int, tall: bool) -> np.ndarray:
     return np.where(live[:, None], right / np.where(live, norms, 1.0)[:, None], 0.0)
 
 
+def _start_vector(n: int) -> np.ndarray:
+    """ARPACK's fixed start: seeded, not constant. An all-ones start is orthogonal to the range
+    of the column-centred X on the participants' side (its columns sum to 0), where ARPACK then
+    fails with "starting vector is zero"."""
+    v = np.random.default_rng(0).standard_normal(n)
+    return v / np.linalg.norm(v)
+
+
 def _top_right_singular(x: sp.csr_matrix, rank: int, tol: float) -> np.ndarray:
-    """Top `rank` right singular vectors of sparse X (rows, largest first) by ARPACK."""
-    from scipy.sparse.linalg import LinearOperator, eigsh, svds
+    """Top `rank` right singular vectors of sparse X (rows, largest first) by ARPACK; a tiny or
+    degenerate X that ARPACK cannot start on goes to the Gram matrix (it is small then)."""
+    from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, LinearOperator, eigsh, svds
 
     n_p, n_c = x.shape
-    if n_c > n_p or rank >= n_c - 1:
-        v0 = np.ones(min(n_p, n_c)) / np.sqrt(min(n_p, n_c))
-        _, s, vt = svds(x, k=rank, v0=v0, random_state=0, tol=tol)
-        return np.asarray(vt[np.argsort(-s)])
-    xt = x.T.tocsr()
+    try:
+        if n_c > n_p or rank >= n_c - 1:
+            v0 = _start_vector(min(n_p, n_c))
+            _, s, vt = svds(x, k=rank, v0=v0, random_state=0, tol=tol)
+            return np.asarray(vt[np.argsort(-s)])
+        xt = x.T.tocsr()
 
-    def gram(v: np.ndarray) -> np.ndarray:
-        return np.asarray(xt @ (x @ v))
+        def gram(v: np.ndarray) -> np.ndarray:
+            return np.asarray(xt @ (x @ v))
 
-    op = LinearOperator((n_c, n_c), matvec=gram, dtype=np.float64)
-    w, v = eigsh(op, k=rank, v0=np.ones(n_c) / np.sqrt(n_c), tol=tol)
-    return np.asarray(v[:, np.argsort(-w)].T)
+        op = LinearOperator((n_c, n_c), matvec=gram, dtype=np.float64)
+        w, v = eigsh(op, k=rank, v0=_start_vector(n_c), tol=tol)
+        return np.asarray(v[:, np.argsort(-w)].T)
+    except (ArpackError, ArpackNoConvergence, ValueError):
+        if min(n_p, n_c) > 4_000:
+            raise
+        return _top_right_by_gram(x, rank, tall=n_c <= n_p)
 
 
 def in_conv(table: VoteTable, n_cmts: int | None = None, threshold: int = 7,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ccaic.assembly import analysis, groups
@@ -74,6 +74,11 @@ def test_arpack_path_equals_full_svd(seed: int) -> None:
 @settings(max_examples=40, deadline=None)
 @given(n_p=st.integers(1, 40), n_s=st.integers(1, 40), density=st.floats(0.05, 1.0),
        seed=st.integers(0, 2 ** 16), path=st.sampled_from(["default", "smaller", "arpack"]))
+# an all-ones ARPACK start is orthogonal to a column-centred X's participant side: "starting
+# vector is zero" (found by a fresh clone's hypothesis run); tables of 2-3 rows go to the Gram
+@example(n_p=4, n_s=6, density=0.5, seed=0, path="arpack")
+@example(n_p=3, n_s=2, density=1.0, seed=1, path="arpack")
+@example(n_p=2, n_s=9, density=1.0, seed=2, path="arpack")
 def test_any_small_table_equals_full_svd(n_p: int, n_s: int, density: float, seed: int,
                                          path: str) -> None:
     """Tiny and degenerate tables too (one row, one column, rank 1, equal singular values):
@@ -82,8 +87,6 @@ def test_any_small_table_equals_full_svd(n_p: int, n_s: int, density: float, see
     table = _table(n_p, n_s, max(1, int(density * n_p * n_s)), seed)
     x = _imputed(table)
     s = np.linalg.svd(x, compute_uv=False)
-    if path == "arpack" and min(x.shape) <= 3:  # ARPACK only runs past 2,000 x 2,000
-        path = "default"
     limit = {"default": 4_000_000, "smaller": min(x.shape) ** 2, "arpack": 0}[path]
     p = groups.pca(table, dense_limit=limit)
     rank = min(2, *x.shape)
