@@ -14,7 +14,7 @@ from cli_runner import run_cli
 from ccaic.assembly._io import MAX_FIELD_CHARS, MAX_ID_CHARS, normalize_id
 from ccaic.assembly.sources import SourceOptions, load_source
 from ccaic.assembly.votes import natural_key
-from ccaic.diagnostics import DiagnosticError
+from ccaic.diagnostics import Diagnostic, DiagnosticError
 
 VOTES = "timestamp,datetime,comment-id,voter-id,vote\n"
 COMMENTS = "timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body\n"
@@ -105,16 +105,22 @@ def test_over_long_id_is_ccai430(tmp_path: Path) -> None:
     assert where(d) == ("CCAI430", 3, 7) and f"limit is {MAX_ID_CHARS}" in d.message
 
 
+def first_diagnostic_and_peak(folder: Path) -> tuple[Diagnostic, int]:
+    """The source's first diagnostic and the peak traced memory of reading it."""
+    tracemalloc.start()
+    try:
+        d = diags(folder)[0]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return d, peak
+
+
 def test_million_character_id_is_bounded(tmp_path: Path) -> None:
     """Was ~20 GB: a fixed-width numpy string array of rows x the longest id."""
     rows = "".join(f"{i},x,{i % 7},{i % 300},1\n" for i in range(5303))
     polis_csv(tmp_path, rows + "9,x,0," + "8" * 1_000_000 + ",1\n")
-    tracemalloc.start()
-    try:
-        d = diags(tmp_path)[0]
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    d, peak = first_diagnostic_and_peak(tmp_path)
     assert (d.code, d.span.line) == ("CCAI431", 5305)
     assert peak < 60 * 2 ** 20
 
@@ -123,12 +129,7 @@ def test_long_vote_cell_costs_no_fixed_width_copy(tmp_path: Path) -> None:
     """A long cell under the field limit used to be copied rows x its width (2 GB here)."""
     rows = "".join(f"{i},x,{i % 7},{i % 300},1\n" for i in range(5303))
     polis_csv(tmp_path, rows + "9,x,0,1," + "1" * (MAX_FIELD_CHARS - 10) + "\n")
-    tracemalloc.start()
-    try:
-        d = diags(tmp_path)[0]
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    d, peak = first_diagnostic_and_peak(tmp_path)
     assert (d.code, d.span.line, d.span.column) == ("CCAI405", 5305, 9)
     assert peak < 60 * 2 ** 20
 
@@ -139,12 +140,7 @@ def test_long_cell_in_participants_votes_is_bounded(tmp_path: Path) -> None:
     body = "".join(f"{i},0,0,1,1,0," + "1," * 199 + "1\n" for i in range(300))
     (tmp_path / "participants-votes.csv").write_text(
         head + body + "x,0,0,1,1,0," + "1" * (MAX_FIELD_CHARS - 10) + "\n")
-    tracemalloc.start()
-    try:
-        d = diags(tmp_path)[0]
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    d, peak = first_diagnostic_and_peak(tmp_path)
     assert (d.code, d.span.line) == ("CCAI405", 302)
     assert peak < 60 * 2 ** 20
 

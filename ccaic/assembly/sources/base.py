@@ -18,7 +18,7 @@ from ccaic.assembly._io import (
     read_csv,
     span_at,
 )
-from ccaic.assembly.votes import Statement, VoteTable
+from ccaic.assembly.votes import Statement, VoteTable, natural_key
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error, warning
 
 #: Optional statement fields and the statements-file columns that give them (first match wins).
@@ -354,3 +354,20 @@ def signed_votes_and_times(table: CsvFile, vote: np.ndarray, ts_col: int | None,
     if problems:
         raise DiagnosticError(problems)
     return vote, values
+
+
+def counted_without_votes(counted: set[str] | dict[str, str], participants: set[str], head: str,
+                          place: str, export: str, span: Span | None = None
+                          ) -> list[Diagnostic]:
+    """CCAI455 when the server counted or grouped participants that have no vote in the export:
+    they are left out, and a silent drop would hide that the server's groups and repness are
+    not those of the table analysed. `head` says who counted them, `export` what to re-export."""
+    missing = sorted((p for p in counted if p not in participants), key=natural_key)
+    if not missing:
+        return []
+    shown = ", ".join(repr(p) for p in missing[:3]) + (", ..." if len(missing) > 3 else "")
+    return [warning(
+        "CCAI455", f"{head} {len(missing)} participant{'s' if len(missing) != 1 else ''} "
+        f"with no vote in {place} ({shown}): left out", span,
+        help=f"export {export} at the same time; the server's groups and repness counted these "
+        "participants, so `groups export` results can differ from the server's report")]

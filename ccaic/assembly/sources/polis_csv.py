@@ -28,6 +28,7 @@ from ccaic.assembly.sources.base import (
     LoadedSource,
     SourceOptions,
     assemble,
+    counted_without_votes,
     signed_votes_and_times,
     statements_and_fields,
 )
@@ -151,7 +152,6 @@ def _present_cells(rows: list[list[str]], cols: list[int], width: int
 
 def _same_cells(a: VoteTable, b: VoteTable) -> int:
     """How many (participant, statement) cells differ between two tables."""
-    from ccaic.assembly.votes import natural_key
 
     pids = sorted(set(a.participants) | set(b.participants), key=natural_key)
     pos = {p: i for i, p in enumerate(pids)}
@@ -214,17 +214,7 @@ def load_polis_csv(path: Path, display: str, opts: SourceOptions) -> LoadedSourc
 
 def grouped_without_votes(groups: dict[str, str], table: VoteTable, name: str
                           ) -> list[Diagnostic]:
-    """CCAI455 when participants-votes.csv puts participants in a group (the server counted
-    and clustered them) but the table the analysis uses has no vote of theirs: left out, and
-    a silent drop would hide that the server's groups are not the ones analysed."""
-    have = set(table.participants)
-    missing = sorted((p for p in groups if p not in have), key=natural_key)
-    if not missing:
-        return []
-    shown = ", ".join(repr(p) for p in missing[:3]) + (", ..." if len(missing) > 3 else "")
-    return [warning(
-        "CCAI455", f"{name} groups {len(missing)} participant"
-        f"{'s' if len(missing) != 1 else ''} with no vote in the export ({shown}): left out",
-        None, help="export the vote files at the same time; the server's groups and repness "
-        "counted these participants, so `groups export` results can differ from the server's "
-        "report")]
+    """CCAI455 for participants that participants-votes.csv puts in a group (the server counted
+    and clustered them) but the table the analysis uses has no vote of."""
+    return counted_without_votes(groups, set(table.participants), f"{name} groups",
+                                 "the export", "the vote files")

@@ -34,10 +34,11 @@ from ccaic.assembly.sources.base import (
     LoadedSource,
     SourceOptions,
     assemble,
+    counted_without_votes,
     missing_field_warnings,
 )
 from ccaic.assembly.votes import Provenance, Statement, natural_key
-from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error, warning
+from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error
 
 Locate = Callable[[int], Span]
 _WS = re.compile(r"[ \t\n\r]*")
@@ -321,17 +322,8 @@ def _unvoted(math_data: dict[str, Any], in_conv: frozenset[str], participants: S
     counts = math_data.get("user-vote-counts")
     counted = set(in_conv) | ({_checked_id(k, "participant id", mname) for k in counts}
                               if isinstance(counts, dict) else set())
-    missing = sorted(counted - set(participants), key=natural_key)
-    if not missing:
-        return []
-    shown = ", ".join(repr(p) for p in missing[:3]) + (", ..." if len(missing) > 3 else "")
-    return [warning(
-        "CCAI455", f"{mname} counts {len(missing)} participant"
-        f"{'s' if len(missing) != 1 else ''} with no vote in {vname} ({shown}): left out",
-        span_at(
-            mname, 1, 1), help="export the votes and math-pca2.json at the same time; the "
-        "server's groups and repness counted these participants, so `groups export` results "
-        "can differ from the server's report")]
+    return counted_without_votes(counted, set(participants), f"{mname} counts", vname,
+                                 "the votes and math-pca2.json", span_at(mname, 1, 1))
 
 
 def load_polis_json(path: Path, display: str, opts: SourceOptions) -> LoadedSource:
