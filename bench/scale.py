@@ -1,11 +1,13 @@
 """Scale benchmark: `ccaic analyze` on a synthetic Polis CSV export on disk, as a user runs it.
 
-Usage: python bench/scale.py VOTES PARTICIPANTS STATEMENTS [--runs N] [--dir FOLDER]
+Usage: python bench/scale.py VOTES PARTICIPANTS STATEMENTS [--runs N] [--dir FOLDER] [--zipf S]
 
 1. A seeded synthetic conversation (two latent opinion axes, four camps, ~5% revotes, integer
    millisecond timestamps; ccaic.assembly.synthetic) is written as a Polis CSV export
    (comments.csv + votes.csv) under FOLDER (default: the temp folder), once per size and reused.
-   Generating and writing it are not timed.
+   With --zipf S, statement popularity is Zipf (statement j ∝ 1/(j+1)**S) with exactly 5%
+   revotes, issue 15's export; the export's folder name ends in -zipfS. Generating and writing
+   it are not timed.
 2. Whole process, N runs (default 1): `python -m ccaic analyze EXPORT --format json` in a fresh
    subprocess, stdout to /dev/null; wall time and the child's peak RSS (os.wait4).
 3. Beside it, one in-process run split into stages: parse (load_source: CSV reading, ids,
@@ -30,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def write_export(folder: Path, n_votes: int, n_p: int, n_s: int) -> None:
+def write_export(folder: Path, n_votes: int, n_p: int, n_s: int, zipf: float | None) -> None:
     """comments.csv and votes.csv of the seeded conversation, written atomically (a folder
     left by an interrupted run is rewritten)."""
     import numpy as np
@@ -40,7 +42,7 @@ def write_export(folder: Path, n_votes: int, n_p: int, n_s: int) -> None:
     if (folder / "done").is_file():
         return
     folder.mkdir(parents=True, exist_ok=True)
-    p, s, vote, ts = synthetic_votes(n_p, n_s, n_votes, seed=0)
+    p, s, vote, ts = synthetic_votes(n_p, n_s, n_votes, seed=0, zipf=zipf)
     with open(folder / "comments.csv", "w", encoding="utf-8") as f:
         f.write("timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,"
                 "comment-body\n")
@@ -106,10 +108,13 @@ def main() -> None:
     ap.add_argument("statements", type=float)
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "ccaic-scale")
+    ap.add_argument("--zipf", type=float, default=None, metavar="S",
+                    help="Zipf exponent of statement popularity (default: uniform)")
     args = ap.parse_args()
     n_votes, n_p, n_s = int(args.votes), int(args.participants), int(args.statements)
-    folder = args.dir / f"{n_votes}-{n_p}-{n_s}"
-    write_export(folder, n_votes, n_p, n_s)
+    folder = args.dir / (f"{n_votes}-{n_p}-{n_s}"
+                         + ("" if args.zipf is None else f"-zipf{args.zipf:g}"))
+    write_export(folder, n_votes, n_p, n_s, args.zipf)
     size = (folder / "votes.csv").stat().st_size / 1024 ** 2
     runs = [whole_process(folder) for _ in range(args.runs)]
     walls = sorted(w for w, _ in runs)
