@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from ccaic.files import read_source_bytes
+from ccaic.files import FileRefused, read_source_bytes
 
 DIAGNOSTICS_FORMAT_VERSION = "1.0"
 
@@ -84,6 +84,12 @@ def warning(code: str, message: str, span: Span | None = None, help: str | None 
             notes: Iterable[Note] = ()) -> Diagnostic:
     return Diagnostic(code=code, severity=Severity.WARNING, message=message, span=span,
                       help=help, notes=tuple(notes))
+
+
+def refused(exc: FileRefused, what: str) -> Diagnostic:
+    """The one diagnostic for a file the reader refused (special, over its cap, unusable):
+    its code and hint come with the refusal; `what` names the file as the caller says it."""
+    return error(exc.code, f"cannot read {what}: {exc.strerror}", help=exc.hint)
 
 
 class DiagnosticError(Exception):

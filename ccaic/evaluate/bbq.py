@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, capped, error
+from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, capped, error, refused
 from ccaic.evaluate.jsonl import json_object
 from ccaic.files import FileRefused, read_data_bytes
 
@@ -196,8 +196,7 @@ def _file_text(path: Path) -> str:
     try:
         data = read_data_bytes(path)
     except FileRefused as exc:
-        raise DiagnosticError([error(exc.code, f"cannot read BBQ file {path}: {exc.strerror}",
-                                     help=exc.hint)]) from None
+        raise DiagnosticError([refused(exc, f"BBQ file {path}")]) from None
     except OSError as exc:
         raise DiagnosticError([error("CCAI492", f"cannot read BBQ file {path}: "
                                      f"{exc.strerror or exc}", span=Span.point(str(path), 1, 1),

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, capped, error
+from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, capped, error, refused
 from ccaic.evaluate.jsonl import json_object
 from ccaic.files import FileRefused, read_data_bytes
 
@@ -116,9 +116,7 @@ def _read(path: Path) -> str:
             "CCAI493", f"HHH comparisons file is not UTF-8 text: {path}",
             help="save it as UTF-8 JSONL, one JSON object per line")]) from None
     except FileRefused as exc:
-        raise DiagnosticError([error(
-            exc.code, f"cannot read HHH comparisons file {path}: {exc.strerror}",
-            help=exc.hint)]) from None
+        raise DiagnosticError([refused(exc, f"HHH comparisons file {path}")]) from None
     except OSError as exc:
         raise DiagnosticError([error(
             "CCAI493", f"cannot read HHH comparisons file {path}: {exc.strerror or exc}",

@@ -18,7 +18,7 @@ from pathlib import Path
 from lark import Lark, Token, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.exceptions import VisitError
 
-from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error
+from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error, refused
 from ccaic.files import FileRefused, read_source_bytes, size_text, source_limit
 from ccaic.syntax import ast
 from ccaic.syntax.lower import Lowering, LoweringError, lark_plugins, lower
@@ -124,8 +124,7 @@ def read_source(path: str) -> str:
     try:
         raw = read_source_bytes(path)
     except FileRefused as exc:
-        raise DiagnosticError([error(exc.code, f"cannot read {path}: {exc.strerror}",
-                                     help=exc.hint)]) from None
+        raise DiagnosticError([refused(exc, path)]) from None
     except FileNotFoundError as exc:
         raise DiagnosticError([error("CCAI100", f"file not found: {path}",
                                      help="check the path; it is relative to the "
