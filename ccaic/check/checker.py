@@ -563,7 +563,7 @@ class Checker:
 
     def check_condition(self, cond: ast.Condition, subject: str) -> None:
         fields = RULE_FIELDS[subject]
-        for test in _boolean_positions(cond):
+        for test in ast.boolean_positions(cond):
             if isinstance(test, (ast.NumberLit, ast.StringLit)):
                 self.report(error(
                     "CCAI206", f"a condition must be true or false, not {_expr_kind(test)}",
@@ -760,19 +760,6 @@ def _walk_expr(node: ast.Expr | ast.Condition) -> Iterator[object]:
 
 
 walk_expr = _walk_expr  # every node of a value: references, interpolations, calls
-
-
-def _boolean_positions(cond: ast.Condition) -> Iterator[ast.Condition]:
-    """The sub-conditions that must themselves be true or false (not compared operands)."""
-    if isinstance(cond, (ast.And, ast.Or)):
-        for op in cond.operands:
-            yield from _boolean_positions(op)
-    elif isinstance(cond, ast.Not):
-        yield from _boolean_positions(cond.operand)
-    elif isinstance(cond, ast.Paren):
-        yield from _boolean_positions(cond.inner)
-    else:
-        yield cond
 
 
 def _walk_condition(cond: ast.Condition) -> Iterator[object]:

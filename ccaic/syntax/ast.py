@@ -7,6 +7,7 @@ and lets the checker report unknown blocks and attributes with a location and a 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -260,6 +261,19 @@ class File(Node):
 for _model in (Interpolation, StringLit, ListLit, Call, Compare, Matches, Member, Not, And, Or,
                Paren, Attribute, WhereClause, ListedClause, Rule, Block, File):
     _model.model_rebuild()
+
+
+def boolean_positions(cond: Condition) -> Iterator[Condition]:
+    """The sub-conditions that must themselves be true or false (not compared operands)."""
+    if isinstance(cond, (And, Or)):
+        for op in cond.operands:
+            yield from boolean_positions(op)
+    elif isinstance(cond, Not):
+        yield from boolean_positions(cond.operand)
+    elif isinstance(cond, Paren):
+        yield from boolean_positions(cond.inner)
+    else:
+        yield cond
 
 
 def without_spans(node: Any) -> Any:

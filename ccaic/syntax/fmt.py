@@ -180,20 +180,9 @@ def _in_rule_list(rule: ast.Rule, comment: ast.Comment) -> bool:
     """A comment inside one of the rule's lists stays there (the list is printed expanded)."""
     clause = rule.clause
     roots = [clause.source] if isinstance(clause, ast.ListedClause) else \
-        [n.collection for n in _members(clause.condition)]
+        [n.collection for n in ast.boolean_positions(clause.condition)
+         if isinstance(n, ast.Member)]
     return any(isinstance(r, ast.ListLit) and _inside(comment, r) for r in roots)
-
-
-def _members(cond: ast.Condition) -> list[ast.Member]:
-    if isinstance(cond, ast.Member):
-        return [cond]
-    if isinstance(cond, (ast.And, ast.Or)):
-        return [m for o in cond.operands for m in _members(o)]
-    if isinstance(cond, ast.Not):
-        return _members(cond.operand)
-    if isinstance(cond, ast.Paren):
-        return _members(cond.inner)
-    return []
 
 
 def _format_block(block: ast.Block, comments: list[ast.Comment], depth: int) -> list[str]:
