@@ -7,16 +7,14 @@ every changed expected.txt before committing it (see tests/golden/builds/README.
 
 from __future__ import annotations
 
-import difflib
 import json
-import os
 from pathlib import Path
 
 import pytest
 from cli_runner import run_cli
+from golden_files import arg_lines, check_golden
 
 BUILDS = Path(__file__).resolve().parent / "golden" / "builds"
-UPDATE = os.environ.get("CCAIC_UPDATE_GOLDEN") == "1"
 
 
 def cases() -> list[Path]:
@@ -26,10 +24,7 @@ def cases() -> list[Path]:
 
 def extra_args(case: Path) -> list[str]:
     """Optional args.txt: extra command-line arguments, one per line (blank lines skipped)."""
-    args = case / "args.txt"
-    if not args.is_file():
-        return []
-    return [line for line in args.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return arg_lines(case / "args.txt")
 
 
 def figures(out: Path) -> list[str]:
@@ -77,15 +72,5 @@ def test_golden_build(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     actual = run_case(case, tmp_path / "out", monkeypatch)
     assert "Traceback" not in actual and "internal error" not in actual
     assert not actual.startswith("exit: 3"), actual
-    expected_file = case / "expected.txt"
-    if UPDATE:
-        expected_file.write_text(actual, encoding="utf-8", newline="\n")
-        return
-    assert expected_file.is_file(), f"{case.name}/expected.txt is missing: run with " \
-        "CCAIC_UPDATE_GOLDEN=1"
-    expected = expected_file.read_text(encoding="utf-8")
-    if actual != expected:
-        diff = "".join(difflib.unified_diff(
-            expected.splitlines(keepends=True), actual.splitlines(keepends=True),
-            fromfile=f"{case.name}/expected.txt", tofile=f"{case.name} (actual)"))
-        pytest.fail(f"build outcome differs from the golden file:\n{diff}", pytrace=False)
+    check_golden(case / "expected.txt", actual, f"{case.name}/expected.txt", case.name,
+                 "build outcome differs")

@@ -7,21 +7,19 @@ then read every changed .expected file before committing it (see tests/golden/RE
 
 from __future__ import annotations
 
-import difflib
 import io
 import json
-import os
 import re
 from pathlib import Path
 
 import pytest
+from golden_files import arg_lines, check_golden
 
 from ccaic.cli import main
 from ccaic.output import Output
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden" / "diagnostics"
-UPDATE = os.environ.get("CCAIC_UPDATE_GOLDEN") == "1"
 
 
 def cases() -> list[Path]:
@@ -31,10 +29,7 @@ def cases() -> list[Path]:
 
 def extra_args(case: Path) -> list[str]:
     """Optional NNN-name.args: extra command-line arguments, one per line (e.g. --var x=y)."""
-    args_file = case.with_suffix(".args")
-    if not args_file.is_file():
-        return []
-    return [line for line in args_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return arg_lines(case.with_suffix(".args"))
 
 
 def extra_env(case: Path) -> dict[str, str]:
@@ -78,17 +73,7 @@ def test_golden(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     expected_file = case.with_suffix(".expected")
     assert "Traceback" not in stderr and "internal error" not in stderr
     assert code in (0, 1), f"exit code {code}: an internal error\n{stderr}"
-    if UPDATE:
-        expected_file.write_text(actual, encoding="utf-8", newline="\n")
-        return
-    assert expected_file.is_file(), \
-        f"{expected_file.name} is missing: run with CCAIC_UPDATE_GOLDEN=1"
-    expected = expected_file.read_text(encoding="utf-8")
-    if actual != expected:
-        diff = "".join(difflib.unified_diff(
-            expected.splitlines(keepends=True), actual.splitlines(keepends=True),
-            fromfile=f"{expected_file.name} (expected)", tofile=f"{case.name} (actual)"))
-        pytest.fail(f"diagnostics differ from the golden file:\n{diff}", pytrace=False)
+    check_golden(expected_file, actual, expected_file.name, case.name, "diagnostics differ")
 
 
 @pytest.mark.parametrize("case", cases(), ids=lambda p: p.stem)
