@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ccaic.assembly.votes import VoteTable
+from ccaic.assembly.votes import VoteTable, natural_key
 
 BASE_K = 100
 MAX_K = 5
@@ -429,8 +429,6 @@ def polis_groups(table: VoteTable, mod_out: np.ndarray | None = None, k: int | N
 def export_groups(table: VoteTable, groups: dict[str, str], pca_result: Pca | None = None
                   ) -> Grouping:
     """Groups as the export gives them (participant id -> group label); others unclustered."""
-    from ccaic.assembly.votes import natural_key
-
     names = tuple(sorted(set(groups.values()), key=natural_key))
     pos = {g: i for i, g in enumerate(names)}
     labels = np.array([pos[groups[p]] if p in groups else -1 for p in table.participants],

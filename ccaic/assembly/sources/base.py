@@ -16,9 +16,10 @@ from ccaic.assembly._io import (
     id_problem,
     normalize_id,
     read_csv,
+    require_columns,
     span_at,
 )
-from ccaic.assembly.votes import Statement, VoteTable, natural_key
+from ccaic.assembly.votes import Statement, VoteTable, build_table, natural_key
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error, warning
 
 #: Optional statement fields and the statements-file columns that give them (first match wins).
@@ -116,7 +117,7 @@ def _integer(text: str) -> int | None:
 
 def _not_integer(table: CsvFile, row: int, col: int, what: str, value: str,
                  allowed: frozenset[int] | None) -> Diagnostic:
-    shown = value if len(value) <= 40 else value[:40] + "…"
+    shown = _shown(value)
     number = _float(value)
     if allowed is not None and number is not None and math.isfinite(number):
         spelled = ", ".join(str(a) for a in sorted(allowed, reverse=True))
@@ -126,11 +127,20 @@ def _not_integer(table: CsvFile, row: int, col: int, what: str, value: str,
                  table.span(row, col), help=f"{what} must be an integer")
 
 
+def _shown(value: str) -> str:
+    """A bad cell as quoted in a diagnostic: at most 40 characters, then an ellipsis."""
+    return value if len(value) <= 40 else value[:40] + "…"
+
+
 def _float(text: str) -> float | None:
     try:
         return float(text)
     except ValueError:
         return None
+
+
+#: The hint of every bad-timestamp diagnostic (CSV and Parquet readers alike).
+TIMESTAMP_HELP = "timestamps are finite numbers (Polis: milliseconds since the epoch)"
 
 
 def parse_times(table: CsvFile, col: int) -> tuple[np.ndarray, list[Diagnostic]]:
@@ -142,11 +152,10 @@ def parse_times(table: CsvFile, col: int) -> tuple[np.ndarray, list[Diagnostic]]
     for i, v in enumerate(raw):
         t = conv[v]
         if t is None or not math.isfinite(t):
-            shown = v if len(v) <= 40 else v[:40] + "…"
+            shown = _shown(v)
             problem = "is not a number" if t is None else "is not a finite number"
             diags.append(error("CCAI408", f"{table.name}: timestamp {shown!r} {problem}",
-                               table.span(i, col), help="timestamps are finite numbers (Polis: "
-                               "milliseconds since the epoch)"))
+                               table.span(i, col), help=TIMESTAMP_HELP))
             if len(diags) >= MAX_REPORTS:
                 break
     out = np.array([conv[v] or 0.0 for v in raw], dtype=np.float64)
@@ -210,8 +219,6 @@ def read_statements(path: Path, display: str, id_col: str | None = None,
     idc = pick(table, id_col, ("comment-id", "statement_id", "statement-id", "tid", "id",
                                "comment_id"))
     if idc is None:
-        from ccaic.assembly._io import require_columns
-
         require_columns(table, {"id": id_col or "comment-id"}, "statement ids")
     assert idc is not None
     textc = pick(table, text_col, STATEMENT_COLUMNS["text"])
@@ -220,8 +227,6 @@ def read_statements(path: Path, display: str, id_col: str | None = None,
     metac = pick(table, None, STATEMENT_COLUMNS["meta"])
     idx = table.column(idc)
     if idx is None or (textc is not None and table.column(textc) is None):
-        from ccaic.assembly._io import require_columns
-
         require_columns(table, {"id": idc, "text": textc}, "statements")
     assert idx is not None
     diags: list[Diagnostic] = []
@@ -262,8 +267,6 @@ def read_statements(path: Path, display: str, id_col: str | None = None,
             moderated=int(mods[r]), is_meta=meta))
     if diags:
         raise DiagnosticError(diags[: MAX_REPORTS * 2])
-    from ccaic.assembly.votes import natural_key
-
     statements.sort(key=lambda s: natural_key(s.id))
     return statements, table
 
@@ -281,8 +284,7 @@ def meta_flag(cell: str) -> bool | None:
 
 
 def _not_a_flag(table: CsvFile, row: int, col: int, display: str) -> Diagnostic:
-    value = table.rows[row][col].strip()
-    shown = value if len(value) <= 40 else value[:40] + "…"
+    shown = _shown(table.rows[row][col].strip())
     return error("CCAI436", f"{display}: is_meta {shown!r} is not true or false",
                  table.span(row, col), help="write is_meta as true / false, 1 / 0 or yes / no "
                  "(blank is false)")
@@ -303,8 +305,6 @@ def assemble(pids: list[str], sids: list[str], vote: np.ndarray, ts: np.ndarray 
     `span_of(i)` locates event i for diagnostics. Without a statements list the statements are
     the ids that have votes. Returns the table and warnings.
     """
-    from ccaic.assembly.votes import build_table, natural_key
-
     warnings: list[Diagnostic] = []
     if statements is None:
         ids = sorted(set(sids), key=natural_key)

@@ -30,9 +30,27 @@ from typing import Any
 
 import numpy as np
 
-from ccaic.assembly._io import MAX_FIELD_CHARS, CsvFile, normalize_ids
-from ccaic.assembly.votes import Provenance, Statement, VoteTable, build_table, parse_votes
-from ccaic.diagnostics import DiagnosticError
+from ccaic.assembly._io import (
+    MAX_FIELD_CHARS,
+    MAX_REPORTS,
+    CsvFile,
+    group_labels,
+    normalize_id,
+    normalize_ids,
+    read_bytes,
+    require_columns,
+    span_at,
+)
+from ccaic.assembly.sources.base import TIMESTAMP_HELP, assemble, intern, pick
+from ccaic.assembly.votes import (
+    Provenance,
+    Statement,
+    VoteTable,
+    build_table,
+    natural_key,
+    parse_votes,
+)
+from ccaic.diagnostics import DiagnosticError, error
 
 BOM = b"\xef\xbb\xbf"
 #: Below this size the precise reader is about as quick as importing pyarrow (~0.3 s), so
@@ -135,9 +153,6 @@ def fast_events(cols: Columns, statements: list[Statement] | None, words: bool,
                 ) -> VoteTable | None:
     """The latest-vote table from encoded columns, or None when any value needs a diagnostic
     (the precise reader then reports it). `prov` is only touched when a table comes back."""
-    from ccaic.assembly.sources.base import intern
-    from ccaic.assembly.votes import natural_key
-
     votes = parse_votes(cols.vote.values, words=words)
     if cols.rows == 0 or (votes == 99).any():
         return None
@@ -199,7 +214,6 @@ def long_votes(path: Any, display: str, statements: list[Statement] | None,
     """A long-format votes CSV, columns recognised as ccaic.assembly.sources.long_csv does;
     None: use the precise reader."""
     from ccaic.assembly.sources import long_csv
-    from ccaic.assembly.sources.base import pick
 
     data = load_bytes(path)
     data = plain(data) if data is not None else None
@@ -228,9 +242,6 @@ def participants_votes(path: Any, display: str, statements: list[Statement] | No
     fast: (table in file row order, groups); None: use the precise reader
     (ccaic.assembly.sources.polis_csv.read_participants_votes)."""
     import pyarrow as pa
-
-    from ccaic.assembly._io import group_labels, normalize_id
-    from ccaic.assembly.sources.base import intern
 
     data = load_bytes(path)
     data = plain(data) if data is not None else None
@@ -267,8 +278,6 @@ def participants_votes(path: Any, display: str, statements: list[Statement] | No
                     for x in (rows, cols, codes))
     voted = [col_ids[k] for k in range(len(stmt)) if len(rows[k])]
     if statements is None:  # as the precise reader: the statements that have votes
-        from ccaic.assembly.votes import natural_key
-
         statements = [Statement(id=i) for i in sorted(set(voted), key=natural_key)]
     known = {s.id: k for k, s in enumerate(statements)}
     if any(i not in known for i in voted):
@@ -296,14 +305,10 @@ def participants_votes(path: Any, display: str, statements: list[Statement] | No
 
 def _cell(row: int, col: int, display: str) -> Any:
     """A Parquet cell's location: line = data row (the first is 1), column = column number."""
-    from ccaic.assembly._io import span_at
-
     return span_at(display, row + 1, col + 1)
 
 
 def _parquet_error(display: str, why: str, hint: str) -> DiagnosticError:
-    from ccaic.diagnostics import error
-
     return DiagnosticError([error("CCAI446", f"{display}: {why}", None, help=hint)])
 
 
@@ -312,8 +317,6 @@ def _strings(table: Any, name: str, display: str) -> Encoded:
     them) columns; nulls and other types are CCAI447 at the first offending row."""
     import pyarrow as pa
     import pyarrow.compute as pc
-
-    from ccaic.diagnostics import error
 
     col = table.column(name)
     kind = col.type.value_type if pa.types.is_dictionary(col.type) else col.type
@@ -341,9 +344,7 @@ def parquet_votes(path: Any, display: str, statements: list[Statement] | None, o
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from ccaic.assembly._io import read_bytes, require_columns
     from ccaic.assembly.sources import long_csv
-    from ccaic.assembly.sources.base import pick
 
     data = read_bytes(path, display)
     try:
@@ -378,8 +379,6 @@ def _times(table: Any, name: str, display: str) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from ccaic.diagnostics import error
-
     col = table.column(name)
     at = table.column_names.index(name)
     if pa.types.is_timestamp(col.type):
@@ -390,15 +389,13 @@ def _times(table: Any, name: str, display: str) -> np.ndarray:
         raise DiagnosticError([error(
             "CCAI408", f"{display}: timestamp column {name!r} holds {col.type}"
             + (f" with a null in row {bad + 1}" if col.null_count else ""),
-            _cell(bad, at, display), help="timestamps are finite numbers (Polis: "
-            "milliseconds since the epoch)")])
+            _cell(bad, at, display), help=TIMESTAMP_HELP)])
     out = pc.cast(col, pa.float64()).to_numpy()
     if not np.isfinite(out).all():
         row = int(np.flatnonzero(~np.isfinite(out))[0])
         raise DiagnosticError([error(
             "CCAI408", f"{display}: timestamp {out[row]!r} in row {row + 1} is not a finite "
-            "number", _cell(row, at, display), help="timestamps are finite numbers (Polis: "
-            "milliseconds since the epoch)")])
+            "number", _cell(row, at, display), help=TIMESTAMP_HELP)])
     return np.asarray(out, dtype=np.float64)
 
 
@@ -406,10 +403,6 @@ def _parquet_precise(cols: Columns, found: dict[str, int], statements: list[Stat
                      opts: Any, display: str, prov: Provenance) -> tuple[VoteTable, list[Any]]:
     """The per-row path (Python strings per vote): the same checks and codes as the
     long-format CSV reader, for the Parquet file the fast path declined."""
-    from ccaic.assembly._io import MAX_REPORTS
-    from ccaic.assembly.sources.base import assemble
-    from ccaic.diagnostics import error
-
     vote = parse_votes(cols.vote.values, words=True)
     bad = np.flatnonzero(vote[cols.vote.codes] == 99)
     if len(bad):
