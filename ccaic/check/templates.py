@@ -219,9 +219,7 @@ def _check_node(node: nodes.Node, context: str, names: dict[str, tuple[str, ...]
         return _check_getattr(node, names, locate)
     elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const) and \
             isinstance(node.arg.value, str) and node.arg.value.startswith("_"):
-        return [error("CCAI304", f"templates cannot reach `{node.arg.value}`",
-                      locate(node.lineno, node.arg.value),
-                      help="templates run sandboxed: only the documented fields are available")]
+        return [_unreachable(node.arg.value, node.lineno, locate)]
     elif isinstance(node, (nodes.Filter, nodes.Test)) and node.name is not None:
         return _check_filter(node, locate)
     elif isinstance(node, nodes.Call):
@@ -229,12 +227,16 @@ def _check_node(node: nodes.Node, context: str, names: dict[str, tuple[str, ...]
     return []
 
 
+def _unreachable(name: str, lineno: int, locate: Locate) -> Diagnostic:
+    """CCAI304: a `_private` attribute or key, by dot or by brackets."""
+    return error("CCAI304", f"templates cannot reach `{name}`", locate(lineno, name),
+                 help="templates run sandboxed: only the documented fields are available")
+
+
 def _check_getattr(node: nodes.Getattr, names: dict[str, tuple[str, ...]],
                    locate: Locate) -> list[Diagnostic]:
     if node.attr.startswith("_"):
-        return [error("CCAI304", f"templates cannot reach `{node.attr}`",
-                      locate(node.lineno, node.attr),
-                      help="templates run sandboxed: only the documented fields are available")]
+        return [_unreachable(node.attr, node.lineno, locate)]
     if isinstance(node.node, nodes.Name) and node.node.name in names:
         fields = names[node.node.name]
         if node.attr not in fields:
