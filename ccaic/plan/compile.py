@@ -614,6 +614,22 @@ def _depends_on(by_address: dict[str, Step], address: str, target: str) -> bool:
 
 LORA_SFT_LEARNING_RATE = 1e-4  # TRL PEFT guide: ~10x full fine-tuning; osccai 2e-4
 LORA_DPO_LEARNING_RATE = 5e-6  # alignment-handbook's LoRA DPO example
+# each trainer block's defaults (full fine-tuning settings, LoRA learning rate): one table for
+# the build and for `ccaic check`'s plan_shape_diagnostics, so the two cannot drift apart
+STAGE_TRAINING = {"sft": (Training(), LORA_SFT_LEARNING_RATE),
+                  "rlaif": (Training(learning_rate=5e-7), LORA_DPO_LEARNING_RATE)}
+
+
+def _stage_training(ctx: _Ctx, block: ast.Block | None, stage_name: str) -> Training:
+    """The `sft` or `rlaif` block's training settings over that stage's defaults."""
+    default, lora_learning_rate = STAGE_TRAINING[stage_name]
+    return _training(ctx, block, stage_name, default, lora_learning_rate)
+
+
+def _judge_default(ctx: _Ctx, rlaif: ast.Block | None, method: str) -> bool:
+    """Whether `pairs` and `label` run when they do not say: they feed DPO alone, so with
+    rlaif off or method "revision_pairs" they would run unused."""
+    return method == "dpo" and bool(_val(ctx, rlaif, "enabled", True))
 
 
 def _fraction(value: Any) -> float | None:
@@ -801,10 +817,9 @@ def compile_plan(block: ast.Block, variables: dict[str, Value],
         drop_truncated=bool(_val(ctx, b_sl, "drop_truncated", True)),
     )
     sft = SftStage(enabled=bool(_val(ctx, b_sft, "enabled", True)),
-                   training=_training(ctx, b_sft, "sft", Training(), LORA_SFT_LEARNING_RATE))
+                   training=_stage_training(ctx, b_sft, "sft"))
     method = str(_val(ctx, b_rlaif, "method", "dpo"))
-    # pairs and labels feed DPO alone: with rlaif off or revision_pairs they would run unused
-    judge_default = method == "dpo" and bool(_val(ctx, b_rlaif, "enabled", True))
+    judge_default = _judge_default(ctx, b_rlaif, method)
     pairs = PairsStage(enabled=bool(_val(ctx, b_pairs, "enabled", judge_default)),
                        sampling=_sampling(ctx, b_pairs, initial.sampling),
                        samples=int(_val(ctx, b_pairs, "samples", 2)))
@@ -820,8 +835,7 @@ def compile_plan(block: ast.Block, variables: dict[str, Value],
         method=method,  # type: ignore[arg-type]
         beta=float(_val(ctx, b_rlaif, "beta", 0.1)),
         soft_labels=bool(_val(ctx, b_rlaif, "soft_labels", True)),
-        training=_training(ctx, b_rlaif, "rlaif", Training(learning_rate=5e-7),
-                           LORA_DPO_LEARNING_RATE),
+        training=_stage_training(ctx, b_rlaif, "rlaif"),
         split=float(_val(ctx, b_rlaif, "split", 0.0)),
         helpful_fraction=_fraction(_val(ctx, b_rlaif, "helpful_fraction", None)),
     )
@@ -880,10 +894,10 @@ def plan_shape_diagnostics(block: ast.Block) -> list[Diagnostic]:
         return []
     ctx = _Ctx(block, Env({}), _base(block))
     subs = {name: _sub(block, name) for name, _ in STAGE_DEFAULTS}
-    _training(ctx, subs["sft"], "sft", Training(), LORA_SFT_LEARNING_RATE)
-    _training(ctx, subs["rlaif"], "rlaif", Training(learning_rate=5e-7), LORA_DPO_LEARNING_RATE)
+    _stage_training(ctx, subs["sft"], "sft")
+    _stage_training(ctx, subs["rlaif"], "rlaif")
     method = str(_val(ctx, subs["rlaif"], "method", "dpo"))
-    judge = method == "dpo" and bool(_val(ctx, subs["rlaif"], "enabled", True))
+    judge = _judge_default(ctx, subs["rlaif"], method)
     on = {name: bool(_val(ctx, subs[name], "enabled", judge if default is None
                           else default)) for name, default in STAGE_DEFAULTS}
     # _steps reads only `enabled` and the method: the stages need none of their other fields
