@@ -337,7 +337,8 @@ def load_polis_json(path: Path, display: str, opts: SourceOptions) -> LoadedSour
         prov.files.append(name)
     vname = f"{display}/votes.json"
     raw = read_json(path / "votes.json", vname)
-    pids, sids, vote, ts = read_votes(raw, vname, item_locator(path / "votes.json", vname))
+    locate = item_locator(path / "votes.json", vname)
+    pids, sids, vote, ts = read_votes(raw, vname, locate)
     prov.files.append(vname)
     prov.rows_read += len(raw)
     sign = opts.vote_sign
@@ -346,7 +347,6 @@ def load_polis_json(path: Path, display: str, opts: SourceOptions) -> LoadedSour
         prov.notes.append(f"vote sign detected from comments.json: {sign}")
     if sign == "api":
         vote = -vote
-    locate = item_locator(path / "votes.json", vname)
     table, warns = assemble(pids, sids, vote.astype(np.int8), ts, statements, opts,
                             locate, vname, prov)
     math_data = None
