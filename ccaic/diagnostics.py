@@ -225,7 +225,9 @@ def _read_lines(name: str) -> list[str]:
 
 #: Longest source line shown in a snippet; a longer one is cut around the span.
 MAX_SNIPPET_CHARS = 120
-_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: Escaped everywhere: C0 controls but tab and line feed, DEL, C1, bidi marks and overrides.
+_UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[\n{_UNSAFE}]")  # one-line text: a line feed is escaped too
 
 
 def _escape_char(match: re.Match[str]) -> str:
@@ -244,7 +246,7 @@ def _shown_text(text: str) -> str:
     return escape_control(text)
 
 
-_TERMINAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_TERMINAL = re.compile(f"[{_UNSAFE}]")
 
 
 def escape_terminal(text: str) -> str:
