@@ -133,11 +133,9 @@ def evaluate_plan(plan: TrainingPlan, run_dir: Path, *, base_dir: str | Path | N
     # Every input is checked before any model is loaded: a bad file fails in a second.
     folder = _check_pinned("bbq", ev.bbq, base) if ev.bbq is not None else None
     path = _check_pinned("hhh", ev.hhh, base) if ev.hhh is not None else None
-    from ccaic.models.load import check_loadable
+    from ccaic.models.load import check_plan_models
 
-    # a Hub id that cannot be had fails in seconds
-    for ref, attribute in ((plan.policy, "model"), (plan.feedback, "feedback_model")):
-        check_loadable(ref, "CCAI494", attribute)
+    check_plan_models(plan, "CCAI494")  # a Hub id that cannot be had fails in seconds
     manifest = _manifest(out)
     outputs: dict[str, dict[str, str]] = {}
     status: dict[str, str] = {}

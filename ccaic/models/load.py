@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ccaic.plan.model import ModelRef
+from ccaic.plan.model import ModelRef, TrainingPlan
 
 
 def model_location(ref: ModelRef, base_dir: str | None, seed: int) -> str:
@@ -114,6 +114,13 @@ def check_loadable(ref: ModelRef, code: str, attribute: str = "model") -> None:
             + (f" --revision {ref.revision}" if ref.revision else "") + "`) into the cache "
             "this machine reads (HF_HUB_CACHE / HF_HOME), or point `" + attribute + "` at a local "
             "folder")])
+
+
+def check_plan_models(plan: TrainingPlan, code: str) -> None:
+    """check_loadable for the plan's policy and feedback models (the build's CCAI513, the
+    evaluation's CCAI494), each hint naming the attribute to change."""
+    for ref, attribute in ((plan.policy, "model"), (plan.feedback, "feedback_model")):
+        check_loadable(ref, code, attribute)
 
 
 def device_and_dtype() -> tuple[str, Any]:

@@ -315,15 +315,13 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
     template = plan.chat_template.text if plan.chat_template else None
     models = _Models(backend, template, plan)
     from ccaic.models.identity import model_identity
-    from ccaic.models.load import check_loadable, model_location, model_revision
+    from ccaic.models.load import check_plan_models, model_location, model_revision
 
     policy_loc = model_location(plan.policy, str(base), plan.seed)
     policy_id = model_identity(plan.policy, base, plan.seed)
     policy_rev = model_revision(plan.policy)
     hub_id = plan.policy.name if plan.policy.kind == "hf" else None
-    # an id that cannot be had fails in seconds
-    for ref, attribute in ((plan.policy, "model"), (plan.feedback, "feedback_model")):
-        check_loadable(ref, "CCAI513", attribute)
+    check_plan_models(plan, "CCAI513")  # an id that cannot be had fails in seconds
     if plan.chat_template is not None:  # the same weights rendered differently
         policy_id["chat_template"] = plan.chat_template.sha256
     seed = plan.seed
