@@ -42,11 +42,9 @@ def make_grouping(table: VoteTable, method: str, mod_out: np.ndarray,
     grouping of one assembly shares one PCA (it is the costly part). Cold `polis` and `kmeans:K`
     cluster the in-conv participants, the server's in-conv list included where the source has
     one (math-pca2.json)."""
-    server = loaded.in_conv if loaded is not None else None
-    mask = in_conv_mask(table, server) if server else None
     if method == "polis":
         return polis_groups(table, mod_out, pca_result=pca_result, k_range=k_range,
-                            in_conv_mask=mask)
+                            in_conv_mask=_server_mask(table, loaded))
     if method == "export":
         if not loaded or not loaded.export_groups:
             raise DiagnosticError([error(
@@ -65,9 +63,17 @@ def make_grouping(table: VoteTable, method: str, mod_out: np.ndarray,
             raise DiagnosticError([error("CCAI414", f"bad group method {method!r}", None,
                                          help=f"write kmeans:K with K a whole number from "
                                          f"{K_MIN} to {K_MAX}, as in a groups block")])
-        return polis_groups(table, mod_out, k=k, in_conv_mask=mask, pca_result=pca_result)
+        return polis_groups(table, mod_out, k=k, pca_result=pca_result,
+                            in_conv_mask=_server_mask(table, loaded))
     raise DiagnosticError([error("CCAI414", f"unknown group method {method!r}", None,
                                  help="use polis, export or kmeans:K")])
+
+
+def _server_mask(table: VoteTable, loaded: LoadedSource | None) -> np.ndarray | None:
+    """The in-conv mask with the server's in-conv list, None when the source has none (only
+    the clustering groupings need it)."""
+    server = loaded.in_conv if loaded is not None else None
+    return in_conv_mask(table, server) if server else None
 
 
 def analyze(loaded: LoadedSource, groups: str = "polis", smoothing: str = "polis",
