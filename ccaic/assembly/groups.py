@@ -136,9 +136,10 @@ def pca(table: VoteTable, mod_out: np.ndarray | None = None, dense_limit: int = 
     comps = np.zeros((2, n_c))
     rank = min(2, n_p, n_c)
     tall = n_c ** 2 <= dense_limit
-    row_nnz = np.diff(x.indptr).astype(np.float64)
-    col_nnz = np.bincount(x.indices, minlength=n_c).astype(np.float64)
-    work = float(row_nnz @ row_nnz) if tall else float(col_nnz @ col_nnz)
+    # votes per row (X^T X) or per column (X X^T): only the Gram matrix that would be formed
+    nnz = (np.diff(x.indptr) if tall else np.bincount(x.indices, minlength=n_c)
+           ).astype(np.float64)
+    work = float(nnz @ nnz)
     if rank and min(n_p, n_c) ** 2 <= dense_limit and work <= gram_work:
         comps[:rank] = _top_right_by_gram(x, rank, tall=tall)
     elif rank:
