@@ -107,7 +107,7 @@ def pca(table: VoteTable, mod_out: np.ndarray | None = None, dense_limit: int = 
     all Polis uses, so no full SVD: when a Gram matrix has at most `dense_limit` cells (X^T X,
     statements x statements; else X X^T) and forming it costs at most `gram_work`
     multiply-adds, its top eigenvectors by LAPACK (the SVD's accuracy); otherwise ARPACK
-    (Lanczos on X^T X, fixed all-ones start, residual tolerance `tol`) on the sparse X, never
+    (Lanczos on X^T X, fixed seeded start, residual tolerance `tol`) on the sparse X, never
     densified. Tests check both against a full SVD.
     """
     mod_out = polis_mod_out(table) if mod_out is None else np.asarray(mod_out, dtype=bool)
