@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def write_export(folder: Path, n_votes: int, n_p: int, n_s: int, zipf: float | None) -> None:
-    """comments.csv and votes.csv of the seeded conversation, written atomically (a folder
-    left by an interrupted run is rewritten)."""
+    """comments.csv and votes.csv of the seeded conversation; a `done` file marks it complete
+    (a folder left by an interrupted run has none and is rewritten)."""
     import numpy as np
 
     from ccaic.assembly.synthetic import synthetic_votes
