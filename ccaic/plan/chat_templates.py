@@ -23,6 +23,10 @@ ZEPHYR = (
 )
 BUILTIN_TEMPLATES = {"chatml": CHATML, "zephyr": ZEPHYR}
 
+# The fix every template diagnostic suggests (CCAI530 at compile time and at generation, CCAI540).
+SET_TEMPLATE = 'set `chat_template = "chatml"` (or "zephyr", or file("template.jinja")) in the plan'
+NO_TEMPLATE_HELP = SET_TEMPLATE + ", or use an instruct model that ships a template"
+
 
 def folder_has_template(folder: Path) -> bool | None:
     """True / False from a saved tokenizer's files; None when the folder holds no tokenizer

@@ -41,6 +41,7 @@ from ccaic.diagnostics import Diagnostic, Note, Span, error, warning
 from ccaic.files import FileRefused, path_kind, read_data_bytes
 from ccaic.plan.chat_templates import (
     BUILTIN_TEMPLATES,
+    NO_TEMPLATE_HELP,
     folder_has_template,
     hub_has_template,
     render_problem,
@@ -667,8 +668,7 @@ def _chat_template(ctx: _Ctx, policy: ModelRef | None) -> ChatTemplate | None:
             ctx.err("CCAI530", f"model `{policy.ref}` has no chat template, and every "
                     "generation stage renders conversations with one",
                     m_attr.value.span if m_attr else None,
-                    help='set `chat_template = "chatml"` (or "zephyr", or file("template.jinja"))'
-                    " in the plan, or use an instruct model that ships a template")
+                    help=NO_TEMPLATE_HELP)
         return None
     value = attr.value
     if isinstance(value, ast.StringLit) and value.is_constant and \

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ccaic.plan.chat_templates import NO_TEMPLATE_HELP, SET_TEMPLATE
 from ccaic.plan.model import Sampling
 
 
@@ -58,8 +59,7 @@ def render(tok: Any, location: str, conversation: list[dict[str, str]]) -> str:
 
         raise DiagnosticError([error(
             "CCAI530", f"model `{location}` has no chat template to render conversations with",
-            help='set `chat_template = "chatml"` (or "zephyr", or file("template.jinja")) in '
-            "the plan, or use an instruct model that ships a template")])
+            help=NO_TEMPLATE_HELP)])
     from jinja2 import TemplateError
 
     try:
@@ -71,8 +71,8 @@ def render(tok: Any, location: str, conversation: list[dict[str, str]]) -> str:
         raise DiagnosticError([error(
             "CCAI540", f"the chat template of model `{location}` cannot render a "
             f"conversation: {exc}",
-            help='set `chat_template = "chatml"` (or "zephyr", or file("template.jinja")) in '
-            "the plan to use a template that renders user and assistant turns")]) from None
+            help=SET_TEMPLATE + " to use a template that renders user and assistant "
+            "turns")]) from None
 
 
 def cut_at_ids(ids: list[int], stops: set[int]) -> tuple[list[int], bool]:
