@@ -47,11 +47,14 @@ def votes(folder: Path) -> int:
         return sum(1 for row in rows for cell in row[first:] if cell.strip())
 
 
-def conversations(names: list[str]) -> list[Path]:
+def conversations(names: list[str]) -> list[tuple[Path, int]]:
+    """(folder, vote rows) per conversation: those named, else every default one, fewest
+    votes first (each folder's votes counted once)."""
     if names:
-        return [Path(n) if Path(n).is_dir() else DATA / n for n in names]
+        folders = [Path(n) if Path(n).is_dir() else DATA / n for n in names]
+        return [(f, votes(f)) for f in folders]
     found = [p for p in DATA.iterdir() if (p / "votes.csv").is_file()] + [SHARED / "ccai-2023"]
-    return sorted(found, key=votes)
+    return sorted(((f, votes(f)) for f in found), key=lambda fv: fv[1])
 
 
 def main() -> None:
@@ -61,7 +64,7 @@ def main() -> None:
           "(red-dwarf / ccaic) | load |")
     print("|---|---|---|---|---|---|")
     ratios = []
-    for folder in conversations(args):
+    for folder, n_votes in conversations(args):
         ours = [sys.executable, "-m", "ccaic", "analyze", str(folder), "--format", "json"]
         peer = [str(PEER), str(ROOT / "bench" / "reddwarf_run.py"), str(folder)]
         _time(ours), _time(peer)  # warm the file cache once, not timed
@@ -70,7 +73,7 @@ def main() -> None:
         b = statistics.median(y for _, y in pairs)
         r = statistics.median(y / x for x, y in pairs)
         ratios.append(r)
-        print(f"| {folder.name} | {votes(folder):,} | {a:.2f} | {b:.2f} | {r:.2f}x | "
+        print(f"| {folder.name} | {n_votes:,} | {a:.2f} | {b:.2f} | {r:.2f}x | "
               f"{os.getloadavg()[0]:.1f} |", flush=True)
     print(f"\nmedian over conversations: {statistics.median(ratios):.2f}x, "
           f"lowest {min(ratios):.2f}x")
