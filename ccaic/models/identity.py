@@ -53,9 +53,9 @@ def folder_sha256(folder: Path) -> str:
     return hashlib.sha256(listing.encode("utf-8")).hexdigest()
 
 
-def cached_commit(repo_id: str, revision: str | None) -> str | None:
-    """The commit the local Hugging Face cache holds for repo_id at revision (a branch, tag
-    or commit; None: main), without any network access; None when it is not cached."""
+def cached_file(repo_id: str, filename: str, revision: str | None) -> Path | None:
+    """repo_id's `filename` at revision (a branch, tag or commit; None: main) in the local
+    Hugging Face cache, without any network access; None when it is not cached."""
     try:
         from huggingface_hub import try_to_load_from_cache
     except ImportError:
@@ -63,13 +63,18 @@ def cached_commit(repo_id: str, revision: str | None) -> str | None:
     import os
 
     try:
-        found = try_to_load_from_cache(repo_id, "config.json", revision=revision,
+        found = try_to_load_from_cache(repo_id, filename, revision=revision,
                                        cache_dir=os.environ.get("HF_HUB_CACHE") or None)
     except ValueError:  # not a repo id at all (a path): nothing cached under it
         return None
-    if not isinstance(found, str):
-        return None
-    return Path(found).parent.name  # .../snapshots/<commit>/config.json
+    return Path(found) if isinstance(found, str) else None
+
+
+def cached_commit(repo_id: str, revision: str | None) -> str | None:
+    """The commit the local Hugging Face cache holds for repo_id at revision (None: main);
+    None when it is not cached."""
+    found = cached_file(repo_id, "config.json", revision)
+    return found.parent.name if found is not None else None  # .../snapshots/<commit>/config.json
 
 
 def model_identity(ref: ModelRef, base_dir: str | Path | None, seed: int) -> dict[str, Any]:

@@ -60,15 +60,10 @@ def base_license(ref: Any, base_dir: Path) -> str | None:
     if ref.kind == "local":
         return _front_matter_license((base_dir / ref.name).resolve() / CARD)
     if ref.kind == "hf":
-        try:
-            from huggingface_hub import try_to_load_from_cache
-        except ImportError:
-            return None
-        import os
+        from ccaic.models.identity import cached_file
 
-        found = try_to_load_from_cache(ref.name, CARD, revision=ref.revision,
-                                       cache_dir=os.environ.get("HF_HUB_CACHE") or None)
-        return _front_matter_license(Path(found)) if isinstance(found, str) else None
+        found = cached_file(ref.name, CARD, ref.revision)
+        return _front_matter_license(found) if found is not None else None
     return None
 
 
