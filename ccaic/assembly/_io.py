@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error
+from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error, refused
 from ccaic.files import FileRefused, read_data_bytes
 
 #: Longest id (participant, statement, author, group label) in characters: real ids are
@@ -94,8 +94,7 @@ def read_bytes(path: Path, display: str | None = None) -> bytes:
     try:
         return read_data_bytes(path)
     except FileRefused as exc:
-        raise DiagnosticError([error(exc.code, f"cannot read {name}: {exc.strerror}",
-                                     help=exc.hint)]) from None  # no line to point at
+        raise DiagnosticError([refused(exc, name)]) from None  # no line to point at
     except FileNotFoundError:
         raise DiagnosticError([error("CCAI401", f"file not found: {name}", span_at(name, 1, 1),
                                      help="check the path: in a .ccai file it is relative to "

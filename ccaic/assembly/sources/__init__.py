@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ccaic.assembly.sources.base import LoadedSource, SourceOptions
-from ccaic.diagnostics import DiagnosticError, error
+from ccaic.diagnostics import DiagnosticError, error, refused
 from ccaic.files import FileRefused, path_kind
 
 KINDS = ("auto", "polis-csv", "polis-json", "long-csv")
@@ -25,8 +25,7 @@ def detect_kind(path: Path, display: str | None = None) -> str:
     try:
         kind = path_kind(path)
     except FileRefused as exc:  # a name too long, a symlink loop, no permission, ...
-        raise DiagnosticError([error(exc.code, f"cannot read {name}: {exc.strerror}", None,
-                                     help=exc.hint)]) from None
+        raise DiagnosticError([refused(exc, name)]) from None
     if kind in ("file", "other"):  # a device or FIFO: the reader refuses it (CCAI108)
         return "long-csv"
     if kind == "dir":
