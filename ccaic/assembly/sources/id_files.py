@@ -172,14 +172,6 @@ def condition_id_files(cond: object) -> list[Expr]:
     (through and/or/not/parentheses), in order."""
     from ccaic.syntax import ast
 
-    if isinstance(cond, ast.Member):
-        left, coll = cond.left, cond.collection
-        named_id = isinstance(left, ast.FieldRef) and left.name == "id"
-        return [coll] if named_id and not isinstance(coll, ast.ListLit) else []
-    if isinstance(cond, ast.And | ast.Or):
-        return [e for op in cond.operands for e in condition_id_files(op)]
-    if isinstance(cond, ast.Not):
-        return condition_id_files(cond.operand)
-    if isinstance(cond, ast.Paren):
-        return condition_id_files(cond.inner)
-    return []
+    return [c.collection for c in ast.boolean_positions(cond)  # type: ignore[arg-type]
+            if isinstance(c, ast.Member) and isinstance(c.left, ast.FieldRef)
+            and c.left.name == "id" and not isinstance(c.collection, ast.ListLit)]
