@@ -19,8 +19,8 @@ from tempfile import TemporaryDirectory
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from ccaic import templates
 from ccaic.check.checker import check_paths
+from ccaic.constitution import templates
 from ccaic.constitution.model import StatementRef
 from ccaic.constitution.render import SelectedStatements, build_constitutions
 

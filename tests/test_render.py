@@ -482,8 +482,8 @@ def test_any_template_renders_or_gives_a_template_diagnostic(expr: str, loop: bo
 
     from ccaic.check.templates import check_text
     from ccaic.constitution.render import _render_text, _statement_context
+    from ccaic.constitution.templates import MAX_CHARS, Limits
     from ccaic.diagnostics import DiagnosticError, Span
-    from ccaic.templates import MAX_CHARS, Limits
 
     source = f"{{% for x in {expr} %}}{{{{ x }}}}{{% endfor %}}" if loop else f"{{{{ {expr} }}}}"
     span = Span(file="t.ccai", line=1, column=1, end_line=1, end_column=2)

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ccaic import rewrite as rw
-from ccaic.rewrite import (
+from ccaic.constitution import rewrite as rw
+from ccaic.constitution.rewrite import (
     FILTERS,
     PRINCIPLE_PREFIX,
     RewriteResult,
@@ -236,7 +236,7 @@ def test_filters_are_exported() -> None:
 
 
 def test_filters_work_in_the_sandbox() -> None:
-    from ccaic.templates import environment
+    from ccaic.constitution.templates import environment
 
     env = environment()
     rendered = env.from_string("Choose the response that {{ s | as_behaviour }}.").render(

@@ -15,9 +15,7 @@ from jinja2 import TemplateError, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError
 
 from ccaic.check.schema import SCHEMA, TEMPLATE_CONTEXTS
-from ccaic.diagnostics import Diagnostic, Note, Span, error, warning
-from ccaic.syntax import ast
-from ccaic.templates import (
+from ccaic.constitution.templates import (
     FORBIDDEN_TAGS,
     METHODS,
     NONDETERMINISTIC_FILTERS,
@@ -30,6 +28,8 @@ from ccaic.templates import (
     present,
     render,
 )
+from ccaic.diagnostics import Diagnostic, Note, Span, error, warning
+from ccaic.syntax import ast
 
 if TYPE_CHECKING:
     from ccaic.check.checker import Program

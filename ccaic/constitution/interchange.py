@@ -23,9 +23,9 @@ from ccaic.constitution.model import (
     Origin,
     Principle,
 )
+from ccaic.constitution.rewrite import as_critique, as_revision
 from ccaic.diagnostics import DiagnosticError, Span, error
 from ccaic.files import read_data_bytes
-from ccaic.rewrite import as_critique, as_revision
 
 CRITIQUE_FILE = "CritiqueRevisionInstructions.json"
 COMPARISON_FILE = "RLMadisonInstructions.json"

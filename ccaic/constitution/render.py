@@ -3,7 +3,7 @@
 Entry point: `build_constitutions(program, variables, selections)` where `selections` maps an
 assembly name to its `SelectedStatements` (the select stage's output). Constitutions that
 only hold hand-written principles need no selections. Templates run in the sandboxed
-environment of ccaic.templates; the checker has already rejected escapes, so a failure here
+environment of ccaic.constitution.templates; the checker has already rejected escapes, so a
 is a data-dependent one and points at the template, naming the statement or principle:
 CCAI306 (an error in an operator or filter), CCAI307 (a field it lacks), CCAI308 (a limit),
 CCAI310 (a method printed as text).
@@ -17,10 +17,10 @@ from typing import Any
 
 from jinja2 import TemplateError
 
-from ccaic import rewrite, templates
 from ccaic.check.checker import Program
 from ccaic.check.templates import line_span
 from ccaic.check.variables import Value
+from ccaic.constitution import rewrite, templates
 from ccaic.constitution.model import (
     Constitution,
     DroppedStatement,
@@ -30,10 +30,10 @@ from ccaic.constitution.model import (
     Selection,
     StatementRef,
 )
+from ccaic.constitution.templates import Limits
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error
 from ccaic.spec import Env
 from ccaic.syntax import ast
-from ccaic.templates import Limits
 
 DEFAULT_TEMPLATE = "{{ statement.text | as_comparison }}"
 #: Statement fields a StatementRef does not carry; SelectedStatements.fields has them.

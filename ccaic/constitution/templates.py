@@ -349,13 +349,13 @@ def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., An
 
 
 def filters() -> dict[str, Callable[..., Any]]:
-    """Filter name -> function; the statement rewrites live in ccaic.rewrite."""
+    """Filter name -> function; the statement rewrites live in ccaic.constitution.rewrite."""
     table: dict[str, Callable[..., Any]] = {
         "sentence": _sentence,
         "strip_period": _strip_period,
         "lower_first": _lower_first,
     }
-    from ccaic.rewrite import FILTERS
+    from ccaic.constitution.rewrite import FILTERS
 
     table.update(FILTERS)
     return table
