@@ -4,7 +4,7 @@ Entry point: `build_constitutions(program, variables, selections)` where `select
 assembly name to its `SelectedStatements` (the select stage's output). Constitutions that
 only hold hand-written principles need no selections. Templates run in the sandboxed
 environment of ccaic.constitution.templates; the checker has already rejected escapes, so a
-is a data-dependent one and points at the template, naming the statement or principle:
+failure here is a data-dependent one and points at the template, naming the statement or principle:
 CCAI306 (an error in an operator or filter), CCAI307 (a field it lacks), CCAI308 (a limit),
 CCAI310 (a method printed as text).
 """
