@@ -139,7 +139,7 @@ def _build_stages(path: str, out_dir: str, cli_vars: Sequence[str], until: str,
     result.stopped_after = "constitution"
     if until == "constitution":
         return result
-    from ccaic.plan.compile import compile_plans
+    from ccaic.lowering.plan import compile_plans
     from ccaic.plan.model import plan_json
 
     plans, plan_diags = compile_plans(program, values, {c.name: c for c in constitutions})

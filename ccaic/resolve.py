@@ -1,7 +1,7 @@
 """Resolve, analyze and select: an AssemblySpec in, ranked statements and an artifact out.
 
 This is the bridge between the language and the math. Moderation rules keep their general
-`where` conditions: each rule is evaluated (ccaic.conditions) over the fields of the table as it
+`where` conditions: each rule is evaluated (lowering.conditions) over the fields of the table as it
 stands after the rules before it, and handed to ccaic.assembly.moderation as explicit id lists,
 so every rule still reports exactly what it removed.
 """
@@ -48,11 +48,11 @@ from ccaic.canonical import canonical_json
 from ccaic.check.checker import Program
 from ccaic.check.checker import _walk_condition as walk_condition
 from ccaic.check.variables import Value
-from ccaic.conditions import evaluate
 from ccaic.constitution.model import StatementRef
 from ccaic.constitution.render import SelectedStatements
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error, warning
-from ccaic.spec import AssemblySpec, Env, RuleSpec, SourceSpec, lower_assemblies
+from ccaic.lowering.assembly import AssemblySpec, Env, RuleSpec, SourceSpec, lower_assemblies
+from ccaic.lowering.conditions import evaluate
 from ccaic.syntax import ast
 
 ASSEMBLY_FORMAT_VERSION = "1.0"

@@ -38,6 +38,6 @@ def test_every_contract_has_teeth(tmp_path: Path) -> None:
     run = _lint(config)
     assert run.returncode == 1, run.stdout
     assert f"Contracts: 0 kept, {CONTRACTS} broken." in run.stdout
-    assert "ccaic.check.checker -> ccaic.plan.compile" in run.stdout
+    assert "ccaic.check.checker -> ccaic.lowering.plan" in run.stdout
     assert "ccaic.assembly.sources.id_files -> ccaic.syntax.ast" in run.stdout
-    assert "ccaic.train.runner -> ccaic.plan.compile" in run.stdout
+    assert "ccaic.train.runner -> ccaic.lowering.plan" in run.stdout

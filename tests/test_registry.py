@@ -27,7 +27,7 @@ def test_a_registry_keeps_order_refuses_twins_and_names_what_it_knows() -> None:
     with pytest.raises(UnknownEntry, match="known: b, a"):
         reg.entry("c")
     with pytest.raises(ValueError, match="registered twice"):
-        Registry("thing", entries + [Entry("a", "json:dumps", "again")])
+        Registry("thing", [*entries, Entry("a", "json:dumps", "again")])
 
 
 @pytest.mark.parametrize("reg", _registries(), ids=lambda r: r.kind)

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from ccaic.check.checker import check_paths
 from ccaic.check.variables import CliVar, parse_cli_vars, resolve_variables
-from ccaic.conditions import evaluate
-from ccaic.spec import lower_assemblies
+from ccaic.lowering.assembly import lower_assemblies
+from ccaic.lowering.conditions import evaluate
 from ccaic.syntax import ast
 from ccaic.syntax.parser import parse
 

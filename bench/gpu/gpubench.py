@@ -210,7 +210,7 @@ class Bench:
 
 
 def default_lr(kind: str) -> float:
-    """The learning rate a plan gets when it sets none (ccaic.plan.compile's stage defaults)."""
+    """The learning rate a plan gets when it sets none (ccaic.lowering.plan's stage defaults)."""
     from ccaic.plan.model import DpoStage, SftStage
 
     stage = DpoStage if kind == "dpo" else SftStage

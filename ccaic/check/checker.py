@@ -642,7 +642,7 @@ class Checker:
                                       d.span.file == block.span.file and
                                       block.span.offset <= d.span.offset < block.span.end_offset
                                       for d in self.diagnostics):
-            from ccaic.plan.compile import plan_shape_diagnostics  # reads no file
+            from ccaic.lowering.plan import plan_shape_diagnostics  # reads no file
 
             self.diagnostics.extend(plan_shape_diagnostics(block))
 

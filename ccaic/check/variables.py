@@ -211,7 +211,7 @@ def _check_block_values(checker: Checker, block: ast.Block, spec: BlockSpec,
         ends = literal.items if isinstance(literal, ast.ListLit) else ()
         if attr.type == "int_or_range" and len(ends) == 2 and \
                 isinstance(ends[0], ast.NumberLit) and isinstance(ends[1], ast.NumberLit):
-            # a [low, high] list is how a variable gives a range (ccaic.spec reads it so)
+            # a [low, high] list is how a variable gives a range (lowering.assembly reads it so)
             literal = ast.RangeLit(start=ends[0], end=ends[1], span=ref.span)
         checker.check_type(item.name.name, literal, attr, attr.type)
         if block.type.name == "stability" and item.name.name == "groupings":

@@ -32,7 +32,7 @@ from ccaic.constitution.model import (
 )
 from ccaic.constitution.templates import Limits
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error
-from ccaic.spec import Env
+from ccaic.lowering.assembly import Env
 from ccaic.syntax import ast
 
 DEFAULT_TEMPLATE = "{{ statement.text | as_comparison }}"

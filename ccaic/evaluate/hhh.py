@@ -226,7 +226,7 @@ def run_comparisons(comparisons: Sequence[Comparison], judge: OptionScorer, *, m
 def judge_for(spec: str, seed: int, batch_size: int = 8,
               base_dir: str | Path | None = None) -> OptionScorer:
     """The Labeller for a model reference (builtin:tiny, folder, HF id, openai:...)."""
-    from ccaic.plan.compile import parse_model_ref
+    from ccaic.lowering.plan import parse_model_ref
 
     ref, _, message = parse_model_ref(spec, Path(base_dir or Path.cwd()), remote_ok=True)
     if ref is None:

@@ -8,6 +8,6 @@ __all__ = ["TrainingPlan", "compile_plans", "load_plan", "plan_json", "plan_json
 
 
 def compile_plans(*args: Any, **kwargs: Any) -> Any:
-    from ccaic.plan.compile import compile_plans as _compile
+    from ccaic.lowering.plan import compile_plans as _compile
 
     return _compile(*args, **kwargs)

@@ -1,6 +1,6 @@
 """The TrainingPlan: everything a training run needs, validated, as canonical JSON (plan.json).
 
-A plan is compiled from a `plan` block (ccaic.plan.compile) before anything runs. It holds no
+A plan is compiled from a `plan` block (ccaic.lowering.plan) before anything runs. It holds no
 timestamps and no absolute paths: prompt files are named relative to the .ccai file's folder and
 pinned by sha256 and row count, the constitution's principles are embedded, and `plan_sha256`
 is the sha256 of the canonical JSON of every other field. The same inputs give the same bytes.

@@ -58,7 +58,7 @@ def compile_source(path: str | Path, var_args: list[str] | None = None
     from ccaic.check.checker import check_paths
     from ccaic.check.variables import parse_cli_vars, resolve_variables
     from ccaic.constitution.render import build_constitutions
-    from ccaic.plan.compile import compile_plans
+    from ccaic.lowering.plan import compile_plans
 
     with extended_schema():
         programs, diags = check_paths([str(path)])

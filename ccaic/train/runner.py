@@ -36,7 +36,7 @@ from ccaic.atomic import write_text_atomic
 from ccaic.canonical import canonical_json
 from ccaic.diagnostics import DiagnosticError, error
 from ccaic.files import read_data_bytes
-from ccaic.plan.compile import prompt_messages
+from ccaic.lowering.plan import prompt_messages
 from ccaic.plan.model import TrainingPlan, plan_json
 from ccaic.train.deliver import portable_adapter_config, write_model_card
 from ccaic.train.progress import BuildLog, Progress, default_progress

@@ -24,9 +24,9 @@ def build_quickstart(out: Path) -> dict[str, Any]:
 def quickstart_maps(limit: int | None = None) -> dict[str, Any]:
     from ccaic.check.checker import check_paths
     from ccaic.check.variables import resolve_variables
+    from ccaic.lowering.assembly import Env, lower_assemblies
     from ccaic.report.projections import MAX_POINTS, opinion_map
     from ccaic.resolve import run_assembly
-    from ccaic.spec import Env, lower_assemblies
 
     programs, _ = check_paths([str(QUICKSTART)])
     values, _ = resolve_variables(programs[0], {}, require_values=True)

@@ -39,6 +39,7 @@ from ccaic.check.variables import Value
 from ccaic.constitution.model import Constitution
 from ccaic.diagnostics import Diagnostic, Note, Span, error, warning
 from ccaic.files import FileRefused, path_kind, read_data_bytes
+from ccaic.lowering.assembly import Env
 from ccaic.plan.chat_templates import (
     BUILTIN_TEMPLATES,
     NO_TEMPLATE_HELP,
@@ -72,7 +73,6 @@ from ccaic.plan.model import (
     TrainingPlan,
     seal,
 )
-from ccaic.spec import Env
 from ccaic.syntax import ast
 
 BUILTIN_MODELS = ("tiny",)
