@@ -1,7 +1,7 @@
 """The H200 training and generation benchmark (issue 14); `bench/gpu/run.sh` runs it.
 
 Random weights in the shapes of Qwen2.5-0.5B and -1.5B (bench/gpu/gpumodels.py), through ccaic's
-own entry points (ccaic.train.trainers, ccaic.train.lm, ccaic.train.stages, ccaic.train.runner).
+own entry points (ccaic.train.trainers, ccaic.models.lm, ccaic.train.stages, ccaic.train.runner).
 Sections, in order (each one's records go to results.json as soon as it ends):
 
   peak       bf16 matmul TFLOP/s (n^3 products): the ceiling MFU is measured against
@@ -10,7 +10,7 @@ Sections, in order (each one's records go to results.json as soon as it ends):
   matrix     {SFT, DPO} x {full, LoRA} x {0.5B, 1.5B}: step time, tokens/s, memory, MFU
              (6N FLOPs/token for SFT, 8N for DPO: policy forward+backward, reference forward)
   peer       one DPO config through plain TRL DPOTrainer (sigmoid) and ccaic's SoftDPOTrainer
-  generate   HF generate tokens/s (ccaic.train.lm.LM) at several batch sizes
+  generate   HF generate tokens/s (ccaic.models.lm.LM) at several batch sizes
   label      labeller pairs/s (ccaic.train.stages.label_pairs, both orders)
   e2e        run_plan of a quickstart-like plan on the 0.5B model; time per stage; the final
              model loads and generates
@@ -430,7 +430,7 @@ def timed(fn: Callable[[], Any]) -> float:
 
 def each_lm(b: Bench) -> Iterator[tuple[Shape, Any]]:
     """Each shape loaded through ccaic's LM (ccaic.models.load), freed after use."""
-    from ccaic.train.lm import LM
+    from ccaic.models.lm import LM
 
     for shape in b.config.shapes:
         loc, _ = b.model(shape)
@@ -530,8 +530,8 @@ def e2e_source(folder: Path, model: str, c: Config) -> Path:
 def section_e2e(b: Bench) -> list[dict[str, Any]]:
     """`ccaic build` of the plan (check, assembly, constitution, plan, then run_plan)."""
     from ccaic.build import build
+    from ccaic.models.lm import LM
     from ccaic.plan.model import Sampling
-    from ccaic.train.lm import LM
 
     shape = b.config.shapes[0]
     loc, params = b.model(shape)

@@ -152,11 +152,11 @@ def score(comparisons: Sequence[Comparison], p_given: Sequence[float],
     """Accuracies, position bias and bootstrap intervals from P(A) in both orders (pure).
 
     In the swapped prompt the right answer is the other letter; the debiased probability that
-    the response shown first is better is (p_given + 1 - p_swapped) / 2 (ccaic.train.labels).
+    the response shown first is better is (p_given + 1 - p_swapped) / 2 (ccaic.models.labels).
     Position bias p_given + p_swapped - 1 is 0 for a judge blind to order, >0 if it likes (A).
     """
     from ccaic.evaluate.metrics import interval
-    from ccaic.train.labels import debiased
+    from ccaic.models.labels import debiased
 
     n = len(comparisons)
     if not (len(p_given) == len(p_swapped) == n) or n == 0:
@@ -244,12 +244,12 @@ def judge_for_ref(ref: Any, seed: int, batch_size: int = 8,
 
     lm: Any
     if ref.kind == "openai":
-        from ccaic.train.remote import RemoteLM
+        from ccaic.models.remote import RemoteLM
 
         lm = RemoteLM(ref)
     else:
+        from ccaic.models.lm import LM
         from ccaic.models.load import model_location
-        from ccaic.train.lm import LM
 
         location = model_location(ref, str(base_dir) if base_dir else None, seed)
         try:

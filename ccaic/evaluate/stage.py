@@ -173,7 +173,7 @@ def evaluate_plan(plan: TrainingPlan, run_dir: Path, *, base_dir: str | Path | N
     if not (out / MANIFEST).is_file() or (out / MANIFEST).read_text("utf-8") != record:
         write_text_atomic(out / MANIFEST, record)
     if trained:  # the model card states the evaluation results
-        from ccaic.train.deliver import write_model_card
+        from ccaic.models.card import write_model_card
 
         write_model_card(plan, run_dir, base)
     return summary(plan, bodies, status)

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ccaic.diagnostics import DiagnosticError, error
+from ccaic.models.lm import Generation, apply_chat_template, render, turn_stop_ids
 from ccaic.plan.model import Sampling, TrainingPlan
-from ccaic.train.lm import Generation, apply_chat_template, render, turn_stop_ids
 from ccaic.train.sampling import row_seeds
 
 BACKENDS = ("auto", "vllm", "transformers")

@@ -37,8 +37,8 @@ from ccaic.canonical import canonical_json
 from ccaic.diagnostics import DiagnosticError, error
 from ccaic.files import read_data_bytes
 from ccaic.lowering.plan import prompt_messages
+from ccaic.models.card import portable_adapter_config, write_model_card
 from ccaic.plan.model import TrainingPlan, plan_json
-from ccaic.train.deliver import portable_adapter_config, write_model_card
 from ccaic.train.progress import BuildLog, Progress, default_progress
 from ccaic.train.store import StageDir, content_key, read_jsonl, sha256_file
 
@@ -109,7 +109,7 @@ def _preferences(plan: TrainingPlan, base: Path) -> list[dict[str, Any]]:
     """The plan's helpfulness preference pairs as DPO rows (hard labels)."""
     if plan.preferences is None:
         return []
-    from ccaic.train.labels import preference_row
+    from ccaic.models.labels import preference_row
 
     ps = plan.preferences
     return [preference_row(r, i, prompt_messages(r))
@@ -139,7 +139,7 @@ class _Models:
         """revision: the Hub revision the plan pins (None for folders and unpinned ids)."""
         if self.location != (location, revision, backend):
             self.free()
-            from ccaic.train.lm import LM
+            from ccaic.models.lm import LM
 
             try:
                 if backend == "vllm":
@@ -505,7 +505,7 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
                 else:
                     t0 = time.perf_counter()
                     if plan.feedback.kind == "openai":
-                        from ccaic.train.remote import RemoteLM
+                        from ccaic.models.remote import RemoteLM
 
                         feedback_lm: Any = RemoteLM(plan.feedback,
                                                     concurrency=st.label.concurrency)

@@ -11,8 +11,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from ccaic.models.labels import OPTIONS, clamp, comparison_prompt, debiased, p_first
 from ccaic.plan.model import Sampling, TrainingPlan
-from ccaic.train.labels import OPTIONS, clamp, comparison_prompt, debiased, p_first
 from ccaic.train.postprocess import DEFAULT_STOPS, DROP_REASONS, clean_revision, clean_text
 from ccaic.train.progress import Progress
 from ccaic.train.sampling import comparison_principle, derived_seed, draw_principle, row_seeds

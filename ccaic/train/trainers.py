@@ -264,8 +264,8 @@ def _load(location: str, training: Training, chat_template: str | None = None,
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
+    from ccaic.models.lm import apply_chat_template
     from ccaic.models.load import load_tokenizer
-    from ccaic.train.lm import apply_chat_template
 
     name, _ = training_dtypes(training.precision, training.lora is not None,
                               torch.cuda.is_available())

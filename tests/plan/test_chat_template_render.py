@@ -53,8 +53,8 @@ def test_a_model_template_that_refuses_the_conversation_is_ccai540() -> None:
     from transformers import AutoTokenizer
 
     from ccaic.diagnostics import DiagnosticError
+    from ccaic.models.lm import render, turn_stop_ids
     from ccaic.models.tiny import tiny_path
-    from ccaic.train.lm import render, turn_stop_ids
 
     tok = AutoTokenizer.from_pretrained(str(tiny_path(0)))
     messages, _ = SAMPLE_CONVERSATIONS[0]

@@ -38,7 +38,7 @@ def test_trl_is_pinned_to_one_series_in_pyproject_and_the_setup_constraints() ->
 
 
 def test_adapter_config_names_a_hub_base_or_none(tmp_path: Path) -> None:
-    from ccaic.train.deliver import portable_adapter_config
+    from ccaic.models.card import portable_adapter_config
 
     for hub, rev in (("org/base", "abc123"), (None, "ignored")):
         folder = tmp_path / str(hub).replace("/", "_")

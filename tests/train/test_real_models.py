@@ -38,7 +38,7 @@ def test_generation_stops_at_the_end_of_turn_not_only_at_eos(
         real_models: dict[str, Path], arch: str) -> None:
     """A base model with a chat template ends its turn in a token that is not its EOS; the
     text it would write after that (the next "user" turn) never reaches the dataset."""
-    from ccaic.train.lm import LM
+    from ccaic.models.lm import LM
 
     lm = LM(str(real_models[arch]))
     prompt = lm.render(QUESTION)
@@ -56,8 +56,8 @@ def test_generation_stops_at_the_end_of_turn_not_only_at_eos(
 def test_end_of_turn_ids_come_from_the_chat_template(real_models: dict[str, Path]) -> None:
     from transformers import AutoTokenizer
 
+    from ccaic.models.lm import turn_stop_ids
     from ccaic.models.tiny import build_tokenizer
-    from ccaic.train.lm import turn_stop_ids
 
     def names(tok: Any) -> set[str]:
         return set(tok.convert_ids_to_tokens(turn_stop_ids(tok)))
@@ -95,7 +95,7 @@ def test_vllm_gets_the_end_of_turn_ids(real_models: dict[str, Path],
 
 
 def test_a_model_without_a_chat_template_is_a_diagnostic(real_models: dict[str, Path]) -> None:
-    from ccaic.train.lm import LM
+    from ccaic.models.lm import LM
 
     lm = LM(str(real_models["bare"]))
     with pytest.raises(DiagnosticError) as info:
@@ -283,7 +283,7 @@ def test_sft_counts_truncated_rows_and_reports_eval_loss(real_models: dict[str, 
 
 def test_option_scores_keep_the_end_of_an_over_long_comparison(
         real_models: dict[str, Path]) -> None:
-    from ccaic.train.lm import LM, keep_last
+    from ccaic.models.lm import LM, keep_last
 
     assert keep_last([1, 2, 3, 4, 5], 3, 0) == ([1, 2, 3, 4, 5], 3)
     assert keep_last([1, 2, 3, 4, 5], 3, 4) == ([2, 3, 4, 5], 2)

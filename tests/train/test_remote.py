@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from ccaic.models.remote import RemoteLM
 from ccaic.plan.model import ModelRef
-from ccaic.train.remote import RemoteLM
 
 
 def _echo(text: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from ccaic.train.labels import clamp, comparison_prompt, debiased, p_first
+from ccaic.models.labels import clamp, comparison_prompt, debiased, p_first
 from ccaic.train.postprocess import clean_revision, clean_text, strip_prefix
 from ccaic.train.sampling import draw_principle
 

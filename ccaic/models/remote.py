@@ -79,7 +79,7 @@ class RemoteLM:
 
     def generate_texts(self, texts: list[str], sampling: Sampling, seed: int,
                        add_special_tokens: bool = False) -> list[Any]:
-        from ccaic.train.lm import Generation
+        from ccaic.models.lm import Generation
 
         def one(t: str) -> Generation:
             out = self._post({"model": self.ref.name, "prompt": t, "seed": seed,
