@@ -73,6 +73,12 @@ from ccaic.plan.model import (
     TrainingPlan,
     seal,
 )
+from ccaic.plan.rows import (
+    as_message,
+    messages_problem,
+    preference_row_problem,
+    prompt_row_problem,
+)
 from ccaic.syntax import ast
 
 BUILTIN_MODELS = ("tiny",)
@@ -262,50 +268,6 @@ def _read_prompt_file(ctx: _Ctx, attr: ast.Attribute, name: str) -> PromptSet | 
                      sha256=pinned[1], rows=pinned[2])
 
 
-def _messages_problem(value: Any) -> str | None:
-    if not isinstance(value, list) or not value:
-        return "messages must be a non-empty list"
-    for m in value:
-        if not isinstance(m, dict) or not isinstance(m.get("content"), str) or \
-                m.get("role") not in ("system", "user", "assistant"):
-            return 'each message needs "role" (system, user or assistant) and "content"'
-    if not any(m["role"] == "user" for m in value):
-        return "the conversation has no user message"
-    return None
-
-
-def prompt_row_problem(line: str) -> str | None:
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        return f"not valid JSON ({exc.msg})"
-    if not isinstance(row, dict):
-        return "not a JSON object"
-    if "prompt" in row:
-        p = row["prompt"]
-        if isinstance(p, str):
-            return None if p.strip() else "empty prompt"
-        return _messages_problem(p)
-    if "messages" in row:
-        return _messages_problem(row["messages"])
-    return 'no "prompt" or "messages" field'
-
-
-def prompt_messages(row: dict[str, Any]) -> list[dict[str, str]]:
-    """A prompt row as chat messages ending in a user turn (trailing assistant turns dropped)."""
-    value = row.get("prompt", row.get("messages"))
-    if isinstance(value, str):
-        return [{"role": "user", "content": value}]
-    messages = [{"role": m["role"], "content": m["content"]} for m in value or []]
-    while messages and messages[-1]["role"] == "assistant":
-        messages.pop()
-    return messages
-
-
-def _message(m: dict[str, str]) -> Message:
-    return Message.model_validate({"role": m["role"], "content": m["content"]})
-
-
 def _read_fewshot(ctx: _Ctx, attr: ast.Attribute) -> tuple[tuple[Exemplar, ...], str, str] | None:
     path = _path_attr(ctx, attr)
     span = attr.value.span
@@ -341,12 +303,12 @@ def _read_fewshot(ctx: _Ctx, attr: ast.Attribute) -> tuple[tuple[Exemplar, ...],
         msgs = conv.get("messages") if isinstance(conv, dict) else conv
         if isinstance(msgs, list) and msgs and all(isinstance(m, list) for m in msgs):
             msgs = [m for part in msgs for m in part]
-        problem = _messages_problem(msgs)
+        problem = messages_problem(msgs)
         if problem or not isinstance(msgs, list):
             ctx.err("CCAI507", f"few-shot conversation {i} in `{_rel(path, ctx.base)}`: {problem}",
                     span, help='write a list of conversations, each a list of {"role", "content"}')
             return None
-        exemplars.append(Exemplar(messages=tuple(_message(m)
+        exemplars.append(Exemplar(messages=tuple(as_message(m)
                                                  for m in msgs)))
     return tuple(exemplars), _rel(path, ctx.base), hashlib.sha256(data).hexdigest()
 
@@ -712,24 +674,6 @@ def _jinja_problem(text: str) -> str | None:
     return f"cannot render a conversation: {problem}" if problem else None
 
 
-def preference_row_problem(line: str) -> str | None:
-    """Why a preference JSONL line is not {prompt, chosen, rejected}, or None."""
-    problem = prompt_row_problem(line)
-    if problem:
-        return problem
-    row = json.loads(line)
-    for side in ("chosen", "rejected"):
-        value = row.get(side)
-        if isinstance(value, str):
-            if not value.strip():
-                return f'empty "{side}"'
-        elif not isinstance(value, list) or not value or not all(
-                isinstance(m, dict) and m.get("role") == "assistant"
-                and isinstance(m.get("content"), str) for m in value):
-            return f'"{side}" must be a string or a list of assistant messages'
-    return None
-
-
 def _read_preferences(ctx: _Ctx, attr: ast.Attribute) -> PreferenceSet | None:
     pinned = _read_rows(ctx, attr, "preference file", preference_row_problem,
                         'each line must be a JSON object with "prompt", "chosen" and '
@@ -795,7 +739,7 @@ def compile_plan(block: ast.Block, variables: dict[str, Value],
     fewshot_source = "builtin"
     if c is not None and c.system_chat:
         try:
-            fewshot = (Exemplar(messages=tuple(_message(m)
+            fewshot = (Exemplar(messages=tuple(as_message(m)
                                                for m in c.system_chat)),)
             fewshot_source = "constitution"
         except (KeyError, ValueError):

@@ -36,9 +36,9 @@ from ccaic.atomic import write_text_atomic
 from ccaic.canonical import canonical_json
 from ccaic.diagnostics import DiagnosticError, error
 from ccaic.files import read_data_bytes
-from ccaic.lowering.plan import prompt_messages
 from ccaic.models.card import portable_adapter_config, write_model_card
 from ccaic.plan.model import TrainingPlan, plan_json
+from ccaic.plan.rows import prompt_messages
 from ccaic.train.progress import BuildLog, Progress, default_progress
 from ccaic.train.store import StageDir, content_key, read_jsonl, sha256_file
 
