@@ -40,7 +40,7 @@ from ccaic.models.card import portable_adapter_config, write_model_card
 from ccaic.plan.model import TrainingPlan, plan_json
 from ccaic.plan.rows import prompt_messages
 from ccaic.train.progress import BuildLog, Progress, default_progress
-from ccaic.train.store import StageDir, content_key, read_jsonl, sha256_file
+from ccaic.store import StageDir, content_key, read_jsonl, sha256_file
 
 ORDER = ("initial", "sl_cai", "sft_data", "sft", "pairs", "label", "dpo", "final")
 ALIASES = {

@@ -26,7 +26,7 @@ from pathlib import Path
 from ccaic.train.dist import world
 from ccaic.train.progress import Progress
 from ccaic.train.stages import batched
-from ccaic.train.store import StageDir
+from ccaic.store import StageDir
 
 out = Path(sys.argv[1])
 w = world()
@@ -61,7 +61,7 @@ def test_world_defaults_and_shards() -> None:
 def test_two_gloo_ranks_share_batches_and_gather_all_rows(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     pytest.importorskip("accelerate")
-    from ccaic.train.store import StageDir
+    from ccaic.store import StageDir
 
     # batch 1 was finished by an earlier (say single-process) run that was killed
     StageDir(tmp_path, "gen", "k" * 64).write_part(1, [{"item": i, "seeded_by": 1}

@@ -53,7 +53,7 @@ def test_run_label_judges_helpful_pairs_by_helpfulness(plan_files: Any,
                                                         tmp_path: Path) -> None:
     from ccaic.train.progress import Progress
     from ccaic.train.stages import run_label
-    from ccaic.train.store import StageDir
+    from ccaic.store import StageDir
 
     write_plan, compiled = plan_files
     plan = compiled(write_plan(tmp_path / "p"))
@@ -148,7 +148,7 @@ def test_build_draws_pairs_from_held_out_prompts_and_mixes_preferences(
         tiny_cache: Path, tmp_path: Path, plan_files: Any) -> None:
     pytest.importorskip("trl")
     from ccaic.train.runner import run_plan
-    from ccaic.train.store import read_jsonl
+    from ccaic.store import read_jsonl
 
     write_plan, compiled = plan_files
     path = write_plan(tmp_path / "src", n_red=8)

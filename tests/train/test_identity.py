@@ -87,7 +87,7 @@ HUB_SCRIPT = """
 import json, sys
 from ccaic.plan.testing import compile_source
 from ccaic.train.runner import run_plan
-from ccaic.train.store import read_jsonl
+from ccaic.store import read_jsonl
 out = {}
 for name in sys.argv[2:]:
     plans, diags, _ = compile_source(f"{sys.argv[1]}/{name}.ccai")

@@ -102,7 +102,7 @@ def test_backend_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _rows(out: Path, stage: str, name: str) -> list[dict[str, Any]]:
-    from ccaic.train.store import read_jsonl
+    from ccaic.store import read_jsonl
 
     (folder,) = list((out / "stages").glob(f"{stage}-*"))
     return read_jsonl(folder / name)

@@ -1,4 +1,4 @@
-"""Content-addressed stage folders with atomic batch parts and a commit marker (no torch).
+"""The one content-addressed store: training stage folders and evaluation outputs (no torch).
 
 A stage's folder is `stages/<name>-<key16>` where key is the sha256 of the stage's inputs
 (its settings, the plan seed, the models it reads and its upstream stages' keys). A stage is
