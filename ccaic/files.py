@@ -98,6 +98,16 @@ def path_kind(path: str | Path) -> str:
     return "dir" if stat.S_ISDIR(mode) else "other"
 
 
+def relative_posix(path: str, base: Path) -> str:
+    """`path` relative to `base` with POSIX separators, as artifacts record a user-named path
+    (no absolute path of this machine); just its name when it is on another drive."""
+    try:
+        rel = os.path.relpath(path, base)
+    except ValueError:  # another drive on Windows
+        rel = Path(path).name
+    return Path(rel).as_posix()
+
+
 def resolved(path: str | Path) -> Path:
     """`Path(path).resolve()`, or the absolute path where that fails (a symlink loop is a
     RuntimeError in Python 3.11, a name too long an OSError): opening it later says why."""

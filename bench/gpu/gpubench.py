@@ -466,7 +466,8 @@ def section_generate(b: Bench) -> list[dict[str, Any]]:
 
 
 def section_label(b: Bench) -> list[dict[str, Any]]:
-    from ccaic.train.stages import Labeller, label_pairs
+    from ccaic.models.labels import Labeller
+    from ccaic.train.stages import label_pairs
 
     out = []
     for shape, lm in each_lm(b):

@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from ccaic.constitution.model import Constitution
 from ccaic.diagnostics import Diagnostic, Note, Span, error, warning
 from ccaic.files import FileRefused, path_kind, read_data_bytes
 from ccaic.lowering.assembly import Env
+from ccaic.models.ref import ModelRef, parse_model_ref
 from ccaic.plan.chat_templates import (
     BUILTIN_TEMPLATES,
     NO_TEMPLATE_HELP,
@@ -59,7 +59,6 @@ from ccaic.plan.model import (
     LabelStage,
     Lora,
     Message,
-    ModelRef,
     PairsStage,
     PreferenceSet,
     PrincipleRef,
@@ -80,9 +79,6 @@ from ccaic.plan.rows import (
     prompt_row_problem,
 )
 from ccaic.syntax import ast
-
-BUILTIN_MODELS = ("tiny",)
-HF_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9_.\-]+(@[A-Za-z0-9_.\-/]+)?")
 
 # The default few-shot exemplar: one short demo in the chat format (HF-recipe style).
 DEFAULT_FEWSHOT = (
@@ -148,42 +144,6 @@ def _rel(path: str, base: Path) -> str:
 
 
 # ---------------------------------------------------------------- models
-
-
-def parse_model_ref(text: str, base: Path, *, remote_ok: bool) -> tuple[ModelRef | None, str, str]:
-    """(ref, code, message): ref is None when the reference is wrong."""
-    text = text.strip()
-    if text.startswith("builtin:"):
-        name = text.split(":", 1)[1]
-        if name in BUILTIN_MODELS:
-            return ModelRef(ref=text, kind="builtin", name=name), "", ""
-        return None, "CCAI501", f"unknown built-in model `{text}`"
-    if text.startswith("openai:"):
-        rest = text.split(":", 1)[1]
-        model, sep, url = rest.partition("@")
-        if not sep or not model or not re.match(r"https?://", url):
-            return None, "CCAI501", f"malformed remote model reference `{text}`"
-        if not remote_ok:
-            return None, "CCAI501", (f"`{text}` is a remote model: it can label preferences but "
-                                     "cannot be trained")
-        return ModelRef(ref=text, kind="openai", name=model, base_url=url), "", ""
-    if re.match(r"[A-Za-z][A-Za-z0-9+.\-]*:(?!\\|/)", text):
-        return None, "CCAI501", f"unknown model kind `{text.split(':', 1)[0]}:`"
-    candidate = Path(os.path.expanduser(text))
-    local = candidate if candidate.is_absolute() else base / candidate
-    looks_local = text.startswith((".", "/", "~")) or candidate.is_absolute()
-    try:
-        present = path_kind(local) != "missing"
-    except FileRefused as exc:  # a name too long, a symlink loop, ...
-        return None, exc.code, f"cannot read model folder `{text}`: {exc.strerror}"
-    if present:
-        return ModelRef(ref=text, kind="local", name=_rel(str(local.resolve()), base)), "", ""
-    if looks_local:
-        return None, "CCAI502", f"model folder `{text}` does not exist"
-    if HF_ID.fullmatch(text):
-        name, _, rev = text.partition("@")
-        return ModelRef(ref=text, kind="hf", name=name, revision=rev or None), "", ""
-    return None, "CCAI501", f"unknown model kind `{text}`"
 
 
 MODEL_HELP = ('use "builtin:tiny", a Hugging Face id such as "Qwen/Qwen2.5-0.5B-Instruct", '

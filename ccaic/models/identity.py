@@ -13,7 +13,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from ccaic.plan.model import ModelRef
+from ccaic.models.ref import ModelRef
 
 # Files `run_plan` writes into final/ beside the model; they are not the model.
 FINAL_METADATA = ("plan.json", "constitution.json", "source.json", "README.md")

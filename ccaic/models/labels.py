@@ -1,8 +1,14 @@
-"""Preference-label arithmetic (no torch): option log-probs to soft labels, debiasing, clamping."""
+"""Preference labels (no torch): the comparison prompt, the `Labeller` that asks a model for
+(A) or (B), and the arithmetic from option log-probs to soft labels (debiasing, clamping).
+
+The build's label step and the HHH evaluation both judge through `Labeller`, so the accuracy
+HHH reports is that of the judge the labels come from.
+"""
 
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
 COMPARISON_HEADER = "Consider the following conversation between a human and an assistant:"
 
@@ -29,6 +35,26 @@ def p_first(logp_a: float, logp_b: float) -> float:
     m = max(logp_a, logp_b)
     ea, eb = math.exp(logp_a - m), math.exp(logp_b - m)
     return ea / (ea + eb)
+
+
+class OptionModel(Protocol):
+    """A model that scores options after prompts: `LM` (local) or `RemoteLM` (an endpoint)."""
+
+    def option_logprobs(self, prompts: list[str], options: tuple[str, ...],
+                        batch_size: int = 8) -> list[list[float]]:
+        ...
+
+
+class Labeller:
+    """Scores (A)/(B) with a model: P(" (A)") for each comparison prompt."""
+
+    def __init__(self, lm: OptionModel, batch_size: int = 8):
+        self.lm = lm
+        self.batch_size = batch_size
+
+    def p_a(self, prompts: list[str]) -> list[float]:
+        scores = self.lm.option_logprobs(prompts, OPTIONS, self.batch_size)
+        return [p_first(a, b) for a, b in scores]
 
 
 def debiased(p_a_in_ab: float, p_a_in_ba: float) -> float:

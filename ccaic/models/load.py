@@ -8,7 +8,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ccaic.plan.model import ModelRef, TrainingPlan
+from ccaic.models.ref import ModelRef
+from ccaic.plan.model import TrainingPlan
 
 
 def model_location(ref: ModelRef, base_dir: str | None, seed: int) -> str:

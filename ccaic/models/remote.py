@@ -19,7 +19,8 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ccaic.plan.model import ModelRef, Sampling
+from ccaic.models.ref import ModelRef
+from ccaic.plan.model import Sampling
 
 
 class RemoteLM:

@@ -30,6 +30,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from ccaic.canonical import canonical_json, canonical_sha256
+from ccaic.models.ref import ModelRef
 
 PLAN_FORMAT_VERSION = "1.0"
 
@@ -67,16 +68,6 @@ def _prune(model: BaseModel, data: Any) -> Any:
             data[name] = [_prune(v, d) if isinstance(v, BaseModel) else d
                           for v, d in zip(value, data[name], strict=True)]
     return data
-
-
-class ModelRef(Model):
-    """A model: builtin:tiny, a Hugging Face id, a local path, or an OpenAI-compatible endpoint."""
-
-    ref: str  # as written in the plan block
-    kind: Literal["builtin", "hf", "local", "openai"]
-    name: str  # builtin name, HF id, path relative to the .ccai folder, or remote model name
-    base_url: str | None = None  # openai only
-    revision: str | None = None  # HF revision, when pinned (org/name@rev)
 
 
 class PromptSet(Model):
@@ -364,7 +355,7 @@ def plan_json_schema() -> dict[str, Any]:
 __all__ = [
     "DEFAULT_HELPFUL", "PLAN_FORMAT_VERSION", "PRECISIONS", "SCHEDULERS", "STEP_ADDRESSES",
     "ChatTemplate", "ConstitutionRef", "DpoStage", "EvalData", "Evaluate", "Exemplar",
-    "InitialStage", "LabelStage", "Lora", "Message", "ModelRef", "PairsStage", "PreferenceSet",
+    "InitialStage", "LabelStage", "Lora", "Message", "PairsStage", "PreferenceSet",
     "PrincipleRef",
     "PromptSet", "Sampling", "SftStage", "SlCaiStage", "Stages", "Step", "Training",
     "TrainingPlan", "compute_plan_sha256", "load_plan", "plan_json",

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from ccaic.models.labels import OPTIONS, clamp, comparison_prompt, debiased, p_first
+from ccaic.models.labels import Labeller, clamp, comparison_prompt, debiased
 from ccaic.plan.model import Sampling, TrainingPlan
 from ccaic.train.postprocess import DEFAULT_STOPS, DROP_REASONS, clean_revision, clean_text
 from ccaic.train.progress import Progress
@@ -279,18 +279,6 @@ def run_pairs(lm: Any, prompts: list[Row], plan: TrainingPlan, stage: StageDir,
             rows.append(r)
     return rows, {"prompts": len(raw), "pairs": len(rows),
                   "dropped": {"empty": dropped["empty"], "identical": dropped["identical"]}}
-
-
-class Labeller:
-    """Scores (A)/(B) in both orders with a local causal LM."""
-
-    def __init__(self, lm: Any, batch_size: int = 8):
-        self.lm = lm
-        self.batch_size = batch_size
-
-    def p_a(self, prompts: list[str]) -> list[float]:
-        scores = self.lm.option_logprobs(prompts, OPTIONS, self.batch_size)
-        return [p_first(a, b) for a, b in scores]
 
 
 def label_pairs(labeller: Labeller, items: list[tuple[list[dict[str, str]], str, str, str]],

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ccaic.models.remote import RemoteLM
-from ccaic.plan.model import ModelRef
+from ccaic.models.ref import ModelRef
 
 
 def _echo(text: str) -> dict[str, Any]:
