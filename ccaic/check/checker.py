@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -169,6 +169,16 @@ def _canonical(path: str) -> str:
 
 
 # ---------------------------------------------------------------- the checker
+
+
+@dataclass(frozen=True)
+class _Typed:
+    """One attribute value being checked against its declared type."""
+    name: str
+    value: ast.Expr
+    attr: Attr
+    kind: str
+    wrong: Callable[..., None]  # reports CCAI206 "must be <expected>" at the value
 
 
 class Checker:
@@ -363,75 +373,92 @@ class Checker:
                 "CCAI206", f"`{name}` must be {expected}, not {_expr_kind(value)}", value.span,
                 help=hint or attr.doc))
 
-        if kind in ("string",):
-            if not isinstance(value, ast.StringLit):
-                wrong("a string", f'write it in double quotes: "..." ({attr.doc})')
-        elif kind == "choice":
-            if not isinstance(value, ast.StringLit):
-                wrong("a string", "one of: " + ", ".join(f'"{c}"' for c in attr.choices))
-            elif value.is_constant and value.constant not in attr.choices:
+        family = kind.split(":", 1)[0] + (":" if ":" in kind else "")
+        check = _TYPE_CHECKS.get(family)
+        if check is not None:
+            check(self, _Typed(name, value, attr, kind, wrong))
+
+    def _check_string(self, t: _Typed) -> None:
+        if not isinstance(t.value, ast.StringLit):
+            t.wrong("a string", f'write it in double quotes: "..." ({t.attr.doc})')
+
+    def _check_choice(self, t: _Typed) -> None:
+        value, attr = t.value, t.attr
+        if not isinstance(value, ast.StringLit):
+            t.wrong("a string", "one of: " + ", ".join(f'"{c}"' for c in attr.choices))
+        elif value.is_constant and value.constant not in attr.choices:
+            self.report(error(
+                "CCAI215", f"`{t.name}` cannot be \"{value.constant}\"", value.span,
+                help=_suggest(value.constant, attr.choices, "value")))
+
+    def _check_template_value(self, t: _Typed) -> None:
+        if not isinstance(t.value, (ast.StringLit, ast.TemplateLit)):
+            t.wrong('a string or a """template"""')
+        else:
+            self.check_template(t.value, t.attr.template_context or "statement")
+
+    def _check_path(self, t: _Typed) -> None:
+        value = t.value
+        if not (isinstance(value, ast.StringLit) or
+                (isinstance(value, ast.Call) and value.function.name == "file")):
+            t.wrong('a path string or file("...")')
+
+    def _check_number(self, t: _Typed) -> None:
+        value = t.value
+        if not isinstance(value, ast.NumberLit):
+            t.wrong("a whole number" if t.kind == "int" else "a number")
+        elif t.kind == "int" and not isinstance(value.value, int):
+            self.report(error(
+                "CCAI206", f"`{t.name}` must be a whole number, not {value.raw}", value.span,
+                help=t.attr.doc))
+        else:
+            self.check_range(t.name, value, t.attr)
+
+    def _check_int_or_range(self, t: _Typed) -> None:
+        value, name, attr = t.value, t.name, t.attr
+        if isinstance(value, ast.RangeLit):
+            for end in (value.start, value.end):
+                if not isinstance(end.value, int):
+                    self.report(error("CCAI206", f"`{name}` range ends must be whole numbers",
+                                      end.span, help=attr.doc))
+                else:
+                    self.check_range(name, end, attr)
+            if value.start.value > value.end.value:
                 self.report(error(
-                    "CCAI215", f"`{name}` cannot be \"{value.constant}\"", value.span,
-                    help=_suggest(value.constant, attr.choices, "value")))
-        elif kind == "template":
-            if not isinstance(value, (ast.StringLit, ast.TemplateLit)):
-                wrong('a string or a """template"""')
-            else:
-                self.check_template(value, attr.template_context or "statement")
-        elif kind == "path":
-            if not (isinstance(value, ast.StringLit) or
-                    (isinstance(value, ast.Call) and value.function.name == "file")):
-                wrong('a path string or file("...")')
-        elif kind in ("number", "int"):
-            if not isinstance(value, ast.NumberLit):
-                wrong("a whole number" if kind == "int" else "a number")
-            elif kind == "int" and not isinstance(value.value, int):
-                self.report(error(
-                    "CCAI206", f"`{name}` must be a whole number, not {value.raw}", value.span,
-                    help=attr.doc))
-            else:
-                self.check_range(name, value, attr)
-        elif kind == "int_or_range":
-            if isinstance(value, ast.RangeLit):
-                for end in (value.start, value.end):
-                    if not isinstance(end.value, int):
-                        self.report(error("CCAI206", f"`{name}` range ends must be whole numbers",
-                                          end.span, help=attr.doc))
-                    else:
-                        self.check_range(name, end, attr)
-                if value.start.value > value.end.value:
-                    self.report(error(
-                        "CCAI207", f"`{name}` range {value.start.raw}..{value.end.raw} is empty",
-                        value.span, help="write the smaller bound first, e.g. 2..5"))
-            elif isinstance(value, ast.NumberLit) and isinstance(value.value, int):
-                self.check_range(name, value, attr)
-            else:
-                wrong("a whole number or a range like 2..5")
-        elif kind == "bool":
-            if not isinstance(value, ast.BoolLit):
-                wrong("true or false")
-        elif kind.startswith("list:"):
-            if not isinstance(value, ast.ListLit):
-                wrong("a list [...]")
-            else:
-                inner = kind.split(":", 1)[1]
-                for element in value.items:
-                    if inner == "string" and not isinstance(element, ast.StringLit):
-                        self.report(error("CCAI206", f"`{name}` items must be strings",
-                                          element.span, help=attr.doc))
-                    elif inner == "number" and not isinstance(element, ast.NumberLit):
-                        self.report(error("CCAI206", f"`{name}` items must be numbers",
-                                          element.span, help=attr.doc))
-        elif kind.startswith("ref:"):
-            target = kind.split(":", 1)[1]
-            if not isinstance(value, ast.Reference):
-                example = f"{target}.<name>"
-                wrong(f"a reference to {_a(target)}", f"write `{name} = {example}`")
-            elif value.parts[0].name in REFERENCE_KINDS and value.parts[0].name != target:
-                self.report(error(
-                    "CCAI206",
-                    f"`{name}` must refer to {_a(target)}, not {_a(value.parts[0].name)}",
-                    value.span, help=f"write `{name} = {target}.<name>`"))
+                    "CCAI207", f"`{name}` range {value.start.raw}..{value.end.raw} is empty",
+                    value.span, help="write the smaller bound first, e.g. 2..5"))
+        elif isinstance(value, ast.NumberLit) and isinstance(value.value, int):
+            self.check_range(name, value, attr)
+        else:
+            t.wrong("a whole number or a range like 2..5")
+
+    def _check_bool(self, t: _Typed) -> None:
+        if not isinstance(t.value, ast.BoolLit):
+            t.wrong("true or false")
+
+    def _check_list(self, t: _Typed) -> None:
+        if not isinstance(t.value, ast.ListLit):
+            t.wrong("a list [...]")
+            return
+        inner = t.kind.split(":", 1)[1]
+        for element in t.value.items:
+            if inner == "string" and not isinstance(element, ast.StringLit):
+                self.report(error("CCAI206", f"`{t.name}` items must be strings",
+                                  element.span, help=t.attr.doc))
+            elif inner == "number" and not isinstance(element, ast.NumberLit):
+                self.report(error("CCAI206", f"`{t.name}` items must be numbers",
+                                  element.span, help=t.attr.doc))
+
+    def _check_ref(self, t: _Typed) -> None:
+        target, value, name = t.kind.split(":", 1)[1], t.value, t.name
+        if not isinstance(value, ast.Reference):
+            example = f"{target}.<name>"
+            t.wrong(f"a reference to {_a(target)}", f"write `{name} = {example}`")
+        elif value.parts[0].name in REFERENCE_KINDS and value.parts[0].name != target:
+            self.report(error(
+                "CCAI206",
+                f"`{name}` must refer to {_a(target)}, not {_a(value.parts[0].name)}",
+                value.span, help=f"write `{name} = {target}.<name>`"))
 
     def check_range(self, name: str, value: ast.NumberLit, attr: Attr) -> None:
         v = value.value
@@ -596,11 +623,16 @@ class Checker:
                 self.check_expr(node.collection, None)
 
     def check_compare(self, node: ast.Compare, fields: dict[str, str]) -> None:
+        if isinstance(node.right, ast.NullLit) and node.op not in ("==", "!="):
+            self.report(error(
+                "CCAI206", f"null has no order: `{node.op} null` is never true", node.span,
+                help="test for a missing value with `== null` or `!= null`"))
         for side, other in ((node.left, node.right), (node.right, node.left)):
             if not isinstance(side, ast.FieldRef) or side.name not in fields:
                 continue
             ftype = fields[side.name]
-            if ftype == "number" and isinstance(other, (ast.StringLit, ast.BoolLit)):
+            if ftype == "number" and isinstance(other, (ast.StringLit, ast.BoolLit,
+                                                        ast.NullLit)):
                 self.report(error(
                     "CCAI206", f"`{side.name}` is a number, compared with {_expr_kind(other)}",
                     other.span, help=f"compare with a number, e.g. {side.name} >= 7"))
@@ -745,6 +777,21 @@ class Checker:
         self.check_cycles()
         self.check_unused_variables()
         return self.diagnostics
+
+
+# The checker for each value type of ccaic.registry.attrs (types with a ":" dispatch on the prefix).
+_TYPE_CHECKS: dict[str, Callable[[Checker, _Typed], None]] = {
+    "string": Checker._check_string,
+    "choice": Checker._check_choice,
+    "template": Checker._check_template_value,
+    "path": Checker._check_path,
+    "number": Checker._check_number,
+    "int": Checker._check_number,
+    "int_or_range": Checker._check_int_or_range,
+    "bool": Checker._check_bool,
+    "list:": Checker._check_list,
+    "ref:": Checker._check_ref,
+}
 
 
 def _walk_expr(node: ast.Expr | ast.Condition) -> Iterator[object]:
