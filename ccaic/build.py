@@ -1,9 +1,10 @@
 """`ccaic build`: run the stages in order, write artifacts atomically, report what changed.
 
-Stages: check -> variables -> assemblies (resolve, analyze, select) -> constitution -> plan
--> run (the training steps, ccaic.train) -> report. Each stage is a pure function of the
-previous stage's output; this module only sequences them and writes files. torch is imported
-only when the run stage starts.
+Stages: check -> assemblies (resolve, analyze, select) -> constitution -> plan -> run (the
+training steps, ccaic.train, then evaluate) -> report. `run_until` is the one driver: `ccaic
+build`, `ccaic diff` and the tests all go through it. Each stage is a pure function of the
+previous stage's typed output (BuildResult keeps them); this module only sequences them and
+writes files. torch is imported only when the run stage starts.
 """
 
 from __future__ import annotations
@@ -12,16 +13,23 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ccaic.atomic import write_text_atomic
 from ccaic.canonical import canonical_json
 from ccaic.check.checker import Program, check_paths
 from ccaic.check.templates import check_interpolated
-from ccaic.check.variables import parse_cli_vars, resolve_variables
+from ccaic.check.variables import Value, parse_cli_vars, resolve_variables
 from ccaic.diagnostics import Diagnostic, DiagnosticError, error
 from ccaic.syntax import ast
 from ccaic.train.dist import world  # light: no torch unless several processes run
+
+if TYPE_CHECKING:
+    from ccaic.constitution.model import Constitution
+    from ccaic.constitution.render import SelectedStatements
+    from ccaic.plan.model import TrainingPlan
+    from ccaic.report.projections import OpinionMap
+    from ccaic.train.runner import RunResult
 
 STAGES = ("check", "assemblies", "constitution", "plan", "run")
 # Training steps `--until` also accepts (ccaic.train.runner.ORDER; a test keeps them in step,
@@ -38,12 +46,20 @@ class Artifact:
 
 @dataclass
 class BuildResult:
+    """What the driver did: diagnostics and artifacts, and each stage's typed output, which
+    the next stage (and `ccaic diff`, and the tests) read instead of the files."""
+
     diagnostics: list[Diagnostic] = field(default_factory=list)
     artifacts: list[Artifact] = field(default_factory=list)
     stopped_after: str = "check"
     programs: list[Program] = field(default_factory=list)
-    runs: dict[str, Any] = field(default_factory=dict)  # plan name -> ccaic.train RunResult
+    runs: dict[str, RunResult] = field(default_factory=dict)  # plan name -> its run
     notes: list[str] = field(default_factory=list)  # summary lines the CLI prints (assemblies)
+    variables: dict[str, Value] = field(default_factory=dict)
+    selections: dict[str, SelectedStatements] = field(default_factory=dict)  # per assembly
+    opinion_maps: dict[str, OpinionMap] = field(default_factory=dict)  # per assembly, report
+    constitutions: list[Constitution] = field(default_factory=list)
+    plans: list[TrainingPlan] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -55,13 +71,13 @@ class BuildResult:
 
 
 class Writer:
-    """Writes artifacts under the output folder, noting which ones changed."""
+    """Writes artifacts under the output folder, noting which ones changed; with no folder
+    (root None) it only records them, for callers that want the stage outputs alone."""
 
-    def __init__(self, root: Path, result: BuildResult, until: str = "run"):
+    def __init__(self, root: Path | None, result: BuildResult, until: str = "run"):
         self.root = root
         self.result = result
         self.until = until  # stages read it: some results are errors only in a full build
-        self.opinion_maps: dict[str, Any] = {}  # assembly -> ccaic.report OpinionMap
 
     def note(self, lines: Sequence[str]) -> None:
         """Summary lines for the build output (what moderation removed, ...)."""
@@ -72,108 +88,176 @@ class Writer:
         self.result.diagnostics.extend(diagnostics)
 
     def text(self, relative: str, text: str) -> None:
-        target = self.root / relative
-        old = target.read_text(encoding="utf-8") if target.is_file() else None
-        if old != text and world().is_main:  # under accelerate, rank 0 alone writes
+        target = None if self.root is None else self.root / relative
+        old = target.read_text(encoding="utf-8") if target and target.is_file() else None
+        if target is not None and old != text and world().is_main:  # rank 0 alone writes
             write_text_atomic(target, text)
         self.result.artifacts.append(Artifact(
             path=relative, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
             changed=old != text))
 
 
-AssemblyStage = Callable[[Program, dict[str, Any], Writer], dict[str, Any]]
+@dataclass(frozen=True)
+class _Run:
+    """One driver run: where it writes, how far it goes, and the checked program."""
+
+    program: Program
+    writer: Writer
+    until: str
+    data: bool  # False: no assembly is analyzed (no data read), constitutions only
+
+    @property
+    def result(self) -> BuildResult:
+        return self.writer.result
 
 
-def build(path: str, out_dir: str, cli_vars: Sequence[str], until: str = "run",
-          assembly_stage: AssemblyStage | None = None) -> BuildResult:
-    """The stages, then report.json / report.md / report.html whenever the build got as far
-    as its constitutions (the reports summarize every artifact written so far)."""
-    maps: dict[str, Any] = {}
-    result = _build_stages(path, out_dir, cli_vars, until, assembly_stage, maps)
-    if result.ok and result.stopped_after not in ("check", "assemblies") and world().is_main:
-        from ccaic.report import ReportInputs, write_reports
+Stage = Callable[[_Run], bool]  # records its output in the result; False: stop here
 
-        out = Path(out_dir)
-        write_reports(out, ReportInputs.from_build_dir(out, opinion_maps=maps),
-                      Writer(out, result))
+
+def build(path: str, out_dir: str, cli_vars: Sequence[str], until: str = "run"
+          ) -> BuildResult:
+    """`ccaic build`: the stages up to `until`, then the reports (run_until)."""
+    return run_until(until, path, out_dir, cli_vars)
+
+
+def run_until(until: str, path: str, out_dir: str | Path | None, cli_vars: Sequence[str] = (),
+              *, data: bool = True, report: bool = True) -> BuildResult:
+    """Run the stages up to `until` (a stage of STAGES or a training step of RUN_STEPS).
+
+    out_dir None writes no file. data=False renders constitutions without analyzing any
+    assembly (those rendered from one come out empty and are not checked), as `ccaic diff`
+    needs for a hand-written constitution. With report, report.json / report.md / report.html
+    are written whenever the build got as far as its constitutions (the reports summarize
+    every artifact written so far).
+    """
+    result = BuildResult()
+    program = _check(path, cli_vars, until, result)
+    if program is None:
+        return result
+    run = _Run(program, Writer(None if out_dir is None else Path(out_dir), result, until),
+               until, data)
+    for stage in _STAGE_FUNCTIONS:
+        if not stage(run) or result.stopped_after == until:
+            break
+    if report and out_dir is not None and result.ok and world().is_main \
+            and result.stopped_after not in ("check", "assemblies"):
+        _report(run)
     return result
 
 
-def _build_stages(path: str, out_dir: str, cli_vars: Sequence[str], until: str,
-                  assembly_stage: AssemblyStage | None, maps: dict[str, Any]) -> BuildResult:
-    result = BuildResult()
+def _check(path: str, cli_vars: Sequence[str], until: str, result: BuildResult
+           ) -> Program | None:
+    """The check stage and the variables: the program, or None to stop (an error, or
+    `--until check`)."""
     programs, diagnostics = check_paths([path])
     result.programs = programs
     result.diagnostics.extend(diagnostics)
     if not result.ok or until == "check":
-        return result
+        return None
     program = programs[0]
     parsed, var_diags = parse_cli_vars(cli_vars)
     values, more = resolve_variables(program, parsed, require_values=True)
     result.diagnostics.extend(var_diags + more + check_interpolated(program, values))
-    if not result.ok:
-        return result
-    writer = Writer(Path(out_dir), result, until)
-    writer.opinion_maps = maps
-    selections: dict[str, Any] = {}
-    if program.blocks("assembly"):
-        stage = assembly_stage or _default_assembly_stage()
+    result.variables = values
+    return program if result.ok else None
+
+
+def _assemblies(run: _Run) -> bool:
+    from ccaic.resolve import assembly_stage
+
+    if run.data and run.program.blocks("assembly"):
         try:
-            selections = stage(program, values, writer)
+            out = assembly_stage(run.program, run.result.variables, run.writer)
         except DiagnosticError as exc:
-            result.diagnostics.extend(exc.diagnostics)
-            return result
-    result.stopped_after = "assemblies"
-    if until == "assemblies":
-        return result
+            run.result.diagnostics.extend(exc.diagnostics)
+            return False
+        run.result.selections, run.result.opinion_maps = out.selected, out.opinion_maps
+    run.result.stopped_after = "assemblies"
+    return True
+
+
+def _constitutions(run: _Run) -> bool:
     from ccaic.constitution.interchange import to_markdown
     from ccaic.constitution.render import build_constitutions
 
-    constitutions, render_diags = build_constitutions(program, values, selections)
-    result.diagnostics.extend(render_diags + _empty_constitutions(program, constitutions))
+    result = run.result
+    constitutions, render_diags = build_constitutions(run.program, result.variables,
+                                                      result.selections)
+    result.diagnostics.extend(render_diags)
+    if run.data:
+        result.diagnostics.extend(_empty_constitutions(run.program, constitutions))
     if not result.ok:
-        return result
+        return False
+    result.constitutions = constitutions
     for c in constitutions:
-        writer.text(f"constitutions/{c.name}.json", canonical_json(c))
-        writer.text(f"constitutions/{c.name}.md", to_markdown(c))
+        run.writer.text(f"constitutions/{c.name}.json", canonical_json(c))
+        run.writer.text(f"constitutions/{c.name}.md", to_markdown(c))
     result.stopped_after = "constitution"
-    if until == "constitution":
-        return result
+    return True
+
+
+def _plans(run: _Run) -> bool:
     from ccaic.lowering.plan import compile_plans
     from ccaic.plan.model import plan_json
 
-    plans, plan_diags = compile_plans(program, values, {c.name: c for c in constitutions})
+    result = run.result
+    plans, plan_diags = compile_plans(run.program, result.variables,
+                                      {c.name: c for c in result.constitutions})
     result.diagnostics.extend(plan_diags)
     if not result.ok:
-        return result
+        return False
+    result.plans = plans
     for plan in plans:
-        writer.text(f"plans/{plan.name}/plan.json", plan_json(plan))
+        run.writer.text(f"plans/{plan.name}/plan.json", plan_json(plan))
     result.stopped_after = "plan"
-    if until == "plan" or not plans:
-        return result
+    return bool(plans)
+
+
+def _train(run: _Run) -> bool:
+    """The run stage: every plan's training steps (up to a step of RUN_STEPS), then, after a
+    full run, its evaluations."""
     from ccaic.train import run_plan
 
+    result = run.result
+    root = run.writer.root
+    if root is None:
+        raise ValueError("the run stage writes its steps into a folder: give run_until one")
     missing = _missing_training_packages()
     if missing:
         result.diagnostics.append(error(
             "CCAI516", f"training needs {', '.join(missing)}, which is not installed",
             help="install the training extra (pip install 'ccaic[train]', or ./scripts/setup), "
             "or stop before training with --until plan"))
-        return result
-    step = None if until == "run" else until
-    for plan in plans:
+        return False
+    step = None if run.until == "run" else run.until
+    for plan in result.plans:
+        folder = root / "plans" / plan.name
         try:
-            run = run_plan(plan, Path(out_dir) / "plans" / plan.name, until=step)
+            done = run_plan(plan, folder, until=step)
             if step is None:  # evaluation needs the final model of a full run
                 from ccaic.evaluate.stage import evaluate_plan
 
-                evaluate_plan(plan, Path(out_dir) / "plans" / plan.name)
+                evaluate_plan(plan, folder)
         except DiagnosticError as exc:
             result.diagnostics.extend(exc.diagnostics)
-            return result
-        result.runs[plan.name] = run
-    result.stopped_after = until if step else "run"
-    return result
+            return False
+        result.runs[plan.name] = done
+    result.stopped_after = run.until if step else "run"
+    return True
+
+
+_STAGE_FUNCTIONS: tuple[Stage, ...] = (_assemblies, _constitutions, _plans, _train)
+
+
+def _report(run: _Run) -> None:
+    """The report stage: it reads the artifacts written so far, and the opinion maps (which
+    no artifact holds) from the assembly stage's output."""
+    from ccaic.report import ReportInputs, write_reports
+
+    root = run.writer.root
+    assert root is not None  # run_until writes reports only into a folder
+    write_reports(root, ReportInputs.from_build_dir(root, opinion_maps=run.result.opinion_maps),
+                  run.writer)
 
 
 def _empty_constitutions(program: Program, constitutions: Sequence[Any]) -> list[Diagnostic]:
@@ -198,9 +282,3 @@ def _missing_training_packages() -> list[str]:
     from importlib.util import find_spec
 
     return [name for name in ("torch", "transformers", "trl") if find_spec(name) is None]
-
-
-def _default_assembly_stage() -> AssemblyStage:
-    from ccaic.resolve import assembly_stage
-
-    return assembly_stage

@@ -6,9 +6,7 @@ assembly need the build pipeline; when it is not available the user is told to b
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
 from ccaic.constitution.model import Constitution
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error
@@ -102,9 +100,10 @@ def _needs_pipeline(program: object, block: object) -> bool:
 
 def constitution_from_ccai(path: str, name: str | None = None,
                            variables: Sequence[str] = ()) -> Constitution:
-    """Check the file, pick the constitution, render it (hand-written ones need no data)."""
+    """Check the file, pick the constitution, render it through the build driver (a
+    hand-written one reads no assembly data)."""
+    from ccaic.build import run_until
     from ccaic.check.checker import check_paths
-    from ccaic.check.variables import parse_cli_vars, resolve_variables
 
     reason = _unreadable(path)
     if reason is not None:
@@ -116,17 +115,10 @@ def constitution_from_ccai(path: str, name: str | None = None,
     roots = [b for b in program.blocks("constitution") if b.span.file == program.root]
     block = _choose(roots or program.blocks("constitution"), name, path)
     chosen = block.labels[0].value  # type: ignore[attr-defined]
-    variables = declared_only(program, variables)
-    if _needs_pipeline(program, block):
-        return _built(path, chosen, variables)
-    parsed, var_diags = parse_cli_vars(variables)
-    values, more = resolve_variables(program, parsed, require_values=True)
-    _raise_errors(var_diags + more)
-    from ccaic.constitution.render import build_constitutions
-
-    constitutions, render_diags = build_constitutions(program, values, {})
-    _raise_errors(render_diags)  # a constitution that failed to render left an error here
-    return next(c for c in constitutions if c.name == chosen)
+    result = run_until("constitution", path, None, declared_only(program, variables),
+                       data=_needs_pipeline(program, block))
+    _raise_errors(result.diagnostics)  # a constitution that failed to render left an error
+    return next(c for c in result.constitutions if c.name == chosen)
 
 
 def declared_variables(spec: str) -> set[str]:
@@ -153,17 +145,3 @@ def declared_only(program: object, variables: Sequence[str]) -> list[str]:
 def _raise_errors(diags: Sequence[Diagnostic]) -> None:
     if any(d.is_error for d in diags):
         raise DiagnosticError(list(diags))
-
-
-def _built(path: str, name: str, variables: Sequence[str]) -> Constitution:
-    """A constitution rendered from an assembly: `ccaic build --until constitution` into a
-    scratch folder, then its JSON."""
-    from ccaic.build import build
-    from ccaic.constitution.interchange import load_constitution_file
-
-    with tempfile.TemporaryDirectory(prefix="ccaic-diff-") as tmp:
-        result = build(path, tmp, list(variables), until="constitution")
-        _raise_errors(result.diagnostics)
-        built = Path(tmp) / "constitutions" / f"{name}.json"
-        return load_constitution_file(built)
-
