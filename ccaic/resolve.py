@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -54,6 +54,9 @@ from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error, wa
 from ccaic.lowering.assembly import AssemblySpec, Env, RuleSpec, SourceSpec, lower_assemblies
 from ccaic.lowering.conditions import evaluate
 from ccaic.syntax import ast
+
+if TYPE_CHECKING:
+    from ccaic.report.projections import OpinionMap
 
 ASSEMBLY_FORMAT_VERSION = "1.0"
 SOURCE_KINDS = {"polis": "auto", "polis_json": "polis-json", "votes_csv": "long-csv"}
@@ -530,14 +533,24 @@ def assembly_outcome(spec: AssemblySpec, env: Env, base: Path) -> Outcome:
         selected=selected_statements(result), opinion_map=opinion_map(result))
 
 
+@dataclass(frozen=True)
+class AssemblyStageOutput:
+    """What the assembly stage hands on: each assembly's selected statements (for the
+    constitutions) and its opinion map (for the report; no artifact holds it)."""
+
+    selected: dict[str, SelectedStatements]
+    opinion_maps: dict[str, OpinionMap]
+
+
 def assembly_stage(program: Program, variables: dict[str, Value], writer: Any
-                   ) -> dict[str, SelectedStatements]:
+                   ) -> AssemblyStageOutput:
     """The build stage: every assembly in the program, analyzed, written and selected."""
     specs, diags = lower_assemblies(program, variables)
     if diags:
         raise DiagnosticError(diags)
     env = Env(variables)
     out: dict[str, SelectedStatements] = {}
+    maps: dict[str, OpinionMap] = {}
     problems: list[Diagnostic] = []
     # --until assemblies explores: an empty result is a warning there, an error in a build
     make: Make = warning if getattr(writer, "until", "run") == "assemblies" else error
@@ -558,10 +571,9 @@ def assembly_stage(program: Program, variables: dict[str, Value], writer: Any
         writer.text(f"assemblies/{spec.name}.json", done.artifact)
         if hasattr(writer, "note"):
             writer.note(summary_lines(json.loads(done.artifact)))
-        maps = getattr(writer, "opinion_maps", None)
-        if maps is not None and done.opinion_map is not None:  # not in the artifact
+        if done.opinion_map is not None:  # not in the artifact
             maps[spec.name] = done.opinion_map
         out[spec.name] = done.selected
     if problems:
         raise DiagnosticError(problems)
-    return out
+    return AssemblyStageOutput(out, maps)
