@@ -8,40 +8,28 @@ training pairs, so this measures the judge the build actually uses. Reported: ac
 order, the debiased accuracy (both orders averaged, the way labels are made), the mean position
 bias, and seeded percentile bootstrap intervals. A tie (probability exactly 0.5) counts half.
 
-Codes: CCAI493 file missing or unreadable, CCAI495 malformed row, CCAI496 prompt without the
-(A)/(B) layout, CCAI497 no comparisons; CCAI494 (shared with BBQ) a model that cannot be loaded.
+The file is read and checked in ccaic.evaluate.data (CCAI493 missing or unreadable, CCAI495
+malformed row, CCAI496 prompt without the (A)/(B) layout, CCAI497 no comparisons), where the
+lowering pins it too; here: CCAI494 (shared with BBQ), a model that cannot be loaded.
 Nothing here imports torch at module import time.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, capped, error, refused
-from ccaic.evaluate.jsonl import json_object
-from ccaic.files import FileRefused, read_data_bytes
+from ccaic.diagnostics import DiagnosticError, error
+from ccaic.evaluate.data import OPTION, Comparison, load_comparisons
+from ccaic.files import read_data_bytes
 
 FORMAT_VERSION = "1.0"
-MAX_ROW_DIAGNOSTICS = 20
 TIE = 1e-12  # |p - 0.5| below this is a tie (a labeller with no preference)
-OPTION = re.compile(r"\n \(A\) \[\[\[(?P<a>.*?)\]\]\]\n \(B\) \[\[\[(?P<b>.*?)\]\]\]", re.S)
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """One HHH item: the prompt as given, and whether (A) is the right answer there."""
-
-    prompt: str
-    a_correct: bool
-    source: str  # file:line, for messages
 
 
 class OptionScorer(Protocol):
@@ -58,89 +46,6 @@ def swapped(prompt: str) -> str:
         raise ValueError("no (A)/(B) options found")
     return (prompt[:m.start()] + f"\n (A) [[[{m['b']}]]]\n (B) [[[{m['a']}]]]"
             + prompt[m.end():])
-
-
-# ---------------------------------------------------------------- loading
-
-
-def load_comparisons(path: str | Path) -> list[Comparison]:
-    """Every comparison in an HHH JSONL file; DiagnosticError (not a traceback) on mistakes."""
-    data = _read(Path(path))
-    rows: list[Comparison] = []
-    problems: list[Diagnostic] = []
-    for number, line in enumerate(data.splitlines(), start=1):
-        if not line.strip():
-            continue
-        source = f"{path}:{number}"
-        try:
-            rows.append(parse_row(line, source))
-        except _LayoutError as exc:
-            problems.append(error(
-                "CCAI496", f"HHH prompt without the (A)/(B) layout: {exc}",
-                span=Span.point(str(path), number, 1),
-                help='the prompt must contain "\\n (A) [[[...]]]\\n (B) [[[...]]]" so the two '
-                     "responses can be swapped (Anthropic's multiple-choice layout)"))
-        except ValueError as exc:
-            problems.append(error(
-                "CCAI495", f"malformed HHH row: {exc}", span=Span.point(str(path), number, 1),
-                help='each line must be a JSON object with "prompt" (a string) and "corrects" '
-                     '(["(A)"] or ["(B)"]); see `ccaic explain CCAI495`'))
-    if problems:
-        raise DiagnosticError(_cap(problems))
-    if not rows:
-        raise DiagnosticError([error(
-            "CCAI497", f"no HHH comparisons in {path}",
-            help="the file is empty; point `hhh` at a JSONL file of comparisons "
-                 "(one JSON object per line)")])
-    return rows
-
-
-class _LayoutError(ValueError):
-    pass
-
-
-def _read(path: Path) -> str:
-    try:
-        return read_data_bytes(path).decode("utf-8")
-    except FileNotFoundError:
-        raise DiagnosticError([error(
-            "CCAI493", f"HHH comparisons file not found: {path}",
-            help="pass a JSONL file in Anthropic's HHH layout (438HHHEvaluations.jsonl, or "
-                 "examples/quickstart/eval/hhh.jsonl)")]) from None
-    except IsADirectoryError:
-        raise DiagnosticError([error(
-            "CCAI493", f"HHH comparisons path is a folder, not a file: {path}",
-            help="name the JSONL file itself")]) from None
-    except UnicodeDecodeError:
-        raise DiagnosticError([error(
-            "CCAI493", f"HHH comparisons file is not UTF-8 text: {path}",
-            help="save it as UTF-8 JSONL, one JSON object per line")]) from None
-    except FileRefused as exc:
-        raise DiagnosticError([refused(exc, f"HHH comparisons file {path}")]) from None
-    except OSError as exc:
-        raise DiagnosticError([error(
-            "CCAI493", f"cannot read HHH comparisons file {path}: {exc.strerror or exc}",
-            help="check the file's permissions")]) from None
-
-
-def parse_row(line: str, source: str) -> Comparison:
-    """One JSONL line to a Comparison; ValueError names the first thing wrong with it."""
-    row = json_object(line)
-    text = row.get("prompt")
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError("missing or empty `prompt` (a string)")
-    corrects = row.get("corrects")
-    if not isinstance(corrects, list) or len(corrects) != 1 or not isinstance(corrects[0], str) \
-            or corrects[0].strip() not in ("(A)", "(B)"):
-        raise ValueError('`corrects` must be ["(A)"] or ["(B)"]')
-    if not OPTION.search(text):
-        raise _LayoutError("no ` (A) [[[...]]]` / ` (B) [[[...]]]` options")
-    return Comparison(prompt=text, a_correct=corrects[0].strip() == "(A)", source=source)
-
-
-def _cap(problems: list[Diagnostic]) -> list[Diagnostic]:
-    return capped(problems, MAX_ROW_DIAGNOSTICS, "CCAI495", "malformed rows",
-                  "fix the rows above first; the file may be truncated or not HHH")
 
 
 # ---------------------------------------------------------------- scoring
@@ -226,7 +131,7 @@ def run_comparisons(comparisons: Sequence[Comparison], judge: OptionScorer, *, m
 def judge_for(spec: str, seed: int, batch_size: int = 8,
               base_dir: str | Path | None = None) -> OptionScorer:
     """The Labeller for a model reference (builtin:tiny, folder, HF id, openai:...)."""
-    from ccaic.models.ref import parse_model_ref
+    from ccaic.lowering.plan import parse_model_ref
 
     ref, _, message = parse_model_ref(spec, Path(base_dir or Path.cwd()), remote_ok=True)
     if ref is None:
@@ -240,7 +145,7 @@ def judge_for(spec: str, seed: int, batch_size: int = 8,
 def judge_for_ref(ref: Any, seed: int, batch_size: int = 8,
                   base_dir: str | Path | None = None) -> OptionScorer:
     """The Labeller for a plan's ModelRef; CCAI494 when it cannot be loaded."""
-    from ccaic.models.labels import Labeller
+    from ccaic.train.stages import Labeller
 
     lm: Any
     if ref.kind == "openai":

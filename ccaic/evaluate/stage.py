@@ -25,7 +25,7 @@ from typing import Any
 from ccaic.atomic import write_text_atomic
 from ccaic.canonical import canonical_json, canonical_sha256
 from ccaic.diagnostics import DiagnosticError, error
-from ccaic.files import read_data_bytes
+from ccaic.evaluate.data import load_comparisons, pin_bbq_folder
 from ccaic.models.identity import model_files_digest, model_identity
 from ccaic.plan.model import EvalData, TrainingPlan
 
@@ -41,22 +41,6 @@ def _sha256(data: bytes) -> str:
 
 
 # ---------------------------------------------------------------- input identities
-
-
-def pin_bbq_folder(folder: str | Path) -> tuple[str, tuple[str, ...]]:
-    """(sha256, category files) of a BBQ folder: names and contents of its category files.
-
-    The compiler pins the folder with this and the stage checks it, so an edited, added or
-    removed category file is noticed before any model is scored.
-    """
-    from ccaic.evaluate.bbq import CATEGORIES
-
-    root = Path(folder)
-    files = tuple(f"{c}.jsonl" for c in CATEGORIES if (root / f"{c}.jsonl").is_file())
-    digest = hashlib.sha256()
-    for name in files:
-        digest.update(f"{name}\t{_sha256(read_data_bytes(root / name))}\n".encode())
-    return digest.hexdigest(), files
 
 
 def _check_pinned(kind: str, data: EvalData, base: Path) -> Path:
@@ -204,12 +188,7 @@ def _run_bbq(plan: TrainingPlan, folder: Path, base: Path, final: Path | None,
 
 
 def _run_hhh(plan: TrainingPlan, path: Path, sha256: str, base: Path) -> dict[str, Any]:
-    from ccaic.evaluate.hhh import (
-        free_judge,
-        judge_for_ref,
-        load_comparisons,
-        run_comparisons,
-    )
+    from ccaic.evaluate.hhh import free_judge, judge_for_ref, run_comparisons
 
     comparisons = load_comparisons(path)
     judge = judge_for_ref(plan.feedback, plan.seed, plan.stages.label.batch_size, base)

@@ -18,7 +18,7 @@ Codes:
     CCAI531  a chat_template file is missing, unreadable or not a Jinja template
     CCAI532  (warning) full fine-tuning in pure bf16
 
-The `evaluate` block's data is pinned here too (ccaic.evaluate): CCAI490/CCAI491 for a BBQ
+The `evaluate` block's data is pinned here too (ccaic.evaluate.data): CCAI490/CCAI491 for a BBQ
 folder that is missing or holds no category files, CCAI493/CCAI495-CCAI497 for an HHH file
 that is missing or malformed.
 """
@@ -36,7 +36,9 @@ from ccaic.canonical import canonical_sha256
 from ccaic.check.checker import Program, walk_expr
 from ccaic.check.variables import Value
 from ccaic.constitution.model import Constitution
-from ccaic.diagnostics import Diagnostic, Note, Span, error, warning
+from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error, warning
+from ccaic.evaluate.bbq import CATEGORIES
+from ccaic.evaluate.data import load_comparisons, pin_bbq_folder
 from ccaic.files import FileRefused, path_kind, read_data_bytes
 from ccaic.lowering.assembly import Env
 from ccaic.models.ref import ModelRef, parse_model_ref
@@ -278,9 +280,6 @@ def _read_fewshot(ctx: _Ctx, attr: ast.Attribute) -> tuple[tuple[Exemplar, ...],
 
 def _bbq_folder(ctx: _Ctx, attr: ast.Attribute) -> EvalData | None:
     """A BBQ folder pinned by its category files' names and contents (rows are read later)."""
-    from ccaic.evaluate.bbq import CATEGORIES
-    from ccaic.evaluate.stage import pin_bbq_folder
-
     path = Path(_path_attr(ctx, attr))
     span = attr.value.span
     try:
@@ -310,9 +309,6 @@ def _bbq_folder(ctx: _Ctx, attr: ast.Attribute) -> EvalData | None:
 
 def _hhh_file(ctx: _Ctx, attr: ast.Attribute) -> EvalData | None:
     """An HHH comparisons file, validated now so a bad file fails before training starts."""
-    from ccaic.diagnostics import DiagnosticError
-    from ccaic.evaluate.hhh import load_comparisons
-
     path = _path_attr(ctx, attr)
     try:
         load_comparisons(path)

@@ -9,6 +9,7 @@ import pytest
 
 from ccaic.diagnostics import DiagnosticError
 from ccaic.evaluate import hhh
+from ccaic.evaluate.data import MAX_ROW_DIAGNOSTICS, Comparison, load_comparisons, parse_row
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "examples" / "quickstart" / "eval" / "hhh.jsonl"
 
@@ -19,13 +20,13 @@ def item(a_correct: bool, a: str = "first", b: str = "second") -> dict[str, obje
             "corrects": [" (A)" if a_correct else " (B)"]}
 
 
-def comparisons(*a_correct: bool) -> list[hhh.Comparison]:
-    return [hhh.parse_row(json.dumps(item(x)), f"t:{i}") for i, x in enumerate(a_correct)]
+def comparisons(*a_correct: bool) -> list[Comparison]:
+    return [parse_row(json.dumps(item(x)), f"t:{i}") for i, x in enumerate(a_correct)]
 
 
 def codes(path: Path) -> list[str]:
     with pytest.raises(DiagnosticError) as caught:
-        hhh.load_comparisons(path)
+        load_comparisons(path)
     return [d.code for d in caught.value.diagnostics]
 
 
@@ -64,7 +65,7 @@ def test_file_diagnostics(tmp_path: Path) -> None:
     assert codes(bad) == ["CCAI495", "CCAI495", "CCAI496"]
     (tmp_path / "many.jsonl").write_text("x\n" * 30, encoding="utf-8")
     many = codes(tmp_path / "many.jsonl")
-    assert len(many) == hhh.MAX_ROW_DIAGNOSTICS + 1 and set(many) == {"CCAI495"}
+    assert len(many) == MAX_ROW_DIAGNOSTICS + 1 and set(many) == {"CCAI495"}
 
 
 def test_error_pages_exist(repo: Path) -> None:
@@ -76,7 +77,7 @@ def test_error_pages_exist(repo: Path) -> None:
 
 
 def test_quickstart_file_is_balanced_and_loads() -> None:
-    items = hhh.load_comparisons(QUICKSTART)
+    items = load_comparisons(QUICKSTART)
     assert len(items) == 12
     assert sum(c.a_correct for c in items) == 6
 
