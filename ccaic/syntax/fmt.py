@@ -9,8 +9,9 @@ Strings, numbers, regexes and templates are printed exactly as written.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ccaic.syntax import ast
 
@@ -272,43 +273,37 @@ def _expr(value: ast.Expr | ast.Condition, depth: int, comments: list[ast.Commen
 
 
 def format_expr(value: ast.Expr | ast.Condition) -> str:
-    if isinstance(value, ast.StringLit):
-        return value.raw
-    if isinstance(value, ast.TemplateLit):
-        return f'"""{value.text}"""'
-    if isinstance(value, ast.NumberLit):
-        return value.raw
-    if isinstance(value, ast.BoolLit):
-        return "true" if value.value else "false"
-    if isinstance(value, ast.NullLit):
-        return "null"
-    if isinstance(value, ast.RegexLit):
-        return f"/{value.pattern}/{value.flags}"
-    if isinstance(value, ast.RangeLit):
-        return f"{value.start.raw}..{value.end.raw}"
-    if isinstance(value, ast.ListLit):
-        return "[" + ", ".join(format_expr(i) for i in value.items) + "]"
-    if isinstance(value, ast.Reference):
-        return value.dotted
-    if isinstance(value, ast.Call):
-        return f"{value.function.name}(" + ", ".join(format_expr(a) for a in value.args) + ")"
-    if isinstance(value, ast.FieldRef):
-        return value.name
-    if isinstance(value, ast.Compare):
-        return f"{format_expr(value.left)} {value.op} {format_expr(value.right)}"
-    if isinstance(value, ast.Matches):
-        return f"{format_expr(value.left)} matches {format_expr(value.regex)}"
-    if isinstance(value, ast.Member):
-        return f"{format_expr(value.left)} in {format_expr(value.collection)}"
-    if isinstance(value, ast.Not):
-        return f"not {format_expr(value.operand)}"
-    if isinstance(value, ast.And):
-        return " and ".join(format_expr(o) for o in value.operands)
-    if isinstance(value, ast.Or):
-        return " or ".join(format_expr(o) for o in value.operands)
-    if isinstance(value, ast.Paren):
-        return f"({format_expr(value.inner)})"
-    raise TypeError(f"cannot format {type(value).__name__}")
+    formatter = _FORMATTERS.get(type(value))
+    if formatter is None:
+        raise TypeError(f"cannot format {type(value).__name__}")
+    return formatter(value)
+
+
+def _joined(items: Iterable[Any], separator: str) -> str:
+    return separator.join(format_expr(i) for i in items)
+
+
+# How each node type prints: the canonical spelling `ccaic fmt` writes.
+_FORMATTERS: dict[type, Callable[[Any], str]] = {
+    ast.StringLit: lambda v: v.raw,
+    ast.TemplateLit: lambda v: f'"""{v.text}"""',
+    ast.NumberLit: lambda v: v.raw,
+    ast.BoolLit: lambda v: "true" if v.value else "false",
+    ast.NullLit: lambda v: "null",
+    ast.RegexLit: lambda v: f"/{v.pattern}/{v.flags}",
+    ast.RangeLit: lambda v: f"{v.start.raw}..{v.end.raw}",
+    ast.ListLit: lambda v: "[" + _joined(v.items, ", ") + "]",
+    ast.Reference: lambda v: v.dotted,
+    ast.Call: lambda v: f"{v.function.name}(" + _joined(v.args, ", ") + ")",
+    ast.FieldRef: lambda v: v.name,
+    ast.Compare: lambda v: f"{format_expr(v.left)} {v.op} {format_expr(v.right)}",
+    ast.Matches: lambda v: f"{format_expr(v.left)} matches {format_expr(v.regex)}",
+    ast.Member: lambda v: f"{format_expr(v.left)} in {format_expr(v.collection)}",
+    ast.Not: lambda v: f"not {format_expr(v.operand)}",
+    ast.And: lambda v: _joined(v.operands, " and "),
+    ast.Or: lambda v: _joined(v.operands, " or "),
+    ast.Paren: lambda v: f"({format_expr(v.inner)})",
+}
 
 
 def format_rule(rule: ast.Rule, depth: int = 0, comments: Sequence[ast.Comment] = ()) -> str:
