@@ -131,7 +131,7 @@ def run_comparisons(comparisons: Sequence[Comparison], judge: OptionScorer, *, m
 def judge_for(spec: str, seed: int, batch_size: int = 8,
               base_dir: str | Path | None = None) -> OptionScorer:
     """The Labeller for a model reference (builtin:tiny, folder, HF id, openai:...)."""
-    from ccaic.lowering.plan import parse_model_ref
+    from ccaic.models.ref import parse_model_ref
 
     ref, _, message = parse_model_ref(spec, Path(base_dir or Path.cwd()), remote_ok=True)
     if ref is None:
@@ -145,7 +145,7 @@ def judge_for(spec: str, seed: int, batch_size: int = 8,
 def judge_for_ref(ref: Any, seed: int, batch_size: int = 8,
                   base_dir: str | Path | None = None) -> OptionScorer:
     """The Labeller for a plan's ModelRef; CCAI494 when it cannot be loaded."""
-    from ccaic.train.stages import Labeller
+    from ccaic.models.labels import Labeller
 
     lm: Any
     if ref.kind == "openai":
