@@ -251,9 +251,8 @@ def _verb_phrase(words: list[str], negative: bool, adverbs: list[str]) -> _Claus
     return _Clause(" ".join([degree, *adverbs, *verbs, *rest]), "verb")
 
 
-def _clause(predicate: str, negative: bool) -> _Clause | None:
-    """Rewrite one predicate ('should' already removed); None when no rule is confident."""
-    words = _words(predicate)
+def _modifiers(words: list[str], negative: bool) -> tuple[list[str], bool, list[str], bool]:
+    """Strip leading negations, fillers, "only" and -ly adverbs: (rest, negative, adverbs, only)."""
     adverbs: list[str] = []
     only = False
     while words:
@@ -270,6 +269,12 @@ def _clause(predicate: str, negative: bool) -> _Clause | None:
         else:
             break
         words = words[1:]
+    return words, negative, adverbs, only
+
+
+def _clause(predicate: str, negative: bool) -> _Clause | None:
+    """Rewrite one predicate ('should' already removed); None when no rule is confident."""
+    words, negative, adverbs, only = _modifiers(_words(predicate), negative)
     if not words:
         return None
     words[0] = words[0].lower() if words[0][:1].isupper() and words[0][1:].islower() else words[0]
@@ -280,24 +285,44 @@ def _clause(predicate: str, negative: bool) -> _Clause | None:
         words = [head, "only", *words[1:]]
     rest = " ".join(words[1:])
     if head in ("be", "remain", "stay") and not adverbs:
-        if rest.lower().startswith("able to ") and not negative:
-            inner = _clause(rest[len("able to "):], negative)
-            return _Clause(inner.tail, "able_to") if inner else None
-        if rest.lower().startswith("like "):
-            return None
-        return _be_phrase(rest, negative)
-    if head in ("try", "strive", "attempt") and not rest.startswith("to "):
-        return None  # "should try gm to help": a slip we should not guess around
-    if head in ("try", "strive", "attempt", "work") and rest.startswith("to ") and not negative:
-        inner = _clause(rest[3:], negative)
-        return _Clause(inner.tail, "try_to") if inner else None
+        return _be_clause(rest, negative)
+    if head in ("try", "strive", "attempt", "work"):
+        decided, attempt = _attempt_clause(head, rest, negative)
+        if decided:
+            return attempt
     if head == "have":
-        if not words[1:] or _bare(words[1]) == "to" or re.match(
-                r"^(?:an?|the)\s+(?:option|ability|right|power|chance)\b", rest, re.IGNORECASE):
-            return None
-        found = _verb_phrase(["show", *words[1:]], negative, adverbs)
-        return _Clause(found.tail, "have") if found else None
+        return _have_clause(words, rest, negative, adverbs)
     return _verb_phrase(words, negative, adverbs)
+
+
+def _be_clause(rest: str, negative: bool) -> _Clause | None:
+    """"be/remain/stay ...": "able to X" recurses; "like X" is a comparison we do not guess."""
+    if rest.lower().startswith("able to ") and not negative:
+        inner = _clause(rest[len("able to "):], negative)
+        return _Clause(inner.tail, "able_to") if inner else None
+    if rest.lower().startswith("like "):
+        return None
+    return _be_phrase(rest, negative)
+
+
+def _attempt_clause(head: str, rest: str, negative: bool) -> tuple[bool, _Clause | None]:
+    """"try/strive/attempt/work to X": (decided, clause); not decided means read it as a verb."""
+    if head != "work" and not rest.startswith("to "):
+        return True, None  # "should try gm to help": a slip we should not guess around
+    if rest.startswith("to ") and not negative:
+        inner = _clause(rest[3:], negative)
+        return True, (_Clause(inner.tail, "try_to") if inner else None)
+    return False, None
+
+
+def _have_clause(words: list[str], rest: str, negative: bool,
+                 adverbs: list[str]) -> _Clause | None:
+    """"have X" reads as "show X", except "have to" and "have the option/ability/right ..."."""
+    if not words[1:] or _bare(words[1]) == "to" or re.match(
+            r"^(?:an?|the)\s+(?:option|ability|right|power|chance)\b", rest, re.IGNORECASE):
+        return None
+    found = _verb_phrase(["show", *words[1:]], negative, adverbs)
+    return _Clause(found.tail, "have") if found else None
 
 
 # --------------------------------------------------------------------------------------------
