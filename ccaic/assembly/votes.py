@@ -118,7 +118,8 @@ class VoteTable:
 
     def vote_counts(self) -> np.ndarray:
         """Votes per participant (passes included)."""
-        return np.diff(self.codes.indptr).astype(np.int64)
+        counts: np.ndarray = np.diff(self.codes.indptr).astype(np.int64)
+        return counts
 
     def statement_vote_counts(self) -> np.ndarray:
         return np.bincount(self.codes.indices, minlength=self.shape[1]).astype(np.int64)
