@@ -18,8 +18,6 @@ NOT_CANONICAL = {
     "canonical.py": "the one definition",
     "train/runner.py": "a log line (counts=...), not an artifact",
     "assembly_cache.py": "the cache's inputs manifest (indent 1): a cache file nobody diffs",
-    "lowering/plan.py": "fewshot_sha256: ASCII, default separators; changing it moves every plan "
-                       "hash, so the refactor of issue 12 changes it on purpose",
 }
 
 json_values = st.recursive(

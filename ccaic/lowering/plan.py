@@ -705,8 +705,7 @@ def compile_plan(block: ast.Block, variables: dict[str, Value],
         read = _read_fewshot(ctx, fs_attr)
         if read is not None:
             fewshot, fewshot_source, _ = read
-    fewshot_sha = hashlib.sha256(json.dumps(
-        [e.model_dump(mode="json") for e in fewshot], sort_keys=True).encode()).hexdigest()
+    fewshot_sha = canonical_sha256([e.model_dump(mode="json") for e in fewshot])
     sl_cai = SlCaiStage(
         enabled=bool(_val(ctx, b_sl, "enabled", True)),
         rounds=int(_val(ctx, b_sl, "rounds", 1)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -243,6 +244,23 @@ def test_fewshot_file(tmp_path: Path) -> None:
     _, diags, _ = compile_source(write(tmp_path, BASE + '  sl_cai {\n'
                                        '    fewshot = "shots.json"\n  }\n'))
     only_error(diags, "CCAI507")
+
+
+def test_fewshot_sha256_is_the_canonical_hash_of_the_exemplars(tmp_path: Path) -> None:
+    """One canonical JSON (issue 12): the few-shot hash is canonical_sha256, UTF-8 and indented,
+    not the ASCII-escaped `json.dumps` it was (which hashed "é" as "\\u00e9")."""
+    from ccaic.canonical import canonical_sha256
+
+    (tmp_path / "shots.json").write_text(json.dumps([[
+        {"role": "user", "content": "café?"}, {"role": "assistant", "content": "oui"}]]))
+    plans, diags, _ = compile_source(write(tmp_path, BASE + '  sl_cai {\n'
+                                           '    fewshot = "shots.json"\n  }\n'))
+    assert not errors(diags)
+    sl = plans[0].stages.sl_cai
+    dumped = [e.model_dump(mode="json") for e in sl.fewshot]
+    assert sl.fewshot_sha256 == canonical_sha256(dumped)
+    old = hashlib.sha256(json.dumps(dumped, sort_keys=True).encode()).hexdigest()
+    assert sl.fewshot_sha256 != old
 
 
 def test_json_schema_validates_plan(tmp_path: Path) -> None:
