@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 
 from ccaic.check.checker import check_paths
 from ccaic.check.variables import CliVar, parse_cli_vars, resolve_variables
-from ccaic.lowering.assembly import lower_assemblies
-from ccaic.lowering.conditions import evaluate
+from ccaic.lowering.conditions import Mask, Table
+from ccaic.lowering.env import Env
+from ccaic.lowering.lower_assembly import lower_assemblies
+from ccaic.lowering.lower_conditions import lower_condition
 from ccaic.syntax import ast
 from ccaic.syntax.parser import parse
 
@@ -113,6 +115,11 @@ def _condition(text: str) -> ast.Condition:
     clause = rule.body[0].clause
     assert isinstance(clause, ast.WhereClause)
     return clause.condition
+
+
+def evaluate(cond: ast.Condition, table: Table) -> Mask:
+    """The rows of `table` for which `cond` holds, through its lowered predicate."""
+    return lower_condition(cond, Env({}), Path.cwd()).mask(table)
 
 
 TABLE = {

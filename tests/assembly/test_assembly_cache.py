@@ -41,10 +41,9 @@ def _count_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     runs: list[str] = []
     real = ccaic.resolve.run_assembly
 
-    def counted(spec: ccaic.resolve.AssemblySpec, env: ccaic.resolve.Env
-                ) -> ccaic.resolve.AssemblyResult:
+    def counted(spec: ccaic.resolve.AssemblySpec) -> ccaic.resolve.AssemblyResult:
         runs.append(spec.name)
-        return real(spec, env)
+        return real(spec)
 
     monkeypatch.setattr(ccaic.resolve, "run_assembly", counted)
     return runs

@@ -24,7 +24,7 @@ def build_quickstart(out: Path) -> dict[str, Any]:
 def quickstart_maps(limit: int | None = None) -> dict[str, Any]:
     from ccaic.check.checker import check_paths
     from ccaic.check.variables import resolve_variables
-    from ccaic.lowering.assembly import Env, lower_assemblies
+    from ccaic.lowering.lower_assembly import lower_assemblies
     from ccaic.report.projections import MAX_POINTS, opinion_map
     from ccaic.resolve import run_assembly
 
@@ -34,7 +34,7 @@ def quickstart_maps(limit: int | None = None) -> dict[str, Any]:
     assert not diags
     maps = {}
     for spec in specs:
-        m = opinion_map(run_assembly(spec, Env(values)), limit or MAX_POINTS)
+        m = opinion_map(run_assembly(spec), limit or MAX_POINTS)
         assert m is not None
         maps[spec.name] = m
     return maps

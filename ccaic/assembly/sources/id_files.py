@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ccaic.assembly._io import (
     MAX_REPORTS,
@@ -26,9 +25,6 @@ from ccaic.assembly._io import (
 )
 from ccaic.assembly.votes import natural_key
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error, warning
-
-if TYPE_CHECKING:
-    from ccaic.syntax.ast import Expr
 
 #: First-line values taken for a header, not an id, in an id list.
 ID_HEADERS = frozenset({"id", "ids", "participant", "pid", "statement_id", "participant_id",
@@ -166,12 +162,3 @@ def listed_unmatched(listed: Sequence[str] | None, listed_file: str | None, subj
                                                           span=span))})
             for d in found if d is not None]
 
-
-def condition_id_files(cond: object) -> list[Expr]:
-    """The `file(...)` expressions of `id in file(...)` tests anywhere in a `where` condition
-    (through and/or/not/parentheses), in order."""
-    from ccaic.syntax import ast
-
-    return [c.collection for c in ast.boolean_positions(cond)  # type: ignore[arg-type]
-            if isinstance(c, ast.Member) and isinstance(c.left, ast.FieldRef)
-            and c.left.name == "id" and not isinstance(c.collection, ast.ListLit)]

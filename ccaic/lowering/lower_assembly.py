@@ -1,0 +1,169 @@
+"""`assembly` blocks lowered: a checked program and its variable values in, AssemblySpecs out.
+
+Every default of an assembly lives here (or in the spec models of ccaic.lowering.assembly),
+variables are put in here, and `where` conditions become predicates here, so the assembly stage
+never reads the AST.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ccaic.check.checker import Program
+from ccaic.check.variables import Value
+from ccaic.diagnostics import Diagnostic, DiagnosticError, error
+from ccaic.lowering.assembly import (
+    AssemblySpec,
+    ConsensusSpec,
+    GroupsSpec,
+    RuleSpec,
+    SourceSpec,
+    StabilitySpec,
+)
+from ccaic.lowering.env import Env, base_of
+from ccaic.lowering.lower_conditions import lower_condition
+from ccaic.syntax import ast
+from ccaic.syntax.fmt import format_rule
+
+
+def _num(attrs: dict[str, ast.Attribute], name: str, env: Env, default: Any) -> Any:
+    attr = attrs.get(name)
+    return env.value(attr.value) if attr is not None else default
+
+
+def _source(block: ast.Block, env: Env, base: Path) -> SourceSpec:
+    source_block = next(iter(block.blocks("source")), None)
+    if source_block is None:
+        raise DiagnosticError([error(
+            "CCAI209", f"assembly \"{block.labels[0].value}\" has no source", block.type.span,
+            help="add `source polis { path = var.data }`")])
+    sattrs = source_block.attributes()
+    path_attr = sattrs["path"]
+    ref = path_attr.value
+    if isinstance(ref, ast.Reference) and ref.parts[0].name == "var" and env.value(ref) is None:
+        raise DiagnosticError([error(
+            "CCAI218", "the source path comes from a variable that has no value",
+            ref.span, help=f"pass --var {ref.parts[-1].name}=FOLDER")])
+    return SourceSpec(
+        kind=source_block.labels[0].value,
+        path=env.path(path_attr.value, base),
+        options={name: (env.path(a.value, base) if name == "statements"
+                        else str(env.value(a.value)))
+                 for name, a in sattrs.items() if name != "path"},
+        span=source_block.span,
+    )
+
+
+def _rule(item: ast.Rule, env: Env, base: Path) -> RuleSpec:
+    listed: list[str] | None = None
+    listed_file: str | None = None
+    where = None
+    if isinstance(item.clause, ast.ListedClause):
+        src = item.clause.source
+        if isinstance(src, ast.ListLit):
+            listed = [str(env.value(i)) for i in src.items]
+        elif isinstance(src, ast.Call):
+            listed_file = env.path(src, base)
+        else:
+            value = env.value(src)
+            if isinstance(value, list):
+                listed = [str(v) for v in value]
+            elif value is not None:
+                listed_file = env.path(src, base)
+    else:
+        where = lower_condition(item.clause.condition, env, base)
+    return RuleSpec(
+        action=item.action, subject=item.subject, where=where, listed=listed,
+        listed_file=listed_file, because=env.string(item.because) if item.because else None,
+        text=format_rule(item), span=item.span)
+
+
+def _groups(g: ast.Block, env: Env, base: Path) -> GroupsSpec:
+    gattrs = g.attributes()
+    k = gattrs.get("k")
+    kmin, kmax = 2, 5
+    if k is not None:
+        kv = env.value(k.value)
+        if isinstance(kv, list):
+            kmin, kmax = int(kv[0]), int(kv[1])  # type: ignore[call-overload]
+        elif isinstance(kv, int):
+            kmin = kmax = kv
+    file_attr = gattrs.get("file")
+    return GroupsSpec(kind=g.labels[0].value, k_min=kmin, k_max=kmax,
+                      seed=int(_num(gattrs, "seed", env, 0)),
+                      min_votes=int(_num(gattrs, "min_votes", env, 7)),
+                      file=env.path(file_attr.value, base) if file_attr else None,
+                      column=str(_num(gattrs, "column", env, "group-id")),
+                      participant_column=str(_num(gattrs, "participant_column", env,
+                                                  "participant")),
+                      span=g.span)
+
+
+def _option(value: Value) -> str | float | int:
+    """A method attribute's value (the checker has typed it: a choice or a number)."""
+    return value if isinstance(value, (str, int, float)) else str(value)
+
+
+#: The consensus block's own attributes; the others are the method's (ConsensusSpec.options).
+CONSENSUS_OWN = ("threshold", "top_k", "scores")
+
+
+def _consensus(c: ast.Block, env: Env) -> ConsensusSpec:
+    cattrs = c.attributes()
+    return ConsensusSpec(
+        kind=c.labels[0].value,
+        threshold=_num(cattrs, "threshold", env, None),
+        top_k=_num(cattrs, "top_k", env, None),
+        options={name: _option(env.value(a.value)) for name, a in cattrs.items()
+                 if name not in CONSENSUS_OWN},
+        scores=tuple(str(x) for x in _num(cattrs, "scores", env, [])),
+        span=cattrs.get("threshold", c).span,
+    )
+
+
+def _stability(s: ast.Block, env: Env) -> StabilitySpec:
+    sattrs = s.attributes()
+    return StabilitySpec(
+        bootstrap=int(_num(sattrs, "bootstrap", env, 0)),
+        seed=int(_num(sattrs, "seed", env, 0)),
+        groupings=[str(x) for x in _num(sattrs, "groupings", env, [])],
+        span=sattrs.get("groupings", s).span,
+    )
+
+
+def lower_assembly(block: ast.Block, env: Env) -> AssemblySpec:
+    """One assembly block; CCAI209 (no source) and CCAI218 (a source path without a value)."""
+    base = base_of(block)
+    source = _source(block, env, base)
+    rules = [_rule(item, env, base) for mod in block.blocks("moderation") for item in mod.body
+             if isinstance(item, ast.Rule)]
+    groups = GroupsSpec()
+    for g in block.blocks("groups"):
+        groups = _groups(g, env, base)
+    consensus = ConsensusSpec(threshold=0.5)
+    for c in block.blocks("consensus"):
+        consensus = _consensus(c, env)
+    stability = StabilitySpec()
+    for s in block.blocks("stability"):
+        stability = _stability(s, env)
+    return AssemblySpec(
+        name=block.labels[0].value,
+        description=str(_num(block.attributes(), "description", env, "")),
+        source=source, moderation=rules, groups=groups, consensus=consensus,
+        stability=stability, span=block.span,
+    )
+
+
+def lower_assemblies(program: Program, variables: dict[str, Value]
+                     ) -> tuple[list[AssemblySpec], list[Diagnostic]]:
+    """Every assembly of the program; the diagnostics of those that cannot be lowered."""
+    env = Env(variables)
+    specs: list[AssemblySpec] = []
+    diags: list[Diagnostic] = []
+    for block in program.blocks("assembly"):
+        try:
+            specs.append(lower_assembly(block, env))
+        except DiagnosticError as exc:
+            diags.extend(exc.diagnostics)
+    return specs, diags
