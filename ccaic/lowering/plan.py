@@ -40,7 +40,7 @@ from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error, wa
 from ccaic.evaluate.bbq import CATEGORIES
 from ccaic.evaluate.data import load_comparisons, pin_bbq_folder
 from ccaic.files import FileRefused, path_kind, read_data_bytes
-from ccaic.lowering.assembly import Env
+from ccaic.lowering.env import Env
 from ccaic.models.ref import ModelRef, parse_model_ref
 from ccaic.plan.chat_templates import (
     BUILTIN_TEMPLATES,
