@@ -20,7 +20,8 @@ import numpy as np
 
 from ccaic.assembly._io import normalize_id
 from ccaic.assembly.analysis import make_grouping
-from ccaic.assembly.groups import Grouping, Pca, export_groups, pca
+from ccaic.assembly.groupings import GroupingRequest
+from ccaic.assembly.groups import Grouping, Pca, pca
 from ccaic.assembly.moderation import (
     DropParticipants,
     DropStatements,
@@ -34,12 +35,7 @@ from ccaic.assembly.moderation import (
 from ccaic.assembly.polis_report import in_conv_mask, polis_blocks, rounded
 from ccaic.assembly.selection import Selection, SelectionRule, select
 from ccaic.assembly.sources import LoadedSource, SourceOptions, load_source
-from ccaic.assembly.sources.id_files import (
-    condition_id_files,
-    groups_file_coverage,
-    listed_unmatched,
-    read_groups_file,
-)
+from ccaic.assembly.sources.id_files import condition_id_files, listed_unmatched
 from ccaic.assembly.stability import across_groupings, bootstrap_selection
 from ccaic.assembly.stats import StatementStats, statement_stats
 from ccaic.assembly.votes import VoteTable, natural_key
@@ -53,13 +49,14 @@ from ccaic.constitution.render import SelectedStatements
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error, warning
 from ccaic.lowering.assembly import AssemblySpec, Env, RuleSpec, SourceSpec, lower_assemblies
 from ccaic.lowering.conditions import evaluate
+from ccaic.registry.groupings import GROUPINGS
+from ccaic.registry.sources import SOURCES
 from ccaic.syntax import ast
 
 if TYPE_CHECKING:
     from ccaic.report.projections import OpinionMap
 
 ASSEMBLY_FORMAT_VERSION = "1.0"
-SOURCE_KINDS = {"polis": "auto", "polis_json": "polis-json", "votes_csv": "long-csv"}
 
 
 @dataclass(frozen=True)
@@ -108,20 +105,10 @@ def _noted(diagnostics: Sequence[Diagnostic], note: str, span: Any) -> list[Diag
 
 
 def load(spec: SourceSpec) -> LoadedSource:
-    opts = spec.options
-    options = SourceOptions(
-        participant_column=opts.get("participant_column"),
-        statement_column=opts.get("statement_column"),
-        vote_column=opts.get("vote_column"),
-        timestamp_column=opts.get("timestamp_column"),
-        statements_file=opts.get("statements"),
-        statement_id_column=opts.get("statement_id_column"),
-        statement_text_column=opts.get("statement_text_column"),
-        vote_sign=opts.get("vote_sign", "auto"),
-        unknown_statements=opts.get("unknown_statements", "error"),
-    )
+    """The declared source, loaded by the loader its registry entry names."""
+    kind = str(SOURCES.entry(spec.kind).meta["kind"])
     try:
-        loaded = load_source(SOURCE_KINDS[spec.kind], spec.path, options)
+        loaded = load_source(kind, spec.path, SourceOptions.from_attrs(spec.options))
     except DiagnosticError as exc:
         raise _with_note(exc, "the source is declared here", spec.span) from None
     loaded.warnings = _noted(loaded.warnings, "the source is declared here", spec.span)
@@ -265,17 +252,10 @@ def grouping_for(spec: AssemblySpec, loaded: LoadedSource, table: VoteTable,
                  out: np.ndarray, p: Pca) -> Grouping:
     """The declared grouping; `p` is the assembly's one PCA (every grouping shares it)."""
     g = spec.groups
+    grouping: Callable[[GroupingRequest], Grouping] = GROUPINGS.load(g.kind)
     try:
-        if g.kind == "export":
-            if g.file is not None:
-                mapping = read_groups_file(g.file, g.participant_column, g.column)
-                loaded.warnings.extend(groups_file_coverage(
-                    table.participants, mapping, g.file, loaded.table.participants))
-                return export_groups(table, mapping, p)
-            return make_grouping(table, "export", out, loaded, p)
-        if g.kind == "kmeans" or g.k_min == g.k_max:
-            return make_grouping(table, f"kmeans:{g.k_max}", out, loaded, p)
-        return make_grouping(table, "polis", out, loaded, p, k_range=(g.k_min, g.k_max))
+        return grouping(GroupingRequest(table, out, loaded, p, (g.k_min, g.k_max), g.file,
+                                        g.column, g.participant_column))
     except DiagnosticError as exc:
         raise _with_note(exc, "the grouping is declared here", g.span or spec.span) from None
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ccaic.assembly.groups import MAX_K, Grouping, Pca, export_groups, pca, polis_groups
+from ccaic.assembly.groupings import GroupingRequest
+from ccaic.assembly.groups import MAX_K, Grouping, Pca, pca
 from ccaic.assembly.moderation import ModerationResult, PolisModOut, Rule, apply_moderation
 from ccaic.assembly.polis_report import in_conv_mask, polis_blocks
 from ccaic.assembly.sources import LoadedSource
 from ccaic.assembly.stats import StatementStats, statement_stats
 from ccaic.assembly.votes import VoteTable, natural_key
 from ccaic.diagnostics import DiagnosticError, error
+from ccaic.registry.groupings import GROUPINGS
 
 
 @dataclass(frozen=True)
@@ -37,43 +39,32 @@ K_MIN, K_MAX = 2, 50
 def make_grouping(table: VoteTable, method: str, mod_out: np.ndarray,
                   loaded: LoadedSource | None = None, pca_result: Pca | None = None,
                   k_range: tuple[int, int] = (2, MAX_K)) -> Grouping:
-    """`polis`, `export` (the source's groups) or `kmeans:K` (Polis pipeline, k forced).
-    `pca_result`: the PCA of `table` under `mod_out` when the caller has it, so that every
-    grouping of one assembly shares one PCA (it is the costly part). Cold `polis` and `kmeans:K`
-    cluster the in-conv participants, the server's in-conv list included where the source has
-    one (math-pca2.json)."""
-    if method == "polis":
-        return polis_groups(table, mod_out, pca_result=pca_result, k_range=k_range,
-                            in_conv_mask=_server_mask(table, loaded))
-    if method == "export":
-        if not loaded or not loaded.export_groups:
-            raise DiagnosticError([error(
-                "CCAI414", f"{loaded.path if loaded else 'source'} carries no groups",
-                None, help="export groups need participants-votes.csv with group-id or "
-                "math-pca2.json; use Polis's own grouping instead (`groups polis` in a "
-                "spec, `--groups polis` for analyze)")])
-        return export_groups(table, loaded.export_groups,
-                             pca(table, mod_out) if pca_result is None else pca_result)
+    """A grouping by its command-line name: a registered one (`polis`, `export`) or `kmeans:K`
+    (k forced). `pca_result`: the PCA of `table` under `mod_out` when the caller has it, so
+    that every grouping of one assembly shares one PCA (it is the costly part). Cold `polis`
+    and `kmeans:K` cluster the in-conv participants, the server's in-conv list included where
+    the source has one (math-pca2.json)."""
+    name = method
     if method.startswith("kmeans:"):
-        try:
-            k = int(method.split(":", 1)[1])
-        except ValueError:
-            k = 0
-        if not K_MIN <= k <= K_MAX:
-            raise DiagnosticError([error("CCAI414", f"bad group method {method!r}", None,
-                                         help=f"write kmeans:K with K a whole number from "
-                                         f"{K_MIN} to {K_MAX}, as in a groups block")])
-        return polis_groups(table, mod_out, k=k, pca_result=pca_result,
-                            in_conv_mask=_server_mask(table, loaded))
-    raise DiagnosticError([error("CCAI414", f"unknown group method {method!r}", None,
-                                 help="use polis, export or kmeans:K")])
+        name, k_range = "kmeans", (_forced_k(method),) * 2
+    elif method not in GROUPINGS or method == "kmeans":
+        raise DiagnosticError([error("CCAI414", f"unknown group method {method!r}", None,
+                                     help="use polis, export or kmeans:K")])
+    grouping: Callable[[GroupingRequest], Grouping] = GROUPINGS.load(name)
+    return grouping(GroupingRequest(table, mod_out, loaded, pca_result, k_range))
 
 
-def _server_mask(table: VoteTable, loaded: LoadedSource | None) -> np.ndarray | None:
-    """The in-conv mask with the server's in-conv list, None when the source has none (only
-    the clustering groupings need it)."""
-    server = loaded.in_conv if loaded is not None else None
-    return in_conv_mask(table, server) if server else None
+def _forced_k(method: str) -> int:
+    """K of `kmeans:K`, a whole number in the range a groups block's `k` allows (CCAI414)."""
+    try:
+        forced = int(method.split(":", 1)[1])
+    except ValueError:
+        forced = 0
+    if not K_MIN <= forced <= K_MAX:
+        raise DiagnosticError([error("CCAI414", f"bad group method {method!r}", None,
+                                     help=f"write kmeans:K with K a whole number from "
+                                     f"{K_MIN} to {K_MAX}, as in a groups block")])
+    return forced
 
 
 def analyze(loaded: LoadedSource, groups: str = "polis", smoothing: str = "polis",

@@ -7,11 +7,13 @@ is one line here (and one line in docs/language.md, which a test keeps in step).
 from __future__ import annotations
 
 from ccaic.registry.attrs import Attr, BlockSpec
+from ccaic.registry.groupings import GROUPINGS
+from ccaic.registry.sources import SOURCES, language_names
 
 __all__ = ["Attr", "BlockSpec"]
 
-SOURCE_KINDS = ("polis", "polis_json", "votes_csv")
-GROUP_KINDS = ("polis", "export", "kmeans")
+SOURCE_KINDS = language_names()
+GROUP_KINDS = GROUPINGS.names()
 CONSENSUS_KINDS = ("gac", "gac_disagree")
 
 LORA = BlockSpec(
@@ -78,25 +80,7 @@ SCHEMA: dict[str, BlockSpec] = {
         blocks={
             "source": BlockSpec(
                 doc="Where statements and votes come from.",
-                labels=("kind",), label_choices=SOURCE_KINDS,
-                attrs={
-                    "path": Attr("path", "export folder, or the votes file for votes_csv",
-                                 required=True),
-                    "statements": Attr("path", "votes_csv: a CSV of statement ids and texts"),
-                    "participant_column": Attr("string", "votes_csv: participant id column"),
-                    "statement_column": Attr("string", "votes_csv: statement id column"),
-                    "vote_column": Attr("string", "votes_csv: vote column"),
-                    "timestamp_column": Attr("string", "votes_csv: timestamp column (revotes)"),
-                    "statement_id_column": Attr("string", "votes_csv: id column of `statements`"),
-                    "statement_text_column": Attr("string",
-                                                  "votes_csv: text column of `statements`"),
-                    "vote_sign": Attr("choice", "which vote value means agree: auto, export "
-                                      "(+1 = agree, CSV exports) or api (-1 = agree, Polis API)",
-                                      choices=("auto", "export", "api")),
-                    "unknown_statements": Attr("choice", "votes for statements the source does "
-                                               "not list: error, or drop (and count them)",
-                                               choices=("error", "drop")),
-                },
+                labels=("kind",), label_choices=SOURCE_KINDS, attrs=SOURCES.block_attrs(),
             ),
             "moderation": BlockSpec(
                 doc="Rules that keep or drop statements and participants before analysis.",
@@ -104,20 +88,7 @@ SCHEMA: dict[str, BlockSpec] = {
             ),
             "groups": BlockSpec(
                 doc="How participants are clustered into opinion groups.",
-                labels=("kind",), label_choices=GROUP_KINDS,
-                attrs={
-                    "k": Attr("int_or_range", "number of groups, or a range searched by silhouette",
-                              minimum=2, maximum=50),
-                    "seed": Attr("int", "random seed (kmeans)", minimum=0),
-                    "min_votes": Attr("int", "polis: votes needed to be clustered (default 7)",
-                                      minimum=0),
-                    "file": Attr("path", "export: a CSV assigning participants to groups "
-                                 "(default: the source's own group-id)"),
-                    "column": Attr("string", "export: the group column of `file` "
-                                   "(default group-id)"),
-                    "participant_column": Attr("string", "export: the participant column of "
-                                               "`file` (default participant)"),
-                },
+                labels=("kind",), label_choices=GROUP_KINDS, attrs=GROUPINGS.block_attrs(),
             ),
             "consensus": BlockSpec(
                 doc="How statements are scored and selected.",

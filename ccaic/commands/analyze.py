@@ -6,6 +6,7 @@ import argparse
 
 from ccaic.commands.common import add_format
 from ccaic.output import Output
+from ccaic.registry.sources import kinds
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -15,7 +16,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        "group-aware consensus.")
     p.add_argument("source", metavar="SOURCE", help="folder or CSV file")
     p.add_argument("--kind", default="auto",
-                   choices=("auto", "polis-csv", "polis-json", "long-csv"),
+                   choices=kinds(),
                    help="source format (default: detected)")
     p.add_argument("--groups", default="polis", metavar="polis|export|kmeans:K",
                    help="how to find opinion groups (default polis; kmeans:K with K from 2 "

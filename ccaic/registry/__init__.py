@@ -70,6 +70,15 @@ class Registry(Generic[T]):
             self._loaded[name] = getattr(importlib.import_module(module), attribute)
         return self._loaded[name]
 
+    def block_attrs(self) -> dict[str, Attr]:
+        """The attributes a block labelled with any entry's name takes: every entry's, first
+        declaration first (the checker validates the union; each entry reads its own)."""
+        merged: dict[str, Attr] = {}
+        for entry in self._entries.values():
+            for name, attr in entry.attrs.items():
+                merged.setdefault(name, attr)
+        return merged
+
     def __contains__(self, name: object) -> bool:
         return name in self._entries
 

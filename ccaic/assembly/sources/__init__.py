@@ -1,21 +1,26 @@
-"""Where votes come from: Polis CSV export folders, Polis API JSON folders, long-format CSV.
+"""Where votes come from: the loaders ccaic.registry.sources names, one module each.
 
-`load_source(kind, path, options)` is the single entry point; kind "auto" detects a folder's
-format from the files in it. Every loader returns votes in EXPORT sign (+1 agree), see
-`ccaic.assembly.votes`, and raises `DiagnosticError` (CCAI4xx, file:line:column) for bad data.
+`load_source(kind, path, options)` is the single entry point; `kind` is a loader's `--kind`
+name and "auto" detects a folder's format from the files in it. A loader is
+`(path, display, SourceOptions) -> LoadedSource`; every one returns votes in EXPORT sign
+(+1 agree), see `ccaic.assembly.votes`, and raises `DiagnosticError` (CCAI4xx,
+file:line:column) for bad data.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ccaic.assembly.sources.base import LoadedSource, SourceOptions
 from ccaic.diagnostics import DiagnosticError, error, refused
 from ccaic.files import FileRefused, path_kind
+from ccaic.registry.sources import SOURCES, by_kind, kinds
 
-KINDS = ("auto", "polis-csv", "polis-json", "long-csv")
+KINDS = kinds()
 
-__all__ = ["KINDS", "LoadedSource", "SourceOptions", "detect_kind", "load_source"]
+__all__ = ["KINDS", "LoadedSource", "SourceOptions", "detect_kind", "load_detected",
+           "load_source"]
 
 
 def detect_kind(path: Path, display: str | None = None) -> str:
@@ -45,23 +50,19 @@ def detect_kind(path: Path, display: str | None = None) -> str:
 
 
 def load_source(kind: str, path: str | Path, options: SourceOptions | None = None) -> LoadedSource:
-    """Load a source of the given kind ("auto" detects it) into a `LoadedSource`."""
-    opts = options or SourceOptions()
-    p = Path(path)
-    display = str(path)
-    if kind == "auto":
-        kind = detect_kind(p, display)
-    if kind == "polis-csv":
-        from ccaic.assembly.sources.polis_csv import load_polis_csv
+    """Load a source of the given `--kind` ("auto" detects it) into a `LoadedSource`."""
+    return _load(kind, Path(path), str(path), options or SourceOptions())
 
-        return load_polis_csv(p, display, opts)
-    if kind == "polis-json":
-        from ccaic.assembly.sources.polis_json import load_polis_json
 
-        return load_polis_json(p, display, opts)
-    if kind == "long-csv":
-        from ccaic.assembly.sources.long_csv import load_long_csv
+def load_detected(path: Path, display: str, opts: SourceOptions) -> LoadedSource:
+    """The `polis` source: the loader `detect_kind` picks for what the path holds."""
+    return _load(detect_kind(path, display), path, display, opts)
 
-        return load_long_csv(p, display, opts)
-    raise DiagnosticError([error("CCAI410", f"unknown source kind {kind!r}", None,
-                                 help=f"use one of {', '.join(KINDS)}")])
+
+def _load(kind: str, path: Path, display: str, opts: SourceOptions) -> LoadedSource:
+    entry = by_kind(kind)
+    if entry is None:
+        raise DiagnosticError([error("CCAI410", f"unknown source kind {kind!r}", None,
+                                     help=f"use one of {', '.join(KINDS)}")])
+    loader: Callable[[Path, str, SourceOptions], LoadedSource] = SOURCES.load(entry.name)
+    return loader(path, display, opts)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from ccaic.assembly._io import (
 )
 from ccaic.assembly.votes import Statement, VoteTable, build_table, natural_key
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error, warning
+from ccaic.registry.sources import UNKNOWN_STATEMENTS, VOTE_SIGN
 
 #: Optional statement fields and the statements-file columns that give them (first match wins).
 STATEMENT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -33,7 +35,8 @@ STATEMENT_COLUMNS: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class SourceOptions:
-    """Options a `source` block may set. Every field has a working default.
+    """Options a `source` block may set. Every field has a working default, the one its
+    attribute declares in ccaic.registry.sources.
 
     - participant_column / statement_column / vote_column / timestamp_column: long-format CSV
       column names (None = recognise from the header).
@@ -42,6 +45,8 @@ class SourceOptions:
     - vote_sign: "auto" (JSON: decided from comments.json agree_count; CSV: export),
       "export" (+1 = agree, CSV convention) or "api" (-1 = agree, Polis API/database).
     - unknown_statements: "error" (CCAI407) or "drop" (counted in provenance, with a warning).
+    - attrs: every attribute the block set, by its language name, for a source's own options
+      (so a new source needs no new field here).
     """
 
     participant_column: str | None = None
@@ -51,8 +56,21 @@ class SourceOptions:
     statements_file: str | None = None
     statement_id_column: str | None = None
     statement_text_column: str | None = None
-    vote_sign: str = "auto"
-    unknown_statements: str = "error"
+    vote_sign: str = str(VOTE_SIGN.default)
+    unknown_statements: str = str(UNKNOWN_STATEMENTS.default)
+    attrs: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+    @classmethod
+    def from_attrs(cls, values: Mapping[str, str]) -> SourceOptions:
+        """The options a source block's attributes give (as lowered: strings, `statements`
+        an absolute path); absent ones keep their defaults."""
+        known = {f.name for f in fields(cls)} - {"attrs"}
+        named = {_FIELD.get(k, k): v for k, v in values.items()}
+        return cls(**{k: v for k, v in named.items() if k in known}, attrs=dict(values))
+
+
+#: Block attributes whose SourceOptions field has another name.
+_FIELD = {"statements": "statements_file"}
 
 
 @dataclass

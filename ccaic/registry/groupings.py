@@ -1,0 +1,41 @@
+"""Groupings: `groups <name> { ... }` in the language, how participants become opinion groups.
+
+`target` is `(GroupingRequest) -> Grouping` (ccaic.assembly.groupings); `attrs` the groups block
+attributes the grouping takes, with their defaults. The checker's `groups` block takes the
+union of every entry's attributes, in entry order.
+
+A new grouping: its function (in ccaic/assembly/groupings.py or a module of its own) plus one
+Entry here (plus docs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ccaic.registry import Attr, Entry, Registry
+
+K = Attr("int_or_range", "number of groups, or a range searched by silhouette", minimum=2,
+         maximum=50, default=(2, 5))
+SEED = Attr("int", "random seed (kmeans)", minimum=0, default=0)
+
+GROUPINGS: Registry[Callable[..., Any]] = Registry("grouping", [
+    Entry("polis", "ccaic.assembly.groupings:polis",
+          "Polis's cold pipeline: PCA, 100 base clusters, k chosen by silhouette in `k`",
+          attrs={"k": K, "seed": SEED,
+                 "min_votes": Attr("int", "polis: votes needed to be clustered (default 7)",
+                                   minimum=0, default=7)}),
+    Entry("export", "ccaic.assembly.groupings:export",
+          "the groups the source carries (participants-votes.csv group-id, math-pca2.json), "
+          "or those of a CSV file",
+          attrs={"file": Attr("path", "export: a CSV assigning participants to groups "
+                              "(default: the source's own group-id)"),
+                 "column": Attr("string", "export: the group column of `file` "
+                                "(default group-id)", default="group-id"),
+                 "participant_column": Attr("string", "export: the participant column of "
+                                            "`file` (default participant)",
+                                            default="participant")}),
+    Entry("kmeans", "ccaic.assembly.groupings:kmeans",
+          "Polis's pipeline with the group count forced to `k` (the top of a range)",
+          attrs={"k": K, "seed": SEED}),
+])

@@ -1,0 +1,67 @@
+"""Vote sources: `source <name> { ... }` in the language and `ccaic analyze --kind <kind>`.
+
+An entry's `name` is the language name, `meta["kind"]` the loader's `--kind` name, `target` the
+loader (`(path, display, SourceOptions) -> LoadedSource`, see ccaic.assembly.sources) and
+`attrs` the source block attributes it takes. The checker's `source` block takes the union of
+every entry's attributes, in entry order; `meta["language"]` False keeps a loader that only
+`--kind` names (the polis entry detects it) out of the language.
+
+A new source: its module under ccaic/assembly/sources/ plus one Entry here (plus docs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ccaic.registry import Attr, Entry, Registry
+
+PATH = Attr("path", "export folder, or the votes file for votes_csv", required=True)
+VOTE_SIGN = Attr("choice", "which vote value means agree: auto, export (+1 = agree, CSV exports) "
+                 "or api (-1 = agree, Polis API)", choices=("auto", "export", "api"),
+                 default="auto")
+UNKNOWN_STATEMENTS = Attr("choice", "votes for statements the source does not list: error, or "
+                          "drop (and count them)", choices=("error", "drop"), default="error")
+
+#: A long-format CSV's options (a `polis` path naming a single file is read as one too).
+LONG_CSV: dict[str, Attr] = {
+    "statements": Attr("path", "votes_csv: a CSV of statement ids and texts"),
+    "participant_column": Attr("string", "votes_csv: participant id column"),
+    "statement_column": Attr("string", "votes_csv: statement id column"),
+    "vote_column": Attr("string", "votes_csv: vote column"),
+    "timestamp_column": Attr("string", "votes_csv: timestamp column (revotes)"),
+    "statement_id_column": Attr("string", "votes_csv: id column of `statements`"),
+    "statement_text_column": Attr("string", "votes_csv: text column of `statements`"),
+}
+EXPORT: dict[str, Attr] = {"vote_sign": VOTE_SIGN, "unknown_statements": UNKNOWN_STATEMENTS}
+
+SOURCES: Registry[Callable[..., Any]] = Registry("source", [
+    Entry("polis", "ccaic.assembly.sources:load_detected",
+          "a Polis export folder (CSV or API JSON) or a long-format CSV file, detected from "
+          "what the path holds", attrs={"path": PATH, **LONG_CSV, **EXPORT},
+          meta={"kind": "auto"}),
+    Entry("polis_csv", "ccaic.assembly.sources.polis_csv:load_polis_csv",
+          "a Polis CSV export folder (votes.csv or participants-votes.csv, comments.csv)",
+          attrs={"path": PATH, **EXPORT}, meta={"kind": "polis-csv", "language": False}),
+    Entry("polis_json", "ccaic.assembly.sources.polis_json:load_polis_json",
+          "a Polis API JSON folder (votes.json, comments.json, math-pca2.json)",
+          attrs={"path": PATH, **EXPORT}, meta={"kind": "polis-json"}),
+    Entry("votes_csv", "ccaic.assembly.sources.long_csv:load_long_csv",
+          "one long-format votes file (participant, statement, vote[, timestamp]): CSV or "
+          "Parquet", attrs={"path": PATH, **LONG_CSV, **EXPORT}, meta={"kind": "long-csv"}),
+])
+
+
+def language_names() -> tuple[str, ...]:
+    """The names `source <name>` accepts, in registry order."""
+    return tuple(e.name for e in SOURCES if e.meta.get("language", True))
+
+
+def kinds() -> tuple[str, ...]:
+    """The `--kind` names of `ccaic analyze`, in registry order ("auto" first)."""
+    return tuple(str(e.meta["kind"]) for e in SOURCES)
+
+
+def by_kind(kind: str) -> Entry | None:
+    """The entry whose loader `--kind` names, None for an unknown kind."""
+    return next((e for e in SOURCES if e.meta["kind"] == kind), None)
