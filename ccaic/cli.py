@@ -24,8 +24,8 @@ EXIT_CHANGES = 2
 EXIT_INTERNAL = 3
 
 # Module names under ccaic.commands, in the order `ccaic --help` lists them.
-COMMANDS = ("check", "fmt", "analyze", "build", "show", "diff", "evaluate", "explain",
-            "schema", "init")
+COMMANDS = ("check", "fmt", "analyze", "build", "show", "diff", "suggest", "evaluate",
+            "explain", "schema", "init")
 
 
 class UsageError(Exception):

@@ -256,7 +256,7 @@ RULE_FIELDS: dict[str, dict[str, str]] = {
     "statements": {
         "id": "any", "text": "string", "author": "any", "moderated": "number",
         "meta": "bool", "agrees": "number", "disagrees": "number", "passes": "number",
-        "votes": "number",
+        "votes": "number", "duplicate_of": "any",  # ccaic.assembly.duplicates
     },
     "participants": {
         "id": "any", "votes": "number", "agrees": "number", "disagrees": "number",

@@ -131,7 +131,7 @@ class Compare(Node):
     kind: Literal["compare"] = "compare"
     left: Operand
     op: Literal["==", "!=", "<", "<=", ">", ">="]
-    right: Operand
+    right: Compared
 
 
 class Matches(Node):
@@ -170,6 +170,12 @@ class Paren(Node):
 
 Operand = Annotated[
     Union[FieldRef, NumberLit, StringLit, BoolLit],  # noqa: UP007
+    Field(discriminator="kind"),
+]
+
+# `duplicate_of != null`: null only on the right of a comparison, where it means "no value".
+Compared = Annotated[
+    Union[FieldRef, NumberLit, StringLit, BoolLit, NullLit],  # noqa: UP007
     Field(discriminator="kind"),
 ]
 

@@ -1,0 +1,107 @@
+"""Near-duplicate statements (issue 19): `duplicate_of` in rules, every decision in the artifact."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ccaic.assembly.duplicates import clusters, find_duplicates, similarity_matrix
+from ccaic.check.checker import check_paths
+from tests.cli_runner import run_cli
+
+QUICKSTART = Path(__file__).resolve().parents[1] / "examples" / "quickstart" / "data"
+SPEC = """
+assembly "a" {
+  source polis { path = "data" }
+  moderation {
+    keep statements where moderated == 1
+    drop statements where duplicate_of != null because "near-duplicate"
+  }
+  groups polis { k = 2 }
+  consensus gac { threshold = 0.6 }
+}
+"""
+
+
+def _reworded(tmp_path: Path) -> Path:
+    """The quickstart data with statement 13 reworded into a duplicate of statement 0."""
+    data = tmp_path / "data"
+    shutil.copytree(QUICKSTART, data)
+    path = data / "comments.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    for row in rows[1:]:
+        if row[2] == "13":
+            row[7] = "The AI should always tell the truth, even when that truth is unwelcome"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    spec = tmp_path / "a.ccai"
+    spec.write_text(SPEC, encoding="utf-8")
+    return spec
+
+
+def test_a_reworded_statement_is_dropped_and_the_decision_recorded(tmp_path: Path) -> None:
+    spec = _reworded(tmp_path)
+    code, _, err = run_cli(["build", str(spec), "-o", str(tmp_path / "out"),
+                            "--until", "assemblies"])
+    assert code == 0, err
+    artifact = json.loads((tmp_path / "out" / "assemblies" / "a.json").read_text())
+    rule = next(m for m in artifact["moderation"] if "duplicate_of" in m["rule"])
+    assert rule["ids"] == ["13"]
+    decisions = rule["duplicates"]["decisions"]
+    assert [(d["id"], d["duplicate_of"]) for d in decisions] == [("13", "0")]
+    assert decisions[0]["similarity"] >= rule["duplicates"]["threshold"]
+    assert rule["duplicates"]["matcher"] == "embedding"
+    assert "13" not in artifact["selection"]
+
+
+def test_rules_without_duplicate_of_record_nothing(tmp_path: Path) -> None:
+    spec = _reworded(tmp_path)
+    spec.write_text(SPEC.replace('    drop statements where duplicate_of != null because '
+                                 '"near-duplicate"\n', ""), encoding="utf-8")
+    code, _, err = run_cli(["build", str(spec), "-o", str(tmp_path / "out"),
+                            "--until", "assemblies"])
+    assert code == 0, err
+    artifact = json.loads((tmp_path / "out" / "assemblies" / "a.json").read_text())
+    assert all("duplicates" not in m for m in artifact["moderation"])
+
+
+def test_tfidf_fallback_finds_the_same_duplicate() -> None:
+    texts = ["The AI should tell the truth even when the truth is unwelcome",
+             "The AI should not help anyone build a weapon",
+             "The AI should always tell the truth, even when that truth is unwelcome"]
+    found = find_duplicates(["0", "1", "2"], texts, matcher="tfidf")
+    assert found.matcher == "tfidf"
+    assert [(d.id, d.duplicate_of) for d in found.decisions] == [("2", "0")]
+
+
+def test_clusters_are_complete_linkage_and_deterministic() -> None:
+    texts = ["The AI should be kind", "AI should be very kind", "The AI should not lie",
+             "AI should never lie to users", "The AI should cite its sources"]
+    sim = similarity_matrix(texts, "embedding")
+    first = clusters(sim, 0.8)
+    assert first == clusters(similarity_matrix(texts, "embedding"), 0.8)
+    for group in first:
+        assert all(sim[i, j] >= 0.8 for i in group for j in group)
+    assert [0, 1] in first and [4] in first
+
+
+@pytest.mark.parametrize(("condition", "message"), [
+    ("duplicate_of < null", "null has no order"),
+    ("votes == null", "`votes` is a number, compared with null"),
+    ("meta == null", "`meta` is true or false, compared with null"),
+])
+def test_null_comparisons_that_mean_nothing_are_errors(condition: str, message: str) -> None:
+    text = SPEC.replace("duplicate_of != null", condition)
+    _, diagnostics = check_paths(["-"], text)
+    assert [d.code for d in diagnostics if d.is_error] == ["CCAI206"]
+    assert message in diagnostics[0].message
+
+
+def test_duplicate_of_is_a_known_field() -> None:
+    _, diagnostics = check_paths(["-"], SPEC)
+    assert not [d for d in diagnostics if d.is_error]

@@ -1,0 +1,107 @@
+"""`ccaic suggest merges` (issue 19): deterministic groups, ready-to-paste `merge` blocks."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ccaic.build import run_until
+from ccaic.constitution.merges import ccai_string, draft_text
+from ccaic.constitution.model import StatementRef
+from ccaic.syntax.parser import parse
+from tests.cli_runner import run_cli
+
+REPO = Path(__file__).resolve().parents[1]
+PAPER_EXAMPLE = {"2", "150", "575"}  # the CCAI team's own merge example
+
+
+@pytest.fixture(scope="module")
+def ccai_merges() -> str:
+    data = REPO.parent / "shared" / "data" / "ccai-2023"
+    if not data.is_dir():
+        pytest.skip("../shared/data is absent: this test reads the real CCAI data")
+    code, out, err = run_cli(["suggest", "merges", str(REPO / "constitutions" / "public.ccai"),
+                              "--var", f"data={data}"])
+    assert code == 0, err
+    return out
+
+
+def _groups(text: str) -> list[set[str]]:
+    return [set(re.findall(r"\d+", m)) for m in re.findall(r"statements = \[([^\]]*)\]", text)]
+
+
+def test_ccai_2023_puts_the_paper_example_in_one_group(ccai_merges: str) -> None:
+    """At the documented threshold (docs/merges.md) 116 statements become 68 principles."""
+    assert ccai_merges.startswith("# assembly ccai_us_2023: 116 selected statements -> 68 "
+                                  "principles (33 merges, embedding similarity >= 0.725")
+    assert PAPER_EXAMPLE in _groups(ccai_merges)
+    groups = _groups(ccai_merges)
+    assert len(groups) == 33
+    merged = sum(len(g) for g in groups)
+    assert 116 - merged + len(groups) == 68
+
+
+def test_suggestions_are_byte_identical_across_runs(ccai_merges: str) -> None:
+    data = REPO.parent / "shared" / "data" / "ccai-2023"
+    _, again, _ = run_cli(["suggest", "merges", str(REPO / "constitutions" / "public.ccai"),
+                           "--var", f"data={data}"])
+    assert again == ccai_merges
+
+
+def test_pasted_blocks_build_the_suggested_constitution(ccai_merges: str, tmp_path: Path
+                                                        ) -> None:
+    spec = tmp_path / "merged.ccai"
+    spec.write_text(
+        f'import "{REPO / "assemblies" / "ccai-2023.ccai"}"\n\n'
+        'constitution "merged" {\n  from = assembly.ccai_us_2023\n'
+        '  template = "Choose the response that {{ statement.text | as_behaviour }}."\n\n'
+        + ccai_merges + "}\n", encoding="utf-8")
+    data = REPO.parent / "shared" / "data" / "ccai-2023"
+    result = run_until("constitution", str(spec), None, [f"data={data}"], report=False)
+    assert result.ok, [d.message for d in result.diagnostics]
+    (constitution,) = result.constitutions
+    assert len(constitution.principles) == 68
+    example = next(p for p in constitution.principles if p.id == "m575")
+    assert {s.id for s in example.sources} == PAPER_EXAMPLE
+    assert example.text.startswith("Choose the response that least discriminates on race")
+
+
+def test_a_higher_threshold_merges_less(ccai_merges: str) -> None:
+    data = REPO.parent / "shared" / "data" / "ccai-2023"
+    code, out, err = run_cli(["suggest", "merges", str(REPO / "constitutions" / "public.ccai"),
+                              "--var", f"data={data}", "--threshold", "0.8"])
+    assert code == 0, err
+    assert len(_groups(out)) < len(_groups(ccai_merges))
+    assert all(float(s) >= 0.8 for s in re.findall(r"least similar pair ([0-9.]+)", out))
+
+
+def test_drafted_text_joins_each_rewrite_most_agreed_first() -> None:
+    refs = [StatementRef(id="190", text="The AI should be honest"),
+            StatementRef(id="131", text="The AI should tell the truth"),
+            StatementRef(id="631", text="Ai should not lie")]
+    assert draft_text(refs) == ("Choose the response that is most honest, best tells the truth "
+                                "and least lies.", False)
+
+
+@pytest.mark.parametrize("text", ['say "hi" \\ now', "costs ${var.x} or $5", "two\nlines\t!"])
+def test_string_literals_read_back_as_the_text(text: str) -> None:
+    tree = parse(f'variable "v" {{\n  default = {ccai_string(text)}\n}}\n', "s.ccai")
+    (block,) = tree.blocks("variable")
+    assert block.attributes()["default"].value.constant == text
+
+
+def test_a_file_without_an_assembly_is_ccai480(tmp_path: Path) -> None:
+    spec = tmp_path / "hand.ccai"
+    spec.write_text('constitution "c" {\n  principle "p" {\n    text = "Choose the response '
+                    'that is kind."\n  }\n}\n', encoding="utf-8")
+    code, _, err = run_cli(["suggest", "merges", str(spec)])
+    assert code == 1
+    assert "CCAI480" in err
+
+
+def test_a_threshold_outside_0_1_is_ccai479() -> None:
+    code, _, err = run_cli(["suggest", "merges", "x.ccai", "--threshold", "1.5"])
+    assert code == 1
+    assert "CCAI479" in err
