@@ -13,6 +13,7 @@ from ccaic.build import build
 from ccaic.check.checker import check_paths
 from ccaic.constitution.model import Constitution, StatementRef
 from ccaic.constitution.render import SelectedStatements, build_constitutions
+from ccaic.lowering.lower_constitution import lower_constitutions
 from tests.cli_runner import run_cli
 
 SPEC = '''
@@ -55,7 +56,8 @@ def _render(tmp_path: Path, text: str) -> tuple[list[Constitution], list[str]]:
     path.write_text(text)
     programs, diags = check_paths([str(path)])
     assert [d.message for d in diags if d.is_error] == []
-    constitutions, render_diags = build_constitutions(programs[0], {}, {"a": SELECTION})
+    constitutions, render_diags = build_constitutions(lower_constitutions(programs[0], {}),
+                                                      {"a": SELECTION})
     return constitutions, [f"{d.code} {d.message}" for d in render_diags]
 
 
@@ -203,7 +205,7 @@ def _failure(tmp_path: Path, template: str, selection: SelectedStatements = SELE
     path = _with_template(tmp_path, template)
     programs, diags = check_paths([str(path)])
     assert [d.message for d in diags if d.is_error] == [], template
-    _, render_diags = build_constitutions(programs[0], {}, {"a": selection})
+    _, render_diags = build_constitutions(lower_constitutions(programs[0], {}), {"a": selection})
     return [f"{d.code} {d.message} @{d.span.line if d.span else '-'}" for d in render_diags]
 
 
@@ -438,7 +440,7 @@ def test_the_documented_missing_value_example_renders_with_and_without_an_author
     selection = SelectedStatements(assembly="a", method="m", threshold=None, top_k=2,
                                    statements=refs, candidates={r.id: r for r in refs},
                                    fields={"1": {"author": "17"}})
-    (c,), render_diags = build_constitutions(programs[0], {}, {"a": selection})
+    (c,), render_diags = build_constitutions(lower_constitutions(programs[0], {}), {"a": selection})
     assert render_diags == []
     assert [p.text for p in c.principles] == [
         "Choose the response that is fairest (suggested by participant 17).",
@@ -481,9 +483,10 @@ def test_any_template_renders_or_gives_a_template_diagnostic(expr: str, loop: bo
     import re
 
     from ccaic.check.templates import check_text
-    from ccaic.constitution.render import _render_text, _statement_context
+    from ccaic.constitution.render import _render, _statement_context
     from ccaic.constitution.templates import MAX_CHARS, Limits
     from ccaic.diagnostics import DiagnosticError, Span
+    from ccaic.lowering.constitution import TemplateSpec
 
     source = f"{{% for x in {expr} %}}{{{{ x }}}}{{% endfor %}}" if loop else f"{{{{ {expr} }}}}"
     span = Span(file="t.ccai", line=1, column=1, end_line=1, end_column=2)
@@ -493,7 +496,7 @@ def test_any_template_renders_or_gives_a_template_diagnostic(expr: str, loop: bo
         StatementRef(id="1", text=text, gac=0.5, agrees=1, disagrees=0, passes=0,
                      groups={"0": 0.5}), {})}
     try:
-        out = _render_text(source, lambda _: span, context, "statement 1", Limits())
+        out = _render(TemplateSpec(text=source, span=span), context, "statement 1", Limits())
     except DiagnosticError as exc:
         assert [d.code for d in exc.diagnostics] in (
             ["CCAI306"], ["CCAI307"], ["CCAI308"], ["CCAI310"]), exc.diagnostics
@@ -536,7 +539,8 @@ def test_attributes_from_variables_are_used(tmp_path: Path) -> None:
     assert [d.message for d in diags if d.is_error] == []
     variables = {"t": "T{{ statement.id if statement else '' }}", "c": "C {{ principle.id }}",
                  "w": 2.5, "tags": ["x", "y"]}
-    (c,), render_diags = build_constitutions(programs[0], variables, {"a": SELECTION})
+    (c,), render_diags = build_constitutions(lower_constitutions(programs[0], variables),
+                                               {"a": SELECTION})
     assert render_diags == []
     assert c.description == variables["t"]
     rendered = [p for p in c.principles if p.id != "p"]

@@ -58,6 +58,7 @@ def compile_source(path: str | Path, var_args: list[str] | None = None
     from ccaic.check.checker import check_paths
     from ccaic.check.variables import parse_cli_vars, resolve_variables
     from ccaic.constitution.render import build_constitutions
+    from ccaic.lowering.lower_constitution import lower_constitutions
     from ccaic.lowering.plan import compile_plans
 
     with extended_schema():
@@ -68,7 +69,7 @@ def compile_source(path: str | Path, var_args: list[str] | None = None
     parsed, more = parse_cli_vars(var_args or [])
     values, more2 = resolve_variables(program, parsed, require_values=True)
     diags = [*diags, *more, *more2]
-    constitutions, rdiags = build_constitutions(program, values, {})
+    constitutions, rdiags = build_constitutions(lower_constitutions(program, values), {})
     diags.extend(rdiags)
     plans, pdiags = compile_plans(program, values, {c.name: c for c in constitutions})
     return plans, [*diags, *pdiags], program
