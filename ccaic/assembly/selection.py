@@ -1,4 +1,4 @@
-"""Selecting statements: threshold and/or top-k on a score, with a reason for every statement.
+"""Selecting statements: threshold and/or top-k on any score, with a reason for every statement.
 
 Ties are broken deterministically: higher score first, then more votes seen, then natural id
 order (numbers numerically, then text). NaN scores never qualify.
@@ -43,9 +43,13 @@ def rank(ids: Sequence[str], score: np.ndarray, seen: np.ndarray | None = None) 
 
 
 def select(ids: Sequence[str], score: np.ndarray, rule: SelectionRule,
-           moderated_out: np.ndarray | None = None, seen: np.ndarray | None = None
+           moderated_out: np.ndarray | None = None, seen: np.ndarray | None = None,
+           barred: np.ndarray | None = None, barred_reason: str = "barred by its method"
            ) -> Selection:
+    """`barred`: statements the scoring method's own rule keeps out (bridging's max_factor),
+    ranked as their score says but never selected."""
     score = np.asarray(score, dtype=np.float64)
+    bar = np.zeros(len(ids), bool) if barred is None else np.asarray(barred, bool)
     out = np.zeros(len(ids), bool) if moderated_out is None else np.asarray(moderated_out, bool)
     order = rank(ids, score, seen)
     selected = np.zeros(len(ids), dtype=bool)
@@ -56,6 +60,8 @@ def select(ids: Sequence[str], score: np.ndarray, rule: SelectionRule,
             reasons[i] = "moderated out"
         elif np.isnan(score[i]):
             reasons[i] = "no score"
+        elif bar[i]:
+            reasons[i] = barred_reason
         elif rule.threshold is not None and (
                 score[i] <= rule.threshold if rule.strict else score[i] < rule.threshold):
             reasons[i] = f"below threshold {rule.threshold:g}"

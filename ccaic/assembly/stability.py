@@ -2,20 +2,21 @@
 
 Consensus selection depends heavily on who is in which group; these functions make that
 visible. Bootstrap resamples participants with replacement (seeded numpy Generator), keeps the
-groups fixed (each resampled participant keeps their group) and recomputes the score.
+groups fixed (each resampled participant keeps their group) and recomputes the score of the
+method that selects (any registered one, by name), through participant weights.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from ccaic.assembly.groups import Grouping
+from ccaic.assembly.scores import ScoreInputs, compute
 from ccaic.assembly.selection import SelectionRule, select
-from ccaic.assembly.stats import gac
 from ccaic.assembly.votes import VoteTable
 
 
@@ -25,28 +26,44 @@ class Bootstrap:
     frequency: np.ndarray  # per statement: share of resamples in which it was selected
     n: int
     seed: int
+    intervals: dict[str, np.ndarray]  # per method: (C, 2) 2.5 and 97.5 percentiles, NaN: none
+
+
+def _percentiles(draws: list[np.ndarray], columns: int) -> np.ndarray:
+    """The 95% percentile interval of each statement's score over the resamples that scored
+    it (NaN where none did)."""
+    if not draws:
+        return np.full((columns, 2), np.nan)
+    stack = np.vstack(draws)
+    out = np.full((columns, 2), np.nan)
+    scored = ~np.isnan(stack).all(axis=0)
+    if scored.any():
+        out[scored] = np.nanpercentile(stack[:, scored], [2.5, 97.5], axis=0).T
+    return out
 
 
 def bootstrap_selection(table: VoteTable, grouping: Grouping, rule: SelectionRule,
                         moderated_out: np.ndarray | None = None, n: int = 200, seed: int = 0,
-                        smoothing: str = "polis") -> Bootstrap:
-    """Selection frequency of each statement over `n` participant resamples (GAC score)."""
+                        method: str = "gac", options: Mapping[str, Any] | None = None,
+                        scores: Sequence[str] = ()) -> Bootstrap:
+    """Selection frequency of each statement under `method` over `n` participant resamples,
+    and a percentile interval for `method` and each of `scores`."""
     rng = np.random.default_rng(seed)
-    agree, seen = table.agree(), table.seen()
-    labels = grouping.labels
     rows = np.arange(table.shape[0])
     hits = np.zeros(table.shape[1])
+    names = list(dict.fromkeys((method, *scores)))
+    draws: dict[str, list[np.ndarray]] = {name: [] for name in names}
     for _ in range(n):
         pick = rng.choice(rows, size=len(rows), replace=True)
         w = np.bincount(pick, minlength=len(rows)).astype(np.float64)
-        clustered = labels >= 0
-        ind = sp.csr_matrix((w[clustered], (labels[clustered], rows[clustered])),
-                            shape=(grouping.k, len(rows)))
-        ga = np.asarray((ind @ agree).toarray())
-        gs = np.asarray((ind @ seen).toarray())
-        score = gac(ga, gs, smoothing)
-        hits += select(table.statement_ids, score, rule, moderated_out).selected
-    return Bootstrap(table.statement_ids, hits / max(n, 1), n, seed)
+        scored = compute(ScoreInputs(table, grouping, w), names, options or {})
+        for name in names:
+            draws[name].append(scored[name].values)
+        chosen = scored[method]
+        hits += select(table.statement_ids, chosen.values, rule, moderated_out,
+                       barred=chosen.barred, barred_reason=chosen.barred_reason).selected
+    return Bootstrap(table.statement_ids, hits / max(n, 1), n, seed,
+                     {name: _percentiles(d, table.shape[1]) for name, d in draws.items()})
 
 
 def jaccard(a: Sequence[str], b: Sequence[str]) -> float:

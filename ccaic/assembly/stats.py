@@ -1,4 +1,4 @@
-"""Per-statement statistics: counts, group-aware consensus, polarization, repness, consensus.
+"""Per-statement statistics: counts, the registered scores, polarization, repness, consensus.
 
 Formulas follow docs/polis-math.md §5-8 and the CCAI paper (ccai-facts.md). Counts are sparse
 matrix products (groups^T @ agree), never loops over votes; the repness/consensus *selection*
@@ -7,6 +7,7 @@ walks statements per group, as Polis does.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,16 +15,18 @@ import numpy as np
 import scipy.sparse as sp
 
 from ccaic.assembly.groups import Grouping
+from ccaic.assembly.scores import Scored, ScoreInputs, compute, group_counts
 from ccaic.assembly.votes import VoteTable
+from ccaic.registry.scores import ALWAYS
 
 #: Polis's 90% one-sided z threshold: the literal 1.2816, not norm.ppf(0.9).
 Z90 = 1.2816
-SMOOTHINGS = ("polis", "none")
 
 
 @dataclass(frozen=True)
 class StatementStats:
-    """Arrays over the table's columns; group arrays are (k, C)."""
+    """Arrays over the table's columns; group arrays are (k, C). `scored` holds every
+    computed method by its registry name (ccaic.registry.scores)."""
 
     ids: list[str]
     agrees: np.ndarray
@@ -32,51 +35,30 @@ class StatementStats:
     group_agrees: np.ndarray
     group_disagrees: np.ndarray
     group_passes: np.ndarray
-    gac: np.ndarray
-    gac_disagree: np.ndarray
     pi: np.ndarray
     adjusted_pi: np.ndarray
-    smoothing: str
+    scored: Mapping[str, Scored]
+
+    @property
+    def scores(self) -> dict[str, np.ndarray]:
+        return {name: s.values for name, s in self.scored.items()}
+
+    def extras(self) -> dict[str, np.ndarray]:
+        """What methods report beside their scores, as `<method>_<name>` (bridging_factor)."""
+        return {f"{name}_{key}": v for name, s in self.scored.items()
+                for key, v in s.extras.items()}
 
     @property
     def seen(self) -> np.ndarray:
-        return self.agrees + self.disagrees + self.passes
+        return np.asarray(self.agrees + self.disagrees + self.passes)
 
     @property
     def group_seen(self) -> np.ndarray:
-        return self.group_agrees + self.group_disagrees + self.group_passes
+        return np.asarray(self.group_agrees + self.group_disagrees + self.group_passes)
 
 
 def _colsum(m: sp.csr_matrix) -> np.ndarray:
     return np.asarray(m.sum(axis=0)).ravel().astype(np.int64)
-
-
-def group_counts(table: VoteTable, grouping: Grouping) -> tuple[np.ndarray, ...]:
-    """(A, D, P) per group and statement, shape (k, C), from latest votes of group members."""
-    g = grouping.indicator().T.tocsr()
-    return tuple(np.asarray((g @ m).toarray()).astype(np.int64).reshape(grouping.k, -1)
-                 for m in (table.agree(), table.disagree(), table.passed()))
-
-
-def gac(group_agrees: np.ndarray, group_seen: np.ndarray, smoothing: str = "polis"
-        ) -> np.ndarray:
-    """Group-aware consensus: product over groups of P_g(agree).
-
-    polis: (A+1)/(S+2) per group (Polis since 2017); none: A/S, with 0 for a group that never
-    saw the statement (no evidence of agreement). Pass D instead of A for the disagree variant.
-    """
-    a = np.asarray(group_agrees, dtype=np.float64)
-    s = np.asarray(group_seen, dtype=np.float64)
-    if smoothing == "polis":
-        p = (a + 1.0) / (s + 2.0)
-    elif smoothing == "none":
-        p = np.divide(a, s, out=np.zeros_like(a), where=s > 0)
-    else:
-        raise ValueError(f"unknown smoothing {smoothing!r}")
-    out = np.ones(a.shape[1:]) if a.ndim == 2 else np.ones(())
-    for row in p.reshape(len(p), -1) if a.ndim == 2 else [p]:
-        out = out * row
-    return np.asarray(out)
 
 
 def polarization(agrees: np.ndarray, disagrees: np.ndarray, passes: np.ndarray
@@ -89,15 +71,17 @@ def polarization(agrees: np.ndarray, disagrees: np.ndarray, passes: np.ndarray
     return pi, adj
 
 
-def statement_stats(table: VoteTable, grouping: Grouping, smoothing: str = "polis"
-                    ) -> StatementStats:
-    """Totals over every participant in the table; per-group counts over clustered ones."""
-    ga, gd, gp = group_counts(table, grouping)
+def statement_stats(table: VoteTable, grouping: Grouping,
+                    options: Mapping[str, Any] | None = None,
+                    scores: Sequence[str] = ALWAYS) -> StatementStats:
+    """Totals over every participant in the table; per-group counts over clustered ones;
+    each method of `scores` with the consensus options it declares."""
+    inputs = ScoreInputs(table, grouping)
+    ga, gd, gp = inputs.group_counts
     a, d, p = (_colsum(m) for m in (table.agree(), table.disagree(), table.passed()))
-    gs = ga + gd + gp
     pi, adj = polarization(a, d, p)
-    return StatementStats(table.statement_ids, a, d, p, ga, gd, gp,
-                          gac(ga, gs, smoothing), gac(gd, gs, smoothing), pi, adj, smoothing)
+    return StatementStats(table.statement_ids, a, d, p, ga, gd, gp, pi, adj,
+                          compute(inputs, scores, options or {}))
 
 
 # ---------------------------------------------------------------- Polis repness (§7)

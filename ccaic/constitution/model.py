@@ -7,9 +7,9 @@ same bytes.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 CONSTITUTION_FORMAT_VERSION = "1.0"
 
@@ -30,6 +30,17 @@ class StatementRef(Model):
     passes: int | None = None
     groups: dict[str, float] = Field(default_factory=dict)  # group id -> share agreeing
     rank: int | None = None
+    # every other computed score by method name (bridging, bridging_factor, ...); the GAC pair
+    # keeps its own fields above
+    scores: dict[str, float | None] = Field(default_factory=dict)
+
+    @model_serializer(mode="wrap")
+    def _omit_no_scores(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """No `scores` key when there are none: a GAC build's constitution keeps its bytes."""
+        data: dict[str, Any] = handler(self)
+        if not data.get("scores"):
+            data.pop("scores", None)
+        return data
 
 
 class Edit(Model):

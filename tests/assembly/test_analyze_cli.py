@@ -99,7 +99,7 @@ def test_analyze_json_speaks_the_build_artifact(shared, tmp_path):
         assert code == 0
         rows = json.loads(out)["statements"]
         assert rows and all(isinstance(r["id"], str) for r in rows)
-        assert set(rows[0]) == artifact_fields
+        assert set(rows[0]) == artifact_fields | {"scores"}  # analyze adds the asked-for ones
         bodies.append({r["id"]: r["agrees"] for r in rows})
     assert bodies[0] == bodies[1]
     code, out, _ = run("analyze", str(folder), "--format", "csv")

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from ccaic.assembly.groups import Grouping
-from ccaic.assembly.stats import gac, polarization, statement_stats
+from ccaic.assembly.scores.gac import group_aware
+from ccaic.assembly.stats import polarization, statement_stats
 from ccaic.assembly.votes import Statement, VoteTable
 
 counts = arrays(np.int64, st.tuples(st.integers(1, 5), st.integers(1, 8)),
@@ -20,16 +21,16 @@ counts = arrays(np.int64, st.tuples(st.integers(1, 5), st.integers(1, 8)),
 def test_polis_gac_in_open_unit_interval(a, extra):
     extra = np.resize(extra, a.shape)
     s = a + extra
-    v = gac(a, s, "polis")
+    v = group_aware(a, s - a, s, "laplace")
     assert np.all(v > 0) and np.all(v < 1)
-    d = gac(s - a, s, "polis")
+    d = group_aware(s - a, a, s, "laplace")
     assert np.all(d > 0) and np.all(d < 1)
 
 
 @given(counts, counts)
 def test_unsmoothed_gac_in_closed_unit_interval(a, extra):
     s = a + np.resize(extra, a.shape)
-    v = gac(a, s, "none")
+    v = group_aware(a, s - a, s, "none")
     assert np.all(v >= 0) and np.all(v <= 1)
 
 
@@ -57,8 +58,8 @@ def test_gac_invariant_to_participant_order(codes, rnd):
 
     g1 = Grouping("t", labels, ("0", "1"))
     g2 = Grouping("t", labels[perm], ("0", "1"))
-    a = statement_stats(table(list(range(n))), g1).gac
-    b = statement_stats(table(perm), g2).gac
+    a = statement_stats(table(list(range(n))), g1).scores["gac"]
+    b = statement_stats(table(perm), g2).scores["gac"]
     np.testing.assert_allclose(a, b, rtol=0, atol=1e-15)
 
 

@@ -48,15 +48,15 @@ def test_paper_gac_statistics(shared):
         authors = {r["participant"]: r["group-id"] for r in csv.DictReader(fh)}
     g = G.export_groups(mod.table, authors)
     assert g.k == 2 and g.clustered == 1002
-    st = S.statement_stats(mod.table, g, smoothing="none")
-    v = st.gac[~mod.statement_out]
+    st = S.statement_stats(mod.table, g, {"smoothing": "none"})
+    v = st.scores["gac"][~mod.statement_out]
     assert len(v) == 275
     assert [round(float(x), 2) for x in (v.mean(), np.median(v), v.min(), v.max())] == [
         0.64, 0.70, 0.04, 0.96]
     # the Polis formula with the same groups does not reproduce them
-    sp = S.statement_stats(mod.table, g, smoothing="polis").gac[~mod.statement_out]
+    sp = S.statement_stats(mod.table, g, {"smoothing": "polis"}).scores["gac"][~mod.statement_out]
     assert round(float(sp.mean()), 2) != 0.64 or round(float(sp.max()), 2) != 0.96
     # nor does the export's live group-id with A/S
     ge = G.export_groups(mod.table, src.export_groups)
-    se = S.statement_stats(mod.table, ge, smoothing="none").gac[~mod.statement_out]
+    se = S.statement_stats(mod.table, ge, {"smoothing": "none"}).scores["gac"][~mod.statement_out]
     assert round(float(np.median(se)), 2) != 0.70

@@ -57,7 +57,7 @@ def test_gac_matches_independent_oracle(shared, name):
     expected = oracle_gac(folder / "participants-votes.csv")
     ids = src.table.statement_ids
     for sid, value in expected.items():
-        assert abs(st.gac[ids.index(sid)] - value) < 1e-12, sid
+        assert abs(st.scores["gac"][ids.index(sid)] - value) < 1e-12, sid
 
 
 @pytest.mark.parametrize("name", CONVS)

@@ -36,7 +36,7 @@ def test_gac_and_group_votes(conv):
     ids = t.statement_ids
     assert len(m["group-aware-consensus"]) == len(m["tids"])
     for tid, value in m["group-aware-consensus"].items():
-        assert abs(st.gac[ids.index(tid)] - value) < 1e-12
+        assert abs(st.scores["gac"][ids.index(tid)] - value) < 1e-12
     for gid, gv in m["group-votes"].items():
         k = g.names.index(gid)
         assert gv["n-members"] == g.sizes[k]

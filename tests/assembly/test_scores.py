@@ -1,0 +1,168 @@
+"""Statement scores by name: the registry, every GAC variant against hand-computed values, the
+bridging fit against a brute-force optimisation of the same loss, and the method that selects
+driving stability and templates (issue 12's gac_disagree bugs)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.optimize as so
+import scipy.sparse as sp
+
+from ccaic.assembly.groups import Grouping
+from ccaic.assembly.scores import ScoreInputs, compute, method_options
+from ccaic.assembly.scores import bridging as B
+from ccaic.assembly.scores.gac import group_aware
+from ccaic.assembly.selection import SelectionRule
+from ccaic.assembly.stability import bootstrap_selection
+from ccaic.assembly.stats import statement_stats
+from ccaic.assembly.votes import Statement, VoteTable
+from ccaic.build import build
+from ccaic.registry.scores import SCORES
+
+# ---------------------------------------------------------------- a two-camp table
+
+AGREE, PASS, DISAGREE = 3, 2, 1
+
+
+def camps(n: int = 6) -> tuple[VoteTable, Grouping]:
+    """2n participants in two camps: statement 0 all agree, 1 all disagree, 2 camp A agrees
+    and camp B disagrees, 3 camp A agrees and camp B passes."""
+    rows = [[AGREE, DISAGREE, AGREE, AGREE]] * n + [[AGREE, DISAGREE, DISAGREE, PASS]] * n
+    codes = sp.csr_matrix(np.array(rows, dtype=np.int8))
+    table = VoteTable(tuple(f"p{i}" for i in range(2 * n)),
+                      tuple(Statement(str(j), f"statement {j}") for j in range(4)), codes)
+    return table, Grouping("t", np.array([0] * n + [1] * n), ("0", "1"))
+
+
+def test_every_entry_is_a_score_that_runs_with_its_defaults() -> None:
+    table, g = camps()
+    for entry in SCORES:
+        scored = compute(ScoreInputs(table, g), [entry.name], {})[entry.name]
+        assert scored.values.shape == (4,), entry.name
+        assert set(entry.meta["extras"]) == set(scored.extras), entry.name
+        assert set(method_options(entry.name, {})) == set(entry.attrs)
+
+
+# ---------------------------------------------------------------- GAC variants, by hand
+
+
+def test_gac_variants_against_hand_computed_values() -> None:
+    """Two groups of 10: group 0 has A=8 D=1 P=1, group 1 A=6 D=3 P=1."""
+    a, d = np.array([[8], [6]]), np.array([[1], [3]])
+    s = np.array([[10], [10]])
+    laplace = (9 / 12) * (7 / 12)
+    jeffreys = (8.5 / 11) * (6.5 / 11)
+    assert group_aware(a, d, s, "laplace")[0] == pytest.approx(laplace, abs=1e-15)
+    assert group_aware(a, d, s, "jeffreys")[0] == pytest.approx(jeffreys, abs=1e-15)
+    assert group_aware(a, d, s, "none")[0] == pytest.approx(0.8 * 0.6, abs=1e-15)
+    eff = (9 / 12) * (1 - 2 / 12) * (7 / 12) * (1 - 4 / 12)
+    assert group_aware(a, d, s, "laplace", "effective")[0] == pytest.approx(eff, abs=1e-15)
+    assert group_aware(a, d, s, "laplace", "agree", "geometric")[0] == pytest.approx(
+        laplace ** 0.5, abs=1e-15)
+    std = ((8.5 / 11) * (1 - 1.5 / 11) * (6.5 / 11) * (1 - 3.5 / 11)) ** 0.5
+    assert group_aware(a, d, s, "jeffreys", "effective", "geometric")[0] == pytest.approx(
+        std, abs=1e-15)
+    # the disagree side swaps A and D
+    assert group_aware(d, a, s, "none", "effective")[0] == pytest.approx(
+        0.1 * 0.2 * 0.3 * 0.4, abs=1e-15)
+
+
+def test_six_groups_product_shrinks_and_the_geometric_mean_does_not() -> None:
+    """red-dwarf's case: 93% agreement in each of six groups of 100 (A=93, D=5, P=2)."""
+    a, d, s = np.full((6, 1), 93), np.full((6, 1), 5), np.full((6, 1), 100)
+    p = 94 / 102
+    assert group_aware(a, d, s)[0] == pytest.approx(p ** 6, abs=1e-15)
+    assert group_aware(a, d, s)[0] < 0.62
+    assert group_aware(a, d, s, combine="geometric")[0] == pytest.approx(p, abs=1e-15)
+    pj = 93.5 / 101 * (1 - 5.5 / 101)
+    assert group_aware(a, d, s, "jeffreys", "effective", "geometric")[0] == pytest.approx(
+        pj, abs=1e-15)
+
+
+def test_unseen_group_gives_no_evidence_without_a_prior() -> None:
+    a, d, s = np.array([[3], [0]]), np.array([[1], [0]]), np.array([[4], [0]])
+    assert group_aware(a, d, s, "none")[0] == 0.0
+    assert group_aware(a, d, s, "none", "effective", "geometric")[0] == 0.0
+    assert group_aware(a, d, s, "laplace")[0] == pytest.approx(4 / 6 * 0.5)
+
+
+def test_smoothing_is_the_prior_spelt_the_old_way_and_an_explicit_prior_wins() -> None:
+    table, g = camps()
+    st = statement_stats(table, g, {"smoothing": "none"})
+    assert st.scores["gac"].tolist() == [1.0, 0.0, 0.0, 0.0]
+    st = statement_stats(table, g, {"smoothing": "none", "prior": "jeffreys"})
+    assert st.scores["gac"][0] == pytest.approx((6.5 / 7) ** 2)
+
+
+# ---------------------------------------------------------------- the selecting method drives
+#                                                                  stability and templates
+
+
+def test_bootstrap_scores_the_method_that_selects() -> None:
+    """gac_disagree selects statement 1 (everyone disagrees) in every resample; the plain
+    GAC the bootstrap used to score would select statement 0 instead."""
+    table, g = camps()
+    rule = SelectionRule(threshold=0.5)
+    boot = bootstrap_selection(table, g, rule, n=20, seed=1, method="gac_disagree")
+    assert boot.frequency.tolist() == [0.0, 1.0, 0.0, 0.0]
+    plain = bootstrap_selection(table, g, rule, n=20, seed=1)
+    assert plain.frequency.tolist() == [1.0, 0.0, 0.0, 0.0]
+    lo, hi = boot.intervals["gac_disagree"][1]
+    assert 0.5 < lo <= hi < 1
+
+
+def _polis_folder(root: Path, n: int = 6) -> Path:
+    """camps() as a Polis CSV export folder."""
+    table, _ = camps(n)
+    dense = table.codes.toarray()
+    root.mkdir(parents=True, exist_ok=True)
+    comments = ["timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body"]
+    comments += [f"{1700000000000 + j},,{j},0,0,0,1,The AI should do thing {j}" for j in range(4)]
+    votes = ["timestamp,datetime,comment-id,voter-id,vote"]
+    t = 1700000010000
+    for i in range(dense.shape[0]):
+        for j in range(dense.shape[1]):
+            t += 1
+            votes.append(f"{t},,{j},{i},{int(dense[i, j]) - 2}")
+    (root / "comments.csv").write_text("\n".join(comments) + "\n", encoding="utf-8")
+    (root / "votes.csv").write_text("\n".join(votes) + "\n", encoding="utf-8")
+    return root
+
+
+SPEC = """assembly "town" {
+  source polis { path = "data" }
+  groups kmeans {
+    k    = 2
+    seed = 0
+  }
+  consensus KIND { threshold = 0.5 }
+  stability { bootstrap = 10 }
+}
+
+constitution "town" {
+  from     = assembly.town
+  template = "Choose the response that does thing {{ statement.id }} ({{ statement.score }}, {{ statement.scores.gac }})."
+}
+"""
+
+
+def test_gac_disagree_drives_stability_and_templates(tmp_path: Path) -> None:
+    _polis_folder(tmp_path / "data")
+    (tmp_path / "main.ccai").write_text(SPEC.replace("KIND", "gac_disagree"), encoding="utf-8")
+    result = build(str(tmp_path / "main.ccai"), str(tmp_path / "out"), [])
+    assert result.ok, [d.message for d in result.diagnostics]
+    a = json.loads((tmp_path / "out/assemblies/town.json").read_text(encoding="utf-8"))
+    assert a["selection"] == ["1"]
+    assert a["stability"]["bootstrap"]["score"] == "gac_disagree"
+    assert a["stability"]["bootstrap"]["frequency"] == {"0": 0.0, "1": 1.0, "2": 0.0, "3": 0.0}
+    row = {s["id"]: s for s in a["statements"]}["1"]
+    c = json.loads((tmp_path / "out/constitutions/town.json").read_text(encoding="utf-8"))
+    (p,) = c["principles"]
+    # statement.score is gac_disagree's (7/8 squared), not the GAC of the statement (1/8 squared)
+    assert p["text"] == (f"Choose the response that does thing 1 ({row['gac_disagree']}, "
+                         f"{row['gac']}).")
+    assert row["gac_disagree"] == pytest.approx((7 / 8) ** 2)
