@@ -89,7 +89,7 @@ def stages(folder: Path) -> dict[str, float]:
     t.append(time.perf_counter())
     grouping = polis_groups(mod.table, mod.statement_out, pca_result=p)
     t.append(time.perf_counter())
-    st = statement_stats(mod.table, grouping, "polis")
+    st = statement_stats(mod.table, grouping, {"smoothing": "polis"})
     t.append(time.perf_counter())
     a = Analysis(loaded, mod, grouping, st)
     text = json.dumps({"summary": summary(a), "statements": statement_rows(a)}, indent=2)

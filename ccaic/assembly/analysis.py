@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,7 @@ from ccaic.assembly.stats import StatementStats, statement_stats
 from ccaic.assembly.votes import VoteTable, natural_key
 from ccaic.diagnostics import DiagnosticError, error
 from ccaic.registry.groupings import GROUPINGS
+from ccaic.registry.scores import ALWAYS
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class Analysis:
     moderation: ModerationResult
     grouping: Grouping
     stats: StatementStats
+    scores: tuple[str, ...] = ("gac",)  # the methods asked for; the first one ranks
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def table(self) -> VoteTable:
@@ -67,24 +70,29 @@ def _forced_k(method: str) -> int:
     return forced
 
 
-def analyze(loaded: LoadedSource, groups: str = "polis", smoothing: str = "polis",
-            rules: Sequence[Rule] = ()) -> Analysis:
-    """Moderate (Polis mod-out = is_meta or moderated == -1, then `rules`), group, count."""
+def analyze(loaded: LoadedSource, groups: str = "polis", options: Mapping[str, Any] | None = None,
+            scores: Sequence[str] = ("gac",), rules: Sequence[Rule] = ()) -> Analysis:
+    """Moderate (Polis mod-out = is_meta or moderated == -1, then `rules`), group, count and
+    score: the GAC pair always, and each method of `scores` with the `options` it takes."""
     mod = apply_moderation(loaded.table, [PolisModOut(), *rules])
     table = mod.table
     if table.shape[0] == 0:
         raise DiagnosticError([error("CCAI414", f"{loaded.path}: no participants left", None,
                                      help="check the moderation rules")])
     grouping = make_grouping(table, groups, mod.statement_out, loaded)
-    return Analysis(loaded, mod, grouping, statement_stats(table, grouping, smoothing))
+    names = tuple(dict.fromkeys((*ALWAYS, *scores)))
+    return Analysis(loaded, mod, grouping, statement_stats(table, grouping, options, names),
+                    tuple(scores), dict(options or {}))
 
 
 def row_order(a: Analysis) -> list[int]:
-    """Columns with >= 1 vote: statements in by GAC desc then natural id, then the moderated-out
-    ones (which keep a GAC, as Polis computes one, but never rank: docs/polis-report.md)."""
+    """Columns with >= 1 vote: statements in by the first score desc (no score last) then
+    natural id, then the moderated-out ones (which keep a score, as Polis computes a GAC, but
+    never rank: docs/polis-report.md)."""
     st, out = a.stats, a.moderation.statement_out
+    score = np.nan_to_num(st.scores[a.scores[0]], nan=-np.inf)
     idx = [j for j in range(a.table.shape[1]) if st.seen[j] > 0]
-    idx.sort(key=lambda j: (bool(out[j]), -st.gac[j], natural_key(st.ids[j])))
+    idx.sort(key=lambda j: (bool(out[j]), -score[j], natural_key(st.ids[j])))
     return idx
 
 
@@ -93,13 +101,15 @@ def statement_rows(a: Analysis) -> list[dict[str, Any]]:
     ones. Ids and field names are those of the build's assembly artifact
     (ccaic.resolve.artifact)."""
     st, table = a.stats, a.table
+    values = {**st.scores, **st.extras()}
     rows = []
     for n, j in enumerate(row_order(a), 1):
         s = table.statements[j]
         out = bool(a.moderation.statement_out[j])
         rows.append({
-            "id": s.id, "rank": None if out else n, "text": s.text, "gac": float(st.gac[j]),
-            "gac_disagree": float(st.gac_disagree[j]),
+            "id": s.id, "rank": None if out else n, "text": s.text,
+            **{name: _value(v[j]) for name, v in values.items()},  # as the artifact names them
+            "scores": {name: _value(st.scores[name][j]) for name in a.scores},
             "agrees": int(st.agrees[j]), "disagrees": int(st.disagrees[j]),
             "passes": int(st.passes[j]),
             "groups": {name: {"agrees": int(st.group_agrees[g, j]),
@@ -111,6 +121,11 @@ def statement_rows(a: Analysis) -> list[dict[str, Any]]:
             "moderated_out": out,
         })
     return rows
+
+
+def _value(x: float) -> float | None:
+    """A score as JSON has it: None for no score (NaN)."""
+    return None if np.isnan(x) else float(x)
 
 
 def polis_report(a: Analysis, order: Sequence[int]) -> dict[str, Any]:
@@ -130,7 +145,8 @@ def summary(a: Analysis) -> dict[str, Any]:
         "votes": int(a.table.codes.nnz),
         "groups": {"method": g.method, "k": g.k, "clustered": g.clustered,
                    "silhouette": g.silhouette, "sizes": dict(zip(g.names, g.sizes, strict=True))},
-        "smoothing": a.stats.smoothing,
+        "smoothing": str(a.options.get("smoothing", "polis")),
+        "scores": list(a.scores),
         "moderation": a.moderation.to_dict(),
         "provenance": a.table.provenance.to_dict(),
     }

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from ccaic.registry.attrs import Attr, BlockSpec
 from ccaic.registry.groupings import GROUPINGS
+from ccaic.registry.scores import SCORES
+from ccaic.registry.scores import block_attrs as score_attrs
 from ccaic.registry.sources import SOURCES, language_names
 
 __all__ = ["Attr", "BlockSpec"]
 
 SOURCE_KINDS = language_names()
 GROUP_KINDS = GROUPINGS.names()
-CONSENSUS_KINDS = ("gac", "gac_disagree")
+CONSENSUS_KINDS = SCORES.names()
 
 LORA = BlockSpec(
     doc="LoRA adapters (peft) instead of full fine-tuning.",
@@ -97,8 +99,9 @@ SCHEMA: dict[str, BlockSpec] = {
                     "threshold": Attr("number", "select statements scoring at least this",
                                       minimum=0, maximum=1),
                     "top_k": Attr("int", "select at most this many statements", minimum=1),
-                    "smoothing": Attr("choice", "per-group agreement estimate",
-                                      choices=("polis", "none")),
+                    "scores": Attr("list:string", "further methods to compute and report "
+                                   'beside the selecting one, e.g. ["bridging"]'),
+                    **score_attrs(),
                 },
             ),
             "stability": BlockSpec(
@@ -273,7 +276,7 @@ FUNCTIONS = {
 TEMPLATE_CONTEXTS: dict[str, dict[str, tuple[str, ...]]] = {
     "statement": {
         "statement": ("id", "text", "author", "gac", "gac_disagree", "agrees", "disagrees",
-                      "passes", "votes", "groups", "rank", "score", "polarization",
+                      "passes", "votes", "groups", "rank", "score", "scores", "polarization",
                       "adjusted_polarization"),
         "assembly": ("name", "participants", "statements", "groups", "threshold", "selected"),
         "constitution": ("name",),

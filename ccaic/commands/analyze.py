@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from ccaic.commands.common import add_format
 from ccaic.output import Output
+from ccaic.registry.scores import SCORES
+
+if TYPE_CHECKING:
+    from ccaic.assembly.analysis import Analysis
 from ccaic.registry.sources import kinds
 
 
@@ -23,6 +28,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    "to 50)")
     p.add_argument("--smoothing", default="polis", choices=("polis", "none"),
                    help="GAC per-group agree probability: (A+1)/(S+2) or A/S (default polis)")
+    p.add_argument("--scores", default="gac", metavar="METHOD[,METHOD...]",
+                   help="consensus methods to compute, comma-separated, the first one ranks: "
+                   f"{', '.join(SCORES.names())} (default gac)")
     p.add_argument("--statements", metavar="FILE", help="statements file for a long-format CSV")
     p.add_argument("--table", default="statements", choices=("statements", "participants"),
                    help="the table --format csv writes: statements (default) or participants "
@@ -45,9 +53,10 @@ def run(args: argparse.Namespace, out: Output) -> int:
                 "CCAI456", f"--table {args.table} needs --format csv", None,
                 help=f"add --format csv; --format {args.format} shows every table (JSON: the "
                 "participants are in its top-level participants)")])
+        scores = _score_names(args.scores)
         loaded = load_source(args.kind, args.source,
                              SourceOptions(statements_file=args.statements))
-        result = analyze(loaded, args.groups, args.smoothing)
+        result = analyze(loaded, args.groups, {"smoothing": args.smoothing}, scores)
     except DiagnosticError as exc:
         out.diagnostics(exc.diagnostics, fmt)
         return 1
@@ -60,38 +69,59 @@ def run(args: argparse.Namespace, out: Output) -> int:
         # the Polis-report blocks at the top level under their exact names (the artifact nests
         # them in `polis`, where top-level groups/consensus/participants mean other things)
         blocks = {k: v for k, v in polis.items() if k != "format_version"}
-        out.write(json.dumps({"format_version": "1.1", "summary": info, "statements": rows,
+        out.write(json.dumps({"format_version": "1.2", "summary": info, "statements": rows,
                               **blocks}, indent=2, ensure_ascii=False) + "\n")
     elif args.format == "csv" and args.table == "participants":
         out.write(_participants_csv(polis["participants"]))
     elif args.format == "csv":
-        out.write(_csv(rows, list(result.grouping.names)))
+        out.write(_csv(rows, list(result.grouping.names), _score_columns(result)))
     else:
-        out.text(_text(rows, info) + _polis_text(polis, {str(r["id"]): str(r["text"])
+        out.text(_text(rows, info, scores[0]) + _polis_text(polis, {str(r["id"]): str(r["text"])
                                                           for r in rows}))
     return 0
 
 
-def _csv(rows: list[dict[str, object]], groups: list[str]) -> str:
+def _score_names(text: str) -> list[str]:
+    """`--scores a,b`: registered methods, in order, each once (CCAI457 for another name)."""
+    from ccaic.diagnostics import DiagnosticError, error
+
+    names = list(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in SCORES]
+    if unknown or not names:
+        raise DiagnosticError([error(
+            "CCAI457", f"--scores: unknown consensus method {unknown[0]!r}" if unknown
+            else "--scores names no method", None,
+            help=f"use one or more of {', '.join(SCORES.names())}, comma-separated")])
+    return names
+
+
+def _score_columns(result: Analysis) -> list[str]:
+    """CSV columns beside the GAC pair: the other methods asked for and their extras."""
+    asked = [n for n in result.scores if n not in ("gac", "gac_disagree")]
+    return asked + list(result.stats.extras())
+
+
+def _csv(rows: list[dict[str, object]], groups: list[str], more: list[str]) -> str:
     import csv
     import io
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    head = ["id", "gac", "gac_disagree", "agrees", "disagrees", "passes", "polarization",
-            "adjusted_polarization", "moderated_out"]
+    head = ["id", "gac", "gac_disagree", *more, "agrees", "disagrees", "passes",
+            "polarization", "adjusted_polarization", "moderated_out"]
     w.writerow(head + [f"group_{g}_{c}" for g in groups
                        for c in ("agrees", "disagrees", "passes")] + ["text"])
     for r in rows:
         gs = r["groups"]
         assert isinstance(gs, dict)
-        w.writerow([r[h] for h in head]
+        values = {**r, **r["scores"]}  # type: ignore[dict-item]
+        w.writerow(["" if values[h] is None else values[h] for h in head]
                    + [gs[g][c] for g in groups for c in ("agrees", "disagrees", "passes")]
                    + [r["text"]])
     return buf.getvalue()
 
 
-def _text(rows: list[dict[str, object]], info: dict[str, object]) -> str:
+def _text(rows: list[dict[str, object]], info: dict[str, object], score: str) -> str:
     g = info["groups"]
     assert isinstance(g, dict)
     sil = g["silhouette"]
@@ -102,18 +132,21 @@ def _text(rows: list[dict[str, object]], info: dict[str, object]) -> str:
         f"votes: {info['votes']}",
         f"groups: {g['method']}  k={g['k']}  clustered={g['clustered']}  sizes={g['sizes']}  "
         f"silhouette={'n/a' if sil is None else f'{sil:.3f}'}",
-        f"consensus: group-aware, smoothing={info['smoothing']}",
+        f"consensus: group-aware, smoothing={info['smoothing']}" if score == "gac"
+        else f"consensus: {score} (ranks), gac (smoothing={info['smoothing']})",
         "moderated out: keep their GAC, never ranked (listed last), left out of repness and "
         "consensus (as Polis's report)",
         *(f"moderation: {m['rule']}: removed {m['count']} {m['kind']}"
           for m in info["moderation"]),  # type: ignore[attr-defined]
         "",
-        f"{'id':>6}  {'gac':>6}  {'agree':>6}  {'disag':>6}  {'pass':>6}  {'mod':>3}  text",
+        f"{'id':>6}  {score[:6]:>6}  {'agree':>6}  {'disag':>6}  {'pass':>6}  {'mod':>3}  text",
     ]
     for r in rows:
         text = str(r["text"]).replace("\n", " ")
         text = text if len(text) <= 70 else text[:69] + "…"
-        lines.append(f"{r['id']!s:>6}  {r['gac']:6.3f}  {r['agrees']:6d}  {r['disagrees']:6d}  "
+        value = r["scores"][score]  # type: ignore[index]
+        shown = "     -" if value is None else f"{value:6.3f}"
+        lines.append(f"{r['id']!s:>6}  {shown}  {r['agrees']:6d}  {r['disagrees']:6d}  "
                      f"{r['passes']:6d}  {'out' if r['moderated_out'] else '':>3}  {text}")
     return "\n".join(lines) + "\n"
 
