@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ccaic.artifacts import validate_file, validate_text
 from ccaic.atomic import write_text_atomic
 from ccaic.canonical import canonical_json
 from ccaic.check.checker import Program, check_paths
@@ -35,6 +36,7 @@ STAGES = ("check", "assemblies", "constitution", "plan", "run")
 # Training steps `--until` also accepts (ccaic.train.runner.ORDER; a test keeps them in step,
 # listed here so the CLI does not import the runner to print its help).
 RUN_STEPS = ("initial", "sl_cai", "sft_data", "sft", "pairs", "label", "dpo", "final")
+RUN_ARTIFACTS = ("run.json", "eval/bbq.json", "eval/hhh.json")  # under plans/NAME/
 
 
 @dataclass
@@ -88,6 +90,9 @@ class Writer:
         self.result.diagnostics.extend(diagnostics)
 
     def text(self, relative: str, text: str) -> None:
+        """Write one artifact; a typed one is first checked against its model (ccaic.artifacts:
+        a mismatch is a bug in its writer, never written)."""
+        validate_text(relative, text)
         target = None if self.root is None else self.root / relative
         old = target.read_text(encoding="utf-8") if target and target.is_file() else None
         if target is not None and old != text and world().is_main:  # rank 0 alone writes
@@ -179,10 +184,11 @@ def _assemblies(run: _Run) -> bool:
 def _constitutions(run: _Run) -> bool:
     from ccaic.constitution.interchange import to_markdown
     from ccaic.constitution.render import build_constitutions
+    from ccaic.lowering.lower_constitution import lower_constitutions
 
     result = run.result
-    constitutions, render_diags = build_constitutions(run.program, result.variables,
-                                                      result.selections)
+    constitutions, render_diags = build_constitutions(
+        lower_constitutions(run.program, result.variables), result.selections)
     result.diagnostics.extend(render_diags)
     if run.data:
         result.diagnostics.extend(_empty_constitutions(run.program, constitutions))
@@ -241,6 +247,8 @@ def _train(run: _Run) -> bool:
         except DiagnosticError as exc:
             result.diagnostics.extend(exc.diagnostics)
             return False
+        for written in RUN_ARTIFACTS:  # the runner and evaluate write these themselves
+            validate_file(root, f"plans/{plan.name}/{written}")
         result.runs[plan.name] = done
     result.stopped_after = run.until if step else "run"
     return True

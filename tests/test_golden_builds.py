@@ -14,6 +14,8 @@ import pytest
 from cli_runner import run_cli
 from golden_files import arg_lines, check_golden
 
+from ccaic.artifacts import validate_tree
+
 BUILDS = Path(__file__).resolve().parent / "golden" / "builds"
 
 
@@ -71,6 +73,8 @@ def test_cases_found() -> None:
 def test_golden_build(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     actual = run_case(case, tmp_path / "out", monkeypatch)
     assert "Traceback" not in actual and "internal error" not in actual
+    if (tmp_path / "out").is_dir():  # every artifact the case wrote matches its model
+        validate_tree(tmp_path / "out")
     assert not actual.startswith("exit: 3"), actual
     check_golden(case / "expected.txt", actual, f"{case.name}/expected.txt", case.name,
                  "build outcome differs")

@@ -1,4 +1,4 @@
-"""`ccaic schema [ast]`: the JSON Schema of a published format."""
+"""`ccaic schema [NAME]`: the JSON Schema of a format ccaic publishes (ccaic.artifacts)."""
 
 from __future__ import annotations
 
@@ -6,26 +6,32 @@ import argparse
 
 from ccaic.canonical import canonical_json
 from ccaic.output import Output
-
-SCHEMAS = ("ast", "plan")
+from ccaic.registry.artifacts import ARTIFACTS
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("schema", help="print a JSON Schema: ast (default) or plan",
-                       description="Print the JSON Schema of a format ccaic publishes.")
-    p.add_argument("name", nargs="?", default="ast", choices=SCHEMAS,
-                   help="which schema (default: ast)")
+    names = ", ".join(ARTIFACTS.names())
+    p = sub.add_parser("schema", help=f"print a JSON Schema: {names} (default: ast)",
+                       description="Print the JSON Schema of a format ccaic publishes: the "
+                       ".ccai AST, or an artifact a build writes.")
+    # not argparse choices: an unknown name is a coded diagnostic (CCAI603), not a usage error
+    p.add_argument("name", nargs="?", default="ast", metavar="NAME",
+                   help=f"which schema: {names} (default: ast)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
-    if args.name == "plan":
-        from ccaic.plan.model import plan_json_schema
+    if args.name not in ARTIFACTS:
+        from ccaic.check.checker import did_you_mean
+        from ccaic.diagnostics import error
 
-        schema = plan_json_schema()
-    else:
-        from ccaic.syntax.ast import json_schema
+        guess = did_you_mean(args.name, ARTIFACTS.names())
+        out.diagnostics([error(
+            "CCAI603", f"no schema named `{args.name}`",
+            help=(f"did you mean `{guess}`? " if guess else "")
+            + f"ccaic publishes: {', '.join(ARTIFACTS.names())}")], "text")
+        return 1
+    from ccaic.artifacts import json_schema
 
-        schema = json_schema()
-    out.write(canonical_json(schema, ascii=True))
+    out.write(canonical_json(json_schema(args.name), ascii=True))
     return 0

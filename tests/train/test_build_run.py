@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ccaic.artifacts import validate_tree
 from ccaic.build import RUN_STEPS, STAGES, build
 from ccaic.cli import main
 from ccaic.output import Output
@@ -33,6 +34,8 @@ def test_quickstart_builds_end_to_end_and_reuses_every_stage(tmp_path: Path, rep
     assert run.ran, "the first build trains"
     out = tmp_path / "out" / "plans" / "quickstart"
     assert (out / "final").is_dir() and (out / "plan.json").is_file()
+    assert {"plans/quickstart/run.json", "plans/quickstart/eval/bbq.json",  # typed, valid
+            "plans/quickstart/eval/hhh.json", "report.json"} <= set(validate_tree(out.parents[1]))
     steps = json.loads((out / "run.json").read_text())["steps"]
     assert {"step.initial", "step.sft", "step.dpo", "step.final"} <= set(steps)
     card = (out / "final" / "README.md").read_text()  # the model card has the evaluation

@@ -1,0 +1,35 @@
+"""The artifact registry: every JSON artifact ccaic publishes, the pydantic model that types
+it, the paths (relative to a build folder) where a build writes it, and (ast, plan) the
+function that prints the schema it has always published. `ccaic schema NAME` lists these."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from ccaic.registry import Entry, Registry
+
+ARTIFACTS: Registry[type[BaseModel]] = Registry("artifact", [
+    Entry("ast", "ccaic.syntax.ast:File", "The abstract syntax tree of a .ccai file.",
+          meta={"schema": "ccaic.syntax.ast:json_schema"}),
+    Entry("plan", "ccaic.plan.model:TrainingPlan", "A compiled training plan.",
+          meta={"schema": "ccaic.plan.model:plan_json_schema", "paths": ("plans/*/plan.json",)}),
+    Entry("constitution", "ccaic.constitution.model:Constitution",
+          "A built constitution: its principles and where each came from.",
+          meta={"paths": ("constitutions/*.json",)}),
+    Entry("assembly", "ccaic.artifacts.assembly:AssemblyArtifact",
+          "An analyzed assembly: moderation, opinion groups, statement scores, the selection, "
+          "its stability and Polis's report blocks.",
+          meta={"paths": ("assemblies/*.json",)}),
+    Entry("run", "ccaic.artifacts.run:RunArtifact",
+          "A training run: each step's stage folder and counts.",
+          meta={"paths": ("plans/*/run.json",)}),
+    Entry("bbq", "ccaic.artifacts.evaluation:BbqStageArtifact",
+          "A plan's BBQ evaluation: one body per model scored (base, final).",
+          meta={"paths": ("plans/*/eval/bbq.json",)}),
+    Entry("hhh", "ccaic.artifacts.evaluation:HhhStageArtifact",
+          "A plan's HHH judge-accuracy evaluation of its feedback model.",
+          meta={"paths": ("plans/*/eval/hhh.json",)}),
+    Entry("report", "ccaic.artifacts.report:ReportArtifact",
+          "The build report's numbers (report.md and report.html render the same).",
+          meta={"paths": ("report.json",)}),
+])
