@@ -166,3 +166,108 @@ def test_gac_disagree_drives_stability_and_templates(tmp_path: Path) -> None:
     assert p["text"] == (f"Choose the response that does thing 1 ({row['gac_disagree']}, "
                          f"{row['gac']}).")
     assert row["gac_disagree"] == pytest.approx((7 / 8) ** 2)
+
+
+# ---------------------------------------------------------------- bridging
+
+
+def _small() -> sp.csr_matrix:
+    """7 participants x 5 statements, some unseen, a pass or two: statement 0 bridges (both
+    sides agree), 1 and 2 split the sides, 3 is disliked, 4 is statement 0's twin."""
+    rows = [[AGREE, AGREE, DISAGREE, DISAGREE, AGREE],
+            [AGREE, AGREE, DISAGREE, 0, AGREE],
+            [AGREE, AGREE, 0, DISAGREE, AGREE],
+            [AGREE, DISAGREE, AGREE, DISAGREE, AGREE],
+            [AGREE, DISAGREE, AGREE, PASS, AGREE],
+            [DISAGREE, DISAGREE, AGREE, AGREE, DISAGREE],
+            [AGREE, PASS, AGREE, DISAGREE, AGREE]]
+    return sp.csr_matrix(np.array(rows, dtype=np.int8))
+
+
+def _brute_loss(theta: np.ndarray, codes: np.ndarray, lam_i: float, lam_f: float) -> float:
+    """The Community Notes objective written out vote by vote, independently of the module."""
+    n, m = codes.shape
+    mu, iu, is_ = theta[0], theta[1:1 + n], theta[1 + n:1 + n + m]
+    fu, fs = theta[1 + n + m:1 + 2 * n + m], theta[1 + 2 * n + m:]
+    err = []
+    for u in range(n):
+        for s in range(m):
+            if codes[u, s] in (AGREE, DISAGREE):
+                y = 1.0 if codes[u, s] == AGREE else 0.0
+                err.append((mu + iu[u] + is_[s] + fu[u] * fs[s] - y) ** 2)
+    return float(sum(err) / len(err) + lam_i * (np.mean(iu ** 2) + np.mean(is_ ** 2) + mu ** 2)
+                 + lam_f * (np.mean(fu ** 2) + np.mean(fs ** 2)))
+
+
+def test_bridging_fit_is_the_optimum_of_the_community_notes_loss() -> None:
+    codes = _small()
+    dense = codes.toarray()
+    d = B.ratings(codes, None, "exclude")
+    f = B.fit(d)
+    assert f.converged
+    n, m = dense.shape
+    best = None
+    for seed in range(8):  # an independent optimiser (numerical gradients) from random starts
+        rng = np.random.default_rng(seed)
+        res = so.minimize(_brute_loss, rng.normal(0, 0.5, 1 + 2 * (n + m)),
+                          args=(dense, 0.15, 0.03), method="BFGS", options={"gtol": 1e-10})
+        if best is None or res.fun < best.fun:
+            best = res
+    assert best is not None
+    ours = np.concatenate([[f.mu], f.user_intercepts, f.item_intercepts,
+                           f.user_factors[:, 0], f.item_factors[:, 0]])
+    assert _brute_loss(ours, dense, 0.15, 0.03) == pytest.approx(f.loss, abs=1e-12)
+    assert f.loss <= best.fun + 1e-10
+    assert f.item_intercepts == pytest.approx(best.x[1 + n:1 + n + m], abs=1e-4)
+    assert f.mu == pytest.approx(best.x[0], abs=1e-4)
+    # the statement both sides agree with bridges; the divisive ones do not
+    assert f.item_intercepts[0] > max(f.item_intercepts[1], f.item_intercepts[2])
+
+
+def test_bridging_intercepts_do_not_depend_on_the_factor_sign() -> None:
+    d = B.ratings(_small(), None, "exclude")
+    x0 = B.initial(d, 1)
+    n, m = len(d.users), len(d.items)
+    flipped = x0.copy()
+    flipped[1 + n + m:] *= -1
+    a, b = B.fit(d), B.fit(d, start=flipped)
+    assert a.item_intercepts == pytest.approx(b.item_intercepts, abs=1e-9)
+    assert a.user_intercepts == pytest.approx(b.user_intercepts, abs=1e-9)
+    # identified the Community Notes way: most participants' factors are negative
+    assert a.item_factors == pytest.approx(b.item_factors, abs=1e-7)
+    assert (a.user_factors < 0).sum() * 2 >= (a.user_factors != 0).sum()
+
+
+def test_bridging_gives_duplicated_statements_equal_scores_and_is_deterministic() -> None:
+    table = VoteTable(tuple(f"p{i}" for i in range(7)),
+                      tuple(Statement(str(j)) for j in range(5)), _small())
+    g = Grouping("t", np.zeros(7, dtype=int), ("0",))
+    one = compute(ScoreInputs(table, g), ["bridging"], {})["bridging"]
+    two = compute(ScoreInputs(table, g), ["bridging"], {})["bridging"]
+    assert one.values.tobytes() == two.values.tobytes()  # identical inputs, identical bytes
+    assert one.values[4] == pytest.approx(one.values[0], abs=1e-8)
+    assert one.extras["factor"][4] == pytest.approx(one.extras["factor"][0], abs=1e-7)
+
+
+def test_bridging_weights_are_the_loss_of_the_resample() -> None:
+    """A participant weighed 2 fits exactly as the same participant listed twice."""
+    codes = _small()
+    dense = codes.toarray()
+    w = np.array([2.0, 1, 1, 1, 1, 1, 0])
+    twice = sp.csr_matrix(np.vstack([dense[:6], dense[:1]]))
+    a = B.fit(B.ratings(codes, w, "exclude"))
+    b = B.fit(B.ratings(twice, None, "exclude"))
+    assert a.item_intercepts == pytest.approx(b.item_intercepts, abs=1e-6)
+    assert a.loss == pytest.approx(b.loss, abs=1e-10)
+
+
+def test_bridging_max_factor_bars_and_passes_can_count_half() -> None:
+    table = VoteTable(tuple(f"p{i}" for i in range(7)),
+                      tuple(Statement(str(j)) for j in range(5)), _small())
+    g = Grouping("t", np.zeros(7, dtype=int), ("0",))
+    scored = compute(ScoreInputs(table, g), ["bridging"], {"max_factor": 0.05})["bridging"]
+    assert scored.barred is not None
+    assert scored.barred.tolist() == (np.abs(scored.extras["factor"]) >= 0.05).tolist()
+    assert scored.barred_reason == "factor |f| >= 0.05"
+    half = compute(ScoreInputs(table, g), ["bridging"], {"pass": "0.5"})["bridging"]
+    assert not np.allclose(half.values, scored.values)
