@@ -180,3 +180,54 @@ def test_changed_data_and_missing_model_are_diagnostics(tmp_path: Path) -> None:
         evaluate_plan(plan, run)
     assert [d.code for d in caught.value.diagnostics] == ["CCAI498"]
     assert "missing" in caught.value.diagnostics[0].message
+
+
+# ---------------------------------------------------------------- the evaluations registry
+
+
+def _toy_run(job: Any) -> dict[str, Any]:
+    return job.reuse({"toy": job.data.model_dump(mode="json")}, "toy on the data",
+                     lambda: {"lines": len(job.path.read_text().splitlines())})
+
+
+def _toy() -> Any:
+    from ccaic.evaluate.evaluations.base import Evaluation
+    from ccaic.evaluate.evaluations.hhh import pin
+
+    return Evaluation(pin=pin, run=_toy_run, headline=lambda body: body["lines"],
+                      report_bodies=lambda plan_name, body: {f"{plan_name}-toy": body})
+
+
+TOY = _toy()
+
+
+def test_the_stage_runs_what_the_registry_names(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new evaluation is an Evaluation and a registry entry: the stage has no per-evaluation
+    code (here a toy counting lines stands in for `hhh`, on a plan that trains nothing)."""
+    from ccaic.evaluate import stage
+    from ccaic.registry import Entry, Registry
+
+    monkeypatch.setattr(stage, "EVALUATIONS", Registry("evaluation", [
+        Entry("hhh", f"{__name__}:TOY", "counts the lines of the hhh file")]))
+    plan = compiled(project(tmp_path, '  evaluate { hhh = "eval/hhh.jsonl" }\n'
+                                      "  sft { enabled = false }\n  rlaif { enabled = false }\n"))
+    logs: list[str] = []
+    first = stage.evaluate_plan(plan, tmp_path / "run", log=logs.append)
+    assert first == {"plan": "plan.p", "status": {"hhh": "ran"}, "files": {"hhh": "eval/hhh.json"},
+                     "hhh": 12}
+    assert json.loads((tmp_path / "run" / "eval" / "hhh.json").read_text()) == {"lines": 12}
+    again = stage.evaluate_plan(plan, tmp_path / "run", log=logs.append)
+    assert again is not None and again["status"] == {"hhh": "cached"}
+    assert logs == ["evaluate: toy on the data"]
+    assert stage.report_evaluations(tmp_path / "run", "p") == {"p-toy": {"lines": 12}}
+
+
+def test_the_registry_runs_bbq_then_hhh_and_declares_the_block() -> None:
+    from ccaic.check.schema import SCHEMA
+    from ccaic.registry.evaluations import EVALUATIONS
+
+    assert EVALUATIONS.names() == ("bbq", "hhh")
+    assert EVALUATIONS.entry("bbq").defaults() == {"bbq": None, "limit": None}
+    block = SCHEMA["plan"].blocks["evaluate"]
+    assert block.attrs == EVALUATIONS.block_attrs()
