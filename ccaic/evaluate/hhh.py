@@ -154,11 +154,11 @@ def judge_for_ref(ref: Any, seed: int, batch_size: int = 8,
         lm = RemoteLM(ref)
     else:
         from ccaic.models.lm import LM
-        from ccaic.models.load import model_location
+        from ccaic.models.load import model_location, model_revision
 
         location = model_location(ref, str(base_dir) if base_dir else None, seed)
         try:
-            lm = LM(location, ref.revision)
+            lm = LM(location, model_revision(ref))
         except (OSError, ValueError) as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise DiagnosticError([error(

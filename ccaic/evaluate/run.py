@@ -11,7 +11,9 @@ from typing import Any
 
 from ccaic.diagnostics import DiagnosticError, error
 from ccaic.evaluate.bbq import Dataset, Example, select
-from ccaic.evaluate.scoring import HFScorer, Scorer, predict
+from ccaic.evaluate.scoring import Scorer, predict
+from ccaic.models.ref import BUILTIN_MODELS, ModelRef
+from ccaic.models.scorer import HFScorer
 
 FORMAT_VERSION = "1.0"
 
@@ -53,43 +55,44 @@ def outcomes_of(examples: Sequence[Example], predictions: Sequence[int]) -> Any:
         ambiguous=[ex.ambiguous for ex in examples])
 
 
-def model_location(spec: str, seed: int) -> str:
-    """`builtin:tiny`, a local folder, or a Hugging Face id (used as given)."""
+def scorer_ref(spec: str, revision: str | None = None) -> ModelRef:
+    """`--model` as a ModelRef: `builtin:tiny`, a folder (one that exists, or a path), else a
+    Hub id used as given (`org/name@rev` pins a revision, as a plan's model does; `revision`,
+    when given, is the pin)."""
     if spec.startswith("builtin:"):
         name = spec.split(":", 1)[1]
-        if name != "tiny":
+        if name not in BUILTIN_MODELS:
             raise DiagnosticError([error("CCAI494", f"unknown builtin model: {spec}",
                                          help="the built-in model is builtin:tiny")])
-        from ccaic.models.tiny import tiny_path
-
-        return str(tiny_path(seed))
-    return str(Path(spec).resolve()) if Path(spec).exists() else spec
+        return ModelRef(ref=spec, kind="builtin", name=name)
+    if Path(spec).exists():
+        return ModelRef(ref=spec, kind="local", name=str(Path(spec).resolve()))
+    if spec.startswith(("/", ".", "~")):
+        return ModelRef(ref=spec, kind="local", name=spec)
+    name, _, pinned = spec.partition("@")
+    return ModelRef(ref=spec, kind="hf", name=name, revision=revision or pinned or None)
 
 
 def load_scorer(spec: str, seed: int, batch_size: int = 16,
                 revision: str | None = None) -> HFScorer:
     """An HFScorer for `--model` (at a Hub `revision` when one is pinned); a diagnostic (not
     a traceback) when it cannot be loaded."""
-    location = model_location(spec, seed)
-    if location == spec and not spec.startswith(("builtin:", "/", ".", "~")):  # a Hub id
-        if revision is None and "@" in spec:  # org/name@rev, as a plan's model names it
-            spec, _, revision = spec.partition("@")
-            location = spec
-        from ccaic.models.load import hub_problem
+    from ccaic.models.load import hub_problem, load_causal_lm, model_location, model_revision
 
-        problem = hub_problem(spec, revision)
+    ref = scorer_ref(spec, revision)
+    if ref.kind == "hf":
+        problem = hub_problem(ref.name, ref.revision)
         if problem is not None:
             raise DiagnosticError([error(
                 "CCAI494", f"cannot load model: {problem}",
                 help="download it where there is network into the Hugging Face cache this "
                 "machine reads, or pass a local folder saved with save_pretrained")])
     try:
-        from ccaic.models.load import load_causal_lm
-
-        model, tokenizer = load_causal_lm(location, revision)
+        model, tokenizer = load_causal_lm(model_location(ref, None, seed), model_revision(ref))
     except (OSError, ValueError, ImportError) as exc:
         raise DiagnosticError([error(
-            "CCAI494", f"cannot load model {spec}: {str(exc).splitlines()[0] if str(exc) else exc}",
+            "CCAI494", f"cannot load model {ref.ref}: "
+            f"{str(exc).splitlines()[0] if str(exc) else exc}",
             help="pass builtin:tiny, a local folder saved with save_pretrained, or a Hugging "
                  "Face id already in the local cache (there may be no network)")]) from None
     return HFScorer(model, tokenizer, batch_size=batch_size)

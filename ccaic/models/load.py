@@ -133,26 +133,72 @@ def device_and_dtype() -> tuple[str, Any]:
     return "cpu", torch.float32
 
 
-def load_tokenizer(location: str, revision: str | None = None):
+def quiet_transformers() -> None:
+    """No transformers warnings or progress bars on the build's output."""
+    import transformers
+
+    tf: Any = transformers  # its logging helpers are untyped
+    tf.logging.set_verbosity_error()
+    tf.utils.logging.disable_progress_bar()
+
+
+def _pretrained(cls: Any, location: str, revision: str | None, **kwargs: Any) -> Any:
+    """`cls.from_pretrained(location)`: the one call through which every model, tokenizer
+    and config is loaded, so a pinned Hub revision reaches each of them (`revision=` is
+    passed only when there is one: a folder has none, and transformers' default is main)."""
+    if revision is not None:
+        kwargs["revision"] = revision
+    return cls.from_pretrained(location, **kwargs)
+
+
+def load_tokenizer(location: str, revision: str | None = None) -> Any:
+    """The model's tokenizer, padding with EOS when it has no pad token."""
     from transformers import AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(location, revision=revision)
+    tok = _pretrained(AutoTokenizer, location, revision)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     return tok
 
 
-def load_causal_lm(location: str, revision: str | None = None):
-    """(model, tokenizer) on the best device, in eval mode."""
-    import transformers
+def load_config(location: str, revision: str | None = None) -> Any:
+    """The model's config.json (dtype, context length), without its weights."""
+    from transformers import AutoConfig
+
+    return _pretrained(AutoConfig, location, revision)
+
+
+def load_generation_config(location: str, revision: str | None = None) -> Any:
+    """The model's generation_config.json (its EOS ids)."""
+    from transformers import GenerationConfig
+
+    return _pretrained(GenerationConfig, location, revision)
+
+
+def load_model(location: str, revision: str | None, dtype: Any) -> Any:
+    """The causal LM's weights in `dtype`, left where transformers puts them (a trainer
+    places them itself)."""
     from transformers import AutoModelForCausalLM
 
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
+    return _pretrained(AutoModelForCausalLM, location, revision, dtype=dtype)
+
+
+def load_adapter_model(adapter_dir: str) -> Any:
+    """Saved LoRA adapters on their base model, in the device's dtype; the base loads at the
+    revision the adapter config names (ccaic writes the plan's pin there)."""
+    from peft import AutoPeftModelForCausalLM
+
+    _, dtype = device_and_dtype()
+    return _pretrained(AutoPeftModelForCausalLM, adapter_dir, None, dtype=dtype)
+
+
+def load_causal_lm(location: str, revision: str | None = None) -> tuple[Any, Any]:
+    """(model, tokenizer) on the best device, in eval mode."""
+    quiet_transformers()
     device, dtype = device_and_dtype()
     tok = load_tokenizer(location, revision)
-    model = AutoModelForCausalLM.from_pretrained(location, revision=revision, dtype=dtype)
-    model.to(device)  # type: ignore[arg-type]
+    model = load_model(location, revision, dtype)
+    model.to(device)
     model.eval()
     if model.generation_config.pad_token_id is None:
         model.generation_config.pad_token_id = tok.pad_token_id

@@ -44,7 +44,8 @@ class RemoteLM:
             try:
                 req = urllib.request.Request(self.url, data=data, headers=headers)
                 with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                    return json.loads(resp.read())
+                    answer: dict[str, Any] = json.loads(resp.read())
+                    return answer
             except (urllib.error.URLError, TimeoutError, json.JSONDecodeError) as exc:
                 status = getattr(exc, "code", None)
                 if attempt == self.retries or (status is not None and status < 500

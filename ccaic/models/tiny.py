@@ -15,6 +15,7 @@ import shutil
 import string
 import tempfile
 from pathlib import Path
+from typing import Any
 
 TINY_VERSION = "1"
 SPECIALS = ("<|pad|>", "<|im_start|>", "<|im_end|>", "<|unk|>")
@@ -44,7 +45,7 @@ def vocabulary() -> list[str]:
     return list(SPECIALS) + chars
 
 
-def build_tokenizer():
+def build_tokenizer() -> Any:
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
@@ -53,7 +54,8 @@ def build_tokenizer():
     tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
     tok.decoder = decoders.Fuse()
     tok.add_special_tokens(list(SPECIALS))
-    fast = PreTrainedTokenizerFast(
+    fast_class: Any = PreTrainedTokenizerFast  # untyped in transformers
+    fast = fast_class(
         tokenizer_object=tok, pad_token="<|pad|>", eos_token="<|im_end|>",
         unk_token="<|unk|>", padding_side="left", model_max_length=4096,
     )
@@ -61,7 +63,7 @@ def build_tokenizer():
     return fast
 
 
-def build_model(tokenizer, seed: int):
+def build_model(tokenizer: Any, seed: int) -> Any:
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
@@ -85,7 +87,7 @@ def _complete(folder: Path) -> bool:
                for name in ("config.json", "model.safetensors", "tokenizer.json"))
 
 
-def _save_on_every_rank(model) -> None:
+def _save_on_every_rank(model: Any) -> None:
     """transformers skips the weights and config on ranks other than 0 once torch.distributed
     is up (`should_save_on_this_rank`): each rank builds its own copy of the tiny model into a
     private folder here, so every rank must write it, or a rank-1 folder holding only the
@@ -105,7 +107,8 @@ def tiny_path(seed: int = 0, root: Path | None = None) -> Path:
     try:
         import transformers
 
-        transformers.utils.logging.disable_progress_bar()
+        tf: Any = transformers  # its logging helpers are untyped
+        tf.utils.logging.disable_progress_bar()
         tok = build_tokenizer()
         model = build_model(tok, seed)
         _save_on_every_rank(model)

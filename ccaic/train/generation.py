@@ -202,19 +202,19 @@ class VLLMGenerator:
 
 
 def _generation_eos(location: str, revision: str | None) -> Any:
-    from transformers import GenerationConfig
+    from ccaic.models.load import load_generation_config
 
     try:
-        return GenerationConfig.from_pretrained(location, revision=revision or "main").eos_token_id
+        return load_generation_config(location, revision).eos_token_id
     except (OSError, ValueError):
         return None
 
 
 def _max_positions(location: str, revision: str | None) -> int:
-    from transformers import AutoConfig
+    from ccaic.models.load import load_config
 
     try:
-        cfg = AutoConfig.from_pretrained(location, revision=revision)
+        cfg = load_config(location, revision)
     except (OSError, ValueError):
         return 0
     return int(getattr(cfg, "max_position_embeddings", 0) or 0)

@@ -51,10 +51,9 @@ def _reference(location: str, training: Training, revision: str | None) -> Any:
                            torch.cuda.is_available())
     if name is None:
         return None
-    from transformers import AutoModelForCausalLM
+    from ccaic.models.load import load_model
 
-    return AutoModelForCausalLM.from_pretrained(location, revision=revision,
-                                                dtype=getattr(torch, name))
+    return load_model(location, revision, getattr(torch, name))
 
 
 def _common_args(training: Training, out: Path, seed: int) -> dict[str, Any]:
@@ -163,13 +162,9 @@ def _save_final_distributed(trainer: Any, tokenizer: Any, target: Path) -> None:
 def merge_saved_adapter(raw: Path, tmp: Path) -> None:
     """Merge the adapters saved in `raw` into their base (at the revision their config
     names) and save the merged weights in `tmp`, the adapters in `tmp/adapter`."""
-    from peft import AutoPeftModelForCausalLM
+    from ccaic.models.load import load_adapter_model
 
-    from ccaic.models.load import device_and_dtype
-
-    _, dtype = device_and_dtype()
-    peft_model = AutoPeftModelForCausalLM.from_pretrained(str(raw), dtype=dtype)
-    peft_model.merge_and_unload().save_pretrained(str(tmp))
+    load_adapter_model(str(raw)).merge_and_unload().save_pretrained(str(tmp))
     shutil.copytree(raw, tmp / "adapter")
 
 
@@ -177,11 +172,11 @@ def _quiet() -> None:
     import warnings
 
     import datasets
-    import transformers
+
+    from ccaic.models.load import quiet_transformers
 
     datasets.disable_progress_bars()
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
+    quiet_transformers()
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=UserWarning, module="trl")
 
@@ -262,18 +257,16 @@ def _load(location: str, training: Training, chat_template: str | None = None,
     """(model in its training dtype, tokenizer with the plan's chat template, the dtype
     the checkpoint was saved in, to save the trained model in)."""
     import torch
-    from transformers import AutoConfig, AutoModelForCausalLM
 
     from ccaic.models.lm import apply_chat_template
-    from ccaic.models.load import load_tokenizer
+    from ccaic.models.load import load_config, load_model, load_tokenizer
 
     name, _ = training_dtypes(training.precision, training.lora is not None,
                               torch.cuda.is_available())
     tok = load_tokenizer(location, revision)
     apply_chat_template(tok, chat_template)
-    saved = getattr(AutoConfig.from_pretrained(location, revision=revision), "dtype", None)
-    model = AutoModelForCausalLM.from_pretrained(location, revision=revision,
-                                                 dtype=getattr(torch, name))
+    saved = getattr(load_config(location, revision), "dtype", None)
+    model = load_model(location, revision, getattr(torch, name))
     return model, tok, saved if isinstance(saved, torch.dtype) else None
 
 
@@ -362,7 +355,8 @@ def soft_dpo_trainer_class() -> Any:
                                  "ld_alpha and no precomputed reference log-probs")
 
         def _set_signature_columns_if_needed(self) -> None:
-            super()._set_signature_columns_if_needed()
+            parent: Any = super()  # TRL leaves this method untyped
+            parent._set_signature_columns_if_needed()
             if self._signature_columns is not None and "p_chosen" not in self._signature_columns:
                 self._signature_columns = [*self._signature_columns, "p_chosen"]
 

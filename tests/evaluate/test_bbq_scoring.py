@@ -10,7 +10,8 @@ import pytest
 from bbq_rows import row
 
 from ccaic.evaluate import bbq
-from ccaic.evaluate.scoring import HFScorer, ScriptedScorer, predict
+from ccaic.evaluate.scoring import ScriptedScorer, predict
+from ccaic.models.scorer import HFScorer
 
 
 def _examples(n: int) -> list[bbq.Example]:
