@@ -51,7 +51,8 @@ class StageDir:
         return (self.path / "manifest.json").is_file()
 
     def manifest(self) -> dict[str, Any]:
-        return json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
+        data: dict[str, Any] = json.loads((self.path / "manifest.json").read_text("utf-8"))
+        return data
 
     def commit(self, manifest: dict[str, Any]) -> None:
         write_text_atomic(self.path / "manifest.json",

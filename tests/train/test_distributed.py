@@ -31,17 +31,16 @@ REPO = Path(__file__).resolve().parents[2]
 RUNNER = """\
 import sys
 import time
-from ccaic.plan.testing import compile_source
+from ccaic.build import run_until
 from ccaic.train.runner import run_plan
-plans, diags, _ = compile_source(sys.argv[1])
-run_plan(plans[0], sys.argv[2])
+run_plan(run_until("plan", sys.argv[1], None, data=False).plans[0], sys.argv[2])
 """
 
 
 IGNORE_WORLD_IN_KEYS = """\
-import ccaic.train.runner as runner
-_key = runner.content_key
-runner.content_key = lambda inputs: _key({k: v for k, v in inputs.items() if k != "world"})
+import ccaic.train.steps.base as steps
+_key = steps.content_key
+steps.content_key = lambda inputs: _key({k: v for k, v in inputs.items() if k != "world"})
 """
 
 

@@ -70,7 +70,7 @@ def test_history_keeps_per_step_values_and_drops_timings() -> None:
 
 
 def test_disk_full_is_recognised_through_wrapping_errors() -> None:
-    from ccaic.train.runner import disk_full
+    from ccaic.train.steps.training import disk_full
 
     try:
         try:
