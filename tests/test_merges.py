@@ -33,14 +33,14 @@ def _groups(text: str) -> list[set[str]]:
 
 
 def test_ccai_2023_puts_the_paper_example_in_one_group(ccai_merges: str) -> None:
-    """At the documented threshold (docs/merges.md) 116 statements become 68 principles."""
-    assert ccai_merges.startswith("# assembly ccai_us_2023: 116 selected statements -> 68 "
-                                  "principles (33 merges, embedding similarity >= 0.725")
+    """At the documented threshold (docs/merges.md) 116 statements become 71 principles."""
+    assert ccai_merges.startswith("# assembly ccai_us_2023: 116 selected statements -> 71 "
+                                  "principles (32 merges, embedding similarity >= 0.74")
     assert PAPER_EXAMPLE in _groups(ccai_merges)
     groups = _groups(ccai_merges)
-    assert len(groups) == 33
+    assert len(groups) == 32
     merged = sum(len(g) for g in groups)
-    assert 116 - merged + len(groups) == 68
+    assert 116 - merged + len(groups) == 71
 
 
 def test_suggestions_are_byte_identical_across_runs(ccai_merges: str) -> None:
@@ -62,7 +62,7 @@ def test_pasted_blocks_build_the_suggested_constitution(ccai_merges: str, tmp_pa
     result = run_until("constitution", str(spec), None, [f"data={data}"], report=False)
     assert result.ok, [d.message for d in result.diagnostics]
     (constitution,) = result.constitutions
-    assert len(constitution.principles) == 68
+    assert len(constitution.principles) == 71
     example = next(p for p in constitution.principles if p.id == "m575")
     assert {s.id for s in example.sources} == PAPER_EXAMPLE
     assert example.text.startswith("Choose the response that least discriminates on race")

@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 #: Near-duplicates: how similar two statements must be to count as the same statement. Chosen
-#: on the CCAI 2023 statements (docs/duplicates.md): at 0.9 the pairs are rewordings such as
+#: on the CCAI 2023 statements (docs/merges.md): at 0.9 the pairs are rewordings such as
 #: "The AI should be kind" / "AI should be very kind"; below it, related but distinct ideas.
 DUPLICATE_THRESHOLDS = {"embedding": 0.9, "tfidf": 0.7}
 FIELD = "duplicate_of"
