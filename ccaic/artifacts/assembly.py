@@ -40,10 +40,17 @@ class Groups(ArtifactModel):
 
 
 class Consensus(ArtifactModel):
+    """Besides the named fields, each method attribute the block gives (prior, factors, ...:
+    ccaic/registry/scores.py declares them)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    __pydantic_extra__: dict[str, str | float | int]
+
     score: str  # the consensus method whose column ranks the statements
     smoothing: str
     threshold: float | None
     top_k: int | None
+    scores: list[str] | None = None  # further methods computed beside `score`
 
 
 class GroupVotes(ArtifactModel):

@@ -23,6 +23,7 @@ from ccaic.lowering.assembly import (
 )
 from ccaic.lowering.env import Env, base_of
 from ccaic.lowering.lower_conditions import lower_condition
+from ccaic.registry.scores import ALWAYS, SCORES
 from ccaic.syntax import ast
 from ccaic.syntax.fmt import format_rule
 
@@ -120,6 +121,29 @@ def _consensus(c: ast.Block, env: Env) -> ConsensusSpec:
         scores=tuple(str(x) for x in _num(cattrs, "scores", env, [])),
         span=cattrs.get("threshold", c).span,
     )
+    problems = _consensus_problems(spec, cattrs)
+    if problems:
+        raise DiagnosticError(problems)
+    return spec
+
+
+def _consensus_problems(spec: ConsensusSpec, cattrs: dict[str, ast.Attribute]
+                        ) -> list[Diagnostic]:
+    """CCAI458: a `scores` name no method is registered under, or a method attribute that
+    none of the computed methods takes (it would change nothing)."""
+    known = SCORES.names()
+    out = [error("CCAI458", f"consensus: no method is named {name!r}", cattrs["scores"].span,
+                 help=f"use one of {', '.join(known)}")
+           for name in spec.scores if name not in known]
+    computed = {spec.kind, *ALWAYS, *(n for n in spec.scores if n in known)}
+    taken = {a for n in computed for a in SCORES.entry(n).attrs}
+    out += [error("CCAI458", f"consensus {spec.kind}: `{name}` is an attribute of "
+                  f"{', '.join(e.name for e in SCORES if name in e.attrs)}, which this block "
+                  "does not compute", cattrs[name].span,
+                  help=f"remove it, or add the method to `scores`, e.g. scores = "
+                  f"[\"{next(e.name for e in SCORES if name in e.attrs)}\"]")
+            for name in spec.options if name not in taken]
+    return out
 
 
 def _stability(s: ast.Block, env: Env) -> StabilitySpec:

@@ -271,3 +271,37 @@ def test_bridging_max_factor_bars_and_passes_can_count_half() -> None:
     assert scored.barred_reason == "factor |f| >= 0.05"
     half = compute(ScoreInputs(table, g), ["bridging"], {"pass": "0.5"})["bridging"]
     assert not np.allclose(half.values, scored.values)
+
+
+def test_a_bridging_build_selects_by_bridging_and_reports_every_score(tmp_path: Path) -> None:
+    _polis_folder(tmp_path / "data")
+    spec = SPEC.replace("KIND { threshold = 0.5 }",
+                        'gac {\n    threshold = 0.3\n    scores = ["bridging"]\n  }')
+    spec = spec.replace("{{ statement.scores.gac }}", "{{ statement.scores.bridging }}")
+    (tmp_path / "main.ccai").write_text(spec, encoding="utf-8")
+    result = build(str(tmp_path / "main.ccai"), str(tmp_path / "out"), [])
+    assert result.ok, [d.message for d in result.diagnostics]
+    a = json.loads((tmp_path / "out/assemblies/town.json").read_text(encoding="utf-8"))
+    assert a["consensus"]["scores"] == ["bridging"]
+    rows = {s["id"]: s for s in a["statements"]}
+    assert {"bridging", "bridging_factor", "gac", "gac_disagree"} <= set(rows["0"])
+    assert set(a["stability"]["bootstrap"]["interval"]) == {"gac", "gac_disagree", "bridging"}
+    c = json.loads((tmp_path / "out/constitutions/town.json").read_text(encoding="utf-8"))
+    src = c["principles"][0]["sources"][0]
+    assert src["scores"]["bridging"] == rows[src["id"]]["bridging"]
+    assert str(rows[src["id"]]["bridging"]) in c["principles"][0]["text"]
+
+
+@pytest.mark.parametrize("block,needle", [
+    ("gac {\n    threshold = 0.5\n    factors = 2\n  }", "`factors` is an attribute of bridging"),
+    ('gac {\n    threshold = 0.5\n    scores = ["bridgin"]\n  }', "no method is named 'bridgin'"),
+])
+def test_consensus_attributes_no_computed_method_takes_are_ccai458(
+        tmp_path: Path, block: str, needle: str) -> None:
+    _polis_folder(tmp_path / "data")
+    (tmp_path / "main.ccai").write_text(SPEC.replace("KIND { threshold = 0.5 }", block),
+                                        encoding="utf-8")
+    result = build(str(tmp_path / "main.ccai"), str(tmp_path / "out"), [])
+    assert not result.ok
+    assert [d.code for d in result.diagnostics] == ["CCAI458"]
+    assert needle in result.diagnostics[0].message and result.diagnostics[0].span is not None
