@@ -7,6 +7,7 @@ is one line here (and one line in docs/language.md, which a test keeps in step).
 from __future__ import annotations
 
 from ccaic.registry.attrs import Attr, BlockSpec
+from ccaic.registry.evaluations import EVALUATIONS
 from ccaic.registry.groupings import GROUPINGS
 from ccaic.registry.scores import SCORES
 from ccaic.registry.scores import block_attrs as score_attrs
@@ -244,11 +245,7 @@ SCHEMA: dict[str, BlockSpec] = {
             ),
             "evaluate": BlockSpec(
                 doc="Evaluations run on the trained model.",
-                attrs={
-                    "bbq": Attr("path", "folder of BBQ category files (JSONL)"),
-                    "hhh": Attr("path", "Anthropic's HHH comparisons (JSONL)"),
-                    "limit": Attr("int", "examples per category", minimum=1),
-                },
+                attrs=EVALUATIONS.block_attrs(),
             ),
         },
     ),
