@@ -112,7 +112,7 @@ CONSENSUS_OWN = ("threshold", "top_k", "scores")
 
 def _consensus(c: ast.Block, env: Env) -> ConsensusSpec:
     cattrs = c.attributes()
-    return ConsensusSpec(
+    spec = ConsensusSpec(
         kind=c.labels[0].value,
         threshold=_num(cattrs, "threshold", env, None),
         top_k=_num(cattrs, "top_k", env, None),
