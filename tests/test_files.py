@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from plan_fixtures import compile_source
 
 from ccaic.files import (
     DATA_ENV,
@@ -22,7 +23,6 @@ from ccaic.files import (
     read_user_bytes,
     size_text,
 )
-from ccaic.plan.testing import compile_source
 from tests.cli_runner import run_cli
 
 REPO = Path(__file__).resolve().parents[1]

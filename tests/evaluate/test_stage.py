@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from plan_fixtures import compile_source
 
 from ccaic.diagnostics import DiagnosticError
 from ccaic.plan.model import load_plan, plan_json
-from ccaic.plan.testing import compile_source
 
 EVAL_DATA = Path(__file__).resolve().parents[2] / "examples" / "quickstart" / "eval"
 

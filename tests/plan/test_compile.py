@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from plan_fixtures import compile_source
 
 from ccaic.plan.model import TrainingPlan, load_plan, plan_json, plan_json_schema
-from ccaic.plan.testing import compile_source
 
 CONSTITUTION = """\
 constitution "c" {

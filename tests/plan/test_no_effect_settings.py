@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from plan_fixtures import compile_source
 
-from ccaic.plan.testing import compile_source
 from tests.cli_runner import run_cli
 
 SPEC = """\

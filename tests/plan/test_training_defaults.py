@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from plan_fixtures import compile_source
 
 from ccaic.plan.model import plan_json
-from ccaic.plan.testing import compile_source
 
 BASE = """\
 constitution "c" {

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from plan_fixtures import compiled
 
 
 @pytest.fixture(scope="session")
@@ -70,14 +71,6 @@ def write_plan(folder: Path, n_red: int = 8, batch: int = 4, sft_steps: int = 2,
             .replace("BETA", str(beta)))
     (folder / "plan.ccai").write_text(text)
     return folder / "plan.ccai"
-
-
-def compiled(path: Path):  # type: ignore[no-untyped-def]
-    from ccaic.plan.testing import compile_source
-
-    plans, diags, _ = compile_source(path)
-    assert not [d for d in diags if d.is_error], diags
-    return plans[0]
 
 
 @pytest.fixture

@@ -17,10 +17,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 RUNNER = """
 import sys
-from ccaic.plan.testing import compile_source
+from ccaic.build import run_until
 from ccaic.train.runner import run_plan
-plans, diags, _ = compile_source(sys.argv[1])
-run_plan(plans[0], sys.argv[2])
+run_plan(run_until("plan", sys.argv[1], None, data=False).plans[0], sys.argv[2])
 """
 
 

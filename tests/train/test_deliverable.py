@@ -138,10 +138,9 @@ def test_unmerged_adapters_need_a_hub_base(sft: bool, tiny_cache: Path, tmp_path
 UNMERGED_SCRIPT = """
 import sys
 from transformers import AutoModelForCausalLM
-from ccaic.plan.testing import compile_source
+from ccaic.build import run_until
 from ccaic.train.runner import run_plan
-plans, diags, _ = compile_source(sys.argv[1])
-final = run_plan(plans[0], sys.argv[2]).final
+final = run_plan(run_until("plan", sys.argv[1], None, data=False).plans[0], sys.argv[2]).final
 model = AutoModelForCausalLM.from_pretrained(str(final))
 print("loaded", type(model).__name__, sum(p.numel() for p in model.parameters()))
 """

@@ -103,7 +103,7 @@ def test_plan_names_its_helpfulness_criterion_split_and_mix(plan_files: Any,
 
 
 def test_preference_file_rows_are_checked(plan_files: Any, tmp_path: Path) -> None:
-    from ccaic.plan.testing import compile_source
+    from plan_fixtures import compile_source
 
     write_plan, _ = plan_files
     path = write_plan(tmp_path / "p")

@@ -139,8 +139,9 @@ def _plan(folder: Path, model: Path, template: str = "") -> Path:
 
 def test_plan_chat_template_compiles_and_runs_a_bare_model(
         real_models: dict[str, Path], tmp_path: Path) -> None:
+    from plan_fixtures import compile_source
+
     from ccaic.plan.model import plan_json
-    from ccaic.plan.testing import compile_source
     from ccaic.train.runner import run_plan
 
     plans, diags, _ = compile_source(_plan(tmp_path, real_models["bare"]))
