@@ -85,14 +85,14 @@ def test_a_changed_local_base_model_misses_the_cache(tiny_cache: Path, tmp_path:
 
 HUB_SCRIPT = """
 import json, sys
-from ccaic.plan.testing import compile_source
+from ccaic.build import run_until
 from ccaic.train.runner import run_plan
 from ccaic.store import read_jsonl
 out = {}
 for name in sys.argv[2:]:
-    plans, diags, _ = compile_source(f"{sys.argv[1]}/{name}.ccai")
-    assert not [d for d in diags if d.is_error], diags
-    res = run_plan(plans[0], f"{sys.argv[1]}/out-{name}", until="initial")
+    built = run_until("plan", f"{sys.argv[1]}/{name}.ccai", None, data=False)
+    assert built.ok, built.diagnostics
+    res = run_plan(built.plans[0], f"{sys.argv[1]}/out-{name}", until="initial")
     rows = read_jsonl(f"{sys.argv[1]}/out-{name}/" + res.steps["step.initial"]["dir"]
                       + "/responses.jsonl")
     out[name] = [r["response"] for r in rows]
