@@ -1,13 +1,6 @@
-"""Training plans: the validated, canonical description of a training run (no torch here)."""
+"""Training plans: the validated, canonical description of a training run (no torch here).
 
-from typing import Any
-
-from ccaic.plan.model import TrainingPlan, load_plan, plan_json, plan_json_schema
-
-__all__ = ["TrainingPlan", "compile_plans", "load_plan", "plan_json", "plan_json_schema"]
-
-
-def compile_plans(*args: Any, **kwargs: Any) -> Any:
-    from ccaic.lowering.plan import compile_plans as _compile
-
-    return _compile(*args, **kwargs)
+`model` holds the plan (TrainingPlan and its parts, plan.json), `rows` what a prompt or
+preference row must look like, `chat_templates` the templates a plan can name; the lowering
+(ccaic.lowering.plan) builds plans from `plan` blocks.
+"""
