@@ -36,19 +36,10 @@ def _local_model(folder: Path) -> Path:
     return folder
 
 
-def _perturb(folder: Path) -> None:
-    from safetensors.torch import load_file, save_file
-
-    weights = load_file(str(folder / "model.safetensors"))
-    name = sorted(weights)[0]
-    weights[name] = weights[name] + 0.5
-    save_file(weights, str(folder / "model.safetensors"), metadata={"format": "pt"})
-
-
 def test_local_model_identity_follows_its_files(tmp_path: Path) -> None:
     pytest.importorskip("safetensors")
     from ccaic.models.identity import model_identity
-    from ccaic.plan.model import ModelRef
+    from ccaic.models.ref import ModelRef
 
     _local_model(tmp_path / "m")
     ref = ModelRef(ref="./m", kind="local", name="m")
@@ -61,26 +52,45 @@ def test_local_model_identity_follows_its_files(tmp_path: Path) -> None:
     assert model_identity(hub, tmp_path, 1)["revision"] == "abc"
 
 
+def _save_local(folder: Path, nudge: float = 0.0) -> None:
+    """builtin:tiny written to `folder` with save_pretrained, one weight moved by `nudge`."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from ccaic.models.tiny import tiny_path
+
+    model = AutoModelForCausalLM.from_pretrained(str(tiny_path(1)), dtype=torch.float32)
+    with torch.no_grad():
+        next(model.parameters())[0, 0] += nudge
+    model.save_pretrained(str(folder))
+    AutoTokenizer.from_pretrained(str(tiny_path(1))).save_pretrained(str(folder))
+
+
 def test_a_changed_local_base_model_misses_the_cache(tiny_cache: Path, tmp_path: Path,
                                                      plan_files) -> None:
-    """Before: the runner keyed a local model by its path, so a stage trained on the old
+    """Every step trained or sampled from a local base is keyed by its weights: re-saving the
+    same weights reuses them all, one changed weight reruns them all (the SFT model too).
+    Before: the runner keyed a local model by its path, so a stage trained on the old
     weights was reused after the weights changed."""
     pytest.importorskip("trl")
     write_plan, compiled = plan_files
     from ccaic.train.runner import run_plan
 
-    src = write_plan(tmp_path / "src", n_red=2, batch=2)
-    _local_model(tmp_path / "src" / "m")
+    src = write_plan(tmp_path / "src", n_red=2, batch=2, sft_steps=1)
+    _save_local(tmp_path / "src" / "m")
     src.write_text(src.read_text().replace('"builtin:tiny"', '"./m"'))
     out = tmp_path / "out"
-    first = run_plan(compiled(src), out, until="initial")
-    assert first.steps["step.initial"]["status"] == "ran"
-    assert run_plan(compiled(src), out, until="initial").steps[
-        "step.initial"]["status"] == "cached"
-    _perturb(tmp_path / "src" / "m")
-    again = run_plan(compiled(src), out, until="initial")
-    assert again.steps["step.initial"]["status"] == "ran"
-    assert again.steps["step.initial"]["dir"] != first.steps["step.initial"]["dir"]
+    steps = ("step.initial", "step.sl_cai.revision", "step.sft")
+    first = run_plan(compiled(src), out, until="sft").steps
+    assert [first[s]["status"] for s in steps] == ["ran"] * 3
+    _save_local(tmp_path / "src" / "m")  # the same weights, written again
+    same = run_plan(compiled(src), out, until="sft").steps
+    assert [(same[s]["status"], same[s]["dir"]) for s in steps] == [
+        ("cached", first[s]["dir"]) for s in steps]
+    _save_local(tmp_path / "src" / "m", nudge=0.5)
+    again = run_plan(compiled(src), out, until="sft").steps
+    assert [again[s]["status"] for s in steps] == ["ran"] * 3
+    assert not {again[s]["dir"] for s in steps} & {first[s]["dir"] for s in steps}
 
 
 HUB_SCRIPT = """
