@@ -168,11 +168,17 @@ def _check(path: str, cli_vars: Sequence[str], until: str, result: BuildResult
 
 
 def _assemblies(run: _Run) -> bool:
+    from ccaic.lowering.lower_assembly import lower_assemblies
     from ccaic.resolve import assembly_stage
 
     if run.data and run.program.blocks("assembly"):
+        specs, lowering = lower_assemblies(run.program, run.result.variables)
+        if lowering:
+            run.result.diagnostics.extend(lowering)
+            return False
         try:
-            out = assembly_stage(run.program, run.result.variables, run.writer)
+            out = assembly_stage(specs, run.result.variables,
+                                 Path(run.program.root).resolve().parent, run.writer)
         except DiagnosticError as exc:
             run.result.diagnostics.extend(exc.diagnostics)
             return False

@@ -1,7 +1,7 @@
 """Resolve, analyze and select: an AssemblySpec in, ranked statements and an artifact out.
 
 This is the bridge between the language and the math. Moderation rules keep their general
-`where` conditions: each rule is evaluated (lowering.conditions) over the fields of the table as it
+`where` predicates: each rule is evaluated (lowering.conditions) over the fields of the table as it
 stands after the rules before it, and handed to ccaic.assembly.moderation as explicit id lists,
 so every rule still reports exactly what it removed.
 """
@@ -35,23 +35,19 @@ from ccaic.assembly.moderation import (
 from ccaic.assembly.polis_report import in_conv_mask, polis_blocks, rounded
 from ccaic.assembly.selection import Selection, SelectionRule, select
 from ccaic.assembly.sources import LoadedSource, SourceOptions, load_source
-from ccaic.assembly.sources.id_files import condition_id_files, listed_unmatched
+from ccaic.assembly.sources.id_files import listed_unmatched
 from ccaic.assembly.stability import across_groupings, bootstrap_selection
 from ccaic.assembly.stats import StatementStats, statement_stats
 from ccaic.assembly.votes import VoteTable, natural_key
 from ccaic.assembly_cache import Outcome, cache_dirs, cached, stage_key
 from ccaic.canonical import canonical_json
-from ccaic.check.checker import Program
-from ccaic.check.checker import _walk_condition as walk_condition
-from ccaic.check.variables import Value
 from ccaic.constitution.model import StatementRef
 from ccaic.constitution.render import SelectedStatements
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error, warning
-from ccaic.lowering.assembly import AssemblySpec, Env, RuleSpec, SourceSpec, lower_assemblies
-from ccaic.lowering.conditions import evaluate
+from ccaic.lowering.assembly import AssemblySpec, RuleSpec, SourceSpec
+from ccaic.lowering.conditions import FieldRef, id_files
 from ccaic.registry.groupings import GROUPINGS
 from ccaic.registry.sources import SOURCES
-from ccaic.syntax import ast
 
 if TYPE_CHECKING:
     from ccaic.report.projections import OpinionMap
@@ -152,14 +148,7 @@ def participant_fields(table: VoteTable, groups: Mapping[str, str] | None
     }
 
 
-def _id_reader(env: Env, base: Path) -> Any:
-    def read(expr: ast.Expr) -> set[str]:
-        path = env.path(expr, base)
-        return set(read_id_file(path))
-    return read
-
-
-def moderate(loaded: LoadedSource, rules: list[RuleSpec], env: Env, source: Span | None = None
+def moderate(loaded: LoadedSource, rules: list[RuleSpec], source: Span | None = None
              ) -> tuple[VoteTable, np.ndarray, list[ModerationStep]]:
     """Apply Polis's own mod-out (rejected or meta: a step of its own, so it is counted), then
     the spec's rules in order."""
@@ -170,15 +159,14 @@ def moderate(loaded: LoadedSource, rules: list[RuleSpec], env: Env, source: Span
     if missing:  # the source's own warnings say what it lacks
         raise DiagnosticError(missing + loaded.warnings)
     for rule in rules:
-        base = Path(rule.span.file).resolve().parent
         try:
-            ids = _matching_ids(rule, table, loaded.export_groups, env, base)
+            ids = _matching_ids(rule, table, loaded.export_groups)
             loaded.warnings.extend(listed_unmatched(
                 rule.listed, rule.listed_file, rule.subject, rule.span,
                 loaded.table.participants, loaded.table.statement_ids))
-            for expr in condition_id_files(rule.where):  # `where id in file(...)`
+            for path in id_files(rule.where) if rule.where else ():  # `where id in file(...)`
                 loaded.warnings.extend(listed_unmatched(
-                    None, env.path(expr, base), rule.subject, rule.span,
+                    None, path, rule.subject, rule.span,
                     loaded.table.participants, loaded.table.statement_ids))
         except DiagnosticError as exc:
             raise _with_note(exc, "read by this rule", rule.span) from None
@@ -218,10 +206,10 @@ def missing_fields(rule: RuleSpec, loaded: LoadedSource, source: Span | None
         return []
     have = (loaded.statement_fields if rule.subject == "statements"
             else frozenset({"group"}) if loaded.export_groups else frozenset())
-    found: dict[str, ast.FieldRef] = {}
-    for node in walk_condition(rule.where):
-        if isinstance(node, ast.FieldRef) and node.name in OPTIONAL_FIELDS:
-            found.setdefault(node.name, node)
+    found: dict[str, FieldRef] = {}
+    for field in rule.where.fields():
+        if field.name in OPTIONAL_FIELDS:
+            found.setdefault(field.name, field)
     notes = [Note(message="the source is declared here", span=source)] if source else []
     return [error(
         "CCAI419", f"`{name}`: {loaded.path} has no {OPTIONAL_FIELDS[name][0]}, so it is the "
@@ -231,8 +219,8 @@ def missing_fields(rule: RuleSpec, loaded: LoadedSource, source: Span | None
 
 
 def _matching_ids(rule: RuleSpec, table: VoteTable, groups: Mapping[str, str] | None,
-                  env: Env, base: Path) -> list[str]:
-    if rule.listed is not None or rule.listed_file is not None:
+                  ) -> list[str]:
+    if rule.where is None:  # `listed in ...`
         listed = {normalize_id(i) for i in rule.listed or ()}
         if rule.listed_file is not None:
             listed |= set(read_id_file(rule.listed_file))
@@ -241,7 +229,7 @@ def _matching_ids(rule: RuleSpec, table: VoteTable, groups: Mapping[str, str] | 
         return [i for i in universe if i in listed]
     fields = (statement_fields(table) if rule.subject == "statements"
               else participant_fields(table, groups))
-    mask = evaluate(rule.where, fields, _id_reader(env, base))
+    mask = rule.where.mask(fields)
     return [str(i) for i in fields["id"][mask]]
 
 
@@ -264,9 +252,9 @@ def _score(stats: StatementStats, kind: str) -> np.ndarray:
     return stats.gac_disagree if kind == "gac_disagree" else stats.gac
 
 
-def run_assembly(spec: AssemblySpec, env: Env) -> AssemblyResult:
+def run_assembly(spec: AssemblySpec) -> AssemblyResult:
     loaded = load(spec.source)
-    table, out, steps = moderate(loaded, spec.moderation, env, spec.source.span)
+    table, out, steps = moderate(loaded, spec.moderation, spec.source.span)
     if table.shape[0] == 0:
         raise DiagnosticError([error(
             "CCAI418", f"assembly `{spec.name}`: moderation removed every participant",
@@ -501,11 +489,11 @@ def _n(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
-def assembly_outcome(spec: AssemblySpec, env: Env, base: Path) -> Outcome:
+def assembly_outcome(spec: AssemblySpec, base: Path) -> Outcome:
     """One assembly analyzed, as the build uses it: what ccaic.assembly_cache stores."""
     from ccaic.report.projections import opinion_map
 
-    result = run_assembly(spec, env)
+    result = run_assembly(spec)
     return Outcome(
         artifact=canonical_json(artifact(result, base)), warnings=tuple(result.loaded.warnings),
         empty_errors=tuple(empty_results(result, error)),
@@ -522,24 +510,20 @@ class AssemblyStageOutput:
     opinion_maps: dict[str, OpinionMap]
 
 
-def assembly_stage(program: Program, variables: dict[str, Value], writer: Any
-                   ) -> AssemblyStageOutput:
-    """The build stage: every assembly in the program, analyzed, written and selected."""
-    specs, diags = lower_assemblies(program, variables)
-    if diags:
-        raise DiagnosticError(diags)
-    env = Env(variables)
+def assembly_stage(specs: Sequence[AssemblySpec], variables: dict[str, Any], base: Path,
+                   writer: Any) -> AssemblyStageOutput:
+    """The build stage: every lowered assembly analyzed, written and selected; `base` is the
+    root .ccai file's folder (artifact paths are relative to it)."""
     out: dict[str, SelectedStatements] = {}
     maps: dict[str, OpinionMap] = {}
     problems: list[Diagnostic] = []
     # --until assemblies explores: an empty result is a warning there, an error in a build
     make: Make = warning if getattr(writer, "until", "run") == "assemblies" else error
-    base = Path(program.root).resolve().parent
     dirs = cache_dirs(getattr(writer, "root", None))
     for spec in specs:
         try:
             done = cached(stage_key(spec, variables, base), dirs, [spec.source.path],
-                          partial(assembly_outcome, spec, env, base))
+                          partial(assembly_outcome, spec, base))
         except DiagnosticError as exc:
             problems.extend(exc.diagnostics)
             continue
