@@ -192,32 +192,6 @@ def test_ordering_ids_that_are_not_numbers_is_ccai438() -> None:
     assert list(evaluate(_condition("id == 7 or votes < 2"), table)) == [True, True, False]
 
 
-ATOMS = ["moderated == 1", "meta", "votes > 25", "text matches /a/i", "id in [1, 3]"]
-
-
-@st.composite
-def conditions(draw: st.DrawFn, depth: int = 0) -> str:
-    if depth > 2 or draw(st.booleans()):
-        return draw(st.sampled_from(ATOMS))
-    op = draw(st.sampled_from(["and", "or", "not", "paren"]))
-    if op == "not":
-        return f"not {draw(conditions(depth + 1))}"
-    if op == "paren":
-        return f"({draw(conditions(depth + 1))})"
-    return f"({draw(conditions(depth + 1))}) {op} ({draw(conditions(depth + 1))})"
-
-
-@settings(max_examples=60, deadline=None)
-@given(conditions(), conditions())
-def test_boolean_laws(a: str, b: str) -> None:
-    def m(text: str) -> np.ndarray:
-        return evaluate(_condition(text), TABLE)
-
-    assert (m(f"not ({a})") == ~m(a)).all()
-    assert (m(f"not (({a}) and ({b}))") == (~m(a) | ~m(b))).all()  # De Morgan
-    assert (m(f"({a}) or ({b})") == (m(a) | m(b))).all()
-
-
 # ---------------------------------------------------------------- values checked at their use
 
 

@@ -34,27 +34,27 @@ from ccaic.syntax.parser import parse
 
 IDS = ["1", "2", "3", "10", "643", "p0", "x-1"]
 TEXTS = ["The AI should help", "be kind", "spam http", "", "AI must", "a b c"]
-ATOMS = st.sampled_from([
-    "votes > 25", "votes <= 3", "agrees == 2", "agrees != 0", "moderated == -1",
-    "moderated >= 0", "votes < 2.5", "id == 3", 'id == "3.0"', 'id != " 10 "', "id > 2",
-    'id <= "643"', 'id == "${var.s}"', 'author == 7', 'author != ""', 'text == "be kind"',
-    'text != "${var.s}"', "text matches /a/i", "text matches /^b/", "text matches /kind$/m",
-    'id in [2, "10", "3.0"]', 'author in ["7", 8]', "id in var.l", "text in var.l",
-    'id in file("ids.csv")', 'author in file("ids.csv")', 'text in ["be kind", ""]',
-    "meta", "moderated", "text", "votes",
-])
+#: Atoms no table can make fail (no ordering on ids, which may not be numbers).
+SAFE = ["votes > 25", "votes <= 3", "agrees == 2", "agrees != 0", "moderated == -1",
+        "moderated >= 0", "votes < 2.5", "id == 3", 'id == "3.0"', 'id != " 10 "',
+        'id == "${var.s}"', 'author == 7', 'author != ""', 'text == "be kind"',
+        'text != "${var.s}"', "text matches /a/i", "text matches /^b/", "text matches /kind$/m",
+        'id in [2, "10", "3.0"]', 'author in ["7", 8]', "id in var.l", "text in var.l",
+        'id in file("ids.csv")', 'author in file("ids.csv")', 'text in ["be kind", ""]',
+        "meta", "moderated", "text", "votes"]
+ATOMS = [*SAFE, "id > 2", 'id <= "643"']  # CCAI438 where an id is not a number
 
 
 @st.composite
-def conditions(draw: st.DrawFn, depth: int = 0) -> str:
+def conditions(draw: st.DrawFn, atoms: list[str] = ATOMS, depth: int = 0) -> str:
     if depth > 2 or draw(st.booleans()):
-        return draw(ATOMS)
+        return draw(st.sampled_from(atoms))
     op = draw(st.sampled_from(["and", "or", "not", "paren"]))
     if op == "not":
-        return f"not {draw(conditions(depth + 1))}"
+        return f"not {draw(conditions(atoms, depth + 1))}"
     if op == "paren":
-        return f"({draw(conditions(depth + 1))})"
-    return f"({draw(conditions(depth + 1))}) {op} ({draw(conditions(depth + 1))})"
+        return f"({draw(conditions(atoms, depth + 1))})"
+    return f"({draw(conditions(atoms, depth + 1))}) {op} ({draw(conditions(atoms, depth + 1))})"
 
 
 @st.composite
@@ -123,6 +123,18 @@ def test_a_lowered_condition_selects_what_the_ast_evaluation_did(
         n.name for n in _walk_condition(cond) if isinstance(n, ast.FieldRef)]
     assert [f.span for f in predicate.fields()] == [
         n.span for n in _walk_condition(cond) if isinstance(n, ast.FieldRef)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=conditions(SAFE), b=conditions(SAFE), table=tables(), variables=VARIABLES)
+def test_boolean_laws(base: Path, a: str, b: str, table: dict[str, np.ndarray],
+                      variables: dict[str, Value]) -> None:
+    def m(text: str) -> np.ndarray:
+        return lower_condition(_condition(text), Env(variables), base).mask(table)
+
+    assert (m(f"not ({a})") == ~m(a)).all()
+    assert (m(f"not (({a}) and ({b}))") == (~m(a) | ~m(b))).all()  # De Morgan
+    assert (m(f"({a}) or ({b})") == (m(a) | m(b))).all()
 
 
 def test_the_lowered_predicate_is_plain_data(base: Path) -> None:
