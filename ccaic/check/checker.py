@@ -674,7 +674,9 @@ class Checker:
                                       d.span.file == block.span.file and
                                       block.span.offset <= d.span.offset < block.span.end_offset
                                       for d in self.diagnostics):
-            from ccaic.lowering.plan import plan_shape_diagnostics  # reads no file
+            # reads no file; lazy, as the lowering imports this module (Program, walk_expr).
+            # The lowering reaches no assembly, train or torch (contract front-end).
+            from ccaic.lowering.plan import plan_shape_diagnostics
 
             self.diagnostics.extend(plan_shape_diagnostics(block))
 
