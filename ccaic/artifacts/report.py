@@ -153,6 +153,19 @@ class PrincipleRow(ArtifactModel):
     needs_hand_edit: bool
 
 
+class Topic(ArtifactModel):
+    name: str  # its keywords, joined
+    keywords: list[str]
+    principles: list[str]  # principle ids
+
+
+class Topics(ArtifactModel):
+    """ccaic.report.topics: principles grouped by meaning (constitutions of 6 or more)."""
+
+    matcher: str  # embedding or tfidf
+    topics: list[Topic]
+
+
 class ConstitutionSection(ArtifactModel):
     origin: dict[str, JsonValue]
     principles: int
@@ -161,6 +174,7 @@ class ConstitutionSection(ArtifactModel):
     dropped: int
     selection_method: str | None
     table: list[PrincipleRow]
+    topics: Topics | None = None
 
 
 class PrincipleDraws(ArtifactModel):

@@ -69,16 +69,21 @@ def similarity_matrix(texts: Sequence[str], matcher: str) -> NDArray[np.float64]
     return np.asarray(np.minimum(sim, sim.T), dtype=np.float64)  # exactly symmetric
 
 
-def clusters(sim: NDArray[np.float64], threshold: float) -> list[list[int]]:
-    """Complete-linkage clusters (members at least `threshold` similar pairwise), each in input
-    order, ordered by first member; singletons included."""
+def clusters(sim: NDArray[np.float64], threshold: float | None = None,
+             count: int | None = None) -> list[list[int]]:
+    """Complete-linkage clusters, each in input order, ordered by first member; singletons
+    included. With `threshold`, members are at least that similar pairwise; with `count`, the
+    tree is cut into that many clusters (the report's topics)."""
+    if (threshold is None) == (count is None):
+        raise ValueError("give a threshold or a count")
     n = sim.shape[0]
-    if n < 2:
-        return [[i] for i in range(n)]
+    if n < 2 or count == 1:
+        return [list(range(n))] if n and count == 1 else [[i] for i in range(n)]
     from sklearn.cluster import AgglomerativeClustering
 
-    model = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="complete",
-                                    distance_threshold=1.0 - threshold + 1e-9)
+    cut = ({"n_clusters": min(count, n)} if count is not None else
+           {"n_clusters": None, "distance_threshold": 1.0 - float(threshold or 0.0) + 1e-9})
+    model = AgglomerativeClustering(metric="precomputed", linkage="complete", **cut)
     labels = model.fit(1.0 - sim).labels_
     groups: dict[int, list[int]] = {}
     for i, label in enumerate(labels):

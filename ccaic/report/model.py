@@ -12,6 +12,7 @@ import statistics
 from typing import Any
 
 from ccaic.report.inputs import ReportInputs, TrainingRun
+from ccaic.report.topics import topic_section
 
 REPORT_FORMAT_VERSION = "1.0"
 HIST_BINS = 20
@@ -222,6 +223,7 @@ def constitution_section(c: dict[str, Any]) -> dict[str, Any]:
         "needs_hand_edit": bool(p.get("needs_hand_edit")),
     } for p in principles]
     selection = c.get("selection") or {}
+    topics = topic_section(principles)
     return {
         "origin": c.get("origin", {}),
         "principles": len(principles),
@@ -230,6 +232,7 @@ def constitution_section(c: dict[str, Any]) -> dict[str, Any]:
         "dropped": len(c.get("dropped", [])),
         "selection_method": selection.get("method"),
         "table": table,
+        **({"topics": topics} if topics else {}),
     }
 
 

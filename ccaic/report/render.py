@@ -15,6 +15,7 @@ from ccaic.report import figures, tables
 from ccaic.report.model import pipeline_order
 from ccaic.report.projections import OpinionMap
 from ccaic.report.tables import Table
+from ccaic.report.topics import topics_table
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,9 @@ def _constitution(name: str, c: dict[str, Any]) -> list[Block]:
             Block("p", f"{c['principles']} principles ({origin.get('kind', '')}{source}); "
                        f"{c['needs_hand_edit']} need a hand edit, {c['edited']} were edited, "
                        f"{c['dropped']} statements dropped.{method}"),
-            Block("table", table=tables.constitution(c))]
+            Block("table", table=tables.constitution(c)),
+            *([Block("h3", "Topics"), Block("table", table=topics_table(c["topics"]))]
+              if c.get("topics") else [])]
 
 
 def _assembly(name: str, a: dict[str, Any], m: OpinionMap | None) -> list[Block]:
