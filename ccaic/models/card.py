@@ -13,6 +13,8 @@ from typing import Any
 
 from ccaic.atomic import write_text_atomic
 from ccaic.canonical import canonical_json
+from ccaic.models.ref import ModelRef
+from ccaic.plan.model import TrainingPlan
 
 ADAPTER_CONFIG = "adapter_config.json"
 
@@ -52,13 +54,13 @@ def _front_matter_license(card: Path) -> str | None:
     return None
 
 
-def base_license(ref: Any, base_dir: Path) -> str | None:
+def base_license(ref: ModelRef, base_dir: Path) -> str | None:
     """The base model's licence as its own card states it (a local folder's README.md, or
     the cached Hub card); None when it does not say."""
     if ref.kind == "builtin":
         return BUILTIN_LICENSE
     if ref.kind == "local":
-        return _front_matter_license((base_dir / ref.name).resolve() / CARD)
+        return _front_matter_license(ref.folder(base_dir) / CARD)
     if ref.kind == "hf":
         from ccaic.models.identity import cached_file
 
@@ -95,7 +97,7 @@ def _num(value: Any) -> str:
                                                             else str(value))
 
 
-def model_card(plan: Any, run_dir: Path, source: dict[str, Any], license_id: str | None,
+def model_card(plan: TrainingPlan, run_dir: Path, source: dict[str, Any], license_id: str | None,
                base_commit: str | None) -> str:
     """README.md for final/: Hugging Face card metadata, then what the model is and how it
     was made. Deterministic: no times, no absolute paths."""
@@ -139,7 +141,7 @@ def model_card(plan: Any, run_dir: Path, source: dict[str, Any], license_id: str
     return "\n".join(lines)
 
 
-def _lora_note(final: Path, policy: Any) -> str:
+def _lora_note(final: Path, policy: ModelRef) -> str:
     if (final / "adapter").is_dir():
         return "; LoRA adapters merged in, the adapters themselves in `adapter/`"
     if (final / ADAPTER_CONFIG).is_file():
@@ -148,7 +150,7 @@ def _lora_note(final: Path, policy: Any) -> str:
     return ""
 
 
-def _step_lines(plan: Any) -> list[str]:
+def _step_lines(plan: TrainingPlan) -> list[str]:
     st = plan.stages
     out = [f"- `{s.address}`: " + ("on" if s.enabled else "off") for s in plan.steps]
     if st.sft.enabled:
@@ -163,7 +165,7 @@ def _step_lines(plan: Any) -> list[str]:
     return out
 
 
-def write_model_card(plan: Any, run_dir: Path, base_dir: Path) -> None:
+def write_model_card(plan: TrainingPlan, run_dir: Path, base_dir: Path) -> None:
     """(Re)write final/README.md: after training, and again once the build has evaluated."""
     from ccaic.models.identity import cached_commit
 

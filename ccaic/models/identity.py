@@ -85,7 +85,7 @@ def model_identity(ref: ModelRef, base_dir: str | Path | None, seed: int) -> dic
 
         data.update(builtin_version=TINY_VERSION, seed=seed)
     elif ref.kind == "local":
-        folder = (Path(base_dir or Path.cwd()) / ref.name).resolve()
+        folder = ref.folder(base_dir)
         data["content_sha256"] = folder_sha256(folder) if folder.is_dir() else None
     elif ref.kind == "hf":
         data["commit"] = cached_commit(ref.name, ref.revision)

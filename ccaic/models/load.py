@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import threading
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from ccaic.models.ref import ModelRef
@@ -19,8 +18,7 @@ def model_location(ref: ModelRef, base_dir: str | None, seed: int) -> str:
 
         return str(tiny_path(seed))
     if ref.kind == "local":
-        base = Path(base_dir) if base_dir else Path.cwd()
-        return str((base / ref.name).resolve())
+        return str(ref.folder(base_dir))
     if ref.kind == "hf":
         return ref.name
     raise ValueError(f"{ref.ref} is a remote model; it cannot be loaded locally")

@@ -32,6 +32,11 @@ class ModelRef(BaseModel):
     base_url: str | None = None  # openai only
     revision: str | None = None  # HF revision, when pinned (org/name@rev)
 
+    def folder(self, base_dir: str | Path | None) -> Path:
+        """A local model's folder: its name (relative to the .ccai file's folder, `base_dir`;
+        the working directory when None) as an absolute path."""
+        return (Path(base_dir or Path.cwd()) / self.name).resolve()
+
 
 Parsed = tuple[ModelRef | None, str, str]  # (ref, code, message): see parse_model_ref
 
