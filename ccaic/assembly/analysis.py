@@ -81,7 +81,8 @@ def analyze(loaded: LoadedSource, groups: str = "polis", options: Mapping[str, A
                                      help="check the moderation rules")])
     grouping = make_grouping(table, groups, mod.statement_out, loaded)
     names = tuple(dict.fromkeys((*ALWAYS, *scores)))
-    return Analysis(loaded, mod, grouping, statement_stats(table, grouping, options, names),
+    stats = statement_stats(table, grouping, options, names, mod.statement_out)
+    return Analysis(loaded, mod, grouping, stats,
                     tuple(scores), dict(options or {}))
 
 

@@ -56,7 +56,7 @@ def bootstrap_selection(table: VoteTable, grouping: Grouping, rule: SelectionRul
     for _ in range(n):
         pick = rng.choice(rows, size=len(rows), replace=True)
         w = np.bincount(pick, minlength=len(rows)).astype(np.float64)
-        scored = compute(ScoreInputs(table, grouping, w), names, options or {})
+        scored = compute(ScoreInputs(table, grouping, w, moderated_out), names, options or {})
         for name in names:
             draws[name].append(scored[name].values)
         chosen = scored[method]

@@ -73,10 +73,11 @@ def polarization(agrees: np.ndarray, disagrees: np.ndarray, passes: np.ndarray
 
 def statement_stats(table: VoteTable, grouping: Grouping,
                     options: Mapping[str, Any] | None = None,
-                    scores: Sequence[str] = ALWAYS) -> StatementStats:
+                    scores: Sequence[str] = ALWAYS, moderated_out: np.ndarray | None = None
+                    ) -> StatementStats:
     """Totals over every participant in the table; per-group counts over clustered ones;
     each method of `scores` with the consensus options it declares."""
-    inputs = ScoreInputs(table, grouping)
+    inputs = ScoreInputs(table, grouping, None, moderated_out)
     ga, gd, gp = inputs.group_counts
     a, d, p = (_colsum(m) for m in (table.agree(), table.disagree(), table.passed()))
     pi, adj = polarization(a, d, p)

@@ -48,6 +48,8 @@ class ScoreInputs:
     table: VoteTable
     grouping: Grouping
     weights: np.ndarray | None = None  # per participant (bootstrap multiplicity); None: all 1
+    moderated_out: np.ndarray | None = None  # per statement: scored, but not evidence to a
+    #                                          method that fits every vote at once (bridging)
 
     @cached_property
     def group_counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

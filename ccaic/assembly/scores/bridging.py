@@ -56,11 +56,14 @@ class Fit:
     converged: bool
 
 
-def ratings(codes: sp.csr_matrix, weights: np.ndarray | None, passes: str) -> Ratings:
+def ratings(codes: sp.csr_matrix, weights: np.ndarray | None, passes: str,
+            moderated_out: np.ndarray | None = None) -> Ratings:
     """The votes the model fits: agree 1, disagree 0, pass 0.5 or left out; participants of
-    weight 0 (not drawn in a resample) left out."""
+    weight 0 (not drawn in a resample) and moderated-out statements left out."""
     coo = codes.tocoo()
     keep = coo.data != PASS if passes == "exclude" else coo.data > 0
+    if moderated_out is not None:
+        keep &= ~np.asarray(moderated_out, bool)[coo.col]
     w_all = np.ones(codes.shape[0]) if weights is None else np.asarray(weights, np.float64)
     keep &= w_all[coo.row] > 0
     r, c, v = coo.row[keep], coo.col[keep], coo.data[keep]
@@ -138,10 +141,11 @@ def fit(d: Ratings, factors: int = 1, lambda_i: float = 0.15, lambda_f: float = 
 def score(inputs: ScoreInputs, /, factors: int = 1, lambda_i: float = 0.15,
           lambda_f: float = 0.03, max_factor: float | None = None, **options: object
           ) -> Scored:
-    """i_s per statement (NaN for one without a fitted vote); `factor` beside it; with
+    """i_s per statement (NaN for one without a fitted vote, moderated-out ones included: the
+    fit leaves their votes out); `factor` beside it; with
     `max_factor`, statements whose |f_s| reaches it are barred from selection (CN's rule)."""
     passes = str(options.get("pass", "exclude"))
-    d = ratings(inputs.table.codes, inputs.weights, passes)
+    d = ratings(inputs.table.codes, inputs.weights, passes, inputs.moderated_out)
     cols = inputs.table.shape[1]
     values, factor = np.full(cols, np.nan), np.full(cols, np.nan)
     if len(d.values):
