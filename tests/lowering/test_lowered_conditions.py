@@ -155,3 +155,24 @@ def test_the_lowered_predicate_is_plain_data(base: Path) -> None:
     dumped = predicate.model_dump(mode="json")
     assert And.model_validate(dumped) == predicate
     assert predicate.model_dump_json() == And.model_validate(dumped).model_dump_json()
+
+
+def test_a_list_variable_without_a_value_lists_no_one(tmp_path: Path) -> None:
+    """`listed in var.x` with x = null lowers to a rule with no ids: it removes nothing and
+    says so in the build output (it was a `where` rule with no condition, exit 3)."""
+    import json
+
+    from cli_runner import run_cli
+
+    data = Path(__file__).resolve().parents[2] / "examples" / "quickstart" / "data"
+    spec = tmp_path / "spec.ccai"
+    spec.write_text('variable "x" {\n  type = list\n  default = null\n}\n'
+                    f'assembly "a" {{\n  source polis {{ path = "{data}" }}\n'
+                    '  moderation {\n    drop participants listed in var.x\n  }\n'
+                    '  consensus gac { threshold = 0.3 }\n}\n', encoding="utf-8")
+    code, out, err = run_cli(["build", str(spec), "-o", str(tmp_path / "out"), "--until",
+                              "assemblies"])
+    assert code == 0, err
+    assert "drop participants listed in var.x: removed 0 participants" in out + err
+    artifact = json.loads((tmp_path / "out" / "assemblies" / "a.json").read_text())
+    assert [m["removed"] for m in artifact["moderation"]] == [2, 0]
