@@ -33,6 +33,7 @@ from ccaic.assembly.moderation import (
     read_id_file,
 )
 from ccaic.assembly.polis_report import in_conv_mask, polis_blocks, rounded
+from ccaic.assembly.scores import ScoreMethod, method_options
 from ccaic.assembly.selection import Selection, SelectionRule, select
 from ccaic.assembly.sources import LoadedSource, SourceOptions, load_source
 from ccaic.assembly.sources.id_files import listed_unmatched
@@ -44,9 +45,10 @@ from ccaic.canonical import canonical_json
 from ccaic.constitution.model import StatementRef
 from ccaic.constitution.render import SelectedStatements
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error, warning
-from ccaic.lowering.assembly import AssemblySpec, RuleSpec, SourceSpec
+from ccaic.lowering.assembly import AssemblySpec, ConsensusSpec, RuleSpec, SourceSpec
 from ccaic.lowering.conditions import FieldRef, id_files
 from ccaic.registry.groupings import GROUPINGS
+from ccaic.registry.scores import ALWAYS, SCORES
 from ccaic.registry.sources import SOURCES
 
 if TYPE_CHECKING:
@@ -249,7 +251,22 @@ def grouping_for(spec: AssemblySpec, loaded: LoadedSource, table: VoteTable,
 
 
 def _score(stats: StatementStats, kind: str) -> np.ndarray:
-    return stats.gac_disagree if kind == "gac_disagree" else stats.gac
+    return stats.scores[kind]
+
+
+def score_names(c: ConsensusSpec) -> tuple[str, ...]:
+    """The methods a build computes: the GAC pair, the selecting one, then `scores`."""
+    return tuple(dict.fromkeys((*ALWAYS, c.kind, *c.scores)))
+
+
+def scored_selection(c: ConsensusSpec, table: VoteTable, grouping: Grouping, out: np.ndarray
+                     ) -> tuple[StatementStats, Selection]:
+    """Every method's scores, and the selection by the consensus block's own method."""
+    stats = statement_stats(table, grouping, c.options, score_names(c), out)
+    chosen = stats.scored[c.kind]
+    rule = SelectionRule(threshold=c.threshold, top_k=c.top_k)
+    return stats, select(stats.ids, chosen.values, rule, out, stats.seen, chosen.barred,
+                         chosen.barred_reason)
 
 
 def run_assembly(spec: AssemblySpec) -> AssemblyResult:
@@ -261,24 +278,35 @@ def run_assembly(spec: AssemblySpec) -> AssemblyResult:
             spec.span, help="loosen the participant rules")])
     p = pca(table, out)  # once per assembly: the declared and every stability grouping
     grouping = grouping_for(spec, loaded, table, out, p)
-    stats = statement_stats(table, grouping, spec.consensus.smoothing)
-    rule = SelectionRule(threshold=spec.consensus.threshold, top_k=spec.consensus.top_k)
-    selection = select(stats.ids, _score(stats, spec.consensus.kind), rule, out, stats.seen)
-    stability = _stability(spec, loaded, table, out, grouping, rule, p)
+    stats, selection = scored_selection(spec.consensus, table, grouping, out)
+    stability = _stability(spec, loaded, table, out, grouping, p)
     return AssemblyResult(spec, loaded, table, out, tuple(steps), grouping, stats, selection,
                           stability)
 
 
+def _bootstrap(spec: AssemblySpec, table: VoteTable, out: np.ndarray, grouping: Grouping
+               ) -> dict[str, Any]:
+    """Selection frequency under the selecting method, and each computed score's 95%
+    percentile interval per statement, over participant resamples."""
+    c, st = spec.consensus, spec.stability
+    boot = bootstrap_selection(table, grouping, SelectionRule(c.threshold, c.top_k), out,
+                               n=st.bootstrap, seed=st.seed, method=c.kind, options=c.options,
+                               scores=score_names(c))
+    return {"resamples": boot.n, "seed": boot.seed, "score": c.kind,
+            "frequency": {i: round(float(f), 6) for i, f in
+                          zip(boot.ids, boot.frequency, strict=True)},
+            "interval": {name: {i: [round(float(lo), 6), round(float(hi), 6)]
+                                for i, (lo, hi) in zip(boot.ids, bounds, strict=True)
+                                if not np.isnan(lo)}
+                         for name, bounds in boot.intervals.items()}}
+
+
 def _stability(spec: AssemblySpec, loaded: LoadedSource, table: VoteTable, out: np.ndarray,
-               grouping: Grouping, rule: SelectionRule, p: Pca) -> dict[str, Any]:
+               grouping: Grouping, p: Pca) -> dict[str, Any]:
     st = spec.stability
     result: dict[str, Any] = {}
     if st.bootstrap > 0:
-        boot = bootstrap_selection(table, grouping, rule, out, n=st.bootstrap, seed=st.seed,
-                                   smoothing=spec.consensus.smoothing)
-        result["bootstrap"] = {"resamples": boot.n, "seed": boot.seed,
-                               "frequency": {i: round(float(f), 6) for i, f in
-                                             zip(boot.ids, boot.frequency, strict=True)}}
+        result["bootstrap"] = _bootstrap(spec, table, out, grouping)
     if st.groupings:
         groupings = {"declared": grouping}
         for method in st.groupings:
@@ -289,9 +317,7 @@ def _stability(spec: AssemblySpec, loaded: LoadedSource, table: VoteTable, out: 
                                  st.span or spec.span) from None
 
         def chosen(g: Grouping) -> list[str]:
-            stats = statement_stats(table, g, spec.consensus.smoothing)
-            return select(stats.ids, _score(stats, spec.consensus.kind), rule, out,
-                          stats.seen).selected_ids
+            return scored_selection(spec.consensus, table, g, out)[1].selected_ids
 
         compared = across_groupings(groupings, chosen)
         result["groupings"] = {
@@ -354,10 +380,32 @@ def _ref(result: AssemblyResult, j: int, rank: int | None) -> StatementRef:
     seen = st.group_seen[:, j]
     shares = {name: round(float(st.group_agrees[i, j] / seen[i]), 6) if seen[i] else 0.0
               for i, name in enumerate(g.names)}
+    values = score_values(st, j)
     return StatementRef(
-        id=s.id, text=s.text, gac=round(float(st.gac[j]), 12),
-        gac_disagree=round(float(st.gac_disagree[j]), 12), agrees=int(st.agrees[j]),
-        disagrees=int(st.disagrees[j]), passes=int(st.passes[j]), groups=shares, rank=rank)
+        id=s.id, text=s.text, gac=values.pop("gac"), gac_disagree=values.pop("gac_disagree"),
+        agrees=int(st.agrees[j]), disagrees=int(st.disagrees[j]), passes=int(st.passes[j]),
+        groups=shares, rank=rank, scores=values)
+
+
+def _rounded(x: float) -> float | None:
+    return None if np.isnan(x) else round(float(x), 12)
+
+
+def score_values(st: StatementStats, j: int) -> dict[str, float | None]:
+    """Statement `j`'s value of every computed score and of what methods report beside them
+    (bridging_factor), by name; None for no score."""
+    return {name: _rounded(v[j]) for name, v in {**st.scores, **st.extras()}.items()}
+
+
+def method_line(c: ConsensusSpec) -> str:
+    """`gac >= 0.5 (polis smoothing)`: the rule and the method's options in words."""
+    parts = []
+    if c.threshold is not None:
+        parts.append(f"{c.kind} >= {c.threshold:g}")
+    if c.top_k is not None:
+        parts.append(f"top {c.top_k}")
+    method: ScoreMethod = SCORES.load(c.kind)
+    return " and ".join(parts) + f" ({method.describe(**method_options(c.kind, c.options))})"
 
 
 def selected_statements(result: AssemblyResult) -> SelectedStatements:
@@ -367,23 +415,20 @@ def selected_statements(result: AssemblyResult) -> SelectedStatements:
     refs = tuple(_ref(result, j, rank) for rank, j in enumerate(chosen, 1))
     candidates = {sel.ids[j]: _ref(result, j, None) for j in range(len(sel.ids))}
     c = spec.consensus
-    parts = []
-    if c.threshold is not None:
-        parts.append(f"{c.kind} >= {c.threshold:g}")
-    if c.top_k is not None:
-        parts.append(f"top {c.top_k}")
     return SelectedStatements(
-        assembly=spec.name, method=" and ".join(parts) + f" ({c.smoothing} smoothing)",
-        threshold=c.threshold, top_k=c.top_k, statements=refs, candidates=candidates,
+        assembly=spec.name, method=method_line(c), threshold=c.threshold, top_k=c.top_k,
+        statements=refs, candidates=candidates,
         summary=summary(result), fields={sel.ids[j]: template_fields(result, j) for j in chosen})
 
 
 def template_fields(result: AssemblyResult, j: int) -> dict[str, Any]:
-    """Template fields of statement `j` that a StatementRef does not carry (docs/language.md)."""
+    """Template fields of statement `j` that a StatementRef does not carry (docs/language.md):
+    `score` is the selecting method's."""
     st = result.stats
     return {"author": result.table.statements[j].author,
             "polarization": round(float(st.pi[j]), 12),
-            "adjusted_polarization": round(float(st.adjusted_pi[j]), 12)}
+            "adjusted_polarization": round(float(st.adjusted_pi[j]), 12),
+            "score": _rounded(_score(st, result.spec.consensus.kind)[j])}
 
 
 def summary(result: AssemblyResult) -> dict[str, Any]:
@@ -411,25 +456,7 @@ def artifact(result: AssemblyResult, base: Path) -> dict[str, Any]:
     order = [j for j in sorted(range(len(st.ids)), key=lambda j: natural_key(st.ids[j]))
              if st.seen[j] > 0]
     ranks = statement_ranks(sel, result.statement_out)
-    statements = []
-    for j in order:
-        s = result.table.statements[j]
-        statements.append({
-            "id": s.id, "rank": ranks.get(j), "text": s.text, "moderated": s.moderated,
-            "meta": s.is_meta,
-            "moderated_out": bool(result.statement_out[j]),
-            "agrees": int(st.agrees[j]), "disagrees": int(st.disagrees[j]),
-            "passes": int(st.passes[j]),
-            "gac": round(float(st.gac[j]), 12),
-            "gac_disagree": round(float(st.gac_disagree[j]), 12),
-            "polarization": round(float(st.pi[j]), 12),
-            "adjusted_polarization": round(float(st.adjusted_pi[j]), 12),
-            "groups": {name: {"agrees": int(st.group_agrees[i, j]),
-                              "disagrees": int(st.group_disagrees[i, j]),
-                              "passes": int(st.group_passes[i, j])}
-                       for i, name in enumerate(g.names)},
-            "selected": bool(sel.selected[j]), "reason": sel.reasons[j],
-        })
+    statements = [_statement_row(result, j, ranks.get(j)) for j in order]
     provenance = result.table.provenance.to_dict()
     provenance["files"] = [_relative(f, base) for f in provenance.get("files", [])]
     return {
@@ -447,8 +474,7 @@ def artifact(result: AssemblyResult, base: Path) -> dict[str, Any]:
         "groups": {"method": g.method, "k": g.k, "clustered": g.clustered,
                    "silhouette": None if g.silhouette is None else round(float(g.silhouette), 12),
                    "sizes": dict(zip(g.names, g.sizes, strict=True))},
-        "consensus": {"score": spec.consensus.kind, "smoothing": spec.consensus.smoothing,
-                      "threshold": spec.consensus.threshold, "top_k": spec.consensus.top_k},
+        "consensus": _consensus(spec.consensus),
         "selection": [sel.ids[j] for j in sel.order if sel.selected[j]],
         "statements": statements,
         "stability": result.stability,
@@ -457,6 +483,34 @@ def artifact(result: AssemblyResult, base: Path) -> dict[str, Any]:
             in_conv_mask(result.table, result.loaded.in_conv),
             g.pca if g.pca is not None else pca(result.table, result.statement_out), order)),
     }
+
+
+def _statement_row(result: AssemblyResult, j: int, rank: int | None) -> dict[str, Any]:
+    """A statement of the artifact: its counts, every computed score by name, its reason."""
+    st, sel, s = result.stats, result.selection, result.table.statements[j]
+    return {
+        "id": s.id, "rank": rank, "text": s.text, "moderated": s.moderated,
+        "meta": s.is_meta,
+        "moderated_out": bool(result.statement_out[j]),
+        "agrees": int(st.agrees[j]), "disagrees": int(st.disagrees[j]),
+        "passes": int(st.passes[j]),
+        **score_values(st, j),
+        "polarization": round(float(st.pi[j]), 12),
+        "adjusted_polarization": round(float(st.adjusted_pi[j]), 12),
+        "groups": {name: {"agrees": int(st.group_agrees[i, j]),
+                          "disagrees": int(st.group_disagrees[i, j]),
+                          "passes": int(st.group_passes[i, j])}
+                   for i, name in enumerate(result.grouping.names)},
+        "selected": bool(sel.selected[j]), "reason": sel.reasons[j],
+    }
+
+
+def _consensus(c: ConsensusSpec) -> dict[str, Any]:
+    """How statements were scored: the method, the GAC pair's smoothing, the rule, and the
+    options and further methods the block gives (absent when it gives none)."""
+    given = {k: v for k, v in sorted(c.options.items()) if k != "smoothing"}
+    return {"score": c.kind, "smoothing": c.smoothing, "threshold": c.threshold,
+            "top_k": c.top_k, **given, **({"scores": list(c.scores)} if c.scores else {})}
 
 
 def statement_ranks(sel: Selection, out: np.ndarray) -> dict[int, int]:

@@ -31,18 +31,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="json prints a build summary on stdout")
     p.add_argument("--detailed-exitcode", action="store_true",
                    help="exit 2 when an artifact changed, 0 when none did, 1 on error")
+    p.add_argument("--offline", action="store_true",
+                   help="make no network request: polis_api sources read their last snapshot")
     p.set_defaults(run=run, outputs=lambda a: [a.out])  # a write error there is CCAI601
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
+    from ccaic.assembly.sources.polis_api import offline
     from ccaic.build import BuildResult, build
     from ccaic.train.dist import world
 
     if world().distributed and not world().is_main:
         out = Output(open(os.devnull, "w"), out.err)  # noqa: SIM115 (lives as long as the run)
     not_a_folder = _not_a_folder(args.out)
-    result = BuildResult(diagnostics=[not_a_folder]) if not_a_folder is not None else \
-        build(args.file, args.out, args.var, until=args.until)
+    with offline(args.offline):
+        result = BuildResult(diagnostics=[not_a_folder]) if not_a_folder is not None else \
+            build(args.file, args.out, args.var, until=args.until)
     # a plan check runs at `check` and again when the plan compiles: say each thing once
     result.diagnostics = list({d.model_dump_json(): d for d in result.diagnostics}.values())
     sources = SourceCache({k: v for p in result.programs for k, v in p.sources.items()})

@@ -4,7 +4,9 @@ An entry's `name` is the language name, `meta["kind"]` the loader's `--kind` nam
 loader (`(path, display, SourceOptions) -> LoadedSource`, see ccaic.assembly.sources) and
 `attrs` the source block attributes it takes. The checker's `source` block takes the union of
 every entry's attributes, in entry order; `meta["language"]` False keeps a loader that only
-`--kind` names (the polis entry detects it) out of the language.
+`--kind` names (the polis entry detects it) out of the language. `meta["sync"]` names a
+function run before the assembly stage's cache lookup (a remote source downloads its snapshot
+there, so the cache keys on what was downloaded).
 
 A new source: its module under ccaic/assembly/sources/ plus one Entry here (plus docs).
 """
@@ -16,7 +18,8 @@ from typing import Any
 
 from ccaic.registry import Attr, Entry, Registry
 
-PATH = Attr("path", "export folder, or the votes file for votes_csv", required=True)
+PATH = Attr("path", "export folder, the votes file for votes_csv, or polis_api's snapshot "
+            "folder", required=True)
 VOTE_SIGN = Attr("choice", "which vote value means agree: auto, export (+1 = agree, CSV exports) "
                  "or api (-1 = agree, Polis API)", choices=("auto", "export", "api"),
                  default="auto")
@@ -34,6 +37,19 @@ LONG_CSV: dict[str, Attr] = {
     "statement_text_column": Attr("string", "votes_csv: text column of `statements`"),
 }
 EXPORT: dict[str, Attr] = {"vote_sign": VOTE_SIGN, "unknown_statements": UNKNOWN_STATEMENTS}
+#: A live Polis server's settings (ccaic.assembly.sources.polis_api).
+POLIS_API: dict[str, Attr] = {
+    "base_url": Attr("string", "polis_api: the Polis server, e.g. https://pol.is"),
+    "conversation_id": Attr("string", "polis_api: the conversation, read through the API"),
+    "report_id": Attr("string", "polis_api: a report of it, read as its CSV export"),
+    "token_env": Attr("string", "polis_api: environment variable holding an access token"),
+    "timeout": Attr("number", "polis_api: seconds to wait for an answer (default 30)",
+                    minimum=0, exclusive_minimum=True, default=30),
+    "retries": Attr("int", "polis_api: retries after a timeout or a busy server (default 3)",
+                    minimum=0, maximum=10, default=3),
+    "max_bytes": Attr("int", "polis_api: largest download accepted (default 200000000)",
+                      minimum=1, default=200_000_000),
+}
 
 SOURCES: Registry[Callable[..., Any]] = Registry("source", [
     Entry("polis", "ccaic.assembly.sources:load_detected",
@@ -49,6 +65,10 @@ SOURCES: Registry[Callable[..., Any]] = Registry("source", [
     Entry("votes_csv", "ccaic.assembly.sources.long_csv:load_long_csv",
           "one long-format votes file (participant, statement, vote[, timestamp]): CSV or "
           "Parquet", attrs={"path": PATH, **LONG_CSV, **EXPORT}, meta={"kind": "long-csv"}),
+    Entry("polis_api", "ccaic.assembly.sources.polis_api:load_polis_api",
+          "a running Polis server, downloaded into a snapshot folder before each build",
+          attrs={"path": PATH, **POLIS_API, **EXPORT},
+          meta={"kind": "polis-api", "sync": "ccaic.assembly.sources.polis_api:sync"}),
 ])
 
 

@@ -49,13 +49,15 @@ def test_an_unknown_kind_names_every_registered_kind(tmp_path: Path) -> None:
     with pytest.raises(DiagnosticError) as exc:
         load_source("votes-parquet", tmp_path)
     assert _codes(exc) == ["CCAI410"]
-    assert exc.value.diagnostics[0].help == "use one of auto, polis-csv, polis-json, long-csv"
+    assert exc.value.diagnostics[0].help == ("use one of auto, polis-csv, polis-json, long-csv, "
+                                             "polis-api")
 
 
 def test_the_language_and_analyze_names_come_from_the_registry() -> None:
     source = SCHEMA["assembly"].blocks["source"]
-    assert source.label_choices == ("polis", "polis_json", "votes_csv")  # polis_csv: --kind only
-    assert kinds() == ("auto", "polis-csv", "polis-json", "long-csv")
+    # polis_csv has a --kind only: `source polis` detects it
+    assert source.label_choices == ("polis", "polis_json", "votes_csv", "polis_api")
+    assert kinds() == ("auto", "polis-csv", "polis-json", "long-csv", "polis-api")
     assert set(language_names()) | {"polis_csv"} == set(SOURCES.names())
     assert SCHEMA["assembly"].blocks["groups"].label_choices == GROUPINGS.names()
     # every attribute any entry takes is one the checker accepts, with the entry's own spec
@@ -101,7 +103,7 @@ def _copy_loader(path: Path, display: str, opts: SourceOptions) -> LoadedSource:
 def test_analyze_kind_choices_are_the_registry_kinds(shared: Path) -> None:
     code, _, err = run_cli(["analyze", str(shared / CSV_FOLDER), "--kind", "votes-parquet"])
     assert code == 1
-    assert "(choose from 'auto', 'polis-csv', 'polis-json', 'long-csv')" in err
+    assert "(choose from 'auto', 'polis-csv', 'polis-json', 'long-csv', 'polis-api')" in err
 
 
 # ---------------------------------------------------------------- groupings

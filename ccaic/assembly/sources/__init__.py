@@ -9,6 +9,7 @@ file:line:column) for bad data.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from ccaic.registry.sources import SOURCES, by_kind, kinds
 KINDS = kinds()
 
 __all__ = ["KINDS", "LoadedSource", "SourceOptions", "detect_kind", "load_detected",
-           "load_source"]
+           "load_source", "sync_source"]
 
 
 def detect_kind(path: Path, display: str | None = None) -> str:
@@ -66,3 +67,15 @@ def _load(kind: str, path: Path, display: str, opts: SourceOptions) -> LoadedSou
                                      help=f"use one of {', '.join(KINDS)}")])
     loader: Callable[[Path, str, SourceOptions], LoadedSource] = SOURCES.load(entry.name)
     return loader(path, display, opts)
+
+
+def sync_source(name: str, path: str | Path, options: SourceOptions) -> None:
+    """Run `source <name>`'s sync step, if its entry has one (a remote source refreshes its
+    snapshot in `path`); before the assembly cache hashes the files there."""
+    target = SOURCES.entry(name).meta.get("sync")
+    if target is None:
+        return
+    module, _, attribute = str(target).partition(":")
+    sync: Callable[[Path, str, SourceOptions], None] = getattr(
+        importlib.import_module(module), attribute)
+    sync(Path(path), str(path), options)

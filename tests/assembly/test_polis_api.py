@@ -1,0 +1,218 @@
+"""`source polis_api` against a fake Polis server replaying real shared conversations (issue
+18): the snapshot is the conversation, conditional requests, --offline, and every failure a
+coded diagnostic that leaves the last good snapshot untouched."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import ccaic.assembly.sources.polis_api as polis_api
+from ccaic.assembly.sources import LoadedSource, SourceOptions, load_source, sync_source
+from ccaic.diagnostics import DiagnosticError
+from tests.assembly.fake_polis import (
+    CSV_CONVERSATION,
+    JSON_CONVERSATION,
+    FakePolis,
+    Faults,
+    conversation,
+    serving,
+)
+from tests.cli_runner import run_cli
+
+SPEC = """variable "server" { type = string }
+
+assembly "live" {
+  source polis_api {
+    path      = "snap"
+    base_url  = var.server
+    report_id = "r1"
+    retries   = 1
+    timeout   = 2
+  }
+  consensus gac { top_k = 5 }
+}
+"""
+
+
+@pytest.fixture(autouse=True)
+def _no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(polis_api, "BACKOFF", 0.0)
+
+
+@pytest.fixture
+def server() -> Iterator[FakePolis]:
+    with serving(FakePolis(conversation(CSV_CONVERSATION))) as fake:
+        yield fake
+
+
+def _options(fake: FakePolis, **attrs: str) -> SourceOptions:
+    return SourceOptions.from_attrs({"base_url": fake.url, "report_id": "r1", "retries": "1",
+                                     "timeout": "2", **attrs})
+
+
+def _codes(exc: pytest.ExceptionInfo[DiagnosticError]) -> list[str]:
+    return [d.code for d in exc.value.diagnostics]
+
+
+def _export_copy(tmp_path: Path) -> Path:
+    """The conversation's comments.csv and votes.csv alone: what the report export serves."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for name in ("comments.csv", "votes.csv"):
+        shutil.copy(CSV_CONVERSATION / name, folder / name)
+    return folder
+
+
+def _same(a: LoadedSource, b: LoadedSource) -> None:
+    assert a.table.participants == b.table.participants
+    assert a.table.statements == b.table.statements
+    assert (a.table.codes != b.table.codes).nnz == 0
+
+
+def _snapshot_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_report_export_snapshot_is_the_conversation(server: FakePolis, tmp_path: Path) -> None:
+    snap = tmp_path / "snap"
+    sync_source("polis_api", snap, _options(server))
+    manifest = json.loads((snap / "snapshot.json").read_text())
+    assert manifest["format"] == "polis-csv"
+    import hashlib
+
+    for name in ("comments.csv", "votes.csv"):
+        entry = manifest["files"][name]
+        assert entry["sha256"] == hashlib.sha256((CSV_CONVERSATION / name).read_bytes()).hexdigest()
+        assert entry["url"] == f"{server.url}/api/v3/reportExport/r1/{name}"
+    _same(load_source("polis-api", snap), load_source("polis-csv", _export_copy(tmp_path)))
+
+
+def test_conversation_api_reads_like_the_json_export(tmp_path: Path) -> None:
+    with serving(FakePolis(conversation(JSON_CONVERSATION))) as fake:
+        snap = tmp_path / "snap"
+        sync_source("polis_api", snap, SourceOptions.from_attrs(
+            {"base_url": fake.url, "conversation_id": "c1"}))
+        n = json.loads((JSON_CONVERSATION / "math-pca2.json").read_text())["n"]
+        assert sum("/api/v3/votes?" in path for path, _ in fake.requests) == n + 1
+    _same(load_source("polis-api", snap), load_source("polis-json", JSON_CONVERSATION))
+
+
+def test_an_unchanged_conversation_is_a_304_and_rewrites_nothing(server: FakePolis,
+                                                                  tmp_path: Path) -> None:
+    snap = tmp_path / "snap"
+    sync_source("polis_api", snap, _options(server))
+    before = {p.name: p.stat().st_mtime_ns for p in snap.iterdir()}
+    server.requests.clear()
+    sync_source("polis_api", snap, _options(server))
+    assert all("If-None-Match" in headers for _, headers in server.requests)
+    assert {p.name: p.stat().st_mtime_ns for p in snap.iterdir()} == before
+
+
+def test_new_votes_replace_the_snapshot(server: FakePolis, tmp_path: Path) -> None:
+    snap = tmp_path / "snap"
+    server.cutoff = 1403100000000
+    sync_source("polis_api", snap, _options(server))
+    early = load_source("polis-api", snap).table.provenance.rows_read
+    server.cutoff = None
+    sync_source("polis_api", snap, _options(server))
+    assert load_source("polis-api", snap).table.provenance.rows_read > early
+
+
+@pytest.mark.parametrize(("faults", "code", "requests"), [
+    (Faults(status=503), "CCAI461", 2),  # busy: retried once, then given up
+    (Faults(status=404), "CCAI461", 1),  # not there: no retry
+    (Faults(stall=1.5), "CCAI462", 2),  # timeout = 1 below
+    (Faults(truncate=True), "CCAI463", 2),
+    (Faults(garbage=True), "CCAI465", 1),  # a good answer of bad data: no retry
+])
+def test_server_failures_are_coded_and_keep_the_last_snapshot(
+        server: FakePolis, tmp_path: Path, faults: Faults, code: str, requests: int) -> None:
+    snap = tmp_path / "snap"
+    sync_source("polis_api", snap, _options(server))
+    before = _snapshot_bytes(snap)
+    server.faults, server.cutoff = faults, 1403100000000  # what a good answer would change
+    server.requests.clear()
+    with pytest.raises(DiagnosticError) as exc:
+        sync_source("polis_api", snap, _options(server, timeout="1"))
+    assert _codes(exc)[0] == code
+    assert len([p for p, _ in server.requests if p.endswith("comments.csv")]) == requests
+    assert _snapshot_bytes(snap) == before
+
+
+def test_a_download_over_max_bytes_is_refused(server: FakePolis, tmp_path: Path) -> None:
+    with pytest.raises(DiagnosticError) as exc:
+        sync_source("polis_api", tmp_path / "snap", _options(server, max_bytes="1000"))
+    assert _codes(exc) == ["CCAI464"]
+    assert not (tmp_path / "snap" / "snapshot.json").exists()
+
+
+def test_the_token_comes_from_the_named_variable(server: FakePolis, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    server.faults.token = "s3cret"
+    monkeypatch.delenv("POLIS_TOKEN", raising=False)
+    with pytest.raises(DiagnosticError) as exc:
+        sync_source("polis_api", tmp_path / "snap", _options(server, token_env="POLIS_TOKEN"))
+    assert _codes(exc) == ["CCAI460"]
+    with pytest.raises(DiagnosticError) as exc:
+        sync_source("polis_api", tmp_path / "snap", _options(server))
+    assert _codes(exc) == ["CCAI461"]
+    assert "token_env" in (exc.value.diagnostics[0].help or "")
+    monkeypatch.setenv("POLIS_TOKEN", "s3cret")
+    sync_source("polis_api", tmp_path / "snap", _options(server, token_env="POLIS_TOKEN"))
+    assert (tmp_path / "snap" / "votes.csv").exists()
+
+
+@pytest.mark.parametrize(("attrs", "words"), [
+    ({"base_url": "ftp://polis"}, "not an http"),
+    ({"report_id": ""}, "needs a conversation_id or a report_id"),
+    ({"report_id": "r1/../x"}, "is not a Polis id"),
+])
+def test_bad_settings_are_ccai460(server: FakePolis, tmp_path: Path, attrs: dict[str, str],
+                                  words: str) -> None:
+    with pytest.raises(DiagnosticError) as exc:
+        sync_source("polis_api", tmp_path / "snap", _options(server, **attrs))
+    assert _codes(exc) == ["CCAI460"]
+    assert words in exc.value.diagnostics[0].message
+
+
+def test_offline_reads_the_snapshot_and_refuses_a_damaged_one(server: FakePolis,
+                                                              tmp_path: Path) -> None:
+    snap = tmp_path / "snap"
+    with polis_api.offline(), pytest.raises(DiagnosticError) as exc:
+        sync_source("polis_api", snap, _options(server))
+    assert _codes(exc) == ["CCAI466"]
+    sync_source("polis_api", snap, _options(server))
+    server.requests.clear()
+    with polis_api.offline():
+        sync_source("polis_api", snap, _options(server))
+    assert server.requests == []
+    (snap / "votes.csv").write_text("timestamp,datetime,comment-id,voter-id,vote\n")
+    with pytest.raises(DiagnosticError) as exc:
+        load_source("polis-api", snap)
+    assert _codes(exc) == ["CCAI466"]
+    assert "votes.csv is not the file snapshot.json records" in exc.value.diagnostics[0].message
+    sync_source("polis_api", snap, _options(server))  # online: repaired
+    _same(load_source("polis-api", snap), load_source("polis-csv", _export_copy(tmp_path)))
+
+
+def test_build_offline_is_the_online_build(server: FakePolis, tmp_path: Path) -> None:
+    spec = tmp_path / "live.ccai"
+    spec.write_text(SPEC)
+    args = ["build", str(spec), "--until", "assemblies", "--var", f"server={server.url}"]
+    code, _, err = run_cli([*args, "-o", str(tmp_path / "online")])
+    assert code == 0, err
+    assert (tmp_path / "snap" / "snapshot.json").exists()
+    server.faults.status = 500  # any request now fails
+    code, _, err = run_cli([*args, "-o", str(tmp_path / "offline"), "--offline"])
+    assert code == 0, err
+    online = (tmp_path / "online" / "assemblies" / "live.json").read_bytes()
+    assert (tmp_path / "offline" / "assemblies" / "live.json").read_bytes() == online
+    code, _, err = run_cli([*args, "-o", str(tmp_path / "online")])
+    assert code == 1
+    assert "error[CCAI461]" in err and "the source is declared here" in err
+    assert (tmp_path / "online" / "assemblies" / "live.json").read_bytes() == online
