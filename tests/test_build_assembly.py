@@ -9,10 +9,9 @@ import statistics
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli
 
 from ccaic.build import build
-from ccaic.cli import main
-from ccaic.output import Output
 
 
 @pytest.fixture(scope="module")
@@ -137,13 +136,8 @@ def test_data_errors_point_at_the_data_and_the_spec(tmp_path: Path, repo: Path) 
         "1,,0,0,0,0,1,hello\n")
     (data / "votes.csv").write_text("timestamp,datetime,comment-id,voter-id,vote\n"
                                     "2,,0,1,1\n3,,0,2,maybe\n")
-    import io
-
-    err = io.StringIO()
-    code = main(["build", str(repo / "examples" / "quickstart" / "quickstart.ccai"),
-                 "--var", f"data={data}", "-o", str(tmp_path / "out")],
-                Output(io.StringIO(), err))
-    text = err.getvalue()
+    code, _, text = run_cli(["build", str(repo / "examples" / "quickstart" / "quickstart.ccai"),
+                             "--var", f"data={data}", "-o", str(tmp_path / "out")])
     assert code == 1
     assert "votes.csv:3:" in text and "error[CCAI4" in text
     assert "the source is declared here" in text

@@ -38,10 +38,6 @@ SYNTAX_ERROR = '''constitution "c" {
 '''
 
 
-def run(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
-    return run_cli(argv, stdin)
-
-
 @pytest.fixture(autouse=True)
 def _plain(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
@@ -59,14 +55,14 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_check_ok_exits_0(tmp_path: Path) -> None:
-    code, out, err = run(["check", str(write(tmp_path, "ok.ccai", VALID))])
+    code, out, err = run_cli(["check", str(write(tmp_path, "ok.ccai", VALID))])
     assert code == 0
     assert out == ""
     assert "ok: 1 file checked" in err
 
 
 def test_check_errors_exit_1(tmp_path: Path) -> None:
-    code, _, err = run(["check", str(write(tmp_path, "bad.ccai", BROKEN))])
+    code, _, err = run_cli(["check", str(write(tmp_path, "bad.ccai", BROKEN))])
     assert code == 1
     assert "error[CCAI207]" in err
     assert err.rstrip().endswith("1 error, 0 warnings")
@@ -79,14 +75,14 @@ def test_check_errors_exit_1(tmp_path: Path) -> None:
     ["fmt", "--bogus"],
 ])
 def test_usage_errors_exit_1_not_2(argv: list[str]) -> None:
-    code, out, err = run(argv)
+    code, out, err = run_cli(argv)
     assert code == 1
     assert out == ""
     assert "error" in err and "usage" in err
 
 
 def test_no_command_exits_1_with_help() -> None:
-    code, _, err = run([])
+    code, _, err = run_cli([])
     assert code == 1
     assert "check" in err
 
@@ -99,13 +95,13 @@ def test_help_exits_0(argv: list[str], capsys: pytest.CaptureFixture[str]) -> No
 
 def test_warnings_only_exit_0_unless_warnings_as_errors(tmp_path: Path) -> None:
     path = write(tmp_path, "w.ccai", 'variable "v" { type = string }\n' + VALID)
-    code, _, err = run(["check", str(path)])
+    code, _, err = run_cli(["check", str(path)])
     assert (code, "warning[CCAI210]" in err) == (0, True)
-    assert run(["check", "--warnings-as-errors", str(path)])[0] == 1
+    assert run_cli(["check", "--warnings-as-errors", str(path)])[0] == 1
 
 
 def test_missing_file_is_a_diagnostic(tmp_path: Path) -> None:
-    code, _, err = run(["check", str(tmp_path / "nope.ccai")])
+    code, _, err = run_cli(["check", str(tmp_path / "nope.ccai")])
     assert code == 1
     assert "error[CCAI100]" in err and "Traceback" not in err
 
@@ -119,22 +115,22 @@ def test_check_folder_finds_ccai_files(tmp_path: Path) -> None:
     write(tmp_path, "sub/c.ccai", BROKEN)
     write(tmp_path, "notes.txt", "not a ccai file {")
     write(tmp_path, ".hidden/x.ccai", "garbage {")
-    code, _, err = run(["check", str(tmp_path)])
+    code, _, err = run_cli(["check", str(tmp_path)])
     assert code == 1
     assert "c.ccai:3:31: error[CCAI207]" in err
     assert "x.ccai" not in err and "notes.txt" not in err
-    code, _, err = run(["check", str(tmp_path / "sub" / "b.ccai"), str(tmp_path / "a.ccai")])
+    code, _, err = run_cli(["check", str(tmp_path / "sub" / "b.ccai"), str(tmp_path / "a.ccai")])
     assert code == 0 and "2 files checked" in err
 
 
 def test_check_empty_folder_is_an_error(tmp_path: Path) -> None:
-    code, _, err = run(["check", str(tmp_path)])
+    code, _, err = run_cli(["check", str(tmp_path)])
     assert code == 1 and "no .ccai files" in err
 
 
 def test_check_stdin() -> None:
-    assert run(["check", "-"], stdin=VALID)[0] == 0
-    code, _, err = run(["check", "-"], stdin=BROKEN)
+    assert run_cli(["check", "-"], stdin=VALID)[0] == 0
+    code, _, err = run_cli(["check", "-"], stdin=BROKEN)
     assert code == 1
     assert "<stdin>:3:31: error[CCAI207]" in err
     assert "threshold = 1.5" in err  # the source line is shown for stdin too
@@ -144,7 +140,7 @@ def test_check_stdin() -> None:
 
 
 def test_json_goes_to_stdout_only(tmp_path: Path) -> None:
-    code, out, err = run(["check", "--format", "json", str(write(tmp_path, "b.ccai", BROKEN))])
+    code, out, err = run_cli(["check", "--format", "json", str(write(tmp_path, "b.ccai", BROKEN))])
     assert code == 1
     assert err == ""
     body = json.loads(out)
@@ -159,7 +155,7 @@ def test_json_goes_to_stdout_only(tmp_path: Path) -> None:
 
 
 def test_json_for_a_valid_file(tmp_path: Path) -> None:
-    code, out, err = run(["check", "--format", "json", str(write(tmp_path, "ok.ccai", VALID))])
+    code, out, err = run_cli(["check", "--format", "json", str(write(tmp_path, "ok.ccai", VALID))])
     assert (code, err) == (0, "")
     body = json.loads(out)
     assert body["valid"] is True and body["diagnostics"] == []
@@ -167,7 +163,7 @@ def test_json_for_a_valid_file(tmp_path: Path) -> None:
 
 def test_github_format(tmp_path: Path) -> None:
     path = write(tmp_path, "b.ccai", BROKEN)
-    code, out, err = run(["check", "--format", "github", str(path)])
+    code, out, err = run_cli(["check", "--format", "github", str(path)])
     assert code == 1
     assert err == ""
     line = out.strip()
@@ -179,11 +175,11 @@ def test_no_color_wins_over_force_color(tmp_path: Path, monkeypatch: pytest.Monk
     path = str(write(tmp_path, "b.ccai", BROKEN))
     monkeypatch.setenv("FORCE_COLOR", "1")
     monkeypatch.setenv("NO_COLOR", "1")
-    assert "\x1b[" not in run(["check", path])[2]
+    assert "\x1b[" not in run_cli(["check", path])[2]
     monkeypatch.delenv("NO_COLOR")
-    assert "\x1b[" in run(["check", path])[2]  # FORCE_COLOR alone does colour
+    assert "\x1b[" in run_cli(["check", path])[2]  # FORCE_COLOR alone does colour
     monkeypatch.delenv("FORCE_COLOR")
-    assert "\x1b[" not in run(["check", path])[2]  # StringIO is not a terminal
+    assert "\x1b[" not in run_cli(["check", path])[2]  # StringIO is not a terminal
 
 
 def test_no_color_in_subprocess(tmp_path: Path) -> None:
@@ -201,7 +197,7 @@ def test_no_color_in_subprocess(tmp_path: Path) -> None:
 
 def test_fmt_check_on_unformatted_file(tmp_path: Path) -> None:
     path = write(tmp_path, "u.ccai", UNFORMATTED)
-    code, out, err = run(["fmt", "--check", str(path)])
+    code, out, err = run_cli(["fmt", "--check", str(path)])
     assert code == 1 and out == ""
     assert str(path) in err
     assert path.read_text(encoding="utf-8") == UNFORMATTED
@@ -209,25 +205,25 @@ def test_fmt_check_on_unformatted_file(tmp_path: Path) -> None:
 
 def test_fmt_check_on_formatted_file(tmp_path: Path) -> None:
     path = write(tmp_path, "f.ccai", VALID)
-    assert run(["fmt", "--check", str(path)])[0] == 0
+    assert run_cli(["fmt", "--check", str(path)])[0] == 0
 
 
 def test_fmt_rewrites_in_place(tmp_path: Path) -> None:
     path = write(tmp_path, "u.ccai", UNFORMATTED)
-    code, out, _ = run(["fmt", str(path)])
+    code, out, _ = run_cli(["fmt", str(path)])
     assert code == 0 and out == ""
     assert path.read_text(encoding="utf-8") == VALID
-    assert run(["fmt", "--check", str(path)])[0] == 0
+    assert run_cli(["fmt", "--check", str(path)])[0] == 0
 
 
 def test_fmt_stdin_to_stdout() -> None:
-    code, out, err = run(["fmt", "-"], stdin=UNFORMATTED)
+    code, out, err = run_cli(["fmt", "-"], stdin=UNFORMATTED)
     assert (code, out, err) == (0, VALID, "")
 
 
 def test_fmt_diff(tmp_path: Path) -> None:
     path = write(tmp_path, "u.ccai", UNFORMATTED)
-    code, out, _ = run(["fmt", "--check", "--diff", str(path)])
+    code, out, _ = run_cli(["fmt", "--check", "--diff", str(path)])
     assert code == 1
     assert out.startswith("--- ")
     assert "\n+++ " in out and "\n@@ " in out
@@ -238,7 +234,7 @@ def test_fmt_diff(tmp_path: Path) -> None:
 def test_fmt_diff_alone_only_prints(tmp_path: Path) -> None:
     """`fmt --diff FILE` rewrote FILE; like black --diff and gofmt -d it only prints."""
     path = write(tmp_path, "u.ccai", UNFORMATTED)
-    code, out, _ = run(["fmt", "--diff", str(path)])
+    code, out, _ = run_cli(["fmt", "--diff", str(path)])
     assert code == 0
     assert '\n+constitution "c" {\n' in out
     assert path.read_text(encoding="utf-8") == UNFORMATTED
@@ -246,14 +242,14 @@ def test_fmt_diff_alone_only_prints(tmp_path: Path) -> None:
 
 def test_fmt_syntax_error_leaves_file_alone(tmp_path: Path) -> None:
     path = write(tmp_path, "s.ccai", SYNTAX_ERROR)
-    code, _, err = run(["fmt", str(path)])
+    code, _, err = run_cli(["fmt", str(path)])
     assert code == 1
     assert "error[CCAI102]" in err
     assert path.read_text(encoding="utf-8") == SYNTAX_ERROR
 
 
 def test_fmt_stdin_syntax_error() -> None:
-    code, out, err = run(["fmt", "-"], stdin=SYNTAX_ERROR)
+    code, out, err = run_cli(["fmt", "-"], stdin=SYNTAX_ERROR)
     assert code == 1 and out == ""
     assert "<stdin>:2:" in err and "error[CCAI102]" in err
 
@@ -292,12 +288,12 @@ constitution "c" {
 def test_fmt_keeps_comments_on_list_items() -> None:
     """fmt hoisted comments on a rule's list items above the rule and collapsed the list (and
     moved a nested list's comment after it); comments now stay beside their items."""
-    code, out, err = run(["fmt", "-"], stdin=LIST_COMMENTS)
+    code, out, err = run_cli(["fmt", "-"], stdin=LIST_COMMENTS)
     assert (code, err) == (0, "")
     assert out == LIST_COMMENTS
     collapsed = LIST_COMMENTS.replace("[\n      12, # spam\n      40, # bot\n    ]",
                                       "[12, # spam\n40]")
-    code, out, _ = run(["fmt", "-"], stdin=collapsed)
+    code, out, _ = run_cli(["fmt", "-"], stdin=collapsed)
     assert code == 0 and "      12, # spam\n      40,\n    ] because" in out
 
 
@@ -312,12 +308,12 @@ def test_fmt_list_comments_stay_on_their_item(items: list[tuple[int, bool]], whe
             "attribute": f"tags = [\n{body}]"}[where]
     text = (f'constitution "c" {{\n{rule}\n}}\n' if where == "attribute" else
             f'assembly "a" {{\nmoderation {{\n{rule}\n}}\n}}\n')
-    code, out, _ = run(["fmt", "-"], stdin=text)
+    code, out, _ = run_cli(["fmt", "-"], stdin=text)
     assert code == 0
     for i, (n, commented) in enumerate(items):
         if commented:
             assert f"{n}, # c{i}\n" in out, out
-    assert run(["fmt", "-"], stdin=out)[1] == out
+    assert run_cli(["fmt", "-"], stdin=out)[1] == out
 
 
 # ---------------------------------------------------------------- explain, schema
@@ -328,14 +324,14 @@ def test_explain_known_code() -> None:
     if not page.is_file():
         pytest.skip("docs/errors/CCAI201.md is not written yet")
     for arg in ("CCAI201", "201", "ccai201"):
-        code, out, _ = run(["explain", arg])
+        code, out, _ = run_cli(["explain", arg])
         assert code == 0
         assert out == page.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("arg", ["999", "CCAI999", "hello"])
 def test_explain_unknown_code(arg: str) -> None:
-    code, out, err = run(["explain", arg])
+    code, out, err = run_cli(["explain", arg])
     assert code == 1 and out == ""
     assert "no such diagnostic code" in err
 
@@ -344,7 +340,7 @@ def test_schema_is_valid_json_schema(tmp_path: Path) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     from ccaic.syntax.parser import parse
 
-    code, out, err = run(["schema"])
+    code, out, err = run_cli(["schema"])
     assert code == 0 and err == ""
     schema = json.loads(out)
     jsonschema.Draft202012Validator.check_schema(schema)
@@ -362,25 +358,25 @@ def test_schema_is_valid_json_schema(tmp_path: Path) -> None:
 
 def test_init_creates_a_project_that_checks(tmp_path: Path) -> None:
     target = tmp_path / "proj"
-    code, _, err = run(["init", str(target)])
+    code, _, err = run_cli(["init", str(target)])
     assert code == 0
     main_file = target / "main.ccai"
     assert main_file.is_file()
     assert (target / "data" / "polis" / "votes.csv").is_file()
-    assert run(["check", str(target)])[0] == 0
-    assert run(["fmt", "--check", str(target)])[0] == 0
+    assert run_cli(["check", str(target)])[0] == 0
+    assert run_cli(["fmt", "--check", str(target)])[0] == 0
     before = main_file.read_text(encoding="utf-8")
     main_file.write_text(before + "# mine\n", encoding="utf-8")
-    code, _, err = run(["init", str(target)])
+    code, _, err = run_cli(["init", str(target)])
     assert code == 1 and "will not overwrite" in err
     assert main_file.read_text(encoding="utf-8") == before + "# mine\n"
 
 
 def test_init_starter_builds_until_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The starter's groups and threshold select principles, so its plan compiles."""
-    assert run(["init", str(tmp_path / "p")])[0] == 0
+    assert run_cli(["init", str(tmp_path / "p")])[0] == 0
     monkeypatch.chdir(tmp_path / "p")
-    code, _, err = run(["build", "main.ccai", "-o", "out", "--until", "plan"])
+    code, _, err = run_cli(["build", "main.ccai", "-o", "out", "--until", "plan"])
     assert code == 0, err
     built = json.loads((tmp_path / "p" / "out" / "constitutions" / "starter.json").read_text())
     assert len(built["principles"]) == 3
@@ -391,9 +387,9 @@ def test_init_starter_builds_until_plan(tmp_path: Path, monkeypatch: pytest.Monk
 def test_init_starter_builds_to_the_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`ccaic init DIR && cd DIR && ccaic build main.ccai -o out` trains, evaluates, reports."""
     pytest.importorskip("trl", reason="the full build trains (the train extra)")
-    assert run(["init", str(tmp_path / "p")])[0] == 0
+    assert run_cli(["init", str(tmp_path / "p")])[0] == 0
     monkeypatch.chdir(tmp_path / "p")
-    code, _, err = run(["build", "main.ccai", "-o", "out"])
+    code, _, err = run_cli(["build", "main.ccai", "-o", "out"])
     assert code == 0, err
     assert "build ok (until run)" in err
     assert (tmp_path / "p" / "out" / "report.html").is_file()
@@ -428,9 +424,7 @@ def test_check_is_fast() -> None:
 
 def test_init_writes_the_review_workflow(tmp_path: Path) -> None:
     """The starter carries examples/ci's workflow, pointed at its own constitution."""
-    from ccaic.cli import main as cli_main
-
-    assert cli_main(["init", str(tmp_path / "p")], Output(io.StringIO(), io.StringIO())) == 0
+    assert run_cli(["init", str(tmp_path / "p")])[0] == 0
     written = (tmp_path / "p" / ".github" / "workflows" / "constitution-review.yml").read_text()
     example = (REPO / "examples" / "ci" / "constitution-review.yml").read_text()
     assert written == example.replace("CONSTITUTION: constitution.ccai", "CONSTITUTION: main.ccai")
@@ -464,9 +458,9 @@ def test_plan_checks_need_no_data(tmp_path: Path) -> None:
     """CCAI504 came only at `build --until plan`, after the data loaded (here: a missing
     export, CCAI401, hid it); now `check` and the build's first stage report it."""
     path = write(tmp_path, "plan.ccai", PLAN_ONLY_MISTAKE)
-    code, _, err = run(["check", str(path)])
+    code, _, err = run_cli(["check", str(path)])
     assert code == 1 and "error[CCAI504]" in err and "CCAI401" not in err
-    code, _, err = run(["build", str(path), "-o", str(tmp_path / "out"), "--until", "plan"])
+    code, _, err = run_cli(["build", str(path), "-o", str(tmp_path / "out"), "--until", "plan"])
     assert code == 1 and "error[CCAI504]" in err and "CCAI401" not in err
 
 
@@ -478,7 +472,7 @@ def test_build_says_a_plan_warning_once(tmp_path: Path) -> None:
     spec = tmp_path / "s" / "constitution.ccai"
     spec.write_text(spec.read_text().replace("sl_cai { rounds = 1 }",
                                              'sl_cai { rounds = 1 }\n  sft { precision = "bf16" }'))
-    code, _, err = run(["build", str(spec), "-o", str(tmp_path / "out"), "--until", "plan"])
+    code, _, err = run_cli(["build", str(spec), "-o", str(tmp_path / "out"), "--until", "plan"])
     assert code == 0, err
     assert err.count("warning[CCAI532]") == 1, err
 
@@ -497,7 +491,7 @@ def test_build_output_naming_a_file_is_ccai602(tmp_path: Path, nested: bool) -> 
     """`-o FILE` exited 3 (FileExistsError in mkdir)."""
     blocker = write(tmp_path, "notes.txt", "mine\n")
     target = blocker / "build" if nested else blocker
-    code, _, err = run(["build", str(SAMPLE_SPEC), "-o", str(target), "--until", "plan"])
+    code, _, err = run_cli(["build", str(SAMPLE_SPEC), "-o", str(target), "--until", "plan"])
     assert code == 1 and "error[CCAI602]" in err and str(target) in err, err
     _no_crash_file(err)
     assert blocker.read_text() == "mine\n"
@@ -509,7 +503,7 @@ def test_build_output_naming_a_file_is_ccai602(tmp_path: Path, nested: bool) -> 
 ])
 def test_unwritable_output_is_ccai601(argv: list[str]) -> None:
     """A folder that cannot be created (/proc: tests run as root, where chmod stops nothing)."""
-    code, _, err = run(argv)
+    code, _, err = run_cli(argv)
     assert code == 1 and "error[CCAI601]" in err and "/proc/ccaic-" in err, err
     _no_crash_file(err)
 
@@ -543,7 +537,7 @@ def _disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_full_disk_in_build_is_ccai601(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _disk_full(monkeypatch)
     out = tmp_path / "out"
-    code, _, err = run(["build", str(SAMPLE_SPEC), "-o", str(out), "--until", "plan"])
+    code, _, err = run_cli(["build", str(SAMPLE_SPEC), "-o", str(out), "--until", "plan"])
     assert code == 1 and "error[CCAI601]" in err and str(out) in err, err
     assert "No space left on device" in err and "the disk is full" in err
     _no_crash_file(err)
@@ -552,7 +546,7 @@ def test_full_disk_in_build_is_ccai601(tmp_path: Path, monkeypatch: pytest.Monke
 
 def test_full_disk_in_init_is_ccai601(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _disk_full(monkeypatch)
-    code, _, err = run(["init", str(tmp_path / "p")])
+    code, _, err = run_cli(["init", str(tmp_path / "p")])
     assert code == 1 and "error[CCAI601]" in err and str(tmp_path / "p") in err, err
     _no_crash_file(err)
 
@@ -562,7 +556,7 @@ def test_full_disk_in_fmt_is_ccai601(tmp_path: Path, monkeypatch: pytest.MonkeyP
     first = write(tmp_path, "a.ccai", UNFORMATTED)
     second = write(tmp_path, "b.ccai", UNFORMATTED)
     _disk_full(monkeypatch)
-    code, _, err = run(["fmt", str(first), str(second)])
+    code, _, err = run_cli(["fmt", str(first), str(second)])
     assert code == 1 and err.count("error[CCAI601]") == 2, err
     assert f"cannot write {first}" in err and f"cannot write {second}" in err
     _no_crash_file(err)
@@ -579,7 +573,7 @@ def test_other_os_errors_stay_crashes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("ccaic.build.build", broken)
     monkeypatch.setenv("TMPDIR", "/tmp")
     assert build_command is not None
-    code, _, err = run(["build", str(SAMPLE_SPEC), "-o", "/tmp/ccaic-test-out"])
+    code, _, err = run_cli(["build", str(SAMPLE_SPEC), "-o", "/tmp/ccaic-test-out"])
     assert code == 3 and "internal error" in err
 
 
@@ -592,16 +586,16 @@ def test_show_finds_the_plan_in_a_build_folder(tmp_path: Path) -> None:
 
     shutil.copytree(REPO / "examples" / "ci" / "sample", tmp_path / "s")
     out = tmp_path / "out"
-    assert run(["build", str(tmp_path / "s" / "constitution.ccai"), "-o", str(out), "--until",
+    assert run_cli(["build", str(tmp_path / "s" / "constitution.ccai"), "-o", str(out), "--until",
                 "plan"])[0] == 0
-    code, text, err = run(["show", str(out)])
+    code, text, err = run_cli(["show", str(out)])
     assert code == 0, err
-    assert text == run(["show", str(out / "plans" / "assistant" / "plan.json")])[1]
+    assert text == run_cli(["show", str(out / "plans" / "assistant" / "plan.json")])[1]
     assert text.startswith("plan assistant (plan.assistant)")
-    assert run(["show", str(out / "plans" / "assistant")])[1] == text
+    assert run_cli(["show", str(out / "plans" / "assistant")])[1] == text
     second = out / "plans" / "other"
     shutil.copytree(out / "plans" / "assistant", second)
-    code, _, err = run(["show", str(out)])
+    code, _, err = run_cli(["show", str(out)])
     assert code == 1 and "holds 2 training plans" in err and str(second / "plan.json") in err
 
 
@@ -628,7 +622,7 @@ def test_init_workflow_carries_the_pin(tmp_path: Path, monkeypatch: pytest.Monke
 
     pin = "ccaic @ git+https://github.com/example/ccaic@0123abc"
     monkeypatch.setattr(init, "installed_requirement", lambda: pin)
-    assert run(["init", str(tmp_path / "p")])[0] == 0
+    assert run_cli(["init", str(tmp_path / "p")])[0] == 0
     workflow = tmp_path / "p" / ".github" / "workflows" / "constitution-review.yml"
     assert yaml.safe_load(workflow.read_text())["env"]["CCAIC_REQUIREMENT"] == pin
 
@@ -656,7 +650,7 @@ def test_full_standard_output_is_ccai601(tmp_path: Path, argv: list[str]) -> Non
 def test_build_json_summary_for_an_output_that_is_a_file(tmp_path: Path) -> None:
     """`--format json` keeps the build summary's shape when -o is refused."""
     blocker = write(tmp_path, "notes.txt", "mine\n")
-    code, out, _ = run(["build", str(SAMPLE_SPEC), "-o", str(blocker), "--format", "json"])
+    code, out, _ = run_cli(["build", str(SAMPLE_SPEC), "-o", str(blocker), "--format", "json"])
     summary = json.loads(out)
     assert code == 1 and summary["ok"] is False and summary["artifacts"] == []
     assert [d["code"] for d in summary["diagnostics"]["diagnostics"]] == ["CCAI602"]

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ccaic.cli import main
 from ccaic.constitution.interchange import load_hf_recipe
 from ccaic.constitution.model import Constitution, Origin, Principle
 from ccaic.diff.analysis import framing, one_sided_themes
 from ccaic.diff.report import DiffResult, diff_constitutions
-from ccaic.output import Output
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def run_cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), Output(out, err))
-    return code, out.getvalue(), err.getvalue()
 
 
 def make(name: str, texts: list[str]) -> Constitution:
@@ -54,9 +46,9 @@ def test_hf_anthropic_vs_grok_every_principle_accounted(shared: Path) -> None:
 
 
 def test_standard_vs_hf_anthropic_runs(shared: Path) -> None:
-    code, out, _ = run_cli("diff", str(shared / "data/cai/llm-swarm-constitution_anthropic.json"),
+    code, out, _ = run_cli(["diff", str(shared / "data/cai/llm-swarm-constitution_anthropic.json"),
                            str(REPO / "constitutions/standard.ccai"), "--matcher", "tfidf",
-                           "--format", "json")
+                           "--format", "json"])
     assert code == 0
     data = json.loads(out)
     s = data["summary"]
@@ -141,15 +133,15 @@ def test_cli_exit_codes_and_formats(tmp_path: Path) -> None:
                                          "Choose the response that protects privacy."]))
     b = _write(tmp_path, "b", make("b", ["Choose the response that is most honest.",
                                          "Choose the response that is kind to animals."]))
-    assert run_cli("diff", a, a, "--matcher", "tfidf", "--detailed-exitcode")[0] == 0
-    assert run_cli("diff", a, b, "--matcher", "tfidf")[0] == 0
-    code, out, _ = run_cli("diff", a, b, "--matcher", "tfidf", "--detailed-exitcode")
+    assert run_cli(["diff", a, a, "--matcher", "tfidf", "--detailed-exitcode"])[0] == 0
+    assert run_cli(["diff", a, b, "--matcher", "tfidf"])[0] == 0
+    code, out, _ = run_cli(["diff", a, b, "--matcher", "tfidf", "--detailed-exitcode"])
     assert code == 2
     first = out.splitlines()[0]
     assert first == "1 unchanged, 0 changed, 1 removed, 1 added (overlap 33%)"
     assert "(1 unchanged principle hidden" in out and "Legend:" in out
     assert "  + principle.b.p01" in out
-    code, out, _ = run_cli("diff", a, b, "--matcher", "tfidf", "--format", "json")
+    code, out, _ = run_cli(["diff", a, b, "--matcher", "tfidf", "--format", "json"])
     data = json.loads(out)
     assert data["format_version"] == "1.0"
     assert set(data["summary"]) == {"unchanged", "changed", "removed", "added", "overlap"}
@@ -157,16 +149,16 @@ def test_cli_exit_codes_and_formats(tmp_path: Path) -> None:
     entry = data["principles"][0]
     assert set(entry) >= {"action", "before", "after", "similarity"}
     assert set(entry["before"]) == {"address", "id", "text"}
-    code, out, _ = run_cli("diff", a, b, "--matcher", "tfidf", "--format", "markdown")
+    code, out, _ = run_cli(["diff", a, b, "--matcher", "tfidf", "--format", "markdown"])
     assert code == 0 and "**1 unchanged, 0 changed, 1 removed, 1 added (overlap 33%)**" in out
 
 
 def test_cli_hides_unchanged_with_count(tmp_path: Path) -> None:
     a = _write(tmp_path, "a", make("a", ["Choose the response that is most honest.", "x y"]))
     b = _write(tmp_path, "b", make("b", ["Choose the response that is most honest."]))
-    out = run_cli("diff", a, b, "--matcher", "tfidf")[1]
+    out = run_cli(["diff", a, b, "--matcher", "tfidf"])[1]
     assert "(1 unchanged principle hidden; --show-unchanged)" in out
-    out = run_cli("diff", a, b, "--matcher", "tfidf", "--show-unchanged")[1]
+    out = run_cli(["diff", a, b, "--matcher", "tfidf", "--show-unchanged"])[1]
     assert "principle.a.p00 = principle.b.p00" in out
 
 
@@ -176,15 +168,15 @@ def test_cli_errors_are_diagnostics(tmp_path: Path) -> None:
                     'is kind." }\n}\nconstitution "two" {\n  principle "a" { text = "Choose the '
                     'response that is fair." }\n}\n')
     std = str(REPO / "constitutions/standard.ccai")
-    code, _, err = run_cli("diff", str(both), std, "--matcher", "tfidf")
+    code, _, err = run_cli(["diff", str(both), std, "--matcher", "tfidf"])
     assert code == 1 and "CCAI475" in err
-    code, _, err = run_cli("diff", f"{both}#three", std, "--matcher", "tfidf")
+    code, _, err = run_cli(["diff", f"{both}#three", std, "--matcher", "tfidf"])
     assert code == 1 and "CCAI476" in err
-    code, out, _ = run_cli("diff", f"{both}#two", std, "--matcher", "tfidf", "--format", "json")
+    code, out, _ = run_cli(["diff", f"{both}#two", std, "--matcher", "tfidf", "--format", "json"])
     assert code == 0 and json.loads(out)["a"]["name"] == "two"
-    code, _, err = run_cli("diff", str(tmp_path / "nope.json"), std, "--detailed-exitcode")
+    code, _, err = run_cli(["diff", str(tmp_path / "nope.json"), std, "--detailed-exitcode"])
     assert code == 1 and "CCAI470" in err
-    code, _, err = run_cli("diff", std, std, "--threshold", "5")
+    code, _, err = run_cli(["diff", std, std, "--threshold", "5"])
     assert code == 1 and "CCAI479" in err
 
 
@@ -202,7 +194,7 @@ def test_unreadable_sides_say_why(tmp_path: Path, name: str, reason: str) -> Non
     (tmp_path / "loop.ccai").symlink_to(tmp_path / "loop.ccai")
     std = str(REPO / "constitutions/standard.ccai")
     for args in ((str(tmp_path / name), std), (std, str(tmp_path / name))):
-        code, _, err = run_cli("diff", *args, "--matcher", "tfidf")
+        code, _, err = run_cli(["diff", *args, "--matcher", "tfidf"])
         assert code == 1 and "CCAI470" in err and reason in err, err
 
 

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import json
 
-from ccaic.cli import main
-from ccaic.output import Output
-
-
-def run(*argv):
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), Output(out, err))
-    return code, out.getvalue(), err.getvalue()
+from cli_runner import run_cli
 
 
 def test_analyze_json_every_voted_statement(shared):
     folder = shared / "data/polis/polis-math/25ptpt-3gp-no-strict-with-meta"
-    code, out, _ = run("analyze", str(folder), "--groups", "export", "--format", "json")
+    code, out, _ = run_cli(["analyze", str(folder), "--groups", "export", "--format", "json"])
     assert code == 0
     body = json.loads(out)
     rows = body["statements"]
@@ -41,30 +33,31 @@ def test_analyze_json_every_voted_statement(shared):
 
 def test_analyze_text_and_csv(shared):
     folder = shared / "data/polis/opendata/brexit-consensus"
-    code, out, _ = run("analyze", str(folder))
+    code, out, _ = run_cli(["analyze", str(folder)])
     assert code == 0 and "groups: polis" in out
-    code, out, _ = run("analyze", str(folder), "--groups", "kmeans:2", "--smoothing", "none",
-                       "--format", "csv")
+    code, out, _ = run_cli(["analyze", str(folder), "--groups", "kmeans:2", "--smoothing", "none",
+                       "--format", "csv"])
     assert code == 0 and out.splitlines()[0].startswith("id,gac,")
     assert len(out.splitlines()) == 1 + 50
 
 
 def test_analyze_deterministic(shared):
     folder = str(shared / "data/polis/opendata/15-per-hour-seattle")
-    assert run("analyze", folder, "--format", "json") == run("analyze", folder, "--format", "json")
+    argv = ["analyze", folder, "--format", "json"]
+    assert run_cli(argv) == run_cli(argv)
 
 
 def test_analyze_bad_input(tmp_path):
     f = tmp_path / "v.csv"
     f.write_text("participant_id,statement_id,vote_value\n1,2,lol\n")
-    code, out, err = run("analyze", str(f))
+    code, out, err = run_cli(["analyze", str(f)])
     assert code == 1 and "CCAI405" in err
-    code, out, _ = run("analyze", str(f), "--format", "json")
+    code, out, _ = run_cli(["analyze", str(f), "--format", "json"])
     assert code == 1 and json.loads(out)["diagnostics"][0]["code"] == "CCAI405"
-    code, _, err = run("analyze", str(tmp_path / "missing"))
+    code, _, err = run_cli(["analyze", str(tmp_path / "missing")])
     assert code == 1 and "CCAI401" in err
     f.write_text("participant_id,statement_id,vote_value\n1,2,1\n")
-    code, _, err = run("analyze", str(f), "--groups", "export")
+    code, _, err = run_cli(["analyze", str(f), "--groups", "export"])
     assert code == 1 and "CCAI414" in err
 
 
@@ -77,9 +70,9 @@ def test_analyze_groups_k_is_the_spec_range(shared, tmp_path):
     assert (k.minimum, k.maximum) == (K_MIN, K_MAX)
     folder = str(shared / "data/polis/opendata/brexit-consensus")
     for bad in ("kmeans:1", "kmeans:51", "kmeans:60", "kmeans:0", "kmeans:x"):
-        code, out, err = run("analyze", folder, "--groups", bad)
+        code, out, err = run_cli(["analyze", folder, "--groups", bad])
         assert code == 1 and "error[CCAI414]" in err and "from 2 to 50" in err, (bad, err)
-    code, out, _ = run("analyze", folder, "--groups", "kmeans:2", "--format", "json")
+    code, out, _ = run_cli(["analyze", folder, "--groups", "kmeans:2", "--format", "json"])
     assert code == 0 and json.loads(out)["summary"]["groups"]["k"] == 2
 
 
@@ -95,14 +88,14 @@ def test_analyze_json_speaks_the_build_artifact(shared, tmp_path):
                        "adjusted_polarization", "groups"}
     bodies = []
     for source in (folder, long):
-        code, out, _ = run("analyze", str(source), "--groups", "kmeans:2", "--format", "json")
+        code, out, _ = run_cli(["analyze", str(source), "--groups", "kmeans:2", "--format", "json"])
         assert code == 0
         rows = json.loads(out)["statements"]
         assert rows and all(isinstance(r["id"], str) for r in rows)
         assert set(rows[0]) == artifact_fields | {"scores"}  # analyze adds the asked-for ones
         bodies.append({r["id"]: r["agrees"] for r in rows})
     assert bodies[0] == bodies[1]
-    code, out, _ = run("analyze", str(folder), "--format", "csv")
+    code, out, _ = run_cli(["analyze", str(folder), "--format", "csv"])
     assert out.splitlines()[0].startswith(
         "id,gac,gac_disagree,agrees,disagrees,passes,polarization,adjusted_polarization,")
 
@@ -114,11 +107,11 @@ def test_analyze_counts_rejected_statements(shared):
     folder = shared / "data/ccai-2023"
     with (folder / "comments.csv").open(encoding="utf-8") as fh:
         rejected = sum(r["moderated"] == "-1" for r in csv.DictReader(fh))
-    code, out, _ = run("analyze", str(folder))
+    code, out, _ = run_cli(["analyze", str(folder)])
     assert code == 0
     assert (f"moderation: drop statements where moderated == -1 or meta: removed {rejected} "
             "statements") in out.splitlines()
-    code, out, _ = run("analyze", str(folder), "--format", "json")
+    code, out, _ = run_cli(["analyze", str(folder), "--format", "json"])
     moderation = json.loads(out)["summary"]["moderation"]
     assert [(m["rule"], m["count"]) for m in moderation] == [
         ("drop statements where moderated == -1 or meta", rejected)]

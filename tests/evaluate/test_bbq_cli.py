@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from bbq_rows import balanced_rows, write
-
-from ccaic.cli import main
-from ccaic.output import Output
+from cli_runner import run_cli
 
 KEYS = {"accuracy_ambiguous", "accuracy_disambiguated", "bias_ambiguous", "bias_disambiguated",
         "bias_ambiguous_unscaled", "n_ambiguous", "n_disambiguated", "n_ambiguous_non_unknown",
         "n_disambiguated_non_unknown", "n_ambiguous_biased", "n_disambiguated_biased",
         "n_ambiguous_undetermined", "n_disambiguated_undetermined", "intervals"}
-
-
-def run(argv: list[str]) -> tuple[int, str, str]:
-    stdout, stderr = io.StringIO(), io.StringIO()
-    code = main(argv, Output(stdout, stderr))
-    return code, stdout.getvalue(), stderr.getvalue()
 
 
 class ShortestAnswer:
@@ -42,7 +33,7 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_json_shape(tmp_path: Path, fake_model: None) -> None:
     write(tmp_path, "Age", balanced_rows(10))
     write(tmp_path, "Religion", balanced_rows(5, "Religion"))
-    code, out, err = run(["evaluate", "bbq", "--model", "fake", "--data", str(tmp_path),
+    code, out, err = run_cli(["evaluate", "bbq", "--model", "fake", "--data", str(tmp_path),
                           "--limit", "12", "--format", "json", "--resamples", "50"])
     assert code == 0, err
     body = json.loads(out)
@@ -63,24 +54,25 @@ def test_json_shape(tmp_path: Path, fake_model: None) -> None:
 
 def test_text_table(tmp_path: Path, fake_model: None) -> None:
     write(tmp_path, "Age", balanced_rows(3))
-    code, out, _ = run(["evaluate", "bbq", "--model", "fake", "--data", str(tmp_path)])
+    code, out, _ = run_cli(["evaluate", "bbq", "--model", "fake", "--data", str(tmp_path)])
     assert code == 0
     assert out.splitlines()[1].split()[:3] == ["category", "n", "amb"]
     assert out.splitlines()[-1].startswith("overall")
 
 
 def test_missing_data_is_a_diagnostic(tmp_path: Path) -> None:
-    code, out, err = run(["evaluate", "bbq", "--model", "builtin:tiny", "--data",
+    code, out, err = run_cli(["evaluate", "bbq", "--model", "builtin:tiny", "--data",
                           str(tmp_path / "nope"), "--format", "json"])
     assert code == 1
     assert json.loads(out)["diagnostics"][0]["code"] == "CCAI490"
-    code, out, err = run(["evaluate", "bbq", "--model", "builtin:tiny", "--data", str(tmp_path)])
+    code, out, err = run_cli(["evaluate", "bbq", "--model", "builtin:tiny", "--data",
+                              str(tmp_path)])
     assert code == 1 and "CCAI491" in err and out == ""
 
 
 def test_unknown_builtin_model(tmp_path: Path) -> None:
     write(tmp_path, "Age", balanced_rows(1))
-    code, _, err = run(["evaluate", "bbq", "--model", "builtin:huge", "--data", str(tmp_path)])
+    code, _, err = run_cli(["evaluate", "bbq", "--model", "builtin:huge", "--data", str(tmp_path)])
     assert code == 1 and "CCAI494" in err
 
 
@@ -88,7 +80,7 @@ def test_unknown_builtin_model(tmp_path: Path) -> None:
                                   ["evaluate", "bbq", "--model", "m", "--data", "x",
                                    "--limit", "0"]])
 def test_usage_errors_exit_1(argv: list[str]) -> None:
-    assert run(argv)[0] == 1
+    assert run_cli(argv)[0] == 1
 
 
 def test_builtin_tiny_end_to_end(shared: Path, tmp_path: Path,
@@ -96,7 +88,7 @@ def test_builtin_tiny_end_to_end(shared: Path, tmp_path: Path,
     pytest.importorskip("torch")
     pytest.importorskip("ccaic.models.tiny")
     monkeypatch.setenv("CCAIC_CACHE", str(tmp_path))
-    code, out, err = run(["evaluate", "bbq", "--model", "builtin:tiny", "--data",
+    code, out, err = run_cli(["evaluate", "bbq", "--model", "builtin:tiny", "--data",
                           str(shared / "data" / "bbq"), "--limit", "8", "--format", "json",
                           "--resamples", "20"])
     assert code == 0, err

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli
 from plan_fixtures import compile_source
 
 from ccaic.plan.model import TrainingPlan, load_plan, plan_json, plan_json_schema
@@ -277,23 +278,15 @@ def test_json_schema_validates_plan(tmp_path: Path) -> None:
 
 
 def test_show_formats(tmp_path: Path) -> None:
-    from io import StringIO
-
-    from ccaic.cli import main
-    from ccaic.output import Output
-
     plans, _, _ = compile_source(write(tmp_path, BASE))
     (tmp_path / "plan.json").write_text(plan_json(plans[0]), encoding="utf-8")
     for fmt, needle in (("text", "step.sl_cai.critique"), ("markdown", "| `step.dpo` |"),
                         ("json", '"format_version": "1.0"')):
-        out, err = StringIO(), StringIO()
-        assert main(["show", str(tmp_path / "plan.json"), "--format", fmt],
-                    Output(out, err)) == 0
-        assert needle in out.getvalue()
-    out, err = StringIO(), StringIO()
+        code, out, _ = run_cli(["show", str(tmp_path / "plan.json"), "--format", fmt])
+        assert code == 0 and needle in out
     (tmp_path / "bad.json").write_text("[]")
-    assert main(["show", str(tmp_path / "bad.json")], Output(out, err)) == 1
-    assert "CCAI514" in err.getvalue() and out.getvalue() == ""
+    code, out, err = run_cli(["show", str(tmp_path / "bad.json")])
+    assert (code, out) == (1, "") and "CCAI514" in err
 
 
 def test_plan_package_does_not_import_torch() -> None:

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli
 from report_fixtures import QUICKSTART, quickstart_maps
 
-from ccaic.cli import main
-from ccaic.output import Output
 from ccaic.report import ReportInputs, write_reports
-
-
-def run_cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), Output(out, err))
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +33,8 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_diff_two_build_folders_markdown(builds: tuple[Path, Path]) -> None:
     a, b = builds
-    code, out, err = run_cli("diff", str(a), str(b), "--format", "markdown", "--matcher",
-                             "tfidf", "--detailed-exitcode")
+    code, out, err = run_cli(["diff", str(a), str(b), "--format", "markdown", "--matcher",
+                             "tfidf", "--detailed-exitcode"])
     assert code == 2, err
     assert "removed" in out.lower()  # the constitution diff comes first
     metrics = out.index("### Metrics:")
@@ -53,27 +45,27 @@ def test_diff_two_build_folders_markdown(builds: tuple[Path, Path]) -> None:
 
 def test_diff_two_report_files_json_and_text(builds: tuple[Path, Path]) -> None:
     a, b = builds
-    code, out, _ = run_cli("diff", str(a / "report.json"), str(b / "report.json"),
-                           "--format", "json", "--matcher", "tfidf")
+    code, out, _ = run_cli(["diff", str(a / "report.json"), str(b / "report.json"),
+                           "--format", "json", "--matcher", "tfidf"])
     assert code == 0
     body = json.loads(out)
     assert body["summary"] and body["metrics"]["format_version"] == "1.0"
     row = next(m for m in body["metrics"]["metrics"] if m["metric"] == "statements selected")
     assert (row["a"], row["b"], row["delta"]) == (17, 8, -9)
-    code, out, _ = run_cli("diff", f"{a}#quickstart", str(b), "--matcher", "tfidf")
+    code, out, _ = run_cli(["diff", f"{a}#quickstart", str(b), "--matcher", "tfidf"])
     assert code == 0 and "statements selected: 17 -> 8  (-9)" in out
 
 
 def test_same_build_has_no_metric_change(builds: tuple[Path, Path]) -> None:
     a, _ = builds
-    code, out, _ = run_cli("diff", str(a), str(a), "--matcher", "tfidf", "--detailed-exitcode")
+    code, out, _ = run_cli(["diff", str(a), str(a), "--matcher", "tfidf", "--detailed-exitcode"])
     assert code == 0 and "no metric changed" in out
 
 
 def test_folder_problems_are_diagnostics(builds: tuple[Path, Path], tmp_path: Path) -> None:
     a, _ = builds
     (tmp_path / "constitutions").mkdir()
-    code, _, err = run_cli("diff", str(tmp_path), str(a), "--matcher", "tfidf")
+    code, _, err = run_cli(["diff", str(tmp_path), str(a), "--matcher", "tfidf"])
     assert code == 1 and "CCAI474" in err and "Traceback" not in err
-    code, _, err = run_cli("diff", f"{a}#nope", str(a), "--matcher", "tfidf")
+    code, _, err = run_cli(["diff", f"{a}#nope", str(a), "--matcher", "tfidf"])
     assert code == 1 and "CCAI474" in err
