@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli
 
 from ccaic.artifacts import validate_tree
 from ccaic.build import RUN_STEPS, STAGES, build
-from ccaic.cli import main
-from ccaic.output import Output
 
 
 def test_run_steps_match_the_runner() -> None:
@@ -41,8 +39,6 @@ def test_quickstart_builds_end_to_end_and_reuses_every_stage(tmp_path: Path, rep
     card = (out / "final" / "README.md").read_text()  # the model card has the evaluation
     assert "| BBQ |" in card and "HHH judge accuracy of the feedback model" in card
 
-    err = io.StringIO()
-    code = main(["build", spec, "-o", str(tmp_path / "out"), "--detailed-exitcode"],
-                Output(io.StringIO(), err))
-    assert code == 0, err.getvalue()  # nothing changed: every stage reused, exit 0 not 2
-    assert "0 training steps ran" in err.getvalue()
+    code, _, err = run_cli(["build", spec, "-o", str(tmp_path / "out"), "--detailed-exitcode"])
+    assert code == 0, err  # nothing changed: every stage reused, exit 0 not 2
+    assert "0 training steps ran" in err
