@@ -141,6 +141,9 @@ class AssemblySection(ArtifactModel):
     stability: Stability
     polis_report: PolisReport | None
     opinion_map: OpinionMap | None = None  # when the build computed the projections
+    # the selecting method against a second computed score: {"x", "y", "points": [[x, y,
+    # selected], ...]}; absent for a GAC build that computes nothing more
+    comparison: dict[str, JsonValue] | None = None
 
 
 class PrincipleRow(ArtifactModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ccaic.registry.scores import SCORES
 from ccaic.report import svg
 from ccaic.report.projections import UNGROUPED, OpinionMap
 
@@ -79,17 +80,29 @@ def opinion_map(name: str, m: OpinionMap, hulls: bool = False) -> str:
     return svg.render(c)
 
 
+def method_title(score: str) -> str:
+    """What a method is called in titles and axes (its registry entry's `title`)."""
+    return str(SCORES.entry(score).meta["title"]) if score in SCORES else score
+
+
+def _span(a: dict[str, Any]) -> tuple[float, float]:
+    edges = a["histogram"]["edges"]
+    return float(edges[0]), float(edges[-1])
+
+
 def gac_histogram(name: str, a: dict[str, Any]) -> str | None:
+    """The selecting method's distribution (the id keeps its GAC-era name: links to it stay)."""
     h = a["histogram"]
     if not a["scores"]["n"]:
         return None
     score = a["consensus"].get("score", "gac")
+    title = method_title(score)
     top = max(h["counts"]) or 1
-    c = svg.chart(f"fig-gac-histogram-{slug(name)}", f"Group-aware consensus: {name}",
+    c = svg.chart(f"fig-gac-histogram-{slug(name)}", f"{title[:1].upper()}{title[1:]}: {name}",
                   f"Histogram of {score} over the {a['scores']['n']} scored statements "
                   f"(mean {a['scores']['mean']}, median {a['scores']['median']}); the dashed "
-                  "line marks the selection threshold.", (0.0, 1.0), (0.0, top * 1.1))
-    svg.axes(c, f"{score} (group-aware consensus)", "statements")
+                  "line marks the selection threshold.", _span(a), (0.0, top * 1.1))
+    svg.axes(c, f"{score} ({title})", "statements")
     edges = h["edges"]
     for i, n in enumerate(h["counts"]):
         if n:
@@ -106,11 +119,14 @@ def threshold_curve(name: str, a: dict[str, Any]) -> str | None:
     if not a["scores"]["n"]:
         return None
     top_k = a["consensus"].get("top_k")
+    lo, hi = _span(a)
+    score = a["consensus"].get("score", "gac")
     c = svg.chart(f"fig-threshold-curve-{slug(name)}", f"Threshold sensitivity: {name}",
-                  "How many statements a consensus threshold selects, from 0 to 1"
+                  f"How many statements a consensus threshold selects, from {lo:g} to {hi:g}"
                   + (f", alone and capped at top {top_k}" if top_k else "") + ".",
-                  (0.0, 1.0), (0.0, max(row[1] for row in curve) * 1.05 or 1))
-    svg.axes(c, "threshold", "statements selected")
+                  (lo, hi), (0.0, max(row[1] for row in curve) * 1.05 or 1))
+    svg.axes(c, "threshold" if score == "gac" else f"threshold on {score}",
+             "statements selected")
     svg.line(c, [(r[0], r[1]) for r in curve], svg.color(0), name="by threshold")
     c.legend.append(("by threshold", svg.color(0)))
     if top_k is not None:
@@ -120,6 +136,28 @@ def threshold_curve(name: str, a: dict[str, Any]) -> str | None:
     threshold = a["consensus"].get("threshold")
     if threshold is not None:
         svg.vline(c, threshold, svg.color(5), f"threshold {threshold:g}")
+    return svg.render(c)
+
+
+def score_scatter(name: str, a: dict[str, Any]) -> str | None:
+    """Each competing statement's score by the selecting method against a second method's,
+    selected ones apart: where the two methods agree, and which statements only one favours."""
+    comp = a.get("comparison")
+    if not comp or not comp["points"]:
+        return None
+    x, y, pts = comp["x"], comp["y"], comp["points"]
+    c = svg.chart(f"fig-score-scatter-{slug(name)}", f"{x} against {y}: {name}",
+                  f"Each of the {len(pts)} scored statements by {method_title(x)} (x) and "
+                  f"{method_title(y)} (y); statements selected by {x} are coloured.",
+                  svg.padded(min(p[0] for p in pts), max(p[0] for p in pts)),
+                  svg.padded(min(p[1] for p in pts), max(p[1] for p in pts)), height=420)
+    svg.axes(c, f"{x} ({method_title(x)})", f"{y} ({method_title(y)})")
+    for chosen, color, label in ((False, svg.MUTED, "not selected"),
+                                 (True, svg.color(0), "selected")):
+        group = [(p[0], p[1]) for p in pts if p[2] is chosen]
+        if group:
+            svg.dots(c, group, color, name=f"{label}: {len(group)} statements")
+            c.legend.append((f"{label} ({len(group)})", color))
     return svg.render(c)
 
 

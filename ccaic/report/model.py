@@ -11,6 +11,7 @@ import math
 import statistics
 from typing import Any
 
+from ccaic.registry.scores import SCORES
 from ccaic.report.inputs import ReportInputs, TrainingRun
 from ccaic.report.topics import topic_section
 
@@ -83,19 +84,29 @@ def score_summary(values: list[float]) -> dict[str, Any]:
             "max": r6(max(values))}
 
 
-def histogram(values: list[float], bins: int = HIST_BINS) -> dict[str, Any]:
-    """Counts over [0, 1] in equal bins (the last bin includes 1)."""
+def score_range(a: dict[str, Any]) -> tuple[float, float]:
+    """The values the selecting method can take (ccaic/registry/scores.py `range`; [0, 1] for
+    GAC), the span of its histogram and threshold curve."""
+    kind = a.get("consensus", {}).get("score", "gac")
+    lo, hi = SCORES.entry(kind).meta["range"] if kind in SCORES else (0.0, 1.0)
+    return float(lo), float(hi)
+
+
+def histogram(values: list[float], bins: int = HIST_BINS, lo: float = 0.0, hi: float = 1.0
+              ) -> dict[str, Any]:
+    """Counts over [lo, hi] in equal bins (the last bin includes hi)."""
     counts = [0] * bins
     for v in values:
-        counts[min(max(int(v * bins), 0), bins - 1)] += 1
-    return {"edges": [r6(i / bins) for i in range(bins + 1)], "counts": counts}
+        counts[min(max(int((v - lo) / (hi - lo) * bins), 0), bins - 1)] += 1
+    return {"edges": [r6(lo + (hi - lo) * i / bins) for i in range(bins + 1)], "counts": counts}
 
 
-def threshold_curve(values: list[float], top_k: int | None) -> list[list[float]]:
+def threshold_curve(values: list[float], top_k: int | None, lo: float = 0.0, hi: float = 1.0
+                    ) -> list[list[float]]:
     """[threshold, selected by the threshold alone, selected with top_k applied too]."""
     rows = []
     for i in range(CURVE_STEPS + 1):
-        t = i / CURVE_STEPS
+        t = lo + (hi - lo) * i / CURVE_STEPS
         n = sum(v >= t for v in values)
         rows.append([r6(t), n, n if top_k is None else min(n, top_k)])
     return rows
@@ -180,11 +191,30 @@ def polis_section(a: dict[str, Any]) -> dict[str, Any] | None:
     return {"groups": groups, "consensus": consensus}
 
 
+def score_comparison(a: dict[str, Any]) -> dict[str, Any] | None:
+    """The selecting method's score against a second computed one, per competing statement:
+    the first of the block's `scores`, else GAC for a method other than the GAC pair (None for
+    a GAC build that asked for nothing more)."""
+    c = a.get("consensus", {})
+    x = c.get("score", "gac")
+    y = next(iter(c.get("scores") or ()), None)
+    if y is None and x not in ("gac", "gac_disagree"):
+        y = "gac"
+    if y is None or y == x:
+        return None
+    chosen = set(a.get("selection", []))
+    points = [[r6(s[x]), r6(s[y]), s["id"] in chosen] for s in _candidates(a)
+              if s.get(y) is not None]
+    return {"x": x, "y": y, "points": points}
+
+
 def assembly_section(a: dict[str, Any], has_map: bool = False) -> dict[str, Any]:
     cands = _candidates(a)
     values = [_score(s, a) for s in cands]
     consensus = a.get("consensus", {})
     groups = a.get("groups", {})
+    lo, hi = score_range(a)
+    comparison = score_comparison(a)
     return {
         "description": a.get("description"),
         "participants": a.get("participants"),
@@ -202,11 +232,12 @@ def assembly_section(a: dict[str, Any], has_map: bool = False) -> dict[str, Any]
         "consensus": consensus,
         "selected": {"n": len(a.get("selection", [])), "ids": list(a.get("selection", []))},
         "scores": score_summary(values),
-        "histogram": histogram(values),
-        "threshold_curve": threshold_curve(values, consensus.get("top_k")),
+        "histogram": histogram(values, lo=lo, hi=hi),
+        "threshold_curve": threshold_curve(values, consensus.get("top_k"), lo, hi),
         "selected_agreement": selected_agreement(a),
         "stability": stability_section(a),
         "polis_report": polis_section(a),
+        **({"comparison": comparison} if comparison else {}),
     }
 
 

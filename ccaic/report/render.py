@@ -68,8 +68,11 @@ def _assembly(name: str, a: dict[str, Any], m: OpinionMap | None) -> list[Block]
     if m is not None and not a.get("polis_report"):  # else in the Polis report, with hulls
         out += _figure(figures.opinion_map(name, m), "Participants on the first two principal "
                        "components of the vote matrix, coloured by opinion group.")
-    out += _figure(figures.gac_histogram(name, a), "Distribution of group-aware consensus with "
-                   "the selection threshold.")
+    out += _figure(figures.gac_histogram(name, a), "Distribution of "
+                   f"{figures.method_title(a['consensus'].get('score', 'gac'))} with the "
+                   "selection threshold.")
+    out += _figure(figures.score_scatter(name, a), "The selecting method's scores against "
+                   "another computed method's.")
     out += _figure(figures.threshold_curve(name, a), "Statements selected as the threshold "
                    "moves.")
     out += _figure(figures.group_agreement(name, a), "Each group's agreement with the "

@@ -46,7 +46,8 @@ def assembly_summary(a: dict[str, Any]) -> Table:
                            f"{fmt(g['silhouette'])})"],
         ["consensus", f"{c.get('score')} >= {fmt(c.get('threshold'))}"
                       + (f", top {c['top_k']}" if c.get("top_k") is not None else "")
-                      + f" ({c.get('smoothing')} smoothing)"],
+                      + (f" ({c.get('smoothing')} smoothing)"
+                         if str(c.get("score", "gac")).startswith("gac") else "")],
         ["statements selected", fmt(a["selected"]["n"])],
         [f"{c.get('score')} mean / median / min / max",
          " / ".join(fmt(s[k]) for k in ("mean", "median", "min", "max"))],

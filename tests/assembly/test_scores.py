@@ -305,3 +305,31 @@ def test_consensus_attributes_no_computed_method_takes_are_ccai458(
     assert not result.ok
     assert [d.code for d in result.diagnostics] == ["CCAI458"]
     assert needle in result.diagnostics[0].message and result.diagnostics[0].span is not None
+
+
+def test_the_report_titles_axes_and_scatter_follow_the_methods(tmp_path: Path) -> None:
+    from ccaic.report import figures
+    from ccaic.report.model import assembly_section
+
+    _polis_folder(tmp_path / "data")
+    spec = SPEC.replace("KIND { threshold = 0.5 }", "bridging { top_k = 2 }")
+    (tmp_path / "main.ccai").write_text(spec.replace("{{ statement.scores.gac }}", "x"),
+                                        encoding="utf-8")
+    result = build(str(tmp_path / "main.ccai"), str(tmp_path / "out"), [])
+    assert result.ok, [d.message for d in result.diagnostics]
+    a = json.loads((tmp_path / "out/assemblies/town.json").read_text(encoding="utf-8"))
+    section = assembly_section(a)
+    assert section["histogram"]["edges"][0] == -1.0 and section["threshold_curve"][0][0] == -1.0
+    comp = section["comparison"]
+    assert (comp["x"], comp["y"]) == ("bridging", "gac")
+    by_id = {s["id"]: s for s in a["statements"]}
+    assert sorted(p[0] for p in comp["points"]) == sorted(
+        round(s["bridging"], 6) for s in by_id.values())
+    assert sum(p[2] for p in comp["points"]) == 2
+    hist = figures.gac_histogram("town", section)
+    assert hist is not None and "Bridging intercept: town" in hist
+    assert "bridging (bridging intercept)" in hist
+    scatter = figures.score_scatter("town", section)
+    assert scatter is not None and 'id="fig-score-scatter-town"' in scatter
+    gac_only = assembly_section({**a, "consensus": {**a["consensus"], "score": "gac"}})
+    assert "comparison" not in gac_only  # a GAC build's report keeps its bytes
