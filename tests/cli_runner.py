@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 
 from ccaic.cli import main
 from ccaic.output import Output
@@ -19,3 +21,14 @@ def run_cli(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
     finally:
         sys.stdin = old
     return code, stdout.getvalue(), stderr.getvalue()
+
+
+@dataclass(frozen=True)
+class CliBuild:
+    """One `ccaic build` run through the CLI: its spec, output folder and what it printed."""
+
+    spec: Path
+    out: Path
+    code: int
+    stdout: str
+    stderr: str

@@ -1,4 +1,4 @@
-"""Shared test fixtures: where the repo and ../shared live."""
+"""Shared test fixtures: where the repo and ../shared live, and the CCAI paper build."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from cli_runner import CliBuild, run_cli
 from hypothesis import settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,3 +40,24 @@ def _user_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     """Builds under test share one throw-away assembly cache, never ~/.cache/ccaic."""
     if "CCAIC_CACHE_DIR" not in os.environ:
         monkeypatch.setenv("CCAIC_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "ccaic-cache"))
+
+
+CCAI_2023_EXAMPLE = REPO / "examples" / "ccai-2023" / "ccai-2023.ccai"
+
+
+@pytest.fixture(scope="session")
+def ccai_paper_build(tmp_path_factory: pytest.TempPathFactory) -> CliBuild:
+    """The README's one command on the CCAI 2023 export (examples/ccai-2023: the paper's
+    public constitution, the standard one and their plans), built once per test run: every
+    test of the paper's figures reads this build (about 10 s)."""
+    data = SHARED / "data" / "ccai-2023"
+    if not data.is_dir():
+        pytest.skip("../shared/data is absent: this test reads the real CCAI data beside the repo")
+    out = tmp_path_factory.mktemp("ccai-paper") / "build"
+    with pytest.MonkeyPatch.context() as env:  # before any test's _user_cache: the same cache
+        if "CCAIC_CACHE_DIR" not in os.environ:
+            env.setenv("CCAIC_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "ccaic-cache"))
+        env.setenv("NO_COLOR", "1")
+        code, stdout, stderr = run_cli(["build", str(CCAI_2023_EXAMPLE), "--var",
+                                        f"data={data}", "-o", str(out), "--until", "plan"])
+    return CliBuild(CCAI_2023_EXAMPLE, out, code, stdout, stderr)

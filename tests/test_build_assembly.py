@@ -9,21 +9,16 @@ import statistics
 from pathlib import Path
 
 import pytest
-from cli_runner import run_cli
+from cli_runner import CliBuild, run_cli
 
 from ccaic.build import build
 
 
-@pytest.fixture(scope="module")
-def ccai_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "ccai-2023"
-    if not shared.is_dir():
-        pytest.skip("../shared/data is absent: this test reads the real CCAI data beside the repo")
-    repo = Path(__file__).resolve().parents[1]
-    out = tmp_path_factory.mktemp("ccai")
-    result = build(str(repo / "constitutions" / "public.ccai"), str(out), [f"data={shared}"])
-    assert result.ok, [d.message for d in result.diagnostics]
-    return out
+@pytest.fixture
+def ccai_build(ccai_paper_build: CliBuild) -> Path:
+    """The session's CCAI paper build (tests/conftest.py), which must have succeeded."""
+    assert ccai_paper_build.code == 0, ccai_paper_build.stderr
+    return ccai_paper_build.out
 
 
 def test_ccai_2023_paper_figures(ccai_build: Path) -> None:
@@ -57,7 +52,8 @@ def test_ccai_2023_moderation_is_accounted_for(ccai_build: Path) -> None:
     assert few["removed"] == len(few["ids"]) > 0
     implicit, *written = a["moderation"]
     assert implicit["location"] == "implicit"
-    assert all(m["location"].startswith("../assemblies/ccai-2023.ccai:") for m in written)
+    # relative to the built .ccai file's folder (examples/ccai-2023): no absolute path
+    assert all(m["location"].startswith("../../assemblies/ccai-2023.ccai:") for m in written)
 
 
 def test_ccai_2023_rejected_statements_are_counted(ccai_build: Path) -> None:
@@ -144,19 +140,13 @@ def test_data_errors_point_at_the_data_and_the_spec(tmp_path: Path, repo: Path) 
     assert "Traceback" not in text
 
 
-def test_ccai_2023_build_output_shows_the_moderation(tmp_path: Path, repo: Path) -> None:
+def test_ccai_2023_build_output_shows_the_moderation(ccai_paper_build: CliBuild) -> None:
     """The CLI prints what every rule removed, Polis's rejected statements first, and where
     the votes went; the counts add up to the statements and votes read."""
     import re
 
-    from cli_runner import run_cli
-
-    data = Path(__file__).resolve().parents[2] / "shared" / "data" / "ccai-2023"
-    if not data.is_dir():
-        pytest.skip("../shared/data is absent")
-    code, _, err = run_cli(["build", str(repo / "constitutions" / "public.ccai"), "--var",
-                            f"data={data}", "-o", str(tmp_path), "--until", "assemblies"])
-    assert code == 0, err
+    assert ccai_paper_build.code == 0, ccai_paper_build.stderr
+    err = ccai_paper_build.stderr
     lines = err.splitlines()
     assert lines[0] == ("assembly ccai_us_2023: 1,002 participants, 275 of 1,418 statements "
                         "kept, 2 groups, 116 selected")

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import CliBuild
 
 from ccaic.build import STAGES
 
@@ -96,16 +97,11 @@ def _paper_figures(out: Path) -> None:
     assert len(constitution["principles"]) == 116
 
 
-def test_ccai_2023_builds_the_papers_selection(shared: Path, tmp_path: Path) -> None:
-    """The README's one command: the paper's constitution selection from the raw export."""
-    out = tmp_path / "build"
-    data = shared / "data" / "ccai-2023"
-    _ok(_build(CCAI_2023, out, "--var", f"data={data}", "--until", "constitution"))
-    _paper_figures(out)
-
-
-def test_ccai_2023_builds_to_the_plan(shared: Path, tmp_path: Path) -> None:
-    out = tmp_path / "build"
-    data = shared / "data" / "ccai-2023"
-    _ok(_build(CCAI_2023, out, "--var", f"data={data}", "--until", _last_stage_up_to("plan")))
-    _paper_figures(out)
+def test_ccai_2023_builds_the_papers_selection_to_the_plan(ccai_paper_build: CliBuild) -> None:
+    """The README's one command: the paper's constitution selection from the raw export, and
+    both plans compiled (the session's build of examples/ccai-2023, tests/conftest.py)."""
+    assert ccai_paper_build.spec == CCAI_2023
+    assert ccai_paper_build.code == 0, ccai_paper_build.stdout + ccai_paper_build.stderr
+    _paper_figures(ccai_paper_build.out)
+    for plan in ("public_model", "standard_model"):
+        assert (ccai_paper_build.out / "plans" / plan / "plan.json").is_file()
