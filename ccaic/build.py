@@ -22,6 +22,7 @@ from ccaic.check.checker import Program, check_paths
 from ccaic.check.templates import check_interpolated
 from ccaic.check.variables import Value, parse_cli_vars, resolve_variables
 from ccaic.diagnostics import Diagnostic, DiagnosticError, error
+from ccaic.registry.steps import STEPS
 from ccaic.syntax import ast
 from ccaic.train.dist import world  # light: no torch unless several processes run
 
@@ -33,9 +34,9 @@ if TYPE_CHECKING:
     from ccaic.train.runner import RunResult
 
 STAGES = ("check", "assemblies", "constitution", "plan", "run")
-# Training steps `--until` also accepts (ccaic.train.runner.ORDER; a test keeps them in step,
-# listed here so the CLI does not import the runner to print its help).
-RUN_STEPS = ("initial", "sl_cai", "sft_data", "sft", "pairs", "label", "dpo", "final")
+# Training steps `--until` also accepts: the step registry's names (pure data, so the CLI
+# does not import the runner to print its help).
+RUN_STEPS = STEPS.names()
 RUN_ARTIFACTS = ("run.json", "eval/bbq.json", "eval/hhh.json")  # under plans/NAME/
 
 

@@ -80,6 +80,7 @@ from ccaic.plan.rows import (
     preference_row_problem,
     prompt_row_problem,
 )
+from ccaic.registry.steps import BLOCK_OF_STEP, SWITCH_DEFAULTS, TRAINER_DEFAULTS
 from ccaic.syntax import ast
 
 # The default few-shot exemplar: one short demo in the chat format (HF-recipe style).
@@ -448,11 +449,7 @@ def _constitution_ref(c: Constitution) -> ConstitutionRef:
     )
 
 
-# Which step each stage block switches, and the DAG (addresses; see ccaic.plan.model).
-BLOCK_OF_STEP = {
-    "step.sl_cai.critique": "sl_cai", "step.sl_cai.revision": "sl_cai", "step.sft_data": "sft",
-    "step.sft": "sft", "step.pairs": "pairs", "step.label": "label", "step.dpo": "rlaif",
-}
+# Which step each stage block switches (ccaic.registry.steps), and the DAG below.
 
 
 def _steps(stages: Stages) -> tuple[Step, ...]:
@@ -531,17 +528,10 @@ def _depends_on(by_address: dict[str, Step], address: str, target: str) -> bool:
     return False
 
 
-LORA_SFT_LEARNING_RATE = 1e-4  # TRL PEFT guide: ~10x full fine-tuning; osccai 2e-4
-LORA_DPO_LEARNING_RATE = 5e-6  # alignment-handbook's LoRA DPO example
-# each trainer block's defaults (full fine-tuning settings, LoRA learning rate): one table for
-# the build and for `ccaic check`'s plan_shape_diagnostics, so the two cannot drift apart
-STAGE_TRAINING = {"sft": (Training(), LORA_SFT_LEARNING_RATE),
-                  "rlaif": (Training(learning_rate=5e-7), LORA_DPO_LEARNING_RATE)}
-
-
 def _stage_training(ctx: _Ctx, block: ast.Block | None, stage_name: str) -> Training:
-    """The `sft` or `rlaif` block's training settings over that stage's defaults."""
-    default, lora_learning_rate = STAGE_TRAINING[stage_name]
+    """The `sft` or `rlaif` block's training settings over that stage's defaults (declared
+    with the step, ccaic.registry.steps.TRAINER_DEFAULTS)."""
+    default, lora_learning_rate = TRAINER_DEFAULTS[stage_name]
     return _training(ctx, block, stage_name, default, lora_learning_rate)
 
 
@@ -780,8 +770,7 @@ def compile_plans(program: Program, variables: dict[str, Value],
 # ---------------------------------------------------------------- checks that read no file
 
 
-STAGE_DEFAULTS = (("sl_cai", True), ("sft", True), ("pairs", None), ("label", None),
-                  ("rlaif", True))  # None: on when rlaif runs with method "dpo"
+STAGE_DEFAULTS = SWITCH_DEFAULTS  # None: on when rlaif runs with method "dpo"
 
 
 def plan_shape_diagnostics(block: ast.Block) -> list[Diagnostic]:

@@ -5,7 +5,8 @@ timestamps and no absolute paths: prompt files are named relative to the .ccai f
 pinned by sha256 and row count, the constitution's principles are embedded, and `plan_sha256`
 is the sha256 of the canonical JSON of every other field. The same inputs give the same bytes.
 
-Steps (stable addresses) and the DAG between them:
+Steps (stable addresses; ccaic.registry.steps lists them and their implementations) and the
+DAG between them:
 
     step.initial              initial answers to red-team + helpful prompts (policy model)
     step.sl_cai.critique      critique of the latest answer, one principle drawn per round
@@ -34,11 +35,6 @@ from ccaic.models.ref import ModelRef
 
 PLAN_FORMAT_VERSION = "1.0"
 
-STEP_ADDRESSES = (
-    "step.initial", "step.sl_cai.critique", "step.sl_cai.revision", "step.sft_data", "step.sft",
-    "step.pairs", "step.label", "step.dpo", "step.final",
-)
-
 
 class Model(BaseModel):
     """A frozen plan part. Fields named in `_omit_default` were added after plans were first
@@ -49,7 +45,8 @@ class Model(BaseModel):
     _omit_default: ClassVar[frozenset[str]] = frozenset()
 
     def model_dump(self, **kwargs: Any) -> dict[str, Any]:
-        return _prune(self, super().model_dump(**kwargs))
+        pruned: dict[str, Any] = _prune(self, super().model_dump(**kwargs))
+        return pruned
 
 
 def _prune(model: BaseModel, data: Any) -> Any:
@@ -283,7 +280,9 @@ class TrainingPlan(Model):
         raise KeyError(address)
 
     def enabled(self, address: str) -> bool:
-        return self.step(address).enabled
+        """Whether the plan runs the step at address (False for a step it does not have, so
+        readers of one step list work on plans built from another registry)."""
+        return any(s.enabled for s in self.steps if s.address == address)
 
     def prompt_set(self, name: str) -> PromptSet | None:
         return next((p for p in self.prompts if p.name == name), None)
@@ -353,7 +352,7 @@ def plan_json_schema() -> dict[str, Any]:
 
 
 __all__ = [
-    "DEFAULT_HELPFUL", "PLAN_FORMAT_VERSION", "PRECISIONS", "SCHEDULERS", "STEP_ADDRESSES",
+    "DEFAULT_HELPFUL", "PLAN_FORMAT_VERSION", "PRECISIONS", "SCHEDULERS",
     "ChatTemplate", "ConstitutionRef", "DpoStage", "EvalData", "Evaluate", "Exemplar",
     "InitialStage", "LabelStage", "Lora", "Message", "PairsStage", "PreferenceSet",
     "PrincipleRef",

@@ -183,17 +183,21 @@ STEPS: Registry[object] = Registry("training step", (
 ))
 
 
-def addresses(name: str) -> tuple[str, ...]:
+def addresses(name: str, steps: Registry[object] = STEPS) -> tuple[str, ...]:
     """The plan addresses step `name` covers."""
-    found: tuple[str, ...] = STEPS.entry(name).meta["addresses"]
+    found: tuple[str, ...] = steps.entry(name).meta["addresses"]
     return found
+
+
+def step_of(steps: Registry[object] = STEPS) -> dict[str, str]:
+    """plan address -> the name of the step that covers it."""
+    return {a: name for name in steps.names() for a in addresses(name, steps)}
 
 
 ORDER = STEPS.names()  # the runner's order; `ccaic build --until` accepts each
 STEP_ADDRESSES = tuple(a for name in ORDER for a in addresses(name))
-STEP_OF_ADDRESS = {a: name for name in ORDER for a in addresses(name)}
-# `--until` also takes an address, or `step.<name>` for a step with several addresses
-UNTIL_ALIASES = {**STEP_OF_ADDRESS, **{f"step.{name}": name for name in ORDER}}
+STEP_OF_ADDRESS = step_of()
+STORED_STEPS = tuple(name for name in ORDER if STEPS.entry(name).meta["outputs"])  # stages/
 LOSS_STEPS = tuple(name for name in ORDER if STEPS.entry(name).meta.get("losses"))
 
 
@@ -225,6 +229,17 @@ def enabled_default(block: str) -> object:
     return step_blocks()[block].attrs["enabled"].default
 
 
+# (block, default of its `enabled`) for every block that switches steps, in step order
+SWITCH_DEFAULTS = tuple((block, enabled_default(block)) for block in dict.fromkeys(
+    BLOCK_OF_STEP.values()))
+# each trainer block's defaults (full fine-tuning settings, LoRA learning rate): one table for
+# the build and for `ccaic check`, so the two cannot drift apart
+TRAINER_DEFAULTS: dict[str, tuple[Training, float]] = {
+    entry.meta["block"]: (entry.meta["training"], entry.meta["lora_learning_rate"])
+    for entry in STEPS if "training" in entry.meta}
+
+
 __all__ = ["BLOCK_OF_STEP", "GENERATION_ATTRS", "LORA", "LOSS_STEPS", "ORDER", "STEPS",
-           "STEP_ADDRESSES", "STEP_OF_ADDRESS", "TRAINING_ATTRS", "UNTIL_ALIASES", "addresses",
-           "enabled_default", "step_blocks"]
+           "STEP_ADDRESSES", "STEP_OF_ADDRESS", "STORED_STEPS", "SWITCH_DEFAULTS",
+           "TRAINER_DEFAULTS", "TRAINING_ATTRS", "addresses",
+           "enabled_default", "step_blocks", "step_of"]

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ccaic.registry.steps import LOSS_STEPS
 from ccaic.report.projections import OpinionMap
 
 RUN_DEPTH = 3  # run.json at most this many folders below the build folder
@@ -147,7 +148,7 @@ def read_training_run(folder: Path) -> TrainingRun | None:
                                                                             {}).items()}
     comparisons = _comparison_draws(stage_dirs.get("label"))
     log = folder / "build.log"
-    losses = {s: _losses(stage_dirs[s], log) for s in ("sft", "dpo") if s in stage_dirs}
+    losses = {s: _losses(stage_dirs[s], log) for s in LOSS_STEPS if s in stage_dirs}
     return TrainingRun(name=_plan_name(run, folder), run=run, counts=counts,
                        losses={k: v for k, v in losses.items() if v}, critiques=critiques,
                        comparisons=comparisons, principles=_plan_principles(folder))

@@ -12,6 +12,7 @@ import statistics
 from typing import Any
 
 from ccaic.registry.scores import SCORES
+from ccaic.registry.steps import STORED_STEPS
 from ccaic.report.inputs import ReportInputs, TrainingRun
 from ccaic.report.topics import topic_section
 
@@ -314,7 +315,7 @@ def training_section(run: TrainingRun) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- evaluation
 
-STAGE_ORDER = ("initial", "sl_cai", "sft_data", "sft", "pairs", "label", "dpo")
+STAGE_ORDER = STORED_STEPS  # the steps with a stages/ folder, in the order they run
 
 
 def pipeline_order(names: list[str]) -> list[str]:

@@ -29,7 +29,7 @@ from ccaic.canonical import canonical_json
 from ccaic.diagnostics import DiagnosticError, error
 from ccaic.plan.model import TrainingPlan, plan_json
 from ccaic.registry import Registry
-from ccaic.registry.steps import STEPS
+from ccaic.registry.steps import STEPS, addresses, step_of
 from ccaic.train.dist import World
 from ccaic.train.progress import BuildLog, Progress, default_progress
 from ccaic.train.steps.base import Outcome, TrainStep
@@ -52,21 +52,11 @@ class RunResult:
         return sum(s["status"] == status for s in self.steps.values())
 
 
-def _addresses(steps: Registry[Any], name: str) -> tuple[str, ...]:
-    found: tuple[str, ...] = steps.entry(name).meta["addresses"]
-    return found
-
-
-def _step_of(steps: Registry[Any]) -> dict[str, str]:
-    """plan address -> the step that covers it."""
-    return {a: e.name for e in steps for a in _addresses(steps, e.name)}
-
-
-def _stop_name(until: str | None, steps: Registry[Any]) -> str | None:
+def _stop_name(until: str | None, steps: Registry[object]) -> str | None:
     """The step `--until` names (a step name, one of its addresses, or `step.<name>`)."""
     if until is None:
         return None
-    aliases = {**_step_of(steps), **{f"step.{name}": name for name in steps.names()}}
+    aliases = {**step_of(steps), **{f"step.{name}": name for name in steps.names()}}
     name = aliases.get(until, until)
     if name not in steps:
         raise DiagnosticError([error("CCAI515", f"unknown step `{until}`",
@@ -74,26 +64,26 @@ def _stop_name(until: str | None, steps: Registry[Any]) -> str | None:
     return name
 
 
-def _walk(plan: TrainingPlan, steps: Registry[Any]) -> list[str]:
+def _walk(plan: TrainingPlan, steps: Registry[object]) -> list[str]:
     """The plan's steps in plan.steps order, each step once (sl_cai covers two addresses)."""
-    step_of = _step_of(steps)
-    unknown = [s.address for s in plan.steps if s.address not in step_of]
+    covers = step_of(steps)
+    unknown = [s.address for s in plan.steps if s.address not in covers]
     if unknown:
         raise DiagnosticError([error(
             "CCAI515", f"{plan.address} has a step no training step implements: {unknown[0]}",
-            help="one of: " + ", ".join(step_of) + "; re-run `ccaic build` with this ccaic")])
-    return list(dict.fromkeys(step_of[s.address] for s in plan.steps))
+            help="one of: " + ", ".join(covers) + "; re-run `ccaic build` with this ccaic")])
+    return list(dict.fromkeys(covers[s.address] for s in plan.steps))
 
 
-def _runnable(ctx: RunContext, name: str, addresses: tuple[str, ...]) -> bool:
+def _runnable(ctx: RunContext, covered: tuple[str, ...]) -> bool:
     """On in the plan, and every step it needs (outside itself) has an output."""
-    own = [ctx.plan.step(a) for a in addresses]
-    needs = {ctx.step_of[n] for s in own for n in s.needs if n not in addresses}
+    own = [ctx.plan.step(a) for a in covered]
+    needs = {ctx.step_of[n] for s in own for n in s.needs if n not in covered}
     return all(s.enabled for s in own) and all(n in ctx.outputs for n in needs)
 
 
 def _context(plan: TrainingPlan, out: Path, w: World, log: BuildLog, progress: Progress,
-             base: Path, backend: str, steps: Registry[Any]) -> RunContext:
+             base: Path, backend: str, steps: Registry[object]) -> RunContext:
     """Everything the steps share, with the checks that read no model done first."""
     from ccaic.models.identity import model_identity
     from ccaic.models.load import check_plan_models, model_location, model_revision
@@ -114,7 +104,7 @@ def _context(plan: TrainingPlan, out: Path, w: World, log: BuildLog, progress: P
     return RunContext(
         plan=plan, out=out, base=base, text=plan_json(plan), world=w, log=log,
         progress=progress, models=Models(backend, template, plan), policy=policy,
-        prompts=prompts, held=held, step_of=_step_of(steps),
+        prompts=prompts, held=held, step_of=step_of(steps),
         # transformers keeps the keys it always had; vLLM samples differently: its own keys
         gen_key={"backend": backend} if backend != "transformers" else {},
         # data-parallel training sums gradients in another order: its own keys (one process
@@ -136,20 +126,21 @@ def _write_run(result: RunResult, plan: TrainingPlan, out: Path) -> None:
                   for a, s in result.steps.items()}}))
 
 
-def _step(steps: Registry[Any], name: str) -> TrainStep:
-    return cast(TrainStep, steps.load(name)())
+def _step(steps: Registry[object], name: str) -> TrainStep:
+    implementation = cast(type[TrainStep], steps.load(name))
+    return implementation()
 
 
-def _walk_steps(ctx: RunContext, names: list[str], steps: Registry[Any], stop: str | None,
+def _walk_steps(ctx: RunContext, names: list[str], steps: Registry[object], stop: str | None,
                 result: RunResult) -> None:
     """Run each step whose needs ran, in order, recording what it did, up to `stop`."""
     for name in names:
-        addresses = _addresses(steps, name)
+        covered = addresses(name, steps)
         outcome = None
-        if _runnable(ctx, name, addresses):
+        if _runnable(ctx, covered):
             outcome = _step(steps, name).execute(ctx)
             ctx.outputs[name] = outcome.output
-        _record(result, addresses, outcome)
+        _record(result, covered, outcome)
         if name == stop:
             break
     result.stopped_after = stop or names[-1]
@@ -160,7 +151,7 @@ def _walk_steps(ctx: RunContext, names: list[str], steps: Registry[Any], stop: s
 def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
              progress: Progress | None = None, base_dir: str | Path | None = None,
              generation_backend: str | None = None,
-             steps: Registry[Any] = STEPS) -> RunResult:
+             steps: Registry[object] = STEPS) -> RunResult:
     """Run the plan's steps into out_dir, re-using committed stages.
 
     Under `accelerate launch` every rank calls this with the same arguments: generation is
@@ -189,7 +180,7 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
         f"backend={backend}" + (f" world={w.size}" if w.distributed else ""))
     result = RunResult(out_dir=out)
     for name in names:  # every enabled step's checks before any step runs
-        if all(plan.enabled(a) for a in _addresses(steps, name)):
+        if all(plan.enabled(a) for a in addresses(name, steps)):
             _step(steps, name).preflight(plan, w.size)
     ctx = _context(plan, out, w, log, progress, base, backend, steps)
     try:

@@ -12,11 +12,16 @@ from ccaic.artifacts import validate_tree
 from ccaic.build import RUN_STEPS, STAGES, build
 
 
-def test_run_steps_match_the_runner() -> None:
-    from ccaic.train.runner import ORDER
+def test_until_steps_and_plan_addresses_come_from_the_step_registry() -> None:
+    """`--until` offers the registry's steps, and the lowering emits exactly the registry's
+    addresses in its order (the runner walks plan.steps through the registry)."""
+    from ccaic.lowering.plan import _steps
+    from ccaic.plan.model import Stages
+    from ccaic.registry.steps import STEP_ADDRESSES, STEPS
 
-    assert RUN_STEPS == ORDER
+    assert STEPS.names() == RUN_STEPS and RUN_STEPS[-1] == "final"
     assert STAGES[-1] == "run"
+    assert tuple(s.address for s in _steps(Stages())) == STEP_ADDRESSES
 
 
 def test_quickstart_builds_end_to_end_and_reuses_every_stage(tmp_path: Path, repo: Path,
