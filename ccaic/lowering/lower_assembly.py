@@ -7,6 +7,7 @@ never reads the AST.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,14 @@ from ccaic.syntax.fmt import format_rule
 def _num(attrs: dict[str, ast.Attribute], name: str, env: Env, default: Any) -> Any:
     attr = attrs.get(name)
     return env.value(attr.value) if attr is not None else default
+
+
+def _given(attrs: dict[str, ast.Attribute], env: Env, **convert: Callable[[Any], object]
+           ) -> dict[str, object]:
+    """The attributes a block gives, converted; an absent one takes the spec model's default
+    (the one place it is written)."""
+    return {name: to(env.value(attrs[name].value)) for name, to in convert.items()
+            if name in attrs}
 
 
 def _source(block: ast.Block, env: Env, base: Path) -> SourceSpec:
@@ -82,23 +91,15 @@ def _rule(item: ast.Rule, env: Env, base: Path) -> RuleSpec:
 
 def _groups(g: ast.Block, env: Env, base: Path) -> GroupsSpec:
     gattrs = g.attributes()
-    k = gattrs.get("k")
-    kmin, kmax = 2, 5
-    if k is not None:
-        kv = env.value(k.value)
-        if isinstance(kv, list):
-            kmin, kmax = int(kv[0]), int(kv[1])  # type: ignore[call-overload]
-        elif isinstance(kv, int):
-            kmin = kmax = kv
-    file_attr = gattrs.get("file")
-    return GroupsSpec(kind=g.labels[0].value, k_min=kmin, k_max=kmax,
-                      seed=int(_num(gattrs, "seed", env, 0)),
-                      min_votes=int(_num(gattrs, "min_votes", env, 7)),
-                      file=env.path(file_attr.value, base) if file_attr else None,
-                      column=str(_num(gattrs, "column", env, "group-id")),
-                      participant_column=str(_num(gattrs, "participant_column", env,
-                                                  "participant")),
-                      span=g.span)
+    given = _given(gattrs, env, seed=int, min_votes=int, column=str, participant_column=str)
+    kv = env.value(gattrs["k"].value) if "k" in gattrs else None
+    if isinstance(kv, list):  # a range: k = [2, 5], or a list variable
+        given |= {"k_min": int(kv[0]), "k_max": int(kv[1])}  # type: ignore[call-overload]
+    elif isinstance(kv, int):
+        given |= {"k_min": kv, "k_max": kv}
+    if "file" in gattrs:
+        given["file"] = env.path(gattrs["file"].value, base)
+    return GroupsSpec.model_validate({"kind": g.labels[0].value, **given, "span": g.span})
 
 
 def _option(value: Value) -> str | float | int:
@@ -148,12 +149,10 @@ def _consensus_problems(spec: ConsensusSpec, cattrs: dict[str, ast.Attribute]
 
 def _stability(s: ast.Block, env: Env) -> StabilitySpec:
     sattrs = s.attributes()
-    return StabilitySpec(
-        bootstrap=int(_num(sattrs, "bootstrap", env, 0)),
-        seed=int(_num(sattrs, "seed", env, 0)),
-        groupings=[str(x) for x in _num(sattrs, "groupings", env, [])],
-        span=sattrs.get("groupings", s).span,
-    )
+    return StabilitySpec.model_validate({
+        **_given(sattrs, env, bootstrap=int, seed=int,
+                 groupings=lambda v: [str(x) for x in v]),
+        "span": sattrs.get("groupings", s).span})
 
 
 def lower_assembly(block: ast.Block, env: Env) -> AssemblySpec:
@@ -162,21 +161,15 @@ def lower_assembly(block: ast.Block, env: Env) -> AssemblySpec:
     source = _source(block, env, base)
     rules = [_rule(item, env, base) for mod in block.blocks("moderation") for item in mod.body
              if isinstance(item, ast.Rule)]
-    groups = GroupsSpec()
+    given = _given(block.attributes(), env, description=str)  # absent: AssemblySpec's defaults
     for g in block.blocks("groups"):
-        groups = _groups(g, env, base)
-    consensus = ConsensusSpec(threshold=0.5)
+        given["groups"] = _groups(g, env, base)
     for c in block.blocks("consensus"):
-        consensus = _consensus(c, env)
-    stability = StabilitySpec()
+        given["consensus"] = _consensus(c, env)
     for s in block.blocks("stability"):
-        stability = _stability(s, env)
-    return AssemblySpec(
-        name=block.labels[0].value,
-        description=str(_num(block.attributes(), "description", env, "")),
-        source=source, moderation=rules, groups=groups, consensus=consensus,
-        stability=stability, span=block.span,
-    )
+        given["stability"] = _stability(s, env)
+    return AssemblySpec.model_validate({"name": block.labels[0].value, "source": source,
+                                        "moderation": rules, **given, "span": block.span})
 
 
 def lower_assemblies(program: Program, variables: dict[str, Value]
