@@ -1,4 +1,5 @@
-"""What a diff says beyond pairs: framing (adopt vs avoid) and themes only one side has.
+"""What a diff says beyond pairs: framing (adopt vs avoid), themes only one side has, and
+the statements a change of selection (e.g. of consensus method) adds and removes.
 
 Framing rule: a principle is phrased as behaviour to *avoid* when its text contains one of
 AVOID_MARKERS as a whole word ("least", "less", "not", "n't", "no", "never", "avoid", "refuse",
@@ -16,8 +17,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
-from ccaic.constitution.model import Principle
+from ccaic.constitution.model import Principle, Selection
 
 AVOID_MARKERS = ("least", "less", "not", "n't", "no", "never", "avoid", "avoids", "avoiding",
                  "refuse", "refuses", "refusing", "refrain", "refrains", "refraining", "reject",
@@ -75,3 +77,26 @@ def one_sided_themes(a: Sequence[Principle], b: Sequence[Principle]
     only_a = {t: ca[t] for t in sorted(ca) if t not in cb}
     only_b = {t: cb[t] for t in sorted(cb) if t not in ca}
     return ("tags" if use_tags else "keywords"), only_a, only_b
+
+
+def selection_change(a: Selection | None, b: Selection | None) -> dict[str, Any] | None:
+    """The statements a change of selection (a method, a threshold, the votes) adds and
+    removes, with each side's method line; None unless both sides were selected from an
+    assembly and the selected sets differ."""
+    if a is None or b is None:
+        return None
+    ids_a = {s.id for s in a.statements}
+    ids_b = {s.id for s in b.statements}
+    if ids_a == ids_b:
+        return None
+    return {"a": a.method, "b": b.method,
+            "removed": [{"id": s.id, "text": s.text} for s in a.statements if s.id not in ids_b],
+            "added": [{"id": s.id, "text": s.text} for s in b.statements if s.id not in ids_a]}
+
+
+def selection_lines(change: dict[str, Any]) -> list[str]:
+    """`ccaic diff` text: the two methods, then each statement the change removed or added."""
+    return [f"Selection: {change['a']} -> {change['b']}: {len(change['removed'])} statements "
+            f"removed, {len(change['added'])} added",
+            *(f"  - {s['id']}: {s['text']}" for s in change["removed"]),
+            *(f"  + {s['id']}: {s['text']}" for s in change["added"])]

@@ -15,7 +15,12 @@ from typing import Any
 
 from ccaic.canonical import canonical_json
 from ccaic.constitution.model import Constitution, Principle
-from ccaic.diff.analysis import framing_counts, one_sided_themes
+from ccaic.diff.analysis import (
+    framing_counts,
+    one_sided_themes,
+    selection_change,
+    selection_lines,
+)
 from ccaic.diff.match import THRESHOLDS, match
 
 DIFF_FORMAT_VERSION = "1.0"
@@ -126,6 +131,9 @@ def to_json(r: DiffResult) -> str:
         "framing": {"a": framing_counts(r.a.principles), "b": framing_counts(r.b.principles)},
         "themes": {"source": source, "only_a": only_a, "only_b": only_b},
     }
+    change = selection_change(r.a.selection, r.b.selection)
+    if change:  # both from assemblies, different statements selected
+        body["selection"] = change
     return canonical_json(body)
 
 
@@ -189,6 +197,8 @@ def to_text(r: DiffResult, show_unchanged: bool = False) -> str:
         noun = "principle" if hidden == 1 else "principles"
         lines.append(f"  ({hidden} unchanged {noun} hidden; --show-unchanged)")
     lines += ["", _framing_line(r), *_themes_lines(r)]
+    change = selection_change(r.a.selection, r.b.selection)
+    lines += ["", *selection_lines(change)] if change else []
     return "\n".join(lines) + "\n"
 
 
@@ -229,4 +239,11 @@ def to_markdown(r: DiffResult, show_unchanged: bool = False) -> str:
     elif r.count("no-op"):
         lines += [f"_{r.count('no-op')} unchanged principles hidden._", ""]
     lines += [_framing_line(r), "", *(f"{t}  " for t in _themes_lines(r))]
+    change = selection_change(r.a.selection, r.b.selection)
+    if change:
+        lines += ["", f"Selection: `{_md(change['a'])}` → `{_md(change['b'])}`", ""]
+        for key, title in (("removed", "- Statements no longer selected"),
+                           ("added", "+ Statements newly selected")):
+            rows = [f"| {s['id']} | {_md(s['text'])} |" for s in change[key]]
+            lines += _md_section(title, rows, "| statement | text |")
     return "\n".join(lines).rstrip() + "\n"

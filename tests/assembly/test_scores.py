@@ -333,3 +333,33 @@ def test_the_report_titles_axes_and_scatter_follow_the_methods(tmp_path: Path) -
     assert scatter is not None and 'id="fig-score-scatter-town"' in scatter
     gac_only = assembly_section({**a, "consensus": {**a["consensus"], "score": "gac"}})
     assert "comparison" not in gac_only  # a GAC build's report keeps its bytes
+
+
+def test_diff_of_two_builds_lists_what_a_change_of_method_adds_and_removes(
+        tmp_path: Path) -> None:
+    from ccaic.constitution.model import Constitution
+    from ccaic.diff.report import diff_constitutions, to_json, to_markdown, to_text
+
+    _polis_folder(tmp_path / "data")
+    built = {}
+    for name, block in (("gac", "gac { threshold = 0.5 }"), ("bridging", "bridging { top_k = 2 }")):
+        (tmp_path / f"{name}.ccai").write_text(SPEC.replace("KIND { threshold = 0.5 }", block),
+                                               encoding="utf-8")
+        result = build(str(tmp_path / f"{name}.ccai"), str(tmp_path / name), [])
+        assert result.ok, [d.message for d in result.diagnostics]
+        built[name] = Constitution.model_validate_json(
+            (tmp_path / name / "constitutions/town.json").read_text(encoding="utf-8"))
+    a, b = built["gac"], built["bridging"]
+    assert a.selection is not None and b.selection is not None
+    ids_a = [s.id for s in a.selection.statements]
+    ids_b = [s.id for s in b.selection.statements]
+    assert ids_a == ["0"] and len(ids_b) == 2 and ids_a != ids_b
+    change = json.loads(to_json(diff_constitutions(a, b)))["selection"]
+    assert change["a"].startswith("gac >= 0.5") and change["b"].startswith("top 2")
+    assert [s["id"] for s in change["removed"]] == [i for i in ids_a if i not in ids_b]
+    assert [s["id"] for s in change["added"]] == [i for i in ids_b if i not in ids_a]
+    text = to_text(diff_constitutions(a, b))
+    assert f"{len(change['added'])} added" in text.splitlines()[-1 - len(change["added"])
+                                                                 - len(change["removed"])]
+    assert "Statements newly selected" in to_markdown(diff_constitutions(a, b))
+    assert "selection" not in json.loads(to_json(diff_constitutions(a, a)))
