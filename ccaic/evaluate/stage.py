@@ -18,7 +18,6 @@ exactly `ccaic evaluate bbq --format json`'s, so the report and `ccaic diff` rea
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -30,16 +29,13 @@ from ccaic.diagnostics import DiagnosticError, error
 from ccaic.evaluate.evaluations.base import Body, EvalJob, Evaluation, Reuse
 from ccaic.plan.model import EvalData, Evaluate, TrainingPlan
 from ccaic.registry.evaluations import EVALUATIONS
+from ccaic.store import cached_output, content_key, read_manifest
 
 EVAL_CODE_VERSION = "1"
 FORMAT_VERSION = "1.0"
 MANIFEST = "manifest.json"
 
 Log = Callable[[str], None]
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 # ---------------------------------------------------------------- input identities
@@ -60,33 +56,6 @@ def _check_pinned(evaluation: Evaluation, data: EvalData, base: Path) -> Path:
     return path
 
 
-# ---------------------------------------------------------------- reuse
-
-
-def _manifest(out: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((out / MANIFEST).read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _cached(out: Path, manifest: dict[str, Any], name: str, key: str) -> dict[str, Any] | None:
-    entry = manifest.get("outputs", {}).get(name)
-    path = out / name
-    if not isinstance(entry, dict) or entry.get("key") != key or not path.is_file():
-        return None
-    data = path.read_bytes()
-    if _sha256(data) != entry.get("sha256"):
-        return None
-    body: dict[str, Any] = json.loads(data)
-    return body
-
-
-def _key(inputs: dict[str, Any]) -> str:
-    return canonical_sha256({"code": EVAL_CODE_VERSION, "inputs": inputs})
-
-
 # ---------------------------------------------------------------- the stage
 
 
@@ -96,7 +65,7 @@ class _Outputs:
     def __init__(self, out: Path, say: Log) -> None:
         self.out = out
         self.say = say
-        self.manifest = _manifest(out)
+        self.manifest = read_manifest(out / MANIFEST)  # reuse: ccaic.store, like stages/
         self.records: dict[str, dict[str, str]] = {}
         self.status: dict[str, str] = {}
         self.bodies: dict[str, Body] = {}
@@ -105,8 +74,8 @@ class _Outputs:
         """The `EvalJob.reuse` of evaluation `name`: eval/<name>.json, reused by its key."""
         def reuse(inputs: dict[str, Any], what: str, compute: Callable[[], Body]) -> Body:
             file = f"{name}.json"
-            key = _key(inputs)
-            body = _cached(self.out, self.manifest, file, key)
+            key = content_key(inputs, code=EVAL_CODE_VERSION)
+            body = cached_output(self.out, self.manifest, file, key)
             self.status[name] = "cached" if body is not None else "ran"
             if body is None:
                 self.say(f"evaluate: {what}")
