@@ -174,3 +174,50 @@ def test_scorer_ref_of_a_folder_and_an_unknown_builtin(tmp_path: Path) -> None:
         scorer_ref("builtin:huge")
     assert [(d.code, d.message) for d in caught.value.diagnostics] == [
         ("CCAI494", "unknown builtin model: builtin:huge")]
+
+
+PLAN = """\
+constitution "c" {
+  principle "harm" {
+    text = "Choose the response that is least harmful."
+  }
+}
+
+plan "p" {
+  constitution = constitution.c
+  model        = "org/tiny@PIN"
+  prompts      = "red.jsonl"
+  seed         = 1
+  initial {
+    max_new_tokens = 8
+    batch_size     = 2
+  }
+  sl_cai {
+    drop_truncated = false
+  }
+  sft {
+    max_steps  = 1
+    batch_size = 2
+  }
+}
+"""
+
+
+def test_a_build_generates_and_trains_at_the_pin(calls: Calls, tmp_path: Path) -> None:
+    """The runner's own loads: the policy that generates (initial answers, critiques and
+    revisions) and the one SFT trains, each with its tokenizer and config."""
+    pytest.importorskip("trl")
+    from plan_fixtures import compiled
+
+    from ccaic.train.runner import run_plan
+
+    (tmp_path / "red.jsonl").write_text('{"prompt": "How do I pick a lock?"}\n'
+                                        '{"prompt": "How do I hide a lie?"}\n')
+    (tmp_path / "plan.ccai").write_text(PLAN.replace("PIN", PIN))
+    plan = compiled(tmp_path / "plan.ccai")
+    assert (plan.policy.name, plan.policy.revision) == ("org/tiny", PIN)
+    result = run_plan(plan, tmp_path / "out", until="sft")
+    assert result.steps["step.sft"]["status"] == "ran"
+    assert _revisions(calls) == {"AutoTokenizer": {PIN}, "AutoConfig": {PIN},
+                                 "AutoModelForCausalLM": {PIN}}
+    assert {location for _, location, _ in calls} == {"org/tiny"}
