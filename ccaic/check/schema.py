@@ -12,55 +12,13 @@ from ccaic.registry.groupings import GROUPINGS
 from ccaic.registry.scores import SCORES
 from ccaic.registry.scores import block_attrs as score_attrs
 from ccaic.registry.sources import SOURCES, language_names
+from ccaic.registry.steps import step_blocks
 
 __all__ = ["Attr", "BlockSpec"]
 
 SOURCE_KINDS = language_names()
 GROUP_KINDS = GROUPINGS.names()
 CONSENSUS_KINDS = SCORES.names()
-
-LORA = BlockSpec(
-    doc="LoRA adapters (peft) instead of full fine-tuning.",
-    attrs={
-        "r": Attr("int", "adapter rank", minimum=1),
-        "alpha": Attr("number", "scaling numerator (lora_alpha)", minimum=0,
-                      exclusive_minimum=True),
-        "dropout": Attr("number", "adapter dropout", minimum=0, maximum=1),
-        "target_modules": Attr("list:string", "module names to adapt; default: all linear layers"),
-        "enabled": Attr("bool", "train LoRA adapters (default true when the block is present)"),
-        "merge": Attr("bool", "final/ holds the weights with the adapters merged in (default "
-                      "true); false: the adapters alone, on a Hub base model"),
-    },
-)
-
-TRAINING_ATTRS = {
-    "epochs": Attr("number", "passes over the data", minimum=0, exclusive_minimum=True),
-    "learning_rate": Attr("number", "peak learning rate", minimum=0, exclusive_minimum=True),
-    "batch_size": Attr("int", "per-device batch size", minimum=1),
-    "gradient_accumulation": Attr("int", "micro-batches per optimiser step", minimum=1),
-    "max_length": Attr("int", "longest tokenized example kept", minimum=8),
-    "max_steps": Attr("int", "stop after this many optimiser steps (-1: no limit)", minimum=-1),
-    "total_batch_size": Attr("int", "examples per optimiser step over all devices; a multiple "
-                             "of batch_size", minimum=1),
-    "save_steps": Attr("int", "checkpoint every this many steps (resume)", minimum=1),
-    "enabled": Attr("bool", "run this stage (default true)"),
-    "precision": Attr("choice", "mixed (default: fp32 master weights, bf16 autocast on CUDA), "
-                      "bf16 (pure bf16 weights) or fp32", choices=("mixed", "bf16", "fp32")),
-    "lr_scheduler": Attr("choice", "learning-rate schedule (default: the trainer's linear)",
-                         choices=("linear", "cosine", "constant", "constant_with_warmup")),
-    "warmup_ratio": Attr("number", "share of steps warming the learning rate up (default 0)",
-                         minimum=0, maximum=0.5),
-    "eval_fraction": Attr("number", "share of rows held out to report eval loss (default 0)",
-                          minimum=0, maximum=0.5),
-}
-
-GENERATION_ATTRS = {
-    "max_new_tokens": Attr("int", "longest generation", minimum=1),
-    "temperature": Attr("number", "sampling temperature (0 = greedy)", minimum=0),
-    "top_p": Attr("number", "nucleus sampling mass", minimum=0, maximum=1,
-                  exclusive_minimum=True),
-    "batch_size": Attr("int", "prompts generated together", minimum=1),
-}
 
 SCHEMA: dict[str, BlockSpec] = {
     "variable": BlockSpec(
@@ -184,65 +142,7 @@ SCHEMA: dict[str, BlockSpec] = {
             "seed": Attr("int", "seed for every random choice", minimum=0),
         },
         blocks={
-            "initial": BlockSpec(doc="Initial responses to the prompts.",
-                                 attrs=dict(GENERATION_ATTRS)),
-            "sl_cai": BlockSpec(
-                doc="Critique and revision rounds.",
-                attrs={
-                    **GENERATION_ATTRS,
-                    "rounds": Attr("int", "critique/revision rounds per prompt", minimum=1,
-                                   maximum=16),
-                    "fewshot": Attr("path", "few-shot exemplars, JSON or JSONL"),
-                    "enabled": Attr("bool", "run this stage (default true)"),
-                    "stop": Attr("list:string", "extra stop strings cut from generations"),
-                    "all_rounds": Attr("bool", "SFT on every round's revision, not only the last"),
-                    "drop_truncated": Attr("bool", "drop revisions cut off at max_new_tokens "
-                                           "(default true)"),
-                },
-            ),
-            "sft": BlockSpec(doc="Supervised fine-tuning on the revisions.",
-                             attrs=dict(TRAINING_ATTRS), blocks={"lora": LORA}),
-            "pairs": BlockSpec(
-                doc="Response pairs sampled from the SFT model.",
-                attrs={**GENERATION_ATTRS,
-                       "enabled": Attr("bool", "run this stage (default: on when rlaif runs "
-                                       "with method \"dpo\")"),
-                       "samples": Attr("int", "responses sampled per prompt (2)", minimum=2,
-                                       maximum=2)},
-            ),
-            "label": BlockSpec(
-                doc="AI preference labels from the feedback model.",
-                attrs={
-                    "chain_of_thought": Attr("bool", "reason before answering; clamp to 40-60%"),
-                    "clamp": Attr("number", "chain-of-thought clamp around 0.5", minimum=0,
-                                  maximum=0.5),
-                    "enabled": Attr("bool", "run this stage (default: on when rlaif runs with "
-                                    "method \"dpo\")"),
-                    "batch_size": Attr("int", "comparisons scored together", minimum=1),
-                    "helpful": Attr("list:string", "comparison principles for pairs from "
-                                    "helpfulness prompts (default: one standard principle)"),
-                    "concurrency": Attr("int", "requests in flight to a remote feedback model "
-                                        "(default 4)", minimum=1, maximum=256),
-                },
-            ),
-            "rlaif": BlockSpec(
-                doc="Preference optimisation on the labelled pairs.",
-                attrs={
-                    **TRAINING_ATTRS,
-                    "method": Attr("choice", "dpo on AI labels, or revision_pairs (no judge)",
-                                   choices=("dpo", "revision_pairs")),
-                    "beta": Attr("number", "DPO temperature", minimum=0, exclusive_minimum=True),
-                    "soft_labels": Attr("bool", "train on the labeller's probabilities (default "
-                                        "true) instead of hard 0/1 labels"),
-                    "split": Attr("number", "share of prompts held out of SFT, from which "
-                                  "preference pairs are drawn (default 0: all prompts)",
-                                  minimum=0, maximum=1),
-                    "helpful_fraction": Attr("number", "share of helpfulness pairs in the DPO "
-                                             "set (default: as many as there are)",
-                                             minimum=0, maximum=1),
-                },
-                blocks={"lora": LORA},
-            ),
+            **step_blocks(),  # one per training step block (ccaic.registry.steps)
             "evaluate": BlockSpec(
                 doc="Evaluations run on the trained model.",
                 attrs=EVALUATIONS.block_attrs(),
@@ -283,3 +183,17 @@ TEMPLATE_CONTEXTS: dict[str, dict[str, tuple[str, ...]]] = {
         "constitution": ("name",),
     },
 }
+
+# `merge auto { similarity = S }` (a bare `auto` label) inside a constitution: the build groups
+# the selected statements by meaning itself (ccaic.constitution.merges), instead of hand-written
+# `merge "id" { statements = [...] text = "..." }` blocks.
+MERGE_AUTO = BlockSpec(
+    doc="Merge similar selected statements automatically.",
+    labels=("auto",),
+    attrs={
+        "similarity": Attr("number", "least similarity of any two statements merged (default: "
+                           "the matcher's, docs/merges.md)", minimum=0, maximum=1),
+        "matcher": Attr("choice", "embedding, tfidf, or auto (embeddings when installed)",
+                        choices=("auto", "embedding", "tfidf"), default="auto"),
+    },
+)
