@@ -1,23 +1,17 @@
-"""Variables (--var), the typed spec lowering, and condition evaluation."""
+"""Variables (--var) and the typed spec lowering (conditions: tests/lowering)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ccaic.check.checker import check_paths
 from ccaic.check.variables import CliVar, parse_cli_vars, resolve_variables
-from ccaic.lowering.conditions import Mask, Table
-from ccaic.lowering.env import Env
 from ccaic.lowering.lower_assembly import lower_assemblies
-from ccaic.lowering.lower_conditions import lower_condition
-from ccaic.syntax import ast
-from ccaic.syntax.parser import parse
 
 SPEC = """
 variable "data" {
@@ -104,92 +98,6 @@ def test_cli_path_values_are_relative_to_the_current_directory(tmp_path: Path,
     values, _ = resolve_variables(program, [CliVar("data", "elsewhere"), CliVar("flag", "true")],
                                   require_values=True)
     assert values["data"] == str(tmp_path / "elsewhere")
-
-
-# ---------------------------------------------------------------- conditions
-
-
-def _condition(text: str) -> ast.Condition:
-    rule = parse(f"m {{ drop statements where {text} }}", "c.ccai").items[0]
-    assert isinstance(rule, ast.Block) and isinstance(rule.body[0], ast.Rule)
-    clause = rule.body[0].clause
-    assert isinstance(clause, ast.WhereClause)
-    return clause.condition
-
-
-def evaluate(cond: ast.Condition, table: Table) -> Mask:
-    """The rows of `table` for which `cond` holds, through its lowered predicate."""
-    return lower_condition(cond, Env({}), Path.cwd()).mask(table)
-
-
-TABLE = {
-    "id": np.array(["1", "2", "3", "10"]),
-    "text": np.array(["The AI should help", "spam http", "be kind", "AI must"]),
-    "moderated": np.array([1, -1, 0, 1]),
-    "meta": np.array([False, False, True, False]),
-    "votes": np.array([30, 5, 25, 26]),
-}
-
-
-def test_conditions_on_a_table() -> None:
-    def rows(text: str) -> list[str]:
-        return [str(i) for i in TABLE["id"][evaluate(_condition(text), TABLE)]]
-
-    assert rows("moderated == 1") == ["1", "10"]
-    assert rows("votes <= 25") == ["2", "3"]
-    assert rows("meta") == ["3"]
-    assert rows("not meta and moderated != -1") == ["1", "10"]
-    assert rows("text matches /\\bai\\b/i") == ["1", "10"]
-    assert rows("id in [2, \"10\"]") == ["2", "10"]
-    assert rows("id == 3") == ["3"]
-    assert rows("id > 2") == ["3", "10"]  # ids order as numbers
-    assert rows("(votes > 25 or meta) and not text matches /must/") == ["1", "3"]
-
-
-def test_id_literals_take_the_sources_normal_form() -> None:
-    """`id == "3.0"` and `id in ["3.0"]` matched nothing while `listed in ["3.0"]` removed 3."""
-    def rows(text: str) -> list[str]:
-        return [str(i) for i in TABLE["id"][evaluate(_condition(text), TABLE)]]
-
-    assert rows('id == "3.0"') == ["3"]
-    assert rows('id != " 3 "') == ["1", "2", "10"]
-    assert rows('id in ["+2", "010", "3.50"]') == ["2", "10"]
-    assert rows('text in ["be kind"]') == ["3"]
-    assert rows('text == " be kind"') == []  # other fields are compared as written
-
-
-def test_a_catastrophic_regex_is_stopped_at_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`/^(\\w+\\s?)*$/` on one near-miss sentence hung the build forever."""
-    import signal
-    import time
-
-    from ccaic.diagnostics import DiagnosticError
-
-    monkeypatch.setenv("CCAIC_REGEX_MAX_SECONDS", "1")
-    table = {"text": np.array(["The AI should tell the truth even when it is uncomfortable "
-                               "and always be honest with everyone!"], dtype=object)}
-    handler = signal.getsignal(signal.SIGALRM)
-    start = time.monotonic()
-    with pytest.raises(DiagnosticError) as exc:
-        evaluate(_condition("text matches /^(\\w+\\s?)*$/"), table)
-    assert time.monotonic() - start < 5
-    [d] = exc.value.diagnostics
-    assert d.code == "CCAI437" and d.span is not None and d.span.column == 40
-    assert signal.getsignal(signal.SIGALRM) is handler  # the timer leaves nothing behind
-    assert list(evaluate(_condition("text matches /^(\\w+\\s?)+!$/"), table)) == [True]
-
-
-def test_ordering_ids_that_are_not_numbers_is_ccai438() -> None:
-    """`id > 2` over a long-format source's ids ("p0") exited 3 (float("p0"))."""
-    from ccaic.diagnostics import DiagnosticError
-
-    table = {"id": np.array(["p0", "7", "p2"], dtype=object), "votes": np.array([1, 2, 3])}
-    for text, bad in (("id > 2", "'p0'"), ("votes > 1 and id <= \"x\"", "'p0'")):
-        with pytest.raises(DiagnosticError) as exc:
-            evaluate(_condition(text), table)
-        [d] = exc.value.diagnostics
-        assert d.code == "CCAI438" and bad in d.message and d.span is not None
-    assert list(evaluate(_condition("id == 7 or votes < 2"), table)) == [True, True, False]
 
 
 # ---------------------------------------------------------------- values checked at their use
