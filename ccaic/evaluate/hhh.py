@@ -153,9 +153,11 @@ def judge_for_ref(ref: Any, seed: int, batch_size: int = 8,
 
         lm = RemoteLM(ref)
     else:
+        from ccaic.evaluate.run import check_hub_model
         from ccaic.models.lm import LM
         from ccaic.models.load import model_location, model_revision
 
+        check_hub_model(ref)
         location = model_location(ref, str(base_dir) if base_dir else None, seed)
         try:
             lm = LM(location, model_revision(ref))

@@ -73,20 +73,29 @@ def scorer_ref(spec: str, revision: str | None = None) -> ModelRef:
     return ModelRef(ref=spec, kind="hf", name=name, revision=revision or pinned or None)
 
 
+def check_hub_model(ref: ModelRef) -> None:
+    """CCAI494 in seconds for a Hub model that is neither in the local cache nor
+    downloadable here (transformers would retry for about a minute first)."""
+    if ref.kind != "hf":
+        return
+    from ccaic.models.load import hub_problem
+
+    problem = hub_problem(ref.name, ref.revision)
+    if problem is not None:
+        raise DiagnosticError([error(
+            "CCAI494", f"cannot load model: {problem}",
+            help="download it where there is network into the Hugging Face cache this "
+            "machine reads, or pass a local folder saved with save_pretrained")])
+
+
 def load_scorer(spec: str, seed: int, batch_size: int = 16,
                 revision: str | None = None) -> HFScorer:
     """An HFScorer for `--model` (at a Hub `revision` when one is pinned); a diagnostic (not
     a traceback) when it cannot be loaded."""
-    from ccaic.models.load import hub_problem, load_causal_lm, model_location, model_revision
+    from ccaic.models.load import load_causal_lm, model_location, model_revision
 
     ref = scorer_ref(spec, revision)
-    if ref.kind == "hf":
-        problem = hub_problem(ref.name, ref.revision)
-        if problem is not None:
-            raise DiagnosticError([error(
-                "CCAI494", f"cannot load model: {problem}",
-                help="download it where there is network into the Hugging Face cache this "
-                "machine reads, or pass a local folder saved with save_pretrained")])
+    check_hub_model(ref)
     try:
         model, tokenizer = load_causal_lm(model_location(ref, None, seed), model_revision(ref))
     except (OSError, ValueError, ImportError) as exc:

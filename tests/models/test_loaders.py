@@ -221,3 +221,25 @@ def test_a_build_generates_and_trains_at_the_pin(calls: Calls, tmp_path: Path) -
     assert _revisions(calls) == {"AutoTokenizer": {PIN}, "AutoConfig": {PIN},
                                  "AutoModelForCausalLM": {PIN}}
     assert {location for _, location, _ in calls} == {"org/tiny"}
+
+
+@pytest.mark.parametrize("load", ["scorer", "judge"])
+def test_an_uncached_hub_model_fails_before_any_load(load: str, calls: Calls,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path: Path) -> None:
+    """`ccaic evaluate bbq|hhh --model org/x` with no cache and no Hub: CCAI494 in seconds.
+    Before, the HHH judge went straight to from_pretrained (about a minute of retries)."""
+    import ccaic.models.load
+    from ccaic.evaluate.hhh import judge_for
+    from ccaic.evaluate.run import load_scorer
+
+    monkeypatch.setattr(ccaic.models.load, "hub_problem",
+                        lambda name, revision: f"`{name}` is not cached")
+    with pytest.raises(DiagnosticError) as caught:
+        if load == "scorer":
+            load_scorer("org/x", 0)
+        else:
+            judge_for("org/x", 0, base_dir=tmp_path)
+    assert [(d.code, d.message) for d in caught.value.diagnostics] == [
+        ("CCAI494", "cannot load model: `org/x` is not cached")]
+    assert calls == []
