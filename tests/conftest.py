@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,24 @@ def shared() -> Path:
         pytest.skip("../shared/data is absent: this test reads the real reference data beside "
                     "the repo")
     return SHARED
+
+
+VENDORED_POLIS_MATH = REPO / "tests" / "fixtures" / "polis-math"  # MPL-2.0, see its README
+
+
+@pytest.fixture
+def polis_math(request: pytest.FixtureRequest) -> Callable[[str], Path]:
+    """The folder of a Polis conversation with the server's math output, by name: the
+    vendored copy when tests/fixtures has it (always there), else ../shared's (skips when
+    that is absent)."""
+    def folder(name: str) -> Path:
+        vendored = VENDORED_POLIS_MATH / name
+        if vendored.is_dir():
+            return vendored
+        shared: Path = request.getfixturevalue("shared")
+        return shared / "data" / "polis" / "polis-math" / name
+
+    return folder
 
 
 @pytest.fixture(autouse=True)

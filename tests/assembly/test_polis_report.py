@@ -20,8 +20,8 @@ REPNESS_KEYS = {"tid": "statement", "repful-for": "repful", "n-success": "n_succ
 
 
 @pytest.fixture(params=FIXTURES)
-def folder(request, shared):
-    return shared / "data/polis/polis-math" / request.param
+def folder(request, polis_math):
+    return polis_math(request.param)  # below-100-ptpts is vendored: it runs without ../shared
 
 
 def _analyze(folder, *extra):
