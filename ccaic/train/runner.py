@@ -1,5 +1,10 @@
 """`run_plan`: run a TrainingPlan's steps in DAG order, content-addressed, resumable.
 
+The runner walks `plan.steps` in order and knows no step: each address is covered by an entry
+of the step registry (ccaic.registry.steps), whose implementation (ccaic.train.steps) declares
+its key, what it reads and what it writes. A step runs when the plan turns it on and every step
+it needs has an output; otherwise it is recorded as off.
+
 Layout of the output folder:
 
     plan.json                       the plan (canonical JSON)
