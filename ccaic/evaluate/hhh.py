@@ -27,6 +27,7 @@ import numpy as np
 from ccaic.diagnostics import DiagnosticError, error
 from ccaic.evaluate.data import OPTION, Comparison, load_comparisons
 from ccaic.files import read_data_bytes
+from ccaic.models.ref import ModelRef, parse_model_ref
 
 FORMAT_VERSION = "1.0"
 TIE = 1e-12  # |p - 0.5| below this is a tie (a labeller with no preference)
@@ -131,8 +132,6 @@ def run_comparisons(comparisons: Sequence[Comparison], judge: OptionScorer, *, m
 def judge_for(spec: str, seed: int, batch_size: int = 8,
               base_dir: str | Path | None = None) -> OptionScorer:
     """The Labeller for a model reference (builtin:tiny, folder, HF id, openai:...)."""
-    from ccaic.models.ref import parse_model_ref
-
     ref, _, message = parse_model_ref(spec, Path(base_dir or Path.cwd()), remote_ok=True)
     if ref is None:
         raise DiagnosticError([error(
@@ -142,7 +141,7 @@ def judge_for(spec: str, seed: int, batch_size: int = 8,
     return judge_for_ref(ref, seed, batch_size, base_dir)
 
 
-def judge_for_ref(ref: Any, seed: int, batch_size: int = 8,
+def judge_for_ref(ref: ModelRef, seed: int, batch_size: int = 8,
                   base_dir: str | Path | None = None) -> OptionScorer:
     """The Labeller for a plan's ModelRef; CCAI494 when it cannot be loaded."""
     from ccaic.models.labels import Labeller
