@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
+from ccaic.artifacts.report import ReportArtifact
 from ccaic.canonical import canonical_json
 from ccaic.report.inputs import ReportInputs
 from ccaic.report.model import build_report
@@ -36,8 +37,10 @@ class _DirectWriter:
 
 
 def render_reports(inputs: ReportInputs) -> dict[str, str]:
-    """File name -> text for the three reports (pure: no files touched)."""
+    """File name -> text for the three reports (pure: no files touched); report.json is
+    checked against its published model (ccaic schema report) first."""
     report = build_report(inputs)
+    ReportArtifact.model_validate(report)
     return {"report.json": canonical_json(report),
             "report.md": render_markdown(report, inputs.opinion_maps),
             "report.html": render_html(report, inputs.opinion_maps)}
