@@ -279,20 +279,24 @@ def run_assembly(spec: AssemblySpec) -> AssemblyResult:
     p = pca(table, out)  # once per assembly: the declared and every stability grouping
     grouping = grouping_for(spec, loaded, table, out, p)
     stats, selection = scored_selection(spec.consensus, table, grouping, out)
-    stability = _stability(spec, loaded, table, out, grouping, p)
+    stability = _stability(spec, loaded, table, out, grouping, p, int(selection.selected.sum()))
     return AssemblyResult(spec, loaded, table, out, tuple(steps), grouping, stats, selection,
                           stability)
 
 
-def _bootstrap(spec: AssemblySpec, table: VoteTable, out: np.ndarray, grouping: Grouping
-               ) -> dict[str, Any]:
-    """Selection frequency under the selecting method, and each computed score's 95%
-    percentile interval per statement, over participant resamples."""
+def _bootstrap(spec: AssemblySpec, table: VoteTable, out: np.ndarray, grouping: Grouping,
+               selected: int) -> dict[str, Any]:
+    """Selection frequency under the selecting method, each computed score's 95% percentile
+    interval per statement, and for each method of `scores` how often a statement is among
+    its best `selected` (the real selection's size), over participant resamples."""
     c, st = spec.consensus, spec.stability
     boot = bootstrap_selection(table, grouping, SelectionRule(c.threshold, c.top_k), out,
                                n=st.bootstrap, seed=st.seed, method=c.kind, options=c.options,
-                               scores=score_names(c))
+                               scores=score_names(c), compare=c.scores, top=selected)
+    by_method = {name: {i: round(float(f), 6) for i, f in zip(boot.ids, freq, strict=True)}
+                 for name, freq in boot.by_method.items()}
     return {"resamples": boot.n, "seed": boot.seed, "score": c.kind,
+            **({"by_method": by_method} if by_method else {}),
             "frequency": {i: round(float(f), 6) for i, f in
                           zip(boot.ids, boot.frequency, strict=True)},
             "interval": {name: {i: [round(float(lo), 6), round(float(hi), 6)]
@@ -302,11 +306,11 @@ def _bootstrap(spec: AssemblySpec, table: VoteTable, out: np.ndarray, grouping: 
 
 
 def _stability(spec: AssemblySpec, loaded: LoadedSource, table: VoteTable, out: np.ndarray,
-               grouping: Grouping, p: Pca) -> dict[str, Any]:
+               grouping: Grouping, p: Pca, selected: int) -> dict[str, Any]:
     st = spec.stability
     result: dict[str, Any] = {}
     if st.bootstrap > 0:
-        result["bootstrap"] = _bootstrap(spec, table, out, grouping)
+        result["bootstrap"] = _bootstrap(spec, table, out, grouping, selected)
     if st.groupings:
         groupings = {"declared": grouping}
         for method in st.groupings:

@@ -88,6 +88,9 @@ class Bootstrap(ArtifactModel):
     frequency: dict[str, float]  # statement id -> share of resamples selecting it
     score: str | None = None  # the score the resamples select by
     interval: dict[str, dict[str, list[float | None]]] | None = None  # score -> id -> 95%
+    # each method of the block's `scores` -> id -> share of resamples with the statement among
+    # that method's best (as many as the real selection)
+    by_method: dict[str, dict[str, float]] | None = None
 
 
 class GroupingComparison(ArtifactModel):

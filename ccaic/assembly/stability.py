@@ -9,7 +9,7 @@ method that selects (any registered one, by name), through participant weights.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,9 @@ class Bootstrap:
     n: int
     seed: int
     intervals: dict[str, np.ndarray]  # per method: (C, 2) 2.5 and 97.5 percentiles, NaN: none
+    #: per compared method: share of resamples in which the statement is among that method's
+    #: best `top` (the size of the real selection), so methods' stability compares like for like
+    by_method: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _percentiles(draws: list[np.ndarray], columns: int) -> np.ndarray:
@@ -45,14 +48,17 @@ def _percentiles(draws: list[np.ndarray], columns: int) -> np.ndarray:
 def bootstrap_selection(table: VoteTable, grouping: Grouping, rule: SelectionRule,
                         moderated_out: np.ndarray | None = None, n: int = 200, seed: int = 0,
                         method: str = "gac", options: Mapping[str, Any] | None = None,
-                        scores: Sequence[str] = ()) -> Bootstrap:
+                        scores: Sequence[str] = (), compare: Sequence[str] = (),
+                        top: int = 0) -> Bootstrap:
     """Selection frequency of each statement under `method` over `n` participant resamples,
-    and a percentile interval for `method` and each of `scores`."""
+    a percentile interval for `method` and each of `scores`, and for each of `compare` how
+    often a statement is among its `top` best."""
     rng = np.random.default_rng(seed)
     rows = np.arange(table.shape[0])
     hits = np.zeros(table.shape[1])
-    names = list(dict.fromkeys((method, *scores)))
+    names = list(dict.fromkeys((method, *scores, *compare)))
     draws: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    top_hits = {name: np.zeros(table.shape[1]) for name in compare if name != method}
     for _ in range(n):
         pick = rng.choice(rows, size=len(rows), replace=True)
         w = np.bincount(pick, minlength=len(rows)).astype(np.float64)
@@ -62,8 +68,12 @@ def bootstrap_selection(table: VoteTable, grouping: Grouping, rule: SelectionRul
         chosen = scored[method]
         hits += select(table.statement_ids, chosen.values, rule, moderated_out,
                        barred=chosen.barred, barred_reason=chosen.barred_reason).selected
+        for name, counts in top_hits.items():
+            counts += select(table.statement_ids, scored[name].values, SelectionRule(top_k=top),
+                             moderated_out).selected
     return Bootstrap(table.statement_ids, hits / max(n, 1), n, seed,
-                     {name: _percentiles(d, table.shape[1]) for name, d in draws.items()})
+                     {name: _percentiles(d, table.shape[1]) for name, d in draws.items()},
+                     {name: counts / max(n, 1) for name, counts in top_hits.items()})
 
 
 def jaccard(a: Sequence[str], b: Sequence[str]) -> float:

@@ -285,7 +285,11 @@ def test_a_bridging_build_selects_by_bridging_and_reports_every_score(tmp_path: 
     assert a["consensus"]["scores"] == ["bridging"]
     rows = {s["id"]: s for s in a["statements"]}
     assert {"bridging", "bridging_factor", "gac", "gac_disagree"} <= set(rows["0"])
-    assert set(a["stability"]["bootstrap"]["interval"]) == {"gac", "gac_disagree", "bridging"}
+    boot = a["stability"]["bootstrap"]
+    assert set(boot["interval"]) == {"gac", "gac_disagree", "bridging"}
+    # bridging's stability, at the size of the real selection, beside the selecting method's
+    assert set(boot["by_method"]) == {"bridging"}
+    assert sum(boot["by_method"]["bridging"].values()) == pytest.approx(len(a["selection"]))
     c = json.loads((tmp_path / "out/constitutions/town.json").read_text(encoding="utf-8"))
     src = c["principles"][0]["sources"][0]
     assert src["scores"]["bridging"] == rows[src["id"]]["bridging"]

@@ -88,15 +88,18 @@ def loss_and_grad(x: np.ndarray, d: Ratings, k: int, lambda_i: float, lambda_f: 
     mu, iu, is_, fu, fs = _unpack(x, n, m, k)
     wr = d.weights[d.rows]
     w_sum, u_sum = wr.sum(), d.weights.sum()
-    e = mu + iu[d.rows] + is_[d.cols] + np.einsum("ij,ij->i", fu[d.rows], fs[d.cols]) - d.values
+    fu_r, fs_c = np.take(fu, d.rows, axis=0), np.take(fs, d.cols, axis=0)  # once per call
+    e = (mu + np.take(iu, d.rows) + np.take(is_, d.cols) + np.einsum("ij,ij->i", fu_r, fs_c)
+         - d.values)
     wu = d.weights[:, None]
     loss = (float(np.dot(wr, e * e)) / w_sum
-            + lambda_i * (float(np.dot(d.weights, iu * iu)) / u_sum + float(np.mean(is_ ** 2))
+            + lambda_i * (float(np.dot(d.weights, iu * iu)) / u_sum + float(np.dot(is_, is_)) / m
                           + mu * mu)
-            + lambda_f * (float(np.sum(wu * fu * fu)) / (u_sum * k) + float(np.mean(fs ** 2))))
+            + lambda_f * (float(np.sum(wu * fu * fu)) / (u_sum * k)
+                          + float(np.sum(fs * fs)) / (m * k)))
     g = 2.0 * wr * e / w_sum
-    grad_fu = np.stack([np.bincount(d.rows, g * fs[d.cols, j], n) for j in range(k)], axis=1)
-    grad_fs = np.stack([np.bincount(d.cols, g * fu[d.rows, j], m) for j in range(k)], axis=1)
+    grad_fu = np.stack([np.bincount(d.rows, g * fs_c[:, j], n) for j in range(k)], axis=1)
+    grad_fs = np.stack([np.bincount(d.cols, g * fu_r[:, j], m) for j in range(k)], axis=1)
     grad = np.concatenate([
         [g.sum() + 2.0 * lambda_i * mu],
         np.bincount(d.rows, g, n) + 2.0 * lambda_i * d.weights * iu / u_sum,
