@@ -367,3 +367,28 @@ def test_diff_of_two_builds_lists_what_a_change_of_method_adds_and_removes(
                                                                  - len(change["removed"])]
     assert "Statements newly selected" in to_markdown(diff_constitutions(a, b))
     assert "selection" not in json.loads(to_json(diff_constitutions(a, a)))
+
+
+def test_analyze_gives_each_statement_a_scores_object_and_the_bridging_factor(
+        tmp_path: Path) -> None:
+    from cli_runner import run_cli
+
+    folder = _polis_folder(tmp_path / "data")
+    code, out, err = run_cli(["analyze", str(folder), "--groups", "kmeans:2", "--scores",
+                              "gac,bridging", "--format", "json"])
+    assert code == 0, err
+    body = json.loads(out)
+    assert body["summary"]["scores"] == ["gac", "bridging"]
+    rows = {r["id"]: r for r in body["statements"]}
+    for r in rows.values():
+        assert set(r["scores"]) == {"gac", "bridging"}
+        assert r["scores"]["gac"] == r["gac"] and r["scores"]["bridging"] == r["bridging"]
+        assert isinstance(r["bridging_factor"], float)
+    # the bridging statement (0: everyone agrees) outranks the divisive one (2)
+    assert rows["0"]["scores"]["bridging"] > rows["2"]["scores"]["bridging"]
+    code, out, _ = run_cli(["analyze", str(folder), "--scores", "bridging,gac", "--format",
+                            "csv"])
+    assert code == 0 and out.splitlines()[0].startswith(
+        "id,gac,gac_disagree,bridging,bridging_factor,agrees,")
+    code, _, err = run_cli(["analyze", str(folder), "--scores", "gac,bridgin"])
+    assert code == 1 and "error[CCAI457]" in err and "'bridgin'" in err
