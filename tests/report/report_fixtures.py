@@ -13,31 +13,21 @@ QUICKSTART = REPO / "examples" / "quickstart" / "quickstart.ccai"
 
 def build_quickstart(out: Path) -> dict[str, Any]:
     """`ccaic build --until constitution` the quickstart into out (no torch); returns its
-    opinion maps (what the build's report stage computes from each AssemblyResult)."""
+    opinion maps (the assembly stage's output the report reads; no artifact holds them)."""
     from ccaic.build import build
 
     result = build(str(QUICKSTART), str(out), [], until="constitution")
     assert result.ok, result.diagnostics
-    return quickstart_maps()
+    return dict(result.opinion_maps)
 
 
-def quickstart_maps(limit: int | None = None) -> dict[str, Any]:
-    from ccaic.check.checker import check_paths
-    from ccaic.check.variables import resolve_variables
-    from ccaic.lowering.lower_assembly import lower_assemblies
-    from ccaic.report.projections import MAX_POINTS, opinion_map
-    from ccaic.resolve import run_assembly
+def quickstart_maps() -> dict[str, Any]:
+    """The quickstart's opinion maps alone: the driver up to the assemblies, no files."""
+    from ccaic.build import run_until
 
-    programs, _ = check_paths([str(QUICKSTART)])
-    values, _ = resolve_variables(programs[0], {}, require_values=True)
-    specs, diags = lower_assemblies(programs[0], values)
-    assert not diags
-    maps = {}
-    for spec in specs:
-        m = opinion_map(run_assembly(spec), limit or MAX_POINTS)
-        assert m is not None
-        maps[spec.name] = m
-    return maps
+    result = run_until("assemblies", str(QUICKSTART), None)
+    assert result.ok and result.opinion_maps, result.diagnostics
+    return dict(result.opinion_maps)
 
 
 def _write(path: Path, data: Any) -> None:
