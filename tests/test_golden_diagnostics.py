@@ -13,10 +13,8 @@ import re
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli
 from golden_files import arg_lines, check_golden
-
-from ccaic.cli import main
-from ccaic.output import Output
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden" / "diagnostics"
@@ -48,13 +46,11 @@ def run_check(case: Path, monkeypatch: pytest.MonkeyPatch, fmt: str = "text"
     monkeypatch.chdir(GOLDEN)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.delenv("FORCE_COLOR", raising=False)
-    stdout, stderr = io.StringIO(), io.StringIO()
     argv = ["check", *(["--format", fmt] if fmt != "text" else []), *extra_args(case), case.name]
     with monkeypatch.context() as env:  # undone after this case, even in a loop over cases
         for name, value in extra_env(case).items():
             env.setenv(name, value)
-        code = main(argv, Output(stdout, stderr))
-    return code, stdout.getvalue(), stderr.getvalue()
+        return run_cli(argv)
 
 
 @pytest.fixture(autouse=True)
