@@ -25,7 +25,7 @@ EXIT_INTERNAL = 3
 
 # Module names under ccaic.commands, in the order `ccaic --help` lists them.
 COMMANDS = ("check", "fmt", "analyze", "build", "show", "diff", "suggest", "evaluate",
-            "explain", "schema", "init")
+            "explain", "schema", "init", "watch")
 
 
 class UsageError(Exception):

@@ -1,0 +1,144 @@
+"""One poll of `ccaic watch`, and the loop around it.
+
+A poll builds (ccaic.build.run_until: the sources are re-read, a polis_api source syncs its
+snapshot, and the stages' caches rerun only what changed), reads the build folder's summaries,
+adds a timeline point when the data moved and a history entry when the constitution or a
+selection changed, commits history/watch.json, then rewrites HISTORY.md and the reports. A
+failed build commits nothing: the history and the last good state stay as they were.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ccaic.atomic import write_text_atomic
+from ccaic.build import BuildResult, Writer, run_until
+from ccaic.diagnostics import Diagnostic, DiagnosticError, error
+from ccaic.watch.changelog import render_history
+from ccaic.watch.history import read_entry, write_entry
+from ccaic.watch.state import WatchState, drop_unfinished, entry_dir, load_state, save_state
+from ccaic.watch.summary import Summary, cut, data_key, fingerprint, read_build, selected
+
+HISTORY_MD = "HISTORY.md"
+ENTRY_ENV = "CCAIC_WATCH_ENTRY"  # the new entry's folder, for the --on-change command
+
+
+@dataclass
+class PollResult:
+    """What one poll did: its diagnostics, and the history entry it added (None: no change)."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    entry: int | None = None
+    build: BuildResult | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+
+def poll_time() -> str:
+    """The poll's moment, UTC to the second; SOURCE_DATE_EPOCH (the reproducible-builds
+    convention) fixes it, so a replayed watch writes the same history."""
+    fixed = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    when = datetime.fromtimestamp(int(fixed), UTC) if fixed.isdigit() else datetime.now(UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def poll(path: str, out_dir: Path, cli_vars: Sequence[str], until: str,
+         on_change: str | None = None) -> PollResult:
+    """One poll: build, then record what changed (see the module docstring)."""
+    try:
+        state = load_state(out_dir)
+    except DiagnosticError as exc:
+        return PollResult(exc.diagnostics)
+    drop_unfinished(out_dir, state)
+    result = run_until(until, path, out_dir, cli_vars, report=False)
+    if not result.ok:
+        return PollResult(result.diagnostics, None, result)
+    if result.stopped_after == "check":
+        return PollResult(result.diagnostics, None, result)
+    assemblies, constitutions = read_build(out_dir)
+    assemblies = {k: v for k, v in assemblies.items() if k in result.selections}
+    constitutions = {k: v for k, v in constitutions.items()
+                     if k in {c.name for c in result.constitutions}}
+    entry = _record(out_dir, state, poll_time(), assemblies, constitutions)
+    write_text_atomic(out_dir / HISTORY_MD, render_history(
+        [read_entry(out_dir, n) for n in range(1, state.entries + 1)]))
+    if result.stopped_after != "assemblies":
+        _report(out_dir, result)
+    done = PollResult(list(result.diagnostics), entry, result)
+    if entry is not None and on_change:
+        done.diagnostics.extend(run_on_change(on_change, entry_dir(out_dir, entry)))
+    return done
+
+
+def _record(out_dir: Path, state: WatchState, when: str, assemblies: dict[str, Summary],
+            constitutions: dict[str, bytes]) -> int | None:
+    """Add the timeline point and the history entry this poll calls for, then commit the
+    state (last: a poll killed before this line is redone by the next)."""
+    key = data_key(out_dir)
+    if key != state.data_key:
+        state.timeline.append(timeline_point(state.polls + 1, when, assemblies))
+        state.data_key = key
+    mark = fingerprint(assemblies, constitutions)
+    entry = None
+    if mark != state.fingerprint:
+        entry = state.entries + 1
+        write_entry(out_dir, entry, when, assemblies, constitutions)
+        state.entries, state.fingerprint = entry, mark
+    state.polls += 1
+    save_state(out_dir, state)
+    return entry
+
+
+def timeline_point(n: int, when: str, assemblies: dict[str, Summary]) -> dict[str, Any]:
+    """What the report's timeline draws for one poll: counts, every score, the cut."""
+    return {"poll": n, "time": when, "assemblies": {name: {
+        "participants": s["participants"], "votes": s["votes"], "method": s["method"],
+        "cut": cut(s), "threshold": s["threshold"], "selected": selected(s),
+        "scores": {i: row["score"] for i, row in s["statements"].items()},
+    } for name, s in assemblies.items()}}
+
+
+def _report(out_dir: Path, result: BuildResult) -> None:
+    """The reports, written after the state so their timeline includes this poll."""
+    from ccaic.report import ReportInputs, write_reports
+
+    write_reports(out_dir, ReportInputs.from_build_dir(out_dir, opinion_maps=result.opinion_maps),
+                  Writer(out_dir, result))
+
+
+def run_on_change(command: str, entry: Path) -> list[Diagnostic]:
+    """Run `--on-change` (through the shell) with the entry's folder in CCAIC_WATCH_ENTRY;
+    CCAI606 when it fails (the entry is recorded all the same)."""
+    env = {**os.environ, ENTRY_ENV: str(entry)}
+    try:
+        # the shell runs the user's own command line, as cron would
+        done = subprocess.run(command, shell=True, env=env, check=False)
+    except OSError as exc:
+        return [_failed(command, str(exc))]
+    return [] if done.returncode == 0 else [_failed(command, f"exit code {done.returncode}")]
+
+
+def _failed(command: str, why: str) -> Diagnostic:
+    return error("CCAI606", f"the --on-change command {command!r} failed ({why})", None,
+                 help="the history entry is recorded; fix the command and run it by hand with "
+                 f"{ENTRY_ENV} set to the entry's folder")
+
+
+def loop(once: bool, every: float, polls: int | None, step: Callable[[], PollResult],
+         sleep: Callable[[float], None] = time.sleep) -> list[PollResult]:
+    """Poll once, or every `every` seconds (`polls` times, or until interrupted)."""
+    done: list[PollResult] = []
+    while True:
+        done.append(step())
+        if once or (polls is not None and len(done) >= polls):
+            return done
+        sleep(every)
