@@ -546,13 +546,25 @@ def failed_line(exc: BaseException) -> int | None:
     return line
 
 
+def sample_scores() -> dict[str, float]:
+    """A value for every registered score and what it reports beside it (bridging_factor), so
+    `ccaic check` tries `statement.scores.<name>` as a build would give it."""
+    from ccaic.registry.scores import SCORES
+
+    values = {"gac": 0.8, "gac_disagree": 0.05}
+    for entry in SCORES:
+        values.setdefault(entry.name, 0.5)
+        values.update({f"{entry.name}_{extra}": 0.1 for extra in entry.meta.get("extras", ())})
+    return values
+
+
 #: A made-up statement and principle with every field set, for `ccaic check` to try templates on.
 SAMPLE_CONTEXTS: dict[str, dict[str, dict[str, Any]]] = {
     "statement": {
         "statement": {"id": "1", "text": "The AI should be helpful and honest.", "author": "7",
                       "gac": 0.8, "gac_disagree": 0.05, "agrees": 40, "disagrees": 5,
                       "passes": 5, "votes": 50, "groups": {"0": 0.8, "1": 0.75}, "rank": 1,
-                      "score": 0.8, "scores": {"gac": 0.8, "gac_disagree": 0.05},
+                      "score": 0.8, "scores": sample_scores(),
                       "polarization": 0.3, "adjusted_polarization": 0.27},
         "assembly": {"name": "assembly", "participants": 100, "statements": 50, "groups": 2,
                      "threshold": 0.7, "selected": 10},

@@ -392,3 +392,19 @@ def test_analyze_gives_each_statement_a_scores_object_and_the_bridging_factor(
         "id,gac,gac_disagree,bridging,bridging_factor,agrees,")
     code, _, err = run_cli(["analyze", str(folder), "--scores", "gac,bridgin"])
     assert code == 1 and "error[CCAI457]" in err and "'bridgin'" in err
+
+
+def test_check_tries_templates_on_every_registered_score(tmp_path: Path) -> None:
+    """`ccaic check` renders templates on a sample statement that has every method's score and
+    extras, so a mistake on `statement.scores.bridging_factor` shows at check time (CCAI311),
+    and a correct use passes."""
+    from cli_runner import run_cli
+
+    _polis_folder(tmp_path / "data")
+    for use, warned in (("statement.scores.bridging_factor + 'x'", True),
+                        ("statement.scores.bridging_factor | round(2)", False)):
+        spec = SPEC.replace("KIND { threshold = 0.5 }", "bridging { top_k = 1 }").replace(
+            "{{ statement.scores.gac }}", "{{ " + use + " }}")
+        (tmp_path / "main.ccai").write_text(spec, encoding="utf-8")
+        code, _, err = run_cli(["check", str(tmp_path / "main.ccai")])
+        assert code == 0 and ("CCAI311" in err) is warned, (use, err)
