@@ -69,7 +69,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         # the Polis-report blocks at the top level under their exact names (the artifact nests
         # them in `polis`, where top-level groups/consensus/participants mean other things)
         blocks = {k: v for k, v in polis.items() if k != "format_version"}
-        out.write(json.dumps({"format_version": "1.2", "summary": info, "statements": rows,
+        out.write(json.dumps({"format_version": "1.1", "summary": info, "statements": rows,
                               **blocks}, indent=2, ensure_ascii=False) + "\n")
     elif args.format == "csv" and args.table == "participants":
         out.write(_participants_csv(polis["participants"]))
