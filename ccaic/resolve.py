@@ -35,7 +35,13 @@ from ccaic.assembly.moderation import (
 from ccaic.assembly.polis_report import in_conv_mask, polis_blocks, rounded
 from ccaic.assembly.scores import ScoreMethod, method_options
 from ccaic.assembly.selection import Selection, SelectionRule, select
-from ccaic.assembly.sources import LoadedSource, SourceOptions, load_source
+from ccaic.assembly.sources import (
+    LoadedSource,
+    SourceOptions,
+    as_of,
+    load_source,
+    sync_source,
+)
 from ccaic.assembly.sources.id_files import listed_unmatched
 from ccaic.assembly.stability import across_groupings, bootstrap_selection
 from ccaic.assembly.stats import StatementStats, statement_stats
@@ -100,6 +106,24 @@ def _noted(diagnostics: Sequence[Diagnostic], note: str, span: Any) -> list[Diag
 
 
 # ---------------------------------------------------------------- load
+
+
+def pinned(spec: AssemblySpec) -> AssemblySpec:
+    """Under `--as-of`, the moment joins the source's options: the cache keys on it, the
+    loaders cut the votes there and the artifact records it."""
+    when = as_of.current()
+    if when is None:
+        return spec
+    options = {**spec.source.options, "as_of": as_of.spelled(when)}
+    return spec.model_copy(update={"source": spec.source.model_copy(update={"options": options})})
+
+
+def sync(spec: SourceSpec) -> None:
+    """A remote source refreshes its snapshot (before the stage's cache hashes the files)."""
+    try:
+        sync_source(spec.kind, spec.path, SourceOptions.from_attrs(spec.options))
+    except DiagnosticError as exc:
+        raise _with_note(exc, "the source is declared here", spec.span) from None
 
 
 def load(spec: SourceSpec) -> LoadedSource:
@@ -467,7 +491,9 @@ def artifact(result: AssemblyResult, base: Path) -> dict[str, Any]:
         "format_version": ASSEMBLY_FORMAT_VERSION,
         "name": spec.name,
         "description": spec.description,
-        "source": {"kind": spec.source.kind, "path": _relative(spec.source.path, base)},
+        "source": {"kind": spec.source.kind, "path": _relative(spec.source.path, base),
+                   **({"as_of": int(float(spec.source.options["as_of"]))}
+                      if "as_of" in spec.source.options else {})},
         "provenance": provenance,
         "moderation": [{
             "rule": step.text, "because": step.because, "location": step.location(base),
@@ -578,8 +604,9 @@ def assembly_stage(specs: Sequence[AssemblySpec], variables: dict[str, Any], bas
     # --until assemblies explores: an empty result is a warning there, an error in a build
     make: Make = warning if getattr(writer, "until", "run") == "assemblies" else error
     dirs = cache_dirs(getattr(writer, "root", None))
-    for spec in specs:
+    for spec in map(pinned, specs):
         try:
+            sync(spec.source)
             done = cached(stage_key(spec, variables, base), dirs, [spec.source.path],
                           partial(assembly_outcome, spec, base))
         except DiagnosticError as exc:

@@ -12,6 +12,7 @@ from ccaic.artifacts import ArtifactModel
 class Source(ArtifactModel):
     kind: str
     path: str  # relative to the .ccai file's folder
+    as_of: int | None = None  # `ccaic build --as-of`, in ms: the votes up to then (absent: all)
 
 
 class Provenance(ArtifactModel):

@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="consensus methods to compute, comma-separated, the first one ranks: "
                    f"{', '.join(SCORES.names())} (default gac)")
     p.add_argument("--statements", metavar="FILE", help="statements file for a long-format CSV")
+    p.add_argument("--as-of", metavar="TIME",
+                   help="the conversation as it stood at TIME (ISO-8601 or a Polis timestamp "
+                   "in ms): only votes and statements up to then")
     p.add_argument("--table", default="statements", choices=("statements", "participants"),
                    help="the table --format csv writes: statements (default) or participants "
                    "(group, in-conv, votes, x, y)")
@@ -44,6 +47,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
 
     from ccaic.assembly.analysis import analyze, polis_report, row_order, statement_rows, summary
     from ccaic.assembly.sources import SourceOptions, load_source
+    from ccaic.assembly.sources.as_of import parse_time
     from ccaic.diagnostics import DiagnosticError, error
 
     fmt = "json" if args.format == "json" else "text"
@@ -55,7 +59,9 @@ def run(args: argparse.Namespace, out: Output) -> int:
                 "participants are in its top-level participants)")])
         scores = _score_names(args.scores)
         loaded = load_source(args.kind, args.source,
-                             SourceOptions(statements_file=args.statements))
+                             SourceOptions(statements_file=args.statements,
+                                           as_of=None if args.as_of is None
+                                           else parse_time(args.as_of)))
         result = analyze(loaded, args.groups, {"smoothing": args.smoothing}, scores)
     except DiagnosticError as exc:
         out.diagnostics(exc.diagnostics, fmt)

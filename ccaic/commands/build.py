@@ -7,7 +7,7 @@ import json
 import os
 
 from ccaic.canonical import canonical_json
-from ccaic.diagnostics import Diagnostic, SourceCache
+from ccaic.diagnostics import Diagnostic, DiagnosticError, SourceCache
 from ccaic.output import Output
 
 
@@ -31,12 +31,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="json prints a build summary on stdout")
     p.add_argument("--detailed-exitcode", action="store_true",
                    help="exit 2 when an artifact changed, 0 when none did, 1 on error")
+    p.add_argument("--as-of", metavar="TIME",
+                   help="build the assemblies as they stood at TIME (ISO-8601 or a Polis "
+                   "timestamp in ms): only votes and statements up to then")
     p.add_argument("--offline", action="store_true",
                    help="make no network request: polis_api sources read their last snapshot")
     p.set_defaults(run=run, outputs=lambda a: [a.out])  # a write error there is CCAI601
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
+    from ccaic.assembly.sources.as_of import moment, parse_time
     from ccaic.assembly.sources.polis_api import offline
     from ccaic.build import BuildResult, build
     from ccaic.train.dist import world
@@ -44,7 +48,12 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if world().distributed and not world().is_main:
         out = Output(open(os.devnull, "w"), out.err)  # noqa: SIM115 (lives as long as the run)
     not_a_folder = _not_a_folder(args.out)
-    with offline(args.offline):
+    try:
+        when = parse_time(args.as_of) if args.as_of is not None else None
+    except DiagnosticError as exc:
+        out.diagnostics(exc.diagnostics, args.format)
+        return 1
+    with offline(args.offline), moment(when):
         result = BuildResult(diagnostics=[not_a_folder]) if not_a_folder is not None else \
             build(args.file, args.out, args.var, until=args.until)
     # a plan check runs at `check` and again when the plan compiles: say each thing once

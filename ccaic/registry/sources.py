@@ -18,8 +18,7 @@ from typing import Any
 
 from ccaic.registry import Attr, Entry, Registry
 
-PATH = Attr("path", "export folder, the votes file for votes_csv, or polis_api's snapshot "
-            "folder", required=True)
+PATH = Attr("path", "export folder, or the votes file for votes_csv", required=True)
 VOTE_SIGN = Attr("choice", "which vote value means agree: auto, export (+1 = agree, CSV exports) "
                  "or api (-1 = agree, Polis API)", choices=("auto", "export", "api"),
                  default="auto")

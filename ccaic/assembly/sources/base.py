@@ -20,6 +20,7 @@ from ccaic.assembly._io import (
     require_columns,
     span_at,
 )
+from ccaic.assembly.sources.as_of import created_late, events_until
 from ccaic.assembly.votes import Statement, VoteTable, build_table, natural_key
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error, warning
 from ccaic.registry.sources import UNKNOWN_STATEMENTS, VOTE_SIGN
@@ -45,6 +46,7 @@ class SourceOptions:
     - vote_sign: "auto" (JSON: decided from comments.json agree_count; CSV: export),
       "export" (+1 = agree, CSV convention) or "api" (-1 = agree, Polis API/database).
     - unknown_statements: "error" (CCAI407) or "drop" (counted in provenance, with a warning).
+    - as_of: only the votes and statements with a timestamp up to this (ms), `--as-of`.
     - attrs: every attribute the block set, by its language name, for a source's own options
       (so a new source needs no new field here).
     """
@@ -58,15 +60,18 @@ class SourceOptions:
     statement_text_column: str | None = None
     vote_sign: str = str(VOTE_SIGN.default)
     unknown_statements: str = str(UNKNOWN_STATEMENTS.default)
+    as_of: float | None = None  # --as-of, in ms (ccaic.assembly.sources.as_of)
     attrs: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     @classmethod
     def from_attrs(cls, values: Mapping[str, str]) -> SourceOptions:
         """The options a source block's attributes give (as lowered: strings, `statements`
         an absolute path); absent ones keep their defaults."""
-        known = {f.name for f in fields(cls)} - {"attrs"}
+        known = {f.name for f in fields(cls)} - {"attrs", "as_of"}
         named = {_FIELD.get(k, k): v for k, v in values.items()}
-        return cls(**{k: v for k, v in named.items() if k in known}, attrs=dict(values))
+        as_of = float(values["as_of"]) if "as_of" in values else None
+        return cls(**{k: v for k, v in named.items() if k in known}, as_of=as_of,
+                   attrs=dict(values))
 
 
 #: Block attributes whose SourceOptions field has another name.
@@ -216,14 +221,14 @@ def missing_field_warnings(fields: frozenset[str], where: str, span: Span | None
 
 
 def statements_and_fields(path: Path | None, display: str, id_col: str | None = None,
-                          text_col: str | None = None
+                          text_col: str | None = None, as_of: float | None = None
                           ) -> tuple[list[Statement] | None, frozenset[str], list[Diagnostic]]:
     """`read_statements`, the optional fields the file has, and CCAI420/421 for those it
     lacks (located at its header). `path` None: the source has no statements file, `display`
     names the source."""
     if path is None:
         return None, frozenset(), missing_field_warnings(frozenset(), display, None)
-    statements, table = read_statements(path, display, id_col, text_col)
+    statements, table = read_statements(path, display, id_col, text_col, as_of)
     fields = statement_fields(table, text_col)
     spelled = {f: f"{f} column ({', '.join(names)})" for f, names in STATEMENT_COLUMNS.items()}
     return statements, fields, missing_field_warnings(fields, display, span_at(display, 1, 1),
@@ -231,9 +236,12 @@ def statements_and_fields(path: Path | None, display: str, id_col: str | None = 
 
 
 def read_statements(path: Path, display: str, id_col: str | None = None,
-                    text_col: str | None = None) -> tuple[list[Statement], CsvFile]:
-    """A comments/statements CSV -> statements in natural id order; duplicate ids are CCAI406."""
+                    text_col: str | None = None, as_of: float | None = None
+                    ) -> tuple[list[Statement], CsvFile]:
+    """A comments/statements CSV -> statements in natural id order; duplicate ids are CCAI406.
+    `as_of`: rows whose timestamp / created column is later are left out (`--as-of`)."""
     table = read_csv(path, display)
+    created = table.column(pick(table, None, ("timestamp", "created")) or "")
     idc = pick(table, id_col, ("comment-id", "statement_id", "statement-id", "tid", "id",
                                "comment_id"))
     if idc is None:
@@ -259,6 +267,8 @@ def read_statements(path: Path, display: str, id_col: str | None = None,
     ai = table.column(authc) if authc else None
     mi = table.column(metac) if metac else None
     for r, row in enumerate(table.rows):
+        if created is not None and created < len(row) and created_late(row[created], as_of):
+            continue
         sid = normalize_id(row[idx]) if idx < len(row) else ""
         if sid == "":
             diags.append(error("CCAI408", f"{display}: empty statement id", table.span(r, idx),
@@ -324,6 +334,9 @@ def assemble(pids: list[str], sids: list[str], vote: np.ndarray, ts: np.ndarray 
     the ids that have votes. Returns the table and warnings.
     """
     warnings: list[Diagnostic] = []
+    if opts.as_of is not None:
+        pids, sids, vote, ts, span_of = _until(pids, sids, vote, ts, span_of, opts.as_of, what,
+                                               provenance)
     if statements is None:
         ids = sorted(set(sids), key=natural_key)
         statements = [Statement(id=i) for i in ids]
@@ -347,6 +360,20 @@ def assemble(pids: list[str], sids: list[str], vote: np.ndarray, ts: np.ndarray 
     table = build_table(p_idx, s_idx[ok], vote[ok], participants, statements,
                         None if ts is None else ts[ok], provenance, participant_order)
     return table, warnings
+
+
+def _until(pids: list[str], sids: list[str], vote: np.ndarray, ts: np.ndarray | None,
+           span_of: Any, as_of: float, what: str, provenance: Any
+           ) -> tuple[list[str], list[str], np.ndarray, np.ndarray, Any]:
+    """The vote events up to `as_of` (`--as-of`), counted in provenance; `span_of` still
+    locates them in the file."""
+    keep = events_until(ts, as_of, what)
+    assert ts is not None
+    rows = np.flatnonzero(keep)
+    provenance.drop("vote after --as-of", len(keep) - len(rows))
+    listed = rows.tolist()
+    return ([pids[i] for i in listed], [sids[i] for i in listed], vote[rows], ts[rows],
+            lambda i: span_of(listed[i]))
 
 
 def intern(ids: list[str]) -> tuple[np.ndarray, list[str]]:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ccaic.assembly._io import MAX_REPORTS, normalize_ids, read_csv, require_columns
 from ccaic.assembly.sources import columnar
+from ccaic.assembly.sources.as_of import no_times
 from ccaic.assembly.sources.base import (
     LoadedSource,
     SourceOptions,
@@ -37,14 +38,18 @@ def load_long_csv(path: Path, display: str, opts: SourceOptions) -> LoadedSource
     prov = Provenance()
     statements, fields, field_warns = statements_and_fields(
         Path(opts.statements_file) if opts.statements_file else None,
-        opts.statements_file or display, opts.statement_id_column, opts.statement_text_column)
+        opts.statements_file or display, opts.statement_id_column, opts.statement_text_column,
+        opts.as_of)
     if opts.statements_file:
         prov.files.append(opts.statements_file)
+    if path.suffix.lower() == ".parquet" and opts.as_of is not None:
+        raise no_times(display, "a Parquet file is not cut by time yet (convert it to CSV)")
     if path.suffix.lower() == ".parquet":
         table, warns = columnar.parquet_votes(path, display, statements, opts, prov)
         return LoadedSource("long-csv", display, table, warnings=field_warns + warns,
                             statement_fields=fields)
-    fast = columnar.long_votes(path, display, statements, opts, prov)
+    fast = None if opts.as_of is not None else columnar.long_votes(path, display, statements,
+                                                                    opts, prov)
     if fast is not None:
         return LoadedSource("long-csv", display, fast, warnings=field_warns,
                             statement_fields=fields)

@@ -50,7 +50,8 @@ def read_votes_csv(path: Path, display: str, statements: list[Statement] | None,
                    opts: SourceOptions, prov: Provenance) -> tuple[VoteTable, list[Diagnostic]]:
     """votes.csv (timestamp, comment-id, voter-id, vote) -> latest-vote table (columnar fast
     path first; this precise reader when it declines, for the diagnostic)."""
-    fast = columnar.polis_votes(path, display, statements, opts.vote_sign, prov)
+    fast = None if opts.as_of is not None else columnar.polis_votes(
+        path, display, statements, opts.vote_sign, prov)
     if fast is not None:
         return fast, []
     t = read_csv(path, display)
@@ -85,7 +86,8 @@ def read_participants_votes(path: Path, display: str, statements: list[Statement
                             ) -> tuple[VoteTable, dict[str, str], list[Diagnostic]]:
     """participants-votes.csv -> (latest-vote table in file row order, groups, warnings);
     columnar fast path first, as for votes.csv."""
-    fast = columnar.participants_votes(path, display, statements, opts.vote_sign, prov)
+    fast = None if opts.as_of is not None else columnar.participants_votes(
+        path, display, statements, opts.vote_sign, prov)
     if fast is not None:
         return fast[0], fast[1], []
     t = read_csv(path, display)
@@ -172,13 +174,14 @@ def load_polis_csv(path: Path, display: str, opts: SourceOptions) -> LoadedSourc
     has_comments = (path / "comments.csv").exists()
     statements, fields, warns = statements_and_fields(
         path / "comments.csv" if has_comments else None,
-        f"{display}/comments.csv" if has_comments else display)
+        f"{display}/comments.csv" if has_comments else display, as_of=opts.as_of)
     if has_comments:
         prov.files.append(f"{display}/comments.csv")
     else:
         prov.notes.append("no comments.csv: statements have no text or moderation flags")
     has_votes = (path / "votes.csv").exists()
-    has_pv = (path / "participants-votes.csv").exists()
+    # --as-of cuts votes.csv; participants-votes.csv (no times) is the conversation's end
+    has_pv = (path / "participants-votes.csv").exists() and (opts.as_of is None or not has_votes)
     if not has_votes and not has_pv:
         raise DiagnosticError([error("CCAI410", f"{display}: neither votes.csv nor "
                                      "participants-votes.csv is present", None,

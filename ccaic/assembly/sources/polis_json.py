@@ -30,6 +30,7 @@ from ccaic.assembly._io import (
     read_text,
     span_at,
 )
+from ccaic.assembly.sources.as_of import created_by
 from ccaic.assembly.sources.base import (
     LoadedSource,
     SourceOptions,
@@ -333,7 +334,8 @@ def load_polis_json(path: Path, display: str, opts: SourceOptions) -> LoadedSour
     if (path / "comments.json").exists():
         name = f"{display}/comments.json"
         comments = read_json(path / "comments.json", name)
-        statements = _statements(comments, name, item_locator(path / "comments.json", name))
+        found = _statements(comments, name, item_locator(path / "comments.json", name))
+        statements = created_by(found, comments, opts.as_of)
         prov.files.append(name)
     vname = f"{display}/votes.json"
     raw = read_json(path / "votes.json", vname)

@@ -1,0 +1,133 @@
+"""`--as-of TIME` (issue 18): a conversation rebuilt as it stood at a moment equals what a
+Polis server showed at that moment, in ten time slices of real shared conversations."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ccaic.assembly.sources import LoadedSource, SourceOptions, load_source, sync_source
+from ccaic.assembly.sources.as_of import parse_time
+from ccaic.diagnostics import DiagnosticError
+from tests.assembly.fake_polis import (
+    CSV_CONVERSATION,
+    JSON_CONVERSATION,
+    FakePolis,
+    conversation,
+    serving,
+)
+from tests.cli_runner import run_cli
+
+
+def _slices(times: list[float], n: int = 10) -> list[float]:
+    """n moments spread over the conversation's votes, the last one after every vote."""
+    return [float(np.quantile(times, q, method="lower")) for q in np.linspace(0.05, 1, n)]
+
+
+def _csv_times() -> list[float]:
+    with (conversation(CSV_CONVERSATION) / "votes.csv").open() as f:
+        return [float(r["timestamp"]) for r in csv.DictReader(f)]
+
+
+def _export(tmp_path: Path) -> Path:
+    folder = tmp_path / "export"
+    folder.mkdir(exist_ok=True)
+    for name in ("comments.csv", "votes.csv"):
+        shutil.copy(CSV_CONVERSATION / name, folder / name)
+    return folder
+
+
+def _same(a: LoadedSource, b: LoadedSource) -> None:
+    assert a.table.participants == b.table.participants
+    assert a.table.statements == b.table.statements
+    assert (a.table.codes != b.table.codes).nnz == 0
+
+
+def test_parse_time_reads_iso_and_polis_milliseconds() -> None:
+    assert parse_time("1403054214196") == 1403054214196.0
+    assert parse_time("2014-06-18T01:16:54.196Z") == 1403054214196.0
+    assert parse_time("2014-06-18T08:16:54.196+07:00") == 1403054214196.0
+    assert parse_time("2014-06-18") == parse_time("2014-06-18T00:00:00Z")
+    with pytest.raises(DiagnosticError) as exc:
+        parse_time("last tuesday")
+    assert [d.code for d in exc.value.diagnostics] == ["CCAI468"]
+
+
+def test_as_of_equals_the_server_at_that_moment_csv(tmp_path: Path) -> None:
+    export = _export(tmp_path)
+    fake = FakePolis(CSV_CONVERSATION)
+    with serving(fake):
+        for n, when in enumerate(_slices(_csv_times())):
+            fake.cutoff = when
+            snap = tmp_path / f"snap{n}"
+            sync_source("polis_api", snap, SourceOptions.from_attrs(
+                {"base_url": fake.url, "report_id": "r1"}))
+            cut = load_source("polis-csv", export, SourceOptions(as_of=when))
+            _same(cut, load_source("polis-api", snap))
+            dropped = cut.table.provenance.dropped.get("vote after --as-of", 0)
+            assert dropped == sum(t > when for t in _csv_times())
+
+
+def test_as_of_equals_the_server_at_that_moment_json(tmp_path: Path) -> None:
+    votes = json.loads((conversation(JSON_CONVERSATION) / "votes.json").read_text())
+    fake = FakePolis(JSON_CONVERSATION)
+    with serving(fake):
+        for n, when in enumerate(_slices([float(v["modified"]) for v in votes], 4)):
+            fake.cutoff = when
+            snap = tmp_path / f"snap{n}"
+            sync_source("polis_api", snap, SourceOptions.from_attrs(
+                {"base_url": fake.url, "conversation_id": "c1"}))
+            _same(load_source("polis-json", JSON_CONVERSATION, SourceOptions(as_of=when)),
+                  load_source("polis-api", snap))
+
+
+def test_a_source_without_vote_times_cannot_be_cut(tmp_path: Path) -> None:
+    folder = tmp_path / "pv"
+    folder.mkdir()
+    shutil.copy(conversation(CSV_CONVERSATION) / "participants-votes.csv", folder)
+    with pytest.raises(DiagnosticError) as exc:
+        load_source("polis-csv", folder, SourceOptions(as_of=1403100000000.0))
+    assert [d.code for d in exc.value.diagnostics] == ["CCAI467"]
+
+
+SPEC = """assembly "seattle" {
+  source polis { path = "export" }
+  consensus gac { top_k = 5 }
+}
+"""
+
+
+def test_build_as_of_is_recorded_and_keys_the_cache(tmp_path: Path) -> None:
+    _export(tmp_path)
+    (tmp_path / "a.ccai").write_text(SPEC)
+    times = _slices(_csv_times(), 3)
+    built = {}
+    for when in (times[0], times[1], None):
+        out = tmp_path / f"out-{when}"
+        flag = [] if when is None else ["--as-of", str(int(when))]
+        code, _, err = run_cli(["build", str(tmp_path / "a.ccai"), "-o", str(out), "--until",
+                                "assemblies", *flag])
+        assert code == 0, err
+        built[when] = json.loads((out / "assemblies" / "seattle.json").read_text())
+    assert built[times[0]]["source"]["as_of"] == int(times[0])
+    assert "as_of" not in built[None]["source"]
+    votes = [built[w]["provenance"]["rows_used"] for w in (times[0], times[1], None)]
+    assert votes[0] < votes[1] < votes[2]
+    code, _, err = run_cli(["build", str(tmp_path / "a.ccai"), "-o", str(tmp_path / "x"),
+                            "--as-of", "soon"])
+    assert code == 1 and "error[CCAI468]" in err
+
+
+def test_analyze_as_of(tmp_path: Path) -> None:
+    export = _export(tmp_path)
+    when = _slices(_csv_times(), 2)[0]
+    code, out, err = run_cli(["analyze", str(export), "--as-of", str(int(when)), "--format",
+                              "json"])
+    assert code == 0, err
+    cut = load_source("polis-csv", export, SourceOptions(as_of=when))
+    assert json.loads(out)["summary"]["participants"] == cut.table.shape[0]
