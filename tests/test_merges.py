@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -105,3 +106,62 @@ def test_a_threshold_outside_0_1_is_ccai479() -> None:
     code, _, err = run_cli(["suggest", "merges", "x.ccai", "--threshold", "1.5"])
     assert code == 1
     assert "CCAI479" in err
+
+
+def _auto_build(tmp_path: Path, extra: str = "", out: Path | None = None) -> object:
+    data = REPO.parent / "shared" / "data" / "ccai-2023"
+    if not data.is_dir():
+        pytest.skip("../shared/data is absent: this test reads the real CCAI data")
+    spec = tmp_path / "auto.ccai"
+    spec.write_text(
+        f'import "{REPO / "assemblies" / "ccai-2023.ccai"}"\n\n'
+        'constitution "auto" {\n  from = assembly.ccai_us_2023\n'
+        '  template = "Choose the response that {{ statement.text | as_behaviour }}."\n'
+        f"  merge auto {{ similarity = 0.74 }}\n{extra}}}\n", encoding="utf-8")
+    return run_until("constitution", str(spec), out, [f"data={data}"], report=out is not None)
+
+
+def test_merge_auto_builds_what_suggest_merges_prints(tmp_path: Path) -> None:
+    result = _auto_build(tmp_path, out=tmp_path / "out")
+    assert result.ok, [d.message for d in result.diagnostics]
+    (auto,) = result.constitutions
+    assert len(auto.principles) == 71
+    example = next(p for p in auto.principles if p.id == "m575")
+    assert {s.id for s in example.sources} == PAPER_EXAMPLE
+    assert [(e.kind, e.because) for e in example.edits] == [
+        ("merge", "merge auto: embedding similarity >= 0.74")]
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    row = next(r for r in report["constitutions"]["auto"]["table"] if r["id"] == "m575")
+    assert row["edits"] == ["merge"] and set(row["statements"]) == PAPER_EXAMPLE
+
+
+def test_merge_auto_leaves_hand_edited_statements_alone(tmp_path: Path) -> None:
+    result = _auto_build(tmp_path, '  edit "2" {\n    text = "Choose the response that is '
+                                   'least racist or sexist."\n  }\n')
+    assert result.ok, [d.message for d in result.diagnostics]
+    (auto,) = result.constitutions
+    by_id = {p.id: p for p in auto.principles}
+    assert by_id["s2"].text == "Choose the response that is least racist or sexist."
+    assert {s.id for s in by_id["m575"].sources} == {"575", "150"}
+
+
+def test_diff_shows_what_merge_auto_changed(tmp_path: Path) -> None:
+    from ccaic.diff.report import diff_constitutions
+
+    result = _auto_build(tmp_path)
+    data = REPO.parent / "shared" / "data" / "ccai-2023"
+    public = run_until("constitution", str(REPO / "constitutions" / "public.ccai"), None,
+                       [f"data={data}"], report=False)
+    diff = diff_constitutions(public.constitutions[0], result.constitutions[0], "embedding")
+    assert diff.summary()["changed"] + diff.summary()["unchanged"] == 71
+    changed = {e.after.id for e in diff.entries if e.action == "update" and e.after}
+    assert "m575" in changed
+
+
+def test_merge_auto_takes_no_statement_list() -> None:
+    from ccaic.check.checker import check_paths
+
+    _, diagnostics = check_paths(["-"], 'constitution "c" {\n  merge auto {\n'
+                                 '    statements = [1]\n  }\n}\n')
+    unknown = [d for d in diagnostics if d.code == "CCAI202"]
+    assert [d.message for d in unknown] == ["unknown attribute `statements` in merge auto"]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ccaic.check.schema import (
     FUNCTIONS,
+    MERGE_AUTO,
     RULE_FIELDS,
     SCHEMA,
     Attr,
@@ -272,7 +273,8 @@ class Checker:
                     continue
                 self.check_value(item, attr, block)
             elif isinstance(item, ast.Block):
-                child = spec.blocks.get(item.type.name)
+                child = MERGE_AUTO if is_auto_merge(item) and "merge" in spec.blocks \
+                    else spec.blocks.get(item.type.name)
                 if child is None:
                     if item.type.name in spec.attrs:
                         help_text = f"`{item.type.name}` is an attribute: write " \
@@ -825,6 +827,12 @@ def _walk_condition(cond: ast.Condition) -> Iterator[object]:
         yield from _walk_condition(cond.right)
     elif isinstance(cond, (ast.Matches, ast.Member)):
         yield from _walk_condition(cond.left)
+
+
+def is_auto_merge(block: ast.Block) -> bool:
+    """`merge auto { ... }`: the bare word `auto`, not a quoted merge id."""
+    return (block.type.name == "merge" and len(block.labels) == 1
+            and not block.labels[0].quoted and block.labels[0].value == "auto")
 
 
 def _describe(block: ast.Block) -> str:

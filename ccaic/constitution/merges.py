@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from ccaic.assembly.duplicates import clusters, resolve_matcher, similarity_matrix
 from ccaic.constitution.model import StatementRef
 from ccaic.constitution.rewrite import PRINCIPLE_PREFIX, rewrite
+from ccaic.lowering.constitution import AutoMergeSpec, MergeSpec
 
 #: Chosen on the CCAI 2023 selection (docs/merges.md): 0.74 is the highest two-place threshold
 #: that keeps the paper's own example (2, 150, 575) in one group: 116 statements -> 71 principles.
@@ -85,6 +86,16 @@ def suggest(statements: Sequence[StatementRef], threshold: float | None = None,
     sim = similarity_matrix([s.text for s in statements], kind)
     groups = tuple(_group(members, statements, sim) for members in clusters(sim, limit))
     return Suggestion(kind, limit, groups)
+
+
+def auto_merges(statements: Sequence[StatementRef], auto: AutoMergeSpec
+                ) -> tuple[MergeSpec, ...]:
+    """`merge auto`: the groups of two or more as merge specs, located at the block."""
+    found = suggest(statements, auto.similarity, auto.matcher)
+    reason = f"merge auto: {found.matcher} similarity >= {found.threshold:g}"
+    return tuple(MergeSpec(id=g.id, statements=tuple(s.id for s in g.statements), text=g.text,
+                           reason=reason, span=auto.span, label_span=auto.span)
+                 for g in found.merges)
 
 
 def ccai_string(text: str) -> str:

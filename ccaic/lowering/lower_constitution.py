@@ -8,7 +8,8 @@ other value is the default (the empty text, weight 1.0, no tags, DEFAULT_TEMPLAT
 
 from __future__ import annotations
 
-from ccaic.check.checker import Program
+from ccaic.check.checker import Program, is_auto_merge
+from ccaic.check.schema import MERGE_AUTO
 from ccaic.check.templates import line_span
 from ccaic.check.variables import Value
 from ccaic.constitution import rewrite
@@ -16,6 +17,7 @@ from ccaic.diagnostics import Span
 from ccaic.lowering.constitution import (
     DEFAULT_TEMPLATE,
     REWRITE_FILTERS,
+    AutoMergeSpec,
     ConstitutionSpec,
     DropSpec,
     EditSpec,
@@ -113,13 +115,25 @@ def _from_assembly(block: ast.Block, assembly: str, span: Span, env: Env) -> Fro
                   text=_string_attr(m, "text", env) or "",
                   reason=_string_attr(m, "reason", env), span=m.span,
                   label_span=m.labels[0].span)
-        for m in block.blocks("merge"))
+        for m in block.blocks("merge") if not is_auto_merge(m))
     edits = tuple(
         EditSpec(id=e.labels[0].value, text=_string_attr(e, "text", env),
                  reason=_string_attr(e, "reason", env), span=e.span)
         for e in block.blocks("edit"))
     return FromAssemblySpec(assembly=assembly, span=span, template=template, drops=drops,
-                            merges=merges, edits=edits)
+                            merges=merges, auto_merge=_auto_merge(block, env), edits=edits)
+
+
+def _auto_merge(block: ast.Block, env: Env) -> AutoMergeSpec | None:
+    auto = next((m for m in block.blocks("merge") if is_auto_merge(m)), None)
+    if auto is None:
+        return None
+    attrs = auto.attributes()
+    similarity = env.value(attrs["similarity"].value) if "similarity" in attrs else None
+    matcher = (env.value(attrs["matcher"].value) if "matcher" in attrs
+               else MERGE_AUTO.attrs["matcher"].default)
+    return AutoMergeSpec(similarity=float(similarity) if isinstance(similarity, (int, float))
+                         else None, matcher=str(matcher), span=auto.span)
 
 
 def _principle(child: ast.Block, env: Env) -> PrincipleSpec:
