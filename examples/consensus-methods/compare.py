@@ -10,14 +10,15 @@ import argparse
 import json
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 
-def load(folder: Path) -> dict[str, dict[str, object]]:
+def load(folder: Path) -> dict[str, dict[str, Any]]:
     return {p.stem: json.loads(p.read_text(encoding="utf-8"))
             for p in sorted(folder.glob("*.json"))}
 
 
-def rule(a: dict) -> str:
+def rule(a: dict[str, Any]) -> str:
     c = a["consensus"]
     extra = {k: v for k, v in c.items() if k not in ("score", "threshold", "top_k", "scores")}
     how = [f"{c['score']} >= {c['threshold']}" if c["threshold"] is not None else "",
@@ -26,7 +27,7 @@ def rule(a: dict) -> str:
         f"{k}={v}" for k, v in extra.items() if k != "smoothing" or c["score"] == "gac")
 
 
-def report(builds: dict[str, dict]) -> list[str]:
+def report(builds: dict[str, dict[str, Any]]) -> list[str]:
     chosen = {n: set(a["selection"]) for n, a in builds.items()}
     texts = {s["id"]: s["text"] for a in builds.values() for s in a["statements"]}
     lines = ["| assembly | rule | statements in | selected |", "|---|---|---|---|"]
