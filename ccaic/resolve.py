@@ -20,6 +20,8 @@ import numpy as np
 
 from ccaic.assembly._io import normalize_id
 from ccaic.assembly.analysis import make_grouping
+from ccaic.assembly.duplicates import FIELD as DUPLICATE_FIELD
+from ccaic.assembly.duplicates import Duplicates, duplicate_field, find_duplicates
 from ccaic.assembly.groupings import GroupingRequest
 from ccaic.assembly.groups import Grouping, Pca, pca
 from ccaic.assembly.moderation import (
@@ -67,6 +69,7 @@ ASSEMBLY_FORMAT_VERSION = "1.0"
 class ModerationStep:
     rule: RuleSpec | None  # None: Polis's own moderation (PolisModOut), before any rule
     report: RuleReport
+    duplicates: Duplicates | None = None  # the rule tests `duplicate_of`: every decision
 
     @property
     def text(self) -> str:
@@ -140,7 +143,8 @@ def load(spec: SourceSpec) -> LoadedSource:
 # ---------------------------------------------------------------- moderate
 
 
-def statement_fields(table: VoteTable) -> dict[str, np.ndarray]:
+def statement_fields(table: VoteTable, duplicates: Duplicates | None = None
+                     ) -> dict[str, np.ndarray]:
     seen = np.asarray(table.seen().sum(axis=0)).ravel()
     agrees = np.asarray(table.agree().sum(axis=0)).ravel()
     disagrees = np.asarray(table.disagree().sum(axis=0)).ravel()
@@ -155,6 +159,7 @@ def statement_fields(table: VoteTable) -> dict[str, np.ndarray]:
         "meta": np.array([s.is_meta for s in table.statements], dtype=bool),
         "agrees": agrees.astype(np.int64), "disagrees": disagrees.astype(np.int64),
         "passes": (seen - agrees - disagrees).astype(np.int64), "votes": seen.astype(np.int64),
+        DUPLICATE_FIELD: duplicate_field(table.statement_ids, duplicates),
     }
 
 
@@ -185,8 +190,9 @@ def moderate(loaded: LoadedSource, rules: list[RuleSpec], source: Span | None = 
     if missing:  # the source's own warnings say what it lacks
         raise DiagnosticError(missing + loaded.warnings)
     for rule in rules:
+        found = _duplicates(rule, table, out)
         try:
-            ids = _matching_ids(rule, table, loaded.export_groups)
+            ids = _matching_ids(rule, table, loaded.export_groups, found)
             loaded.warnings.extend(listed_unmatched(
                 rule.listed, rule.listed_file, rule.subject, rule.span,
                 loaded.table.participants, loaded.table.statement_ids))
@@ -207,8 +213,18 @@ def moderate(loaded: LoadedSource, rules: list[RuleSpec], source: Span | None = 
             concrete = DropParticipants(ids=tuple(p for p in table.participants if p not in keep))
         result = apply_moderation(table, [concrete], out)
         table, out = result.table, result.statement_out
-        steps.append(ModerationStep(rule, result.reports[0]))
+        steps.append(ModerationStep(rule, result.reports[0], found))
     return table, out, steps
+
+
+def _duplicates(rule: RuleSpec, table: VoteTable, out: np.ndarray) -> Duplicates | None:
+    """Near-duplicates among the statements still in, for a rule that tests `duplicate_of`
+    (computed only then: it embeds every text)."""
+    if rule.subject != "statements" or rule.where is None or not any(
+            field.name == DUPLICATE_FIELD for field in rule.where.fields()):
+        return None
+    kept = [s for j, s in enumerate(table.statements) if not out[j]]
+    return find_duplicates([s.id for s in kept], [s.text for s in kept])
 
 
 #: What each optional rule field needs from the source: in words, and where it comes from.
@@ -245,7 +261,7 @@ def missing_fields(rule: RuleSpec, loaded: LoadedSource, source: Span | None
 
 
 def _matching_ids(rule: RuleSpec, table: VoteTable, groups: Mapping[str, str] | None,
-                  ) -> list[str]:
+                  duplicates: Duplicates | None = None) -> list[str]:
     if rule.where is None:  # `listed in ...`
         listed = {normalize_id(i) for i in rule.listed or ()}
         if rule.listed_file is not None:
@@ -253,7 +269,7 @@ def _matching_ids(rule: RuleSpec, table: VoteTable, groups: Mapping[str, str] | 
         universe = (table.participants if rule.subject == "participants"
                     else [s.id for s in table.statements])
         return [i for i in universe if i in listed]
-    fields = (statement_fields(table) if rule.subject == "statements"
+    fields = (statement_fields(table, duplicates) if rule.subject == "statements"
               else participant_fields(table, groups))
     mask = rule.where.mask(fields)
     return [str(i) for i in fields["id"][mask]]
@@ -498,6 +514,7 @@ def artifact(result: AssemblyResult, base: Path) -> dict[str, Any]:
         "moderation": [{
             "rule": step.text, "because": step.because, "location": step.location(base),
             "removed": step.report.count, "ids": sorted(step.report.removed, key=natural_key),
+            **({"duplicates": step.duplicates.to_dict()} if step.duplicates else {}),
         } for step in result.steps],
         "participants": result.table.shape[0],
         "statements_in": int((~result.statement_out).sum()),
