@@ -56,8 +56,12 @@ def assembly_summary(artifact: dict[str, Any]) -> Summary:
 
 
 def selected(summary: Summary) -> list[str]:
-    """The ids an assembly selected, in the summary's (the artifact's natural) order."""
-    return [i for i, s in summary["statements"].items() if s["selected"]]
+    """The ids an assembly selected, in natural id order (a summary read back from JSON has
+    its keys sorted as text)."""
+    from ccaic.assembly.votes import natural_key
+
+    return sorted((i for i, s in summary["statements"].items() if s["selected"]),
+                  key=natural_key)
 
 
 def cut(summary: Summary) -> float | None:

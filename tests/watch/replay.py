@@ -1,0 +1,62 @@
+"""A real shared Polis conversation replayed in 10 time slices through the fake Polis server
+(tests/assembly/fake_polis.py), and the .ccai file that watches it."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from tests.assembly.fake_polis import CSV_CONVERSATION, conversation
+
+SLICES = 10
+
+SPEC = """variable "server" { type = string }
+
+assembly "live" {
+  source polis_api {
+    path      = "snap"
+    base_url  = var.server
+    report_id = "r1"
+    retries   = 1
+    timeout   = 2
+  }
+  consensus gac { top_k = 5 }
+}
+
+constitution "main" {
+  from     = assembly.live
+  template = "Choose the response that agrees: {{ statement.text }}"
+}
+"""
+
+
+def cutoffs(folder: Path | None = None) -> list[float]:
+    """The 10 moments: the time of the vote that ends each tenth of the conversation's votes."""
+    with (conversation(folder or CSV_CONVERSATION) / "votes.csv").open(encoding="utf-8") as f:
+        times = sorted(float(row["timestamp"]) for row in csv.DictReader(f))
+    return [times[math.ceil(i * len(times) / SLICES) - 1] for i in range(1, SLICES + 1)]
+
+
+def write_spec(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = folder / "live.ccai"
+    spec.write_text(SPEC, encoding="utf-8")
+    return spec
+
+
+def selected_ids(out: Path) -> list[str]:
+    body = json.loads((out / "assemblies" / "live.json").read_text(encoding="utf-8"))
+    return [str(s["id"]) for s in body["statements"] if s["selected"]]
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under a folder (relative path -> bytes), for "left untouched" checks."""
+    return {str(p.relative_to(folder)): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def state(out: Path) -> dict[str, Any]:
+    return dict(json.loads((out / "history" / "watch.json").read_text(encoding="utf-8")))
