@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import json
+import shutil
 import threading
 import time
 import urllib.parse
@@ -20,9 +21,28 @@ from typing import Any
 
 import pytest
 
+from ccaic.assembly.sources import LoadedSource
+
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "polis"
 CSV_CONVERSATION = SHARED / "opendata" / "15-per-hour-seattle"
 JSON_CONVERSATION = SHARED / "polis-math" / "below-100-ptpts"
+
+
+def export_copy(tmp_path: Path) -> Path:
+    """The CSV conversation's comments.csv and votes.csv alone, in `tmp_path/export`: what the
+    report export serves (the shared folder also has participants-votes.csv)."""
+    folder = tmp_path / "export"
+    folder.mkdir(exist_ok=True)
+    for name in ("comments.csv", "votes.csv"):
+        shutil.copy(conversation(CSV_CONVERSATION) / name, folder / name)
+    return folder
+
+
+def assert_same_table(a: LoadedSource, b: LoadedSource) -> None:
+    """Two loads gave the same vote table: participants, statements and every vote."""
+    assert a.table.participants == b.table.participants
+    assert a.table.statements == b.table.statements
+    assert (a.table.codes != b.table.codes).nnz == 0
 
 
 def conversation(folder: Path) -> Path:

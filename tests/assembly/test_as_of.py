@@ -11,14 +11,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ccaic.assembly.sources import LoadedSource, SourceOptions, load_source, sync_source
+from ccaic.assembly.sources import SourceOptions, load_source, sync_source
 from ccaic.assembly.sources.as_of import parse_time
 from ccaic.diagnostics import DiagnosticError
 from tests.assembly.fake_polis import (
     CSV_CONVERSATION,
     JSON_CONVERSATION,
     FakePolis,
+    assert_same_table,
     conversation,
+    export_copy,
     serving,
 )
 from tests.cli_runner import run_cli
@@ -34,20 +36,6 @@ def _csv_times() -> list[float]:
         return [float(r["timestamp"]) for r in csv.DictReader(f)]
 
 
-def _export(tmp_path: Path) -> Path:
-    folder = tmp_path / "export"
-    folder.mkdir(exist_ok=True)
-    for name in ("comments.csv", "votes.csv"):
-        shutil.copy(CSV_CONVERSATION / name, folder / name)
-    return folder
-
-
-def _same(a: LoadedSource, b: LoadedSource) -> None:
-    assert a.table.participants == b.table.participants
-    assert a.table.statements == b.table.statements
-    assert (a.table.codes != b.table.codes).nnz == 0
-
-
 def test_parse_time_reads_iso_and_polis_milliseconds() -> None:
     assert parse_time("1403054214196") == 1403054214196.0
     assert parse_time("2014-06-18T01:16:54.196Z") == 1403054214196.0
@@ -59,7 +47,7 @@ def test_parse_time_reads_iso_and_polis_milliseconds() -> None:
 
 
 def test_as_of_equals_the_server_at_that_moment_csv(tmp_path: Path) -> None:
-    export = _export(tmp_path)
+    export = export_copy(tmp_path)
     fake = FakePolis(CSV_CONVERSATION)
     with serving(fake):
         for n, when in enumerate(_slices(_csv_times())):
@@ -68,7 +56,7 @@ def test_as_of_equals_the_server_at_that_moment_csv(tmp_path: Path) -> None:
             sync_source("polis_api", snap, SourceOptions.from_attrs(
                 {"base_url": fake.url, "report_id": "r1"}))
             cut = load_source("polis-csv", export, SourceOptions(as_of=when))
-            _same(cut, load_source("polis-api", snap))
+            assert_same_table(cut, load_source("polis-api", snap))
             dropped = cut.table.provenance.dropped.get("vote after --as-of", 0)
             assert dropped == sum(t > when for t in _csv_times())
 
@@ -82,8 +70,8 @@ def test_as_of_equals_the_server_at_that_moment_json(tmp_path: Path) -> None:
             snap = tmp_path / f"snap{n}"
             sync_source("polis_api", snap, SourceOptions.from_attrs(
                 {"base_url": fake.url, "conversation_id": "c1"}))
-            _same(load_source("polis-json", JSON_CONVERSATION, SourceOptions(as_of=when)),
-                  load_source("polis-api", snap))
+            cut = load_source("polis-json", JSON_CONVERSATION, SourceOptions(as_of=when))
+            assert_same_table(cut, load_source("polis-api", snap))
 
 
 def test_a_source_without_vote_times_cannot_be_cut(tmp_path: Path) -> None:
@@ -103,7 +91,7 @@ SPEC = """assembly "seattle" {
 
 
 def test_build_as_of_is_recorded_and_keys_the_cache(tmp_path: Path) -> None:
-    _export(tmp_path)
+    export_copy(tmp_path)
     (tmp_path / "a.ccai").write_text(SPEC)
     times = _slices(_csv_times(), 3)
     built = {}
@@ -124,7 +112,7 @@ def test_build_as_of_is_recorded_and_keys_the_cache(tmp_path: Path) -> None:
 
 
 def test_analyze_as_of(tmp_path: Path) -> None:
-    export = _export(tmp_path)
+    export = export_copy(tmp_path)
     when = _slices(_csv_times(), 2)[0]
     code, out, err = run_cli(["analyze", str(export), "--as-of", str(int(when)), "--format",
                               "json"])

@@ -4,22 +4,24 @@ coded diagnostic that leaves the last good snapshot untouched."""
 
 from __future__ import annotations
 
+import hashlib
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import ccaic.assembly.sources.polis_api as polis_api
-from ccaic.assembly.sources import LoadedSource, SourceOptions, load_source, sync_source
+from ccaic.assembly.sources import SourceOptions, load_source, sync_source
 from ccaic.diagnostics import DiagnosticError
 from tests.assembly.fake_polis import (
     CSV_CONVERSATION,
     JSON_CONVERSATION,
     FakePolis,
     Faults,
+    assert_same_table,
     conversation,
+    export_copy,
     serving,
 )
 from tests.cli_runner import run_cli
@@ -59,21 +61,6 @@ def _codes(exc: pytest.ExceptionInfo[DiagnosticError]) -> list[str]:
     return [d.code for d in exc.value.diagnostics]
 
 
-def _export_copy(tmp_path: Path) -> Path:
-    """The conversation's comments.csv and votes.csv alone: what the report export serves."""
-    folder = tmp_path / "export"
-    folder.mkdir()
-    for name in ("comments.csv", "votes.csv"):
-        shutil.copy(CSV_CONVERSATION / name, folder / name)
-    return folder
-
-
-def _same(a: LoadedSource, b: LoadedSource) -> None:
-    assert a.table.participants == b.table.participants
-    assert a.table.statements == b.table.statements
-    assert (a.table.codes != b.table.codes).nnz == 0
-
-
 def _snapshot_bytes(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
@@ -83,13 +70,12 @@ def test_report_export_snapshot_is_the_conversation(server: FakePolis, tmp_path:
     sync_source("polis_api", snap, _options(server))
     manifest = json.loads((snap / "snapshot.json").read_text())
     assert manifest["format"] == "polis-csv"
-    import hashlib
-
     for name in ("comments.csv", "votes.csv"):
         entry = manifest["files"][name]
         assert entry["sha256"] == hashlib.sha256((CSV_CONVERSATION / name).read_bytes()).hexdigest()
         assert entry["url"] == f"{server.url}/api/v3/reportExport/r1/{name}"
-    _same(load_source("polis-api", snap), load_source("polis-csv", _export_copy(tmp_path)))
+    want = load_source("polis-csv", export_copy(tmp_path))
+    assert_same_table(load_source("polis-api", snap), want)
 
 
 def test_conversation_api_reads_like_the_json_export(tmp_path: Path) -> None:
@@ -99,7 +85,7 @@ def test_conversation_api_reads_like_the_json_export(tmp_path: Path) -> None:
             {"base_url": fake.url, "conversation_id": "c1"}))
         n = json.loads((JSON_CONVERSATION / "math-pca2.json").read_text())["n"]
         assert sum("/api/v3/votes?" in path for path, _ in fake.requests) == n + 1
-    _same(load_source("polis-api", snap), load_source("polis-json", JSON_CONVERSATION))
+    assert_same_table(load_source("polis-api", snap), load_source("polis-json", JSON_CONVERSATION))
 
 
 def test_an_unchanged_conversation_is_a_304_and_rewrites_nothing(server: FakePolis,
@@ -197,7 +183,8 @@ def test_offline_reads_the_snapshot_and_refuses_a_damaged_one(server: FakePolis,
     assert _codes(exc) == ["CCAI466"]
     assert "votes.csv is not the file snapshot.json records" in exc.value.diagnostics[0].message
     sync_source("polis_api", snap, _options(server))  # online: repaired
-    _same(load_source("polis-api", snap), load_source("polis-csv", _export_copy(tmp_path)))
+    want = load_source("polis-csv", export_copy(tmp_path))
+    assert_same_table(load_source("polis-api", snap), want)
 
 
 def test_build_offline_is_the_online_build(server: FakePolis, tmp_path: Path) -> None:
