@@ -46,6 +46,23 @@ def _fresh_build(folder: Path, fake: FakePolis) -> Path:
     return folder / "out"
 
 
+def _as_of_build(spec: Path, out: Path, full: FakePolis, moment: float) -> Path:
+    """`ccaic build --as-of T` of the whole conversation (a server showing every vote)."""
+    code, _, err = run_cli(["build", str(spec), "-o", str(out), "--until", "constitution",
+                            "--as-of", str(int(moment)), "--var", f"server={full.url}"])
+    assert code == 0, err
+    return out
+
+
+def _without_the_cut(path: Path) -> dict[str, object]:
+    """An assembly artifact less what records how it was cut: source.as_of, and the
+    provenance counts (the rows after T were read, then dropped)."""
+    body = json.loads(path.read_text(encoding="utf-8"))
+    body["source"].pop("as_of", None)
+    body.pop("provenance")
+    return dict(body)
+
+
 def _crossings(selections: list[list[str]]) -> list[tuple[list[str], list[str]]]:
     """(entered, left) at each slice whose selection differs from the last recorded one."""
     out, last = [], []
@@ -60,16 +77,22 @@ def test_watched_rebuilds_are_the_fresh_builds_and_history_records_the_crossings
         server: FakePolis, tmp_path: Path) -> None:
     spec = write_spec(tmp_path / "watched")
     out = tmp_path / "watched" / "out"
+    as_of_spec = write_spec(tmp_path / "as-of")
     selections, codes = [], []
-    for i, moment in enumerate(cutoffs()):
-        server.cutoff = moment
-        code, err = _watch(spec, out, server)
-        assert code in (0, 2), err
-        codes.append(code)
-        fresh = _fresh_build(tmp_path / f"fresh{i}", server)
-        for name in COMPARED:  # byte for byte, the assembly artifact and the constitution
-            assert (out / name).read_bytes() == (fresh / name).read_bytes(), (i, name)
-        selections.append(selected_ids(fresh))
+    with serving(FakePolis(CSV_CONVERSATION)) as full:
+        for i, moment in enumerate(cutoffs()):
+            server.cutoff = moment
+            code, err = _watch(spec, out, server)
+            assert code in (0, 2), err
+            codes.append(code)
+            fresh = _fresh_build(tmp_path / f"fresh{i}", server)
+            for name in COMPARED:  # byte for byte, the assembly artifact and the constitution
+                assert (out / name).read_bytes() == (fresh / name).read_bytes(), (i, name)
+            cut = _as_of_build(as_of_spec, tmp_path / f"as-of{i}", full, moment)
+            for name in COMPARED[1:]:  # the constitution, from the whole export cut at T
+                assert (out / name).read_bytes() == (cut / name).read_bytes(), (i, name)
+            assert _without_the_cut(out / COMPARED[0]) == _without_the_cut(cut / COMPARED[0])
+            selections.append(selected_ids(fresh))
     expected = _crossings(selections)
     assert len(expected) >= 3  # the replay moves the selection several times
     history = state(out)
