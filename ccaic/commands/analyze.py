@@ -128,6 +128,7 @@ def _csv(rows: list[dict[str, object]], groups: list[str], more: list[str]) -> s
 
 
 def _text(rows: list[dict[str, object]], info: dict[str, object], score: str) -> str:
+    width = max(6, len(score))  # the score column: 6 wide for gac, as it always was
     g = info["groups"]
     assert isinstance(g, dict)
     sil = g["silhouette"]
@@ -145,13 +146,13 @@ def _text(rows: list[dict[str, object]], info: dict[str, object], score: str) ->
         *(f"moderation: {m['rule']}: removed {m['count']} {m['kind']}"
           for m in info["moderation"]),  # type: ignore[attr-defined]
         "",
-        f"{'id':>6}  {score[:6]:>6}  {'agree':>6}  {'disag':>6}  {'pass':>6}  {'mod':>3}  text",
+        f"{'id':>6}  {score:>{width}}  {'agree':>6}  {'disag':>6}  {'pass':>6}  {'mod':>3}  text",
     ]
     for r in rows:
         text = str(r["text"]).replace("\n", " ")
         text = text if len(text) <= 70 else text[:69] + "…"
         value = r["scores"][score]  # type: ignore[index]
-        shown = "     -" if value is None else f"{value:6.3f}"
+        shown = f"{'-':>{width}}" if value is None else f"{value:{width}.3f}"
         lines.append(f"{r['id']!s:>6}  {shown}  {r['agrees']:6d}  {r['disagrees']:6d}  "
                      f"{r['passes']:6d}  {'out' if r['moderated_out'] else '':>3}  {text}")
     return "\n".join(lines) + "\n"
