@@ -114,6 +114,19 @@ SCHEMA: dict[str, BlockSpec] = {
                     "reason": Attr("string", "why the edit was made"),
                 },
             ),
+            "draft": BlockSpec(
+                doc="Draft principles with a model, checked against their statements "
+                "(ccaic suggest drafts; the build reads principles.lock.json).",
+                attrs={
+                    "model": Attr("string", "the drafting model: builtin:tiny, a Hub id, a "
+                                  "folder or openai:<model>@<url>", required=True),
+                    "judge": Attr("string", "a model that checks each draft says what its "
+                                  "statements say, and nothing more"),
+                    "similarity": Attr("number", "least similarity of a draft to each of its "
+                                       "statements (default 0.5)", minimum=0, maximum=1,
+                                       default=0.5),
+                },
+            ),
             "merge": BlockSpec(
                 doc="Merge several statements into one principle.",
                 labels=("id",), named=True, repeatable=True,

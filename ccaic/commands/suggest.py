@@ -1,13 +1,16 @@
-"""`ccaic suggest merges FILE`: ready-to-paste `merge` blocks for statements that say one thing.
+"""`ccaic suggest merges|drafts FILE`: suggestions a reviewer edits and commits.
 
-The assemblies of FILE are analyzed as a build would (nothing is written); each one's selected
-statements are grouped by meaning (ccaic.constitution.merges) and printed as `merge` blocks for a
-reviewer to edit and commit.
+`merges`: the assemblies of FILE are analyzed as a build would (nothing is written); each one's
+selected statements are grouped by meaning (ccaic.constitution.merges) and printed as `merge`
+blocks. `drafts`: each constitution with a `draft` block has its principles drafted by the model
+and checked against their statements (ccaic.constitution.drafting), into principles.lock.json;
+`--accept` marks the reviewed drafts accepted, which is what a build reads.
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from ccaic.output import Output
 
@@ -30,6 +33,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     merges.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                         help="a variable the file declares (repeatable)")
     merges.set_defaults(run=run_merges)
+    drafts = what.add_parser("drafts", help="draft principles with the constitution's model")
+    drafts.add_argument("file", metavar="FILE", help="a .ccai file with a constitution that has "
+                        "a `draft` block")
+    drafts.add_argument("--accept", action="store_true",
+                        help="mark the drafts in principles.lock.json reviewed (after reading "
+                        "them); drafts nothing new")
+    drafts.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                        help="a variable the file declares (repeatable)")
+    drafts.set_defaults(run=run_drafts)
 
 
 def run_merges(args: argparse.Namespace, out: Output) -> int:
@@ -64,3 +76,89 @@ def run_merges(args: argparse.Namespace, out: Output) -> int:
         return 1
     out.text("\n".join(texts))
     return 0
+
+
+def run_drafts(args: argparse.Namespace, out: Output) -> int:
+    from ccaic.diagnostics import DiagnosticError
+
+    try:
+        lines = draft_file(args.file, args.var, args.accept)
+    except DiagnosticError as exc:
+        out.diagnostics(exc.diagnostics, "text")
+        return 1
+    out.text("".join(f"{line}\n" for line in lines))
+    return 0
+
+
+def _undrafted(file: str, variables: list[str]) -> tuple[list[Any], dict[str, Any]]:
+    """The constitutions with a `draft` block, rendered as they are without drafts, and each
+    one's DraftSpec."""
+    from ccaic.build import run_until
+    from ccaic.constitution.render import build_constitutions
+    from ccaic.diagnostics import DiagnosticError, Span, error
+    from ccaic.lowering.lower_constitution import lower_constitutions
+
+    result = run_until("assemblies", file, None, variables, report=False)
+    if not result.ok:
+        raise DiagnosticError(result.diagnostics)
+    specs = lower_constitutions(result.programs[0], result.variables)
+    drafts = {s.name: s.source.draft for s in specs if s.source and s.source.draft}
+    if not drafts:
+        raise DiagnosticError([error(
+            "CCAI483", f"{file} has no constitution with a `draft` block", Span.point(file, 1, 1),
+            help='add `draft { model = "builtin:tiny" }` (or another model) to a constitution '
+            "rendered from an assembly")])
+    bare = [s.model_copy(update={"source": s.source.model_copy(update={"draft": None})})
+            if s.source else s for s in specs]
+    constitutions, diags = build_constitutions(bare, result.selections)
+    if any(d.is_error for d in diags):
+        raise DiagnosticError(diags)
+    return [c for c in constitutions if c.name in drafts], drafts
+
+
+def draft_file(file: str, variables: list[str], accept_only: bool) -> list[str]:
+    """Draft (or, with accept_only, accept) every draft of FILE's constitutions; the lines to
+    print. The lock file is written only when every constitution succeeded."""
+    from ccaic.atomic import write_text_atomic
+    from ccaic.constitution import drafting as d
+    from ccaic.diagnostics import DiagnosticError, error
+
+    constitutions, specs = _undrafted(file, variables)
+    lines: list[str] = []
+    writes: dict[Any, Any] = {}
+    for c in constitutions:
+        spec = specs[c.name]
+        path = d.lock_path(spec)
+        lock = writes.get(path) or d.read_lock(path)
+        if accept_only:
+            missing = d.without_draft(c.principles, spec, lock.get(c.name, {}), accepted=False)
+            if missing:
+                raise DiagnosticError([error(
+                    "CCAI481", f"constitution `{c.name}`: {len(missing)} principles have no "
+                    f"current draft in {path.name} to accept", spec.span,
+                    help="run `ccaic suggest drafts FILE` first, and review what it wrote")])
+            lock = d.accept(lock)
+            lines.append(f"constitution {c.name}: {len(lock.get(c.name, {}))} drafts accepted")
+        else:
+            drafter, judge = _models(spec)
+            lock, new = d.draft_all(c.name, c.principles, spec, lock, drafter, judge)
+            flagged = [pid for pid, dr in lock[c.name].items() if dr.needs_hand_edit]
+            lines.append(f"constitution {c.name}: {len(lock[c.name])} drafts ({new} new, "
+                         f"{len(lock[c.name]) - new} cached), {len(flagged)} flagged "
+                         f"needs_hand_edit" + (f": {', '.join(flagged)}" if flagged else ""))
+        writes[path] = lock
+    for path, lock in writes.items():
+        write_text_atomic(path, d.lock_text(lock))
+        lines.append(f"wrote {path}" + ("" if accept_only else
+                     "; review it, then run `ccaic suggest drafts FILE --accept`"))
+    return lines
+
+
+def _models(spec: Any) -> tuple[Any, Any]:
+    from pathlib import Path
+
+    from ccaic.constitution.drafting import ModelDrafter, ModelJudge, load_lm
+
+    base = Path(spec.span.file).resolve().parent
+    judge = ModelJudge(load_lm(spec.judge, base)) if spec.judge else None
+    return ModelDrafter(load_lm(spec.model, base)), judge

@@ -34,6 +34,7 @@ from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error
 from ccaic.lowering.constitution import (
     AutoMergeSpec,
     ConstitutionSpec,
+    DraftSpec,
     EditSpec,
     FromAssemblySpec,
     MergeSpec,
@@ -170,6 +171,8 @@ class Renderer:
                     help="build the assembly first (ccaic build runs the stages in order)")])
             origin = Origin(kind="assembly", source=assembly)
             rendered, dropped = self._from_statements(spec, spec.source, chosen)
+            if spec.source.draft is not None:  # only reviewed drafts (constitution.drafting)
+                rendered = self._drafted(spec, spec.source.draft, rendered)
             principles.extend(rendered)
             selection = Selection(method=chosen.method, threshold=chosen.threshold,
                                   top_k=chosen.top_k, statements=chosen.statements)
@@ -218,6 +221,16 @@ class Renderer:
             for merge in self._auto_merges(free, source.auto_merge):
                 merged.update(dict.fromkeys(merge.statements, merge))
         return drops, merged, overrides
+
+    def _drafted(self, spec: ConstitutionSpec, draft: DraftSpec, principles: list[Principle]
+                 ) -> list[Principle]:
+        from ccaic.constitution.drafting import apply_lock
+
+        drafted, problems = apply_lock(spec.name, principles, draft,
+                                       lambda pid, text, ids: self.prompts(spec, pid, text, ids))
+        if problems:
+            raise DiagnosticError(problems)
+        return drafted
 
     def _auto_merges(self, free: Sequence[StatementRef], auto: AutoMergeSpec
                      ) -> tuple[MergeSpec, ...]:

@@ -80,6 +80,15 @@ class AutoMergeSpec(Spec):
     span: Span
 
 
+class DraftSpec(Spec):
+    """`draft { model = "..." }`: principles drafted by a model, read from principles.lock.json."""
+
+    model: str  # a model reference (ccaic.models.ref)
+    judge: str | None = None  # a model reference for the entailment check
+    similarity: float  # least similarity of a draft to each source; default: check.schema
+    span: Span
+
+
 class EditSpec(Spec):
     """`edit "ID" { text = "..." }`: a selected statement's principle, worded by hand."""
 
@@ -98,6 +107,7 @@ class FromAssemblySpec(Spec):
     drops: tuple[DropSpec, ...] = ()
     merges: tuple[MergeSpec, ...] = ()
     auto_merge: AutoMergeSpec | None = None
+    draft: DraftSpec | None = None
     edits: tuple[EditSpec, ...] = ()
 
 

@@ -9,7 +9,7 @@ other value is the default (the empty text, weight 1.0, no tags, DEFAULT_TEMPLAT
 from __future__ import annotations
 
 from ccaic.check.checker import Program, is_auto_merge
-from ccaic.check.schema import MERGE_AUTO
+from ccaic.check.schema import MERGE_AUTO, SCHEMA
 from ccaic.check.templates import line_span
 from ccaic.check.variables import Value
 from ccaic.constitution import rewrite
@@ -19,6 +19,7 @@ from ccaic.lowering.constitution import (
     REWRITE_FILTERS,
     AutoMergeSpec,
     ConstitutionSpec,
+    DraftSpec,
     DropSpec,
     EditSpec,
     FromAssemblySpec,
@@ -121,7 +122,21 @@ def _from_assembly(block: ast.Block, assembly: str, span: Span, env: Env) -> Fro
                  reason=_string_attr(e, "reason", env), span=e.span)
         for e in block.blocks("edit"))
     return FromAssemblySpec(assembly=assembly, span=span, template=template, drops=drops,
-                            merges=merges, auto_merge=_auto_merge(block, env), edits=edits)
+                            merges=merges, auto_merge=_auto_merge(block, env),
+                            draft=_draft(block, env), edits=edits)
+
+
+def _draft(block: ast.Block, env: Env) -> DraftSpec | None:
+    found = block.blocks("draft")
+    if not found:
+        return None
+    attrs = found[0].attributes()
+    default = SCHEMA["constitution"].blocks["draft"].attrs["similarity"].default
+    value = env.value(attrs["similarity"].value) if "similarity" in attrs else default
+    similarity = value if isinstance(value, (int, float)) else default
+    return DraftSpec(model=_string_attr(found[0], "model", env) or "",
+                     judge=_string_attr(found[0], "judge", env),
+                     similarity=float(similarity), span=found[0].span)  # type: ignore[arg-type]
 
 
 def _auto_merge(block: ast.Block, env: Env) -> AutoMergeSpec | None:

@@ -1,0 +1,259 @@
+"""Model-assisted drafting, checked against the votes, reviewed through a lock file.
+
+A constitution with a `draft { model = "..." }` block asks a model to draft each principle
+rendered from statements (one or a merge's several) in the target style, "Choose the response
+that ...". `ccaic suggest drafts FILE` drafts and checks; the build only reads the result:
+
+- every draft is checked against its sources: sentence-embedding similarity to each source
+  statement >= `similarity`, and, when a `judge` model is configured, entailment ("does this
+  principle say what these statements say, and nothing more?"). A draft that fails is kept with
+  `needs_hand_edit` and the reason, and a constitution built from it stays flagged;
+- drafts are cached by content (a key over the model, judge, threshold, prompt and source
+  texts) in `principles.lock.json` beside the .ccai file, which a human reviews and commits;
+  `ccaic suggest drafts FILE --accept` marks the current drafts reviewed;
+- a build with a `draft` block uses accepted drafts whose key still matches, and otherwise
+  fails with CCAI481, which says how to draft and accept: it never calls a model and never uses
+  an unreviewed draft.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from ccaic.canonical import canonical_json, canonical_sha256
+from ccaic.constitution.model import Edit, Principle
+from ccaic.constitution.rewrite import PRINCIPLE_PREFIX
+from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error
+from ccaic.lowering.constitution import DraftSpec
+
+LOCK_NAME = "principles.lock.json"
+LOCK_FORMAT = "1.0"
+PROMPT_VERSION = 1  # in every key: a changed prompt drafts again
+ACCEPT_HELP = ("run `ccaic suggest drafts FILE` to draft them into principles.lock.json, review "
+               "that file (fix any text flagged needs_hand_edit), then `ccaic suggest drafts "
+               "FILE --accept` and commit it")
+
+
+class Drafter(Protocol):
+    """Completes each prompt (the text after "Choose the response that")."""
+
+    def complete(self, prompts: list[str]) -> list[str]: ...
+
+
+class Judge(Protocol):
+    """Whether a principle says what the statements say, and nothing more."""
+
+    def entails(self, principle: str, statements: Sequence[str]) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Draft:
+    key: str
+    sources: tuple[str, ...]  # statement ids
+    text: str
+    needs_hand_edit: bool
+    reason: str | None  # why a check failed
+    similarity: tuple[float, ...]  # to each source, in order
+    entailed: bool | None  # None: no judge
+    accepted: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "sources": list(self.sources), "text": self.text,
+                "needs_hand_edit": self.needs_hand_edit, "reason": self.reason,
+                "similarity": list(self.similarity), "entailed": self.entailed,
+                "accepted": self.accepted}
+
+
+Lock = dict[str, dict[str, Draft]]  # constitution -> principle id -> draft
+
+
+def lock_path(spec: DraftSpec) -> Path:
+    return Path(spec.span.file).resolve().parent / LOCK_NAME
+
+
+def source_texts(principle: Principle) -> list[str]:
+    return [s.text for s in principle.sources]
+
+
+def prompt(statements: Sequence[str]) -> str:
+    """The drafting prompt: the statements, then the principle's fixed opening to complete."""
+    listed = "\n".join(f"- {s}" for s in statements)
+    return ("Rewrite these statements from a public vote as one principle for an AI "
+            "constitution. Say what they say and nothing more.\n"
+            f"Statements:\n{listed}\nPrinciple: {PRINCIPLE_PREFIX}")
+
+
+def principle_text(completion: str) -> str:
+    """A completion as a principle: its first line after the fixed opening, one full stop."""
+    line = (completion.strip().splitlines() or [""])[0].strip().rstrip(".")
+    return f"{PRINCIPLE_PREFIX} {line}." if line else f"{PRINCIPLE_PREFIX}."
+
+
+def draft_key(spec: DraftSpec, statements: Sequence[str]) -> str:
+    return canonical_sha256({"model": spec.model, "judge": spec.judge,
+                             "similarity": spec.similarity, "prompt": PROMPT_VERSION,
+                             "statements": list(statements)})
+
+
+def check(text: str, statements: Sequence[str], threshold: float,
+          judge: Judge | None) -> tuple[tuple[float, ...], bool | None, str | None]:
+    """(similarity to each statement, entailment, the reason it fails or None)."""
+    from ccaic.assembly.duplicates import resolve_matcher
+    from ccaic.diff.match import similarity
+
+    sims = tuple(float(x) for x in similarity(resolve_matcher("auto"), [text],
+                                              list(statements))[0])
+    low = [f"similarity {s:.2f} to statement {i + 1} is below {threshold:g}"
+           for i, s in enumerate(sims) if s < threshold]
+    entailed = judge.entails(text, statements) if judge is not None else None
+    if entailed is False:
+        low.append("the judge model says it does not say what the statements say")
+    return sims, entailed, "; ".join(low) or None
+
+
+def draft_all(name: str, principles: Sequence[Principle], spec: DraftSpec, lock: Lock,
+              drafter: Drafter, judge: Judge | None) -> tuple[Lock, int]:
+    """Drafts for every principle from statements; a cached draft (same key) is kept as it is,
+    accepted or not. Returns the new lock and how many drafts the model wrote."""
+    old = lock.get(name, {})
+    todo = [p for p in principles if p.sources
+            and (p.id not in old or old[p.id].key != draft_key(spec, source_texts(p)))]
+    completions = drafter.complete([prompt(source_texts(p)) for p in todo]) if todo else []
+    entries = {pid: d for pid, d in old.items() if pid in {p.id for p in principles}}
+    for p, completion in zip(todo, completions, strict=True):
+        text = principle_text(completion)
+        sims, entailed, reason = check(text, source_texts(p), spec.similarity, judge)
+        entries[p.id] = Draft(draft_key(spec, source_texts(p)), tuple(s.id for s in p.sources),
+                              text, reason is not None, reason, sims, entailed)
+    return {**lock, name: dict(sorted(entries.items()))}, len(todo)
+
+
+def accept(lock: Lock) -> Lock:
+    """Every draft marked reviewed (a flagged one stays flagged in the constitution)."""
+    return {name: {pid: replace(d, accepted=True) for pid, d in drafts.items()}
+            for name, drafts in lock.items()}
+
+
+def read_lock(path: Path) -> Lock:
+    """The lock file, or an empty lock when there is none; CCAI482 when it cannot be read."""
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {name: {pid: Draft(key=d["key"], sources=tuple(d["sources"]), text=d["text"],
+                                  needs_hand_edit=bool(d["needs_hand_edit"]),
+                                  reason=d.get("reason"),
+                                  similarity=tuple(d.get("similarity", ())),
+                                  entailed=d.get("entailed"), accepted=bool(d["accepted"]))
+                       for pid, d in drafts.items()}
+                for name, drafts in data["constitutions"].items()}
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise DiagnosticError([error(
+            "CCAI482", f"cannot read {path.name}: {type(exc).__name__}: {exc}",
+            Span.point(str(path), 1, 1),
+            help="restore it from version control, or delete it and draft again with "
+            "`ccaic suggest drafts FILE`")]) from None
+
+
+def lock_text(lock: Lock) -> str:
+    return canonical_json({"format_version": LOCK_FORMAT, "constitutions": {
+        name: {pid: d.to_dict() for pid, d in drafts.items()} for name, drafts in lock.items()}})
+
+
+def without_draft(principles: Sequence[Principle], spec: DraftSpec,
+                  drafts: Mapping[str, Draft], accepted: bool = True) -> list[str]:
+    """Ids of the principles from statements with no current draft (its key matches today's
+    statements and settings), or, with `accepted`, no current accepted one."""
+    def current(p: Principle) -> bool:
+        d = drafts.get(p.id)
+        return (d is not None and (d.accepted or not accepted)
+                and d.key == draft_key(spec, source_texts(p)))
+
+    return [p.id for p in principles if p.sources and not current(p)]
+
+
+def apply_lock(name: str, principles: Sequence[Principle], spec: DraftSpec,
+               prompts: Callable[[str, str, list[str]], tuple[str, str]]
+               ) -> tuple[list[Principle], list[Diagnostic]]:
+    """The principles with their reviewed drafts, or CCAI481 naming those without one.
+    `prompts(id, text, statement ids)` renders a principle's critique and revision."""
+    path = lock_path(spec)
+    drafts = read_lock(path).get(name, {})
+    missing = without_draft(principles, spec, drafts)
+    if missing:
+        shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8
+                                          else "")
+        return list(principles), [error(
+            "CCAI481", f"constitution `{name}`: {len(missing)} principle"
+            f"{'s have' if len(missing) != 1 else ' has'} no reviewed draft in {path.name} "
+            f"({shown})", spec.span, help=ACCEPT_HELP)]
+    return [_drafted(p, drafts[p.id], spec, prompts) if p.sources else p
+            for p in principles], []
+
+
+def _drafted(p: Principle, draft: Draft, spec: DraftSpec,
+             prompts: Callable[[str, str, list[str]], tuple[str, str]]) -> Principle:
+    because = f"drafted by {spec.model}, reviewed in {LOCK_NAME}"
+    if draft.reason:
+        because += f"; needs a hand edit: {draft.reason}"
+    critique, revision = prompts(p.id, draft.text, [s.id for s in p.sources])
+    edit = Edit(kind="override", because=because, location=f"{LOCK_NAME}#{p.id}", before=p.text)
+    return p.model_copy(update={"text": draft.text, "critique": critique, "revision": revision,
+                                "edits": (*p.edits, edit),
+                                "needs_hand_edit": draft.needs_hand_edit})
+
+
+# ---------------------------------------------------------------- models
+
+
+class ModelDrafter:
+    """A model reference's completions, greedy: builtin:tiny, a Hub id, a folder, or an
+    OpenAI-compatible endpoint (`openai:<model>@<url>`)."""
+
+    def __init__(self, lm: Any, max_new_tokens: int = 40) -> None:
+        self.lm = lm
+        self.max_new_tokens = max_new_tokens
+
+    def complete(self, prompts: list[str]) -> list[str]:
+        from ccaic.plan.model import Sampling
+
+        sampling = Sampling(max_new_tokens=self.max_new_tokens, temperature=0.0)
+        return [g.text for g in self.lm.generate_texts(prompts, sampling, 0)]
+
+
+class ModelJudge:
+    """Entailment as the judge model's choice between " Yes" and " No"."""
+
+    def __init__(self, lm: Any) -> None:
+        self.lm = lm
+
+    def entails(self, principle: str, statements: Sequence[str]) -> bool:
+        listed = "\n".join(f"- {s}" for s in statements)
+        question = (f"Statements:\n{listed}\nPrinciple: {principle}\nDoes this principle say "
+                    "what these statements say, and nothing more? Answer:")
+        yes, no = self.lm.option_logprobs([question], (" Yes", " No"))[0]
+        return bool(yes > no)
+
+
+def load_lm(ref_text: str, base: Path) -> Any:
+    """The generator for a model reference (LM, or RemoteLM for an endpoint); the reference's
+    own diagnostic (CCAI501/CCAI502) when it names nothing."""
+    from ccaic.models.load import model_location, model_revision
+    from ccaic.models.ref import parse_model_ref
+
+    ref, code, message = parse_model_ref(ref_text, base, remote_ok=True)
+    if ref is None:
+        raise DiagnosticError([error(code, message, None,
+                                     help="write builtin:tiny, a Hub id, a model folder or "
+                                     "openai:<model>@<url>")])
+    if ref.kind == "openai":
+        from ccaic.models.remote import RemoteLM
+
+        return RemoteLM(ref)
+    from ccaic.models.lm import LM
+
+    return LM(model_location(ref, str(base), 0), model_revision(ref))
