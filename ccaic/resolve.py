@@ -49,7 +49,7 @@ from ccaic.assembly.stability import across_groupings, bootstrap_selection
 from ccaic.assembly.stats import StatementStats, statement_stats
 from ccaic.assembly.votes import VoteTable, natural_key
 from ccaic.assembly_cache import Outcome, cache_dirs, cached, stage_key
-from ccaic.canonical import canonical_json
+from ccaic.canonical import canonical_json, canonical_sha256
 from ccaic.constitution.model import StatementRef
 from ccaic.constitution.render import SelectedStatements
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error, warning
@@ -119,6 +119,23 @@ def pinned(spec: AssemblySpec) -> AssemblySpec:
         return spec
     options = {**spec.source.options, "as_of": as_of.spelled(when)}
     return spec.model_copy(update={"source": spec.source.model_copy(update={"options": options})})
+
+
+def warmed(spec: AssemblySpec, root: str | Path | None) -> AssemblySpec:
+    """`groups polis { warm_start = true }`: the base centers the last build in the output
+    folder recorded join the groups spec, so the cache keys on them and the artifact names
+    them; a cold start when there is no such build (or it recorded none)."""
+    if not spec.groups.warm_start or root is None:
+        return spec
+    try:
+        last = json.loads((Path(root) / "assemblies" / f"{spec.name}.json").read_text("utf-8"))
+        centers = last["groups"]["base_centers"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return spec
+    if not isinstance(centers, list) or not centers:
+        return spec
+    groups = spec.groups.model_copy(update={"warm_centers": centers})
+    return spec.model_copy(update={"groups": groups})
 
 
 def sync(spec: SourceSpec) -> None:
@@ -237,6 +254,8 @@ OPTIONAL_FIELDS = {
              "none; a Polis API comments.json has is_meta)"),
     "group": ("participant groups", "a group-id column in participants-votes.csv (or "
               "math-pca2.json in a Polis API folder)"),
+    "duplicate_of": ("statement texts", "a statements file with a text (comment-body) column "
+                     "(near-duplicates are found by meaning)"),
 }
 
 
@@ -248,6 +267,8 @@ def missing_fields(rule: RuleSpec, loaded: LoadedSource, source: Span | None
         return []
     have = (loaded.statement_fields if rule.subject == "statements"
             else frozenset({"group"}) if loaded.export_groups else frozenset())
+    if "text" in have:  # duplicate_of is computed from the texts
+        have = have | {"duplicate_of"}
     found: dict[str, FieldRef] = {}
     for field in rule.where.fields():
         if field.name in OPTIONAL_FIELDS:
@@ -284,8 +305,9 @@ def grouping_for(spec: AssemblySpec, loaded: LoadedSource, table: VoteTable,
     g = spec.groups
     grouping: Callable[[GroupingRequest], Grouping] = GROUPINGS.load(g.kind)
     try:
-        return grouping(GroupingRequest(table, out, loaded, p, (g.k_min, g.k_max), g.file,
-                                        g.column, g.participant_column))
+        return grouping(GroupingRequest(
+            table, out, loaded, p, (g.k_min, g.k_max), g.file, g.column, g.participant_column,
+            None if g.warm_centers is None else np.asarray(g.warm_centers, dtype=np.float64)))
     except DiagnosticError as exc:
         raise _with_note(exc, "the grouping is declared here", g.span or spec.span) from None
 
@@ -520,7 +542,7 @@ def artifact(result: AssemblyResult, base: Path) -> dict[str, Any]:
         "statements_in": int((~result.statement_out).sum()),
         "groups": {"method": g.method, "k": g.k, "clustered": g.clustered,
                    "silhouette": None if g.silhouette is None else round(float(g.silhouette), 12),
-                   "sizes": dict(zip(g.names, g.sizes, strict=True))},
+                   "sizes": dict(zip(g.names, g.sizes, strict=True)), **_warm(spec, g)},
         "consensus": _consensus(spec.consensus),
         "selection": [sel.ids[j] for j in sel.order if sel.selected[j]],
         "statements": statements,
@@ -550,6 +572,16 @@ def _statement_row(result: AssemblyResult, j: int, rank: int | None) -> dict[str
                    for i, name in enumerate(result.grouping.names)},
         "selected": bool(sel.selected[j]), "reason": sel.reasons[j],
     }
+
+
+def _warm(spec: AssemblySpec, g: Grouping) -> dict[str, Any]:
+    """With warm_start: the centers the next build starts from, and which ones this used."""
+    if not spec.groups.warm_start:
+        return {}
+    centers = g.base.centers.tolist() if g.base is not None else []
+    used = spec.groups.warm_centers
+    return {"base_centers": [[round(float(x), 12) for x in c] for c in centers],
+            "warm_from": None if used is None else canonical_sha256(used)}
 
 
 def _consensus(c: ConsensusSpec) -> dict[str, Any]:
@@ -621,7 +653,8 @@ def assembly_stage(specs: Sequence[AssemblySpec], variables: dict[str, Any], bas
     # --until assemblies explores: an empty result is a warning there, an error in a build
     make: Make = warning if getattr(writer, "until", "run") == "assemblies" else error
     dirs = cache_dirs(getattr(writer, "root", None))
-    for spec in map(pinned, specs):
+    root = getattr(writer, "root", None)
+    for spec in (warmed(pinned(s), root) for s in specs):
         try:
             sync(spec.source)
             done = cached(stage_key(spec, variables, base), dirs, [spec.source.path],

@@ -38,6 +38,10 @@ class Groups(ArtifactModel):
     clustered: int
     silhouette: float | None
     sizes: dict[str, int]
+    # `groups polis { warm_start = true }`: this build's base centers (the next one starts
+    # there) and the sha256 of the centers this one started from (None: a cold start)
+    base_centers: list[list[float]] | None = None
+    warm_from: str | None = None
 
 
 class Consensus(ArtifactModel):

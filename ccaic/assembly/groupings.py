@@ -33,13 +33,16 @@ class GroupingRequest:
     file: str | None = None
     column: str = "group-id"
     participant_column: str = "participant"
+    warm: np.ndarray | None = None  # the last build's base centers (`warm_start`), or cold
 
 
 def polis(req: GroupingRequest) -> Grouping:
-    """Polis's cold pipeline; k chosen by silhouette in the range, or forced by a single k."""
+    """Polis's pipeline (cold, or warm from `req.warm`); k chosen by silhouette in the range,
+    or forced by a single k."""
     low, high = req.k
     return polis_groups(req.table, req.mod_out, k=high if low == high else None,
-                        pca_result=req.pca, k_range=req.k, in_conv_mask=_server_mask(req))
+                        pca_result=req.pca, k_range=req.k, in_conv_mask=_server_mask(req),
+                        warm=req.warm)
 
 
 def kmeans(req: GroupingRequest) -> Grouping:

@@ -69,7 +69,8 @@ class Grouping:
 
     @property
     def sizes(self) -> list[int]:
-        return np.bincount(self.labels[self.labels >= 0], minlength=self.k).tolist()
+        counts: list[int] = np.bincount(self.labels[self.labels >= 0], minlength=self.k).tolist()
+        return counts
 
     @property
     def clustered(self) -> int:
@@ -331,12 +332,16 @@ def kmeans(points: np.ndarray, init: np.ndarray, weights: np.ndarray | None = No
     return centers, labels
 
 
-def base_clusters(points: np.ndarray, k: int = BASE_K) -> BaseClusters:
-    """Base clusters of projected in-conv participants (row order), cold start."""
+def base_clusters(points: np.ndarray, k: int = BASE_K, warm: np.ndarray | None = None
+                  ) -> BaseClusters:
+    """Base clusters of projected in-conv participants (row order): a cold start from the
+    first distinct points, or (`warm`, `groups polis { warm_start = true }`) from the last
+    build's base centers, as Polis's math starts each tick from the previous one's."""
     if len(points) == 0:
         return BaseClusters(np.zeros((0, 2)), np.zeros(0, dtype=np.int64),
                             np.zeros(0, dtype=np.int64))
-    init = points[_first_distinct(points, k)]
+    usable = warm is not None and 0 < len(warm) <= len(points) and warm.shape[1:] == (2,)
+    init = np.asarray(warm, dtype=np.float64) if usable else points[_first_distinct(points, k)]
     centers, labels = kmeans(points, init, max_iters=100)
     counts = np.bincount(labels, minlength=len(centers))
     used = np.flatnonzero(counts)
@@ -408,7 +413,8 @@ def group_clusters(centers: np.ndarray, counts: np.ndarray, k: int | None = None
 
 def polis_groups(table: VoteTable, mod_out: np.ndarray | None = None, k: int | None = None,
                  in_conv_mask: np.ndarray | None = None, pca_result: Pca | None = None,
-                 k_range: tuple[int, int] = (2, MAX_K)) -> Grouping:
+                 k_range: tuple[int, int] = (2, MAX_K), warm: np.ndarray | None = None
+                 ) -> Grouping:
     """The full cold Polis pipeline; `k` forces the group count (the `kmeans:K` method), else
     k is chosen by silhouette within `k_range` (a groups block's `k = 2..5`).
     `pca_result`: the assembly's PCA of this table, when computed already (one per assembly)."""
@@ -417,7 +423,7 @@ def polis_groups(table: VoteTable, mod_out: np.ndarray | None = None, k: int | N
     rows = np.flatnonzero(mask)
     if table.entry_times is not None:
         rows = rows[np.argsort(table.entry_times[rows], kind="stable")]
-    base = base_clusters(p.projections[rows])
+    base = base_clusters(p.projections[rows], warm=warm)
     glabels, sil = group_clusters(base.centers, base.counts, k=k, min_k=k_range[0],
                                   max_k=k_range[1])
     labels = np.full(table.shape[0], -1, dtype=np.int64)

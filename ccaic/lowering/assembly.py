@@ -49,6 +49,8 @@ class GroupsSpec(Spec):
     file: str | None = None  # export: participant -> group CSV
     column: str = "group-id"
     participant_column: str = "participant"
+    warm_start: bool = False
+    warm_centers: list[list[float]] | None = None  # set by the assembly stage (warm_start)
     span: Span | None = None  # the groups block: where a grouping that cannot be made points
 
 

@@ -91,7 +91,8 @@ def _rule(item: ast.Rule, env: Env, base: Path) -> RuleSpec:
 
 def _groups(g: ast.Block, env: Env, base: Path) -> GroupsSpec:
     gattrs = g.attributes()
-    given = _given(gattrs, env, seed=int, min_votes=int, column=str, participant_column=str)
+    given = _given(gattrs, env, seed=int, min_votes=int, column=str, participant_column=str,
+                   warm_start=bool)
     kv = env.value(gattrs["k"].value) if "k" in gattrs else None
     if isinstance(kv, list):  # a range: k = [2, 5], or a list variable
         given |= {"k_min": int(kv[0]), "k_max": int(kv[1])}  # type: ignore[call-overload]

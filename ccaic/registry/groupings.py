@@ -24,7 +24,10 @@ GROUPINGS: Registry[Callable[..., Any]] = Registry("grouping", [
           "Polis's cold pipeline: PCA, 100 base clusters, k chosen by silhouette in `k`",
           attrs={"k": K, "seed": SEED,
                  "min_votes": Attr("int", "polis: votes needed to be clustered (default 7)",
-                                   minimum=0, default=7)}),
+                                   minimum=0, default=7),
+                 "warm_start": Attr("bool", "polis: start from the last build's clusters in "
+                                    "the output folder, as Polis does (default false)",
+                                    default=False)}),
     Entry("export", "ccaic.assembly.groupings:export",
           "the groups the source carries (participants-votes.csv group-id, math-pca2.json), "
           "or those of a CSV file",
