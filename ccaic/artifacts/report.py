@@ -238,6 +238,23 @@ class Evaluation(ArtifactModel):
     hhh: dict[str, HhhEntry]
 
 
+class TimelinePoint(ArtifactModel):
+    poll: int
+    time: str  # UTC, to the second
+    participants: int
+    votes: int
+    cut: float | None  # the threshold, or the lowest selected score under top_k alone
+
+
+class Timeline(ArtifactModel):
+    """ccaic.report.timeline: a watched build's assembly over its polls."""
+
+    method: str
+    threshold: float | None
+    points: list[TimelinePoint]
+    trajectories: dict[str, list[float | None]]  # statement id -> its score at each point
+
+
 class ReportArtifact(ArtifactModel):
     format_version: Literal["1.0"] = "1.0"
     kind: Literal["ccaic-report"]
@@ -246,3 +263,4 @@ class ReportArtifact(ArtifactModel):
     training: dict[str, TrainingSection]
     evaluation: Evaluation
     notes: list[str]
+    timeline: dict[str, Timeline] | None = None  # a watched build (ccaic watch) only

@@ -53,12 +53,15 @@ class ReportInputs:
     training: dict[str, TrainingRun] = field(default_factory=dict)
     evaluations: dict[str, dict[str, Any]] = field(default_factory=dict)
     opinion_maps: dict[str, OpinionMap] = field(default_factory=dict)
+    timeline: list[dict[str, Any]] = field(default_factory=list)  # history/watch.json's
 
     @classmethod
     def from_build_dir(cls, out_dir: str | Path, *,
                        opinion_maps: dict[str, OpinionMap] | None = None,
                        evaluations: dict[str, dict[str, Any]] | None = None) -> ReportInputs:
         """Read a build folder; extras given in memory win over files of the same name."""
+        from ccaic.report.timeline import read_timeline
+
         root = Path(out_dir)
         evals: dict[str, dict[str, Any]] = {}
         for name, folder in run_folders(root).items():
@@ -68,7 +71,7 @@ class ReportInputs:
         return cls(assemblies=_read_named(root / "assemblies"),
                    constitutions=_read_named(root / "constitutions"),
                    training=read_training_runs(root), evaluations=evals,
-                   opinion_maps=dict(opinion_maps or {}))
+                   opinion_maps=dict(opinion_maps or {}), timeline=read_timeline(root))
 
 
 def _read_json(path: Path) -> Any:

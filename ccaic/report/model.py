@@ -14,6 +14,7 @@ from typing import Any
 from ccaic.registry.scores import SCORES
 from ccaic.registry.steps import STORED_STEPS
 from ccaic.report.inputs import ReportInputs, TrainingRun
+from ccaic.report.timeline import timeline_section
 from ccaic.report.topics import topic_section
 
 REPORT_FORMAT_VERSION = "1.0"
@@ -56,6 +57,8 @@ def build_report(inputs: ReportInputs) -> dict[str, Any]:
         notes.append("no assembly in this build (a hand-written constitution): the assembly "
                      "figures are omitted")
     body["notes"] = notes
+    if inputs.timeline:  # a watched build (ccaic watch)
+        body["timeline"] = timeline_section(inputs.timeline)
     return body
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from ccaic.report import figures, tables
+from ccaic.report import figures, tables, timeline
 from ccaic.report.model import pipeline_order
 from ccaic.report.projections import OpinionMap
 from ccaic.report.tables import Table
@@ -36,12 +36,25 @@ def document(report: dict[str, Any], maps: dict[str, OpinionMap] | None = None) 
     out += [Block("p", f"Note: {n}.") for n in report["notes"]]
     for name, a in report["assemblies"].items():
         out += _assembly(name, a, maps.get(name))
+    for name, t in (report.get("timeline") or {}).items():
+        out += _timeline(name, t)
     for name, c in report["constitutions"].items():
         out += _constitution(name, c)
     for name, t in report["training"].items():
         out += _training(name, t)
     out += _evaluation(report["evaluation"])
     return out
+
+
+def _timeline(name: str, t: dict[str, Any]) -> list[Block]:
+    """A watched build's timeline (ccaic.report.timeline)."""
+    return [Block("h2", f"Timeline `{name}`"),
+            Block("p", f"{len(t['points'])} polls brought new votes; the statements selected "
+                       f"now, and how their {t['method']} scores got there."),
+            Block("table", table=timeline.timeline_table(t)),
+            *_figure(timeline.growth_figure(name, t), "Participants and votes at each poll."),
+            *_figure(timeline.trajectory_figure(name, t),
+                     "Each selected statement's score at each poll; dashed: the threshold.")]
 
 
 def _constitution(name: str, c: dict[str, Any]) -> list[Block]:
