@@ -105,3 +105,22 @@ def test_null_comparisons_that_mean_nothing_are_errors(condition: str, message: 
 def test_duplicate_of_is_a_known_field() -> None:
     _, diagnostics = check_paths(["-"], SPEC)
     assert not [d for d in diagnostics if d.is_error]
+
+
+def test_duplicate_of_without_statement_texts_is_ccai419(tmp_path: Path) -> None:
+    """Without texts every statement would look alike (and all but one be dropped)."""
+    spec = tmp_path / "a.ccai"
+    spec.write_text(f'''
+assembly "a" {{
+  source votes_csv {{ path = "{QUICKSTART / 'votes.csv'}" }}
+  moderation {{
+    drop statements where duplicate_of != null
+  }}
+  groups kmeans {{ k = 2 }}
+  consensus gac {{ threshold = 0.6 }}
+}}
+''', encoding="utf-8")
+    code, _, err = run_cli(["build", str(spec), "-o", str(tmp_path / "out"),
+                            "--until", "assemblies"])
+    assert code == 1
+    assert "CCAI419" in err and "`duplicate_of`" in err and "has no statement texts" in err
