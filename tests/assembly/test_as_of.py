@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -46,32 +47,32 @@ def test_parse_time_reads_iso_and_polis_milliseconds() -> None:
     assert [d.code for d in exc.value.diagnostics] == ["CCAI468"]
 
 
-def test_as_of_equals_the_server_at_that_moment_csv(tmp_path: Path) -> None:
-    export = export_copy(tmp_path)
-    fake = FakePolis(CSV_CONVERSATION)
+def _json_times() -> list[float]:
+    votes = json.loads((conversation(JSON_CONVERSATION) / "votes.json").read_text())
+    return [float(v["modified"]) for v in votes]
+
+
+@pytest.mark.parametrize(("folder", "kind", "ids", "times", "slices"), [
+    (CSV_CONVERSATION, "polis-csv", {"report_id": "r1"}, _csv_times, 10),
+    (JSON_CONVERSATION, "polis-json", {"conversation_id": "c1"}, _json_times, 4),
+], ids=["report-export", "conversation-api"])
+def test_as_of_equals_the_server_at_that_moment(
+        tmp_path: Path, folder: Path, kind: str, ids: dict[str, str],
+        times: Callable[[], list[float]], slices: int) -> None:
+    """The export cut at each moment is what the fake server, cut there, served (the CSV
+    conversation's comments.csv and votes.csv alone, as the report export serves them)."""
+    export = export_copy(tmp_path) if kind == "polis-csv" else conversation(folder)
+    fake = FakePolis(folder)
     with serving(fake):
-        for n, when in enumerate(_slices(_csv_times())):
+        for n, when in enumerate(_slices(times(), slices)):
             fake.cutoff = when
             snap = tmp_path / f"snap{n}"
-            sync_source("polis_api", snap, SourceOptions.from_attrs(
-                {"base_url": fake.url, "report_id": "r1"}))
-            cut = load_source("polis-csv", export, SourceOptions(as_of=when))
+            sync_source("polis_api", snap, SourceOptions.from_attrs({"base_url": fake.url,
+                                                                     **ids}))
+            cut = load_source(kind, export, SourceOptions(as_of=when))
             assert_same_table(cut, load_source("polis-api", snap))
             dropped = cut.table.provenance.dropped.get("vote after --as-of", 0)
-            assert dropped == sum(t > when for t in _csv_times())
-
-
-def test_as_of_equals_the_server_at_that_moment_json(tmp_path: Path) -> None:
-    votes = json.loads((conversation(JSON_CONVERSATION) / "votes.json").read_text())
-    fake = FakePolis(JSON_CONVERSATION)
-    with serving(fake):
-        for n, when in enumerate(_slices([float(v["modified"]) for v in votes], 4)):
-            fake.cutoff = when
-            snap = tmp_path / f"snap{n}"
-            sync_source("polis_api", snap, SourceOptions.from_attrs(
-                {"base_url": fake.url, "conversation_id": "c1"}))
-            cut = load_source("polis-json", JSON_CONVERSATION, SourceOptions(as_of=when))
-            assert_same_table(cut, load_source("polis-api", snap))
+            assert dropped == sum(t > when for t in times())
 
 
 def test_a_source_without_vote_times_cannot_be_cut(tmp_path: Path) -> None:
