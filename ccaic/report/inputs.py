@@ -2,7 +2,9 @@
 
 Everything is optional except that there is something to report: a build stopped after its
 constitution has no training runs or evaluations, and those sections are left out with a note.
-The layout read here (relative to the build folder):
+The layout read here (relative to the build folder); a build's files are typed (the models
+and schemas in ccaic.artifacts, `ccaic schema NAME`), but the report reads them as plain data
+so an older or hand-made file still reports what it has:
 
     assemblies/<name>.json                 ccaic.resolve.artifact()
     constitutions/<name>.json              ccaic.constitution.model.Constitution
