@@ -13,10 +13,10 @@ from typing import Any
 
 from ccaic.models.labels import Labeller, clamp, comparison_prompt, debiased
 from ccaic.plan.model import Sampling, TrainingPlan
+from ccaic.store import StageDir
 from ccaic.train.postprocess import DEFAULT_STOPS, DROP_REASONS, clean_revision, clean_text
 from ccaic.train.progress import Progress
 from ccaic.train.sampling import comparison_principle, derived_seed, draw_principle, row_seeds
-from ccaic.store import StageDir
 
 Row = dict[str, Any]
 

@@ -26,8 +26,8 @@ def _files(out: Path) -> dict[str, bytes]:
 
 def test_whole_plan_end_to_end_and_cache(tiny_cache: Path, tmp_path: Path, plan_files) -> None:
     write_plan, compiled = plan_files
-    from ccaic.train.runner import run_plan
     from ccaic.store import read_jsonl
+    from ccaic.train.runner import run_plan
 
     plan = compiled(write_plan(tmp_path / "src"))
     out = tmp_path / "out"

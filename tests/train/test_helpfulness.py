@@ -51,9 +51,9 @@ def _pairs() -> list[dict[str, Any]]:
 
 def test_run_label_judges_helpful_pairs_by_helpfulness(plan_files: Any,
                                                         tmp_path: Path) -> None:
+    from ccaic.store import StageDir
     from ccaic.train.progress import Progress
     from ccaic.train.stages import run_label
-    from ccaic.store import StageDir
 
     write_plan, compiled = plan_files
     plan = compiled(write_plan(tmp_path / "p"))
@@ -147,8 +147,8 @@ def test_mix_picks_rows() -> None:
 def test_build_draws_pairs_from_held_out_prompts_and_mixes_preferences(
         tiny_cache: Path, tmp_path: Path, plan_files: Any) -> None:
     pytest.importorskip("trl")
-    from ccaic.train.runner import run_plan
     from ccaic.store import read_jsonl
+    from ccaic.train.runner import run_plan
 
     write_plan, compiled = plan_files
     path = write_plan(tmp_path / "src", n_red=8)

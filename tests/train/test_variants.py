@@ -36,8 +36,8 @@ def _write(tmp: Path, body: str) -> Path:
 
 def test_revision_pairs_without_sft_or_judge(tiny_cache: Path, tmp_path: Path,
                                              plan_files) -> None:  # type: ignore[no-untyped-def]
-    from ccaic.train.runner import run_plan
     from ccaic.store import read_jsonl
+    from ccaic.train.runner import run_plan
 
     _, compiled = plan_files
     plan = compiled(_write(tmp_path, '  sft {\n    enabled = false\n  }\n'
@@ -53,8 +53,8 @@ def test_revision_pairs_without_sft_or_judge(tiny_cache: Path, tmp_path: Path,
 
 def test_lora_and_chain_of_thought_labels(tiny_cache: Path, tmp_path: Path,
                                           plan_files) -> None:  # type: ignore[no-untyped-def]
-    from ccaic.train.runner import run_plan
     from ccaic.store import read_jsonl
+    from ccaic.train.runner import run_plan
 
     _, compiled = plan_files
     plan = compiled(_write(tmp_path, '  sft {\n    max_steps = 1\n    batch_size = 2\n'
