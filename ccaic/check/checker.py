@@ -26,6 +26,7 @@ from ccaic.check.schema import (
 from ccaic.check.templates import check_template
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error, warning
 from ccaic.files import FileRefused, path_kind, resolved
+from ccaic.registry.sources import SOURCES
 from ccaic.syntax import ast
 from ccaic.syntax.parser import parse, read_source
 
@@ -660,6 +661,8 @@ class Checker:
                 self.report(warning(
                     "CCAI217", "`k` is ignored for export groups", k.name.span,
                     help="export groups come from the export itself; remove `k`"))
+        if kind == "source" and block.labels:
+            self.check_source_needs(block, attrs)
         if kind == "assembly" and not block.blocks("source"):
             self.report(error(
                 "CCAI209", f"{_describe(block)} has no `source`", block.type.span,
@@ -692,6 +695,18 @@ class Checker:
                 self.report(warning(
                     "CCAI217", "`template` is unused without `from`", attrs["template"].name.span,
                     help="the template renders an assembly's selected statements"))
+
+    def check_source_needs(self, block: ast.Block, attrs: dict[str, ast.Attribute]) -> None:
+        """CCAI209 for the attributes a source's registry entry needs (polis_api: a server and
+        a conversation or report id), so `ccaic check` finds them before a build."""
+        label = block.labels[0].value
+        if label not in SOURCES:
+            return
+        for names, example in SOURCES.entry(label).meta.get("needs", ()):
+            if not any(name in attrs for name in names):
+                spelled = " or ".join(f"`{n}`" for n in names)
+                self.report(error("CCAI209", f"source {label} needs {spelled}", block.type.span,
+                                  help=f"add `{example}`"))
 
     def check_groupings(self, value: ast.Expr) -> None:
         """`stability { groupings = [...] }` names: polis, export or kmeans:K, K in the range

@@ -6,7 +6,8 @@ loader (`(path, display, SourceOptions) -> LoadedSource`, see ccaic.assembly.sou
 every entry's attributes, in entry order; `meta["language"]` False keeps a loader that only
 `--kind` names (the polis entry detects it) out of the language. `meta["sync"]` names a
 function run before the assembly stage's cache lookup (a remote source downloads its snapshot
-there, so the cache keys on what was downloaded).
+there, so the cache keys on what was downloaded). `meta["needs"]` lists groups of attributes
+the block must set one of, each with an example (the checker's CCAI209).
 
 A new source: its module under ccaic/assembly/sources/ plus one Entry here (plus docs).
 """
@@ -67,7 +68,10 @@ SOURCES: Registry[Callable[..., Any]] = Registry("source", [
     Entry("polis_api", "ccaic.assembly.sources.polis_api:load_polis_api",
           "a running Polis server, downloaded into a snapshot folder before each build",
           attrs={"path": PATH, **POLIS_API, **EXPORT},
-          meta={"kind": "polis-api", "sync": "ccaic.assembly.sources.polis_api:sync"}),
+          meta={"kind": "polis-api", "sync": "ccaic.assembly.sources.polis_api:sync",
+                "needs": ((("base_url",), 'base_url = "https://pol.is"'),
+                          (("conversation_id", "report_id"),
+                           'report_id = "<the id in the report\'s URL>"'))}),
 ])
 
 

@@ -203,3 +203,15 @@ def test_build_offline_is_the_online_build(server: FakePolis, tmp_path: Path) ->
     assert code == 1
     assert "error[CCAI461]" in err and "the source is declared here" in err
     assert (tmp_path / "online" / "assemblies" / "live.json").read_bytes() == online
+
+
+def test_check_finds_a_polis_api_source_without_server_or_id(tmp_path: Path) -> None:
+    spec = tmp_path / "bad.ccai"
+    spec.write_text(SPEC.replace("    base_url  = var.server\n", "")
+                    .replace('    report_id = "r1"\n', ""))
+    code, _, err = run_cli(["check", str(spec)])
+    assert code == 1
+    assert "error[CCAI209]: source polis_api needs `base_url`" in err
+    assert "error[CCAI209]: source polis_api needs `conversation_id` or `report_id`" in err
+    spec.write_text(SPEC)
+    assert run_cli(["check", str(spec)])[0] == 0
