@@ -208,3 +208,31 @@ def test_a_remote_endpoint_drafts_through_the_cli(tmp_path: Path, endpoint: str)
     run_cli(["suggest", "drafts", str(spec), "--accept"])
     codes, (c,) = _build(spec)
     assert codes == [] and not any(p.needs_hand_edit for p in c.principles)
+
+
+def test_feedback_drafts_with_the_plans_feedback_model(tmp_path: Path, endpoint: str) -> None:
+    prompts = QUICKSTART.parent / "prompts" / "red-team.jsonl"
+    spec = _spec(tmp_path, 'model = "feedback"')
+    spec.write_text(spec.read_text() + f'''
+plan "p" {{
+  constitution   = constitution.c
+  model          = "builtin:tiny"
+  feedback_model = "openai:drafter@{endpoint}"
+  prompts        = "{prompts}"
+}}
+''', encoding="utf-8")
+    code, out, err = run_cli(["suggest", "drafts", str(spec)])
+    assert code == 0, err
+    assert "3 drafts (3 new, 0 cached), 0 flagged" in out
+    run_cli(["suggest", "drafts", str(spec), "--accept"])
+    codes, (c,) = _build(spec)
+    assert codes == []
+    assert c.principles[0].edits[-1].because == (f"drafted by openai:drafter@{endpoint}, "
+                                                 "reviewed in principles.lock.json")
+
+
+def test_feedback_without_a_plan_is_ccai484(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, 'model = "feedback"')
+    assert _build(spec)[0] == ["CCAI484"]
+    code, _, err = run_cli(["suggest", "drafts", str(spec)])
+    assert code == 1 and "CCAI484" in err

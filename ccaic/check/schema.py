@@ -119,7 +119,9 @@ SCHEMA: dict[str, BlockSpec] = {
                 "(ccaic suggest drafts; the build reads principles.lock.json).",
                 attrs={
                     "model": Attr("string", "the drafting model: builtin:tiny, a Hub id, a "
-                                  "folder or openai:<model>@<url>", required=True),
+                                  "folder, openai:<model>@<url>, or feedback (the feedback "
+                                  "model of the plan that trains this constitution)",
+                                  required=True),
                     "judge": Attr("string", "a model that checks each draft says what its "
                                   "statements say, and nothing more"),
                     "similarity": Attr("number", "least similarity of a draft to each of its "

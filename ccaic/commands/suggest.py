@@ -140,6 +140,7 @@ def draft_file(file: str, variables: list[str], accept_only: bool) -> list[str]:
             lock = d.accept(lock)
             lines.append(f"constitution {c.name}: {len(lock.get(c.name, {}))} drafts accepted")
         else:
+            d.require_model(c.name, spec)
             drafter, judge = _models(spec)
             lock, new = d.draft_all(c.name, c.principles, spec, lock, drafter, judge)
             flagged = [pid for pid, dr in lock[c.name].items() if dr.needs_hand_edit]

@@ -28,7 +28,7 @@ from ccaic.canonical import canonical_json, canonical_sha256
 from ccaic.constitution.model import Edit, Principle
 from ccaic.constitution.rewrite import PRINCIPLE_PREFIX
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error
-from ccaic.lowering.constitution import DraftSpec
+from ccaic.lowering.constitution import FEEDBACK, DraftSpec
 
 LOCK_NAME = "principles.lock.json"
 LOCK_FORMAT = "1.0"
@@ -176,11 +176,21 @@ def without_draft(principles: Sequence[Principle], spec: DraftSpec,
     return [p.id for p in principles if p.sources and not current(p)]
 
 
+def require_model(name: str, spec: DraftSpec) -> None:
+    """CCAI484 for `model = "feedback"` that lowering could not resolve: no plan trains it."""
+    if spec.model == FEEDBACK:
+        raise DiagnosticError([error(
+            "CCAI484", f'constitution `{name}` drafts with model = "feedback", but no plan '
+            "trains it", spec.span, help='name the model (`model = "builtin:tiny"`), or add a '
+            f"plan with `constitution = constitution.{name}`")])
+
+
 def apply_lock(name: str, principles: Sequence[Principle], spec: DraftSpec,
                prompts: Callable[[str, str, list[str]], tuple[str, str]]
                ) -> tuple[list[Principle], list[Diagnostic]]:
     """The principles with their reviewed drafts, or CCAI481 naming those without one.
     `prompts(id, text, statement ids)` renders a principle's critique and revision."""
+    require_model(name, spec)
     path = lock_path(spec)
     drafts = read_lock(path).get(name, {})
     missing = without_draft(principles, spec, drafts)

@@ -80,6 +80,10 @@ class AutoMergeSpec(Spec):
     span: Span
 
 
+#: `draft { model = "feedback" }`: the plan's feedback model (resolved in lowering).
+FEEDBACK = "feedback"
+
+
 class DraftSpec(Spec):
     """`draft { model = "..." }`: principles drafted by a model, read from principles.lock.json."""
 

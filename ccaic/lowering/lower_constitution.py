@@ -16,6 +16,7 @@ from ccaic.constitution import rewrite
 from ccaic.diagnostics import Span
 from ccaic.lowering.constitution import (
     DEFAULT_TEMPLATE,
+    FEEDBACK,
     REWRITE_FILTERS,
     AutoMergeSpec,
     ConstitutionSpec,
@@ -35,7 +36,26 @@ def lower_constitutions(program: Program, variables: dict[str, Value]
                         ) -> list[ConstitutionSpec]:
     """Every constitution of the program, in the order the program declares them."""
     env = Env(variables)
-    return [lower_constitution(block, env) for block in program.blocks("constitution")]
+    specs = [lower_constitution(block, env) for block in program.blocks("constitution")]
+    return [_feedback_drafter(spec, program, env) for spec in specs]
+
+
+def _feedback_drafter(spec: ConstitutionSpec, program: Program, env: Env) -> ConstitutionSpec:
+    """`draft { model = "feedback" }`: the feedback model (default: the model) of the plan that
+    trains this constitution, so the drafts' key changes when it does. With no such plan it
+    stays "feedback", which drafting reports (CCAI484)."""
+    draft = spec.source.draft if spec.source else None
+    if draft is None or draft.model != FEEDBACK or spec.source is None:
+        return spec
+    for plan in program.blocks("plan"):
+        target = plan.attributes().get("constitution")
+        value = target.value if target is not None else None
+        if isinstance(value, ast.Reference) and value.parts[-1].name == spec.name:
+            ref = _string_attr(plan, "feedback_model", env) or _string_attr(plan, "model", env)
+            source = spec.source.model_copy(update={"draft": draft.model_copy(
+                update={"model": ref or "builtin:tiny"})})
+            return spec.model_copy(update={"source": source})
+    return spec
 
 
 def lower_constitution(block: ast.Block, env: Env) -> ConstitutionSpec:
