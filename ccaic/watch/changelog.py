@@ -74,7 +74,7 @@ def _assembly(name: str, changes: dict[str, list[str]], then: Summary | None,
             lines += [_statement(sid, then, now, now["method"]) for sid in ids]
             lines.append("")
     if not changes["entered"] and not changes["left"]:
-        lines += ["The selection is unchanged; the constitution changed.", ""]
+        lines += ["Its selection is unchanged.", ""]
     return lines
 
 
