@@ -101,11 +101,11 @@ def _context(plan: TrainingPlan, out: Path, w: World, log: BuildLog, progress: P
     template = plan.chat_template.text if plan.chat_template else None
     location = model_location(plan.policy, str(base), plan.seed)
     identity = model_identity(plan.policy, base, plan.seed)
-    policy = Policy(location, identity, model_revision(plan.policy),
-                    plan.policy.name if plan.policy.kind == "hf" else None)
     check_plan_models(plan, "CCAI513")  # an id that cannot be had fails in seconds
     if plan.chat_template is not None:  # the same weights rendered differently
         identity["chat_template"] = plan.chat_template.sha256
+    policy = Policy(location, identity, model_revision(plan.policy),
+                    plan.policy.name if plan.policy.kind == "hf" else None)
     return RunContext(
         plan=plan, out=out, base=base, text=plan_json(plan), world=w, log=log,
         progress=progress, models=Models(backend, template, plan), policy=policy,
