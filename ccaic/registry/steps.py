@@ -12,6 +12,9 @@ meta of each entry:
     outputs     the files its stage folder holds once committed (`model` is a folder)
     losses      True for a trainer step: the report plots its training loss
     blocks      nested blocks of its block (`lora`), when this entry declares the block
+    training, lora_learning_rate   a trainer step's Training defaults and LoRA learning rate
+
+Attribute defaults are read from the plan models (ccaic.plan.model), so each is written once.
 
 A new step is its module under ccaic/train/steps/ and one Entry here (plus docs).
 """
@@ -23,7 +26,16 @@ from dataclasses import replace
 
 from pydantic import BaseModel
 
-from ccaic.plan.model import DpoStage, LabelStage, Lora, PairsStage, Sampling, SlCaiStage, Training
+from ccaic.plan.model import (
+    DpoStage,
+    LabelStage,
+    Lora,
+    PairsStage,
+    Sampling,
+    SftStage,
+    SlCaiStage,
+    Training,
+)
 from ccaic.registry import Entry, Registry
 from ccaic.registry.attrs import Attr, BlockSpec
 
@@ -84,8 +96,8 @@ GENERATION_ATTRS = {
 
 LORA_SFT_LEARNING_RATE = 1e-4  # TRL PEFT guide: ~10x full fine-tuning; osccai 2e-4
 LORA_DPO_LEARNING_RATE = 5e-6  # alignment-handbook's LoRA DPO example
-SFT_TRAINING = Training()
-DPO_TRAINING = Training(learning_rate=5e-7)
+SFT_TRAINING = SftStage().training  # the plan model's defaults, not a second copy
+DPO_TRAINING = DpoStage().training
 
 
 def _training(default: Training) -> dict[str, Attr]:
