@@ -124,3 +124,16 @@ assembly "a" {{
                             "--until", "assemblies"])
     assert code == 1
     assert "CCAI419" in err and "`duplicate_of`" in err and "has no statement texts" in err
+
+
+def test_duplicate_decisions_are_byte_identical_across_builds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CCAIC_CACHE_DIR", "off")  # both builds compute, neither is a cache hit
+    spec = _reworded(tmp_path)
+    texts = []
+    for out in ("one", "two"):
+        code, _, err = run_cli(["build", str(spec), "-o", str(tmp_path / out),
+                                "--until", "assemblies"])
+        assert code == 0, err
+        texts.append((tmp_path / out / "assemblies" / "a.json").read_bytes())
+    assert texts[0] == texts[1]

@@ -165,3 +165,15 @@ def test_merge_auto_takes_no_statement_list() -> None:
                                  '    statements = [1]\n  }\n}\n')
     unknown = [d for d in diagnostics if d.code == "CCAI202"]
     assert [d.message for d in unknown] == ["unknown attribute `statements` in merge auto"]
+
+
+def test_tfidf_is_the_documented_fallback(ccai_merges: str) -> None:
+    """docs/merges.md: TF-IDF at its default 0.3 gives 107 principles and, reading words only,
+    does not group the paper's example."""
+    data = REPO.parent / "shared" / "data" / "ccai-2023"
+    code, out, err = run_cli(["suggest", "merges", str(REPO / "constitutions" / "public.ccai"),
+                              "--var", f"data={data}", "--matcher", "tfidf"])
+    assert code == 0, err
+    assert out.startswith("# assembly ccai_us_2023: 116 selected statements -> 107 principles "
+                          "(7 merges, tfidf similarity >= 0.3")
+    assert PAPER_EXAMPLE not in _groups(out)
