@@ -22,6 +22,8 @@ def test_until_steps_and_plan_addresses_come_from_the_step_registry() -> None:
     assert STEPS.names() == RUN_STEPS and RUN_STEPS[-1] == "final"
     assert STAGES[-1] == "run"
     assert tuple(s.address for s in _steps(Stages())) == STEP_ADDRESSES
+    # each implementation names its stages/ folders after its registry entry
+    assert all(getattr(STEPS.load(name), "name", None) == name for name in RUN_STEPS)
 
 
 def test_quickstart_builds_end_to_end_and_reuses_every_stage(tmp_path: Path, repo: Path,

@@ -76,6 +76,7 @@ class StoredStep(ABC):
         """Run the step into stage (batches as parts, a model under stage/model)."""
 
     def execute(self, ctx: RunContext) -> Outcome:
+        """Reuse the committed folder of this key, else compute into it and commit it."""
         stage = StageDir(ctx.out, self.name, content_key(self.key(ctx)))
         where = stage.path.relative_to(ctx.out).as_posix()
         if ctx.world.broadcast(stage.done):  # rank 0 decides, so no rank runs a stage alone

@@ -79,7 +79,8 @@ class Final:
 
     def execute(self, ctx: RunContext) -> Outcome:
         address = ctx.plan.step("step.final").needs[0]
-        src = upstream(ctx, ctx.step_of[address]).model
+        trained = upstream(ctx, ctx.step_of[address])
+        src = trained.model
         assert src is not None  # step.final needs a trainer step
         final, source = ctx.out / "final", src.parent.name
         stale = ctx.world.broadcast(not _is_current(final, ctx.text, source))
@@ -92,8 +93,8 @@ class Final:
 
             write_model_card(ctx.plan, ctx.out, ctx.base)
         ctx.log(f"final: {final}")
-        return Outcome("ran" if stale else "cached", Output(key=source, model=final), "final",
-                       {"from": source})
+        return Outcome("ran" if stale else "cached", Output(key=trained.key, model=final),
+                       "final", {"from": source})
 
     @staticmethod
     def _write(ctx: RunContext, src: Path, final: Path, address: str) -> None:
