@@ -137,3 +137,15 @@ def test_duplicate_decisions_are_byte_identical_across_builds(
         assert code == 0, err
         texts.append((tmp_path / out / "assemblies" / "a.json").read_bytes())
     assert texts[0] == texts[1]
+
+
+def test_duplicate_of_compares_as_an_id(tmp_path: Path) -> None:
+    """`duplicate_of == "0.0"` names statement 0 as `id == "0.0"` does."""
+    spec = _reworded(tmp_path)
+    spec.write_text(SPEC.replace("duplicate_of != null", 'duplicate_of == "0.0"'),
+                    encoding="utf-8")
+    code, _, err = run_cli(["build", str(spec), "-o", str(tmp_path / "out"),
+                            "--until", "assemblies"])
+    assert code == 0, err
+    artifact = json.loads((tmp_path / "out" / "assemblies" / "a.json").read_text())
+    assert next(m for m in artifact["moderation"] if "duplicate_of" in m["rule"])["ids"] == ["13"]

@@ -42,9 +42,9 @@ _OPS: dict[str, Callable[..., object]] = {
 REGEX_MAX_SECONDS = 10
 REGEX_ENV = "CCAIC_REGEX_MAX_SECONDS"
 
-#: Fields whose values are ids, loaded in normal form (`normalize_id`): author ids and group
-#: labels too.
-ID_FIELDS = frozenset({"id", "author", "group"})
+#: Fields whose values are ids, loaded in normal form (`normalize_id`): author ids, group
+#: labels and the statement a near-duplicate repeats (`duplicate_of`) too.
+ID_FIELDS = frozenset({"id", "author", "group", "duplicate_of"})
 
 
 class _Node(BaseModel):
