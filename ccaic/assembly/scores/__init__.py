@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from ccaic.assembly.groups import Grouping
 from ccaic.assembly.votes import VoteTable
+from ccaic.registry.scores import SCORES
 
 __all__ = ["ScoreInputs", "ScoreMethod", "Scored", "compute", "group_counts",
            "method_options"]
@@ -79,16 +80,12 @@ class ScoreMethod:
 
 def method_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
     """The options `name` declares, from `options` (the consensus block), else defaults."""
-    from ccaic.registry.scores import SCORES
-
     return {k: options.get(k, attr.default) for k, attr in SCORES.entry(name).attrs.items()}
 
 
 def compute(inputs: ScoreInputs, names: Sequence[str], options: Mapping[str, Any]
             ) -> dict[str, Scored]:
     """Every method in `names`, each with the options it declares."""
-    from ccaic.registry.scores import SCORES
-
     out: dict[str, Scored] = {}
     for name in names:
         method: ScoreMethod = SCORES.load(name)
