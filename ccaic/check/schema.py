@@ -212,17 +212,3 @@ MERGE_AUTO = BlockSpec(
                         choices=("auto", "embedding", "tfidf"), default="auto"),
     },
 )
-
-# `merge auto { similarity = S }` (a bare `auto` label) inside a constitution: the build groups
-# the selected statements by meaning itself (ccaic.constitution.merges), instead of hand-written
-# `merge "id" { statements = [...] text = "..." }` blocks.
-MERGE_AUTO = BlockSpec(
-    doc="Merge similar selected statements automatically.",
-    labels=("auto",),
-    attrs={
-        "similarity": Attr("number", "least similarity of any two statements merged (default: "
-                           "the matcher's, docs/merges.md)", minimum=0, maximum=1),
-        "matcher": Attr("choice", "embedding, tfidf, or auto (embeddings when installed)",
-                        choices=("auto", "embedding", "tfidf"), default="auto"),
-    },
-)
