@@ -10,9 +10,12 @@ explained what one side of the main divide agrees with. Its factor f_s is report
 
 The fit is deterministic and runs to the optimum: mu starts at the mean vote, intercepts at 0,
 factors at the leading singular directions of the centred vote matrix (a fixed subspace
-iteration, no random start), then full-batch L-BFGS until the largest gradient component is
-below 1e-9 (or the loss stops decreasing to machine precision). As Community Notes does, the
-factor's sign is then chosen so that most participants have a negative factor. Under the
+iteration, no random start), then full-batch L-BFGS (on the parameters scaled by the loss's
+Gauss-Newton diagonal at the start) until the largest scaled gradient component is below 1e-9
+or the loss stops decreasing to machine precision; `converged` says the largest gradient
+component is below 1e-6 (on the CCAI assembly: 2e-9 after about 160 iterations, 2 s). As
+Community Notes does, the factor's sign is then chosen so that most participants have a
+negative factor. Under the
 bootstrap a participant drawn w times weighs w in the error and in the participant terms,
 which is the loss of the resample with its duplicates.
 """
@@ -126,19 +129,51 @@ def initial(d: Ratings, k: int, iterations: int = 30) -> np.ndarray:
     return np.concatenate([[mu], np.zeros(n + m), fu.ravel(), fs.ravel()])
 
 
+def scales(d: Ratings, x0: np.ndarray, k: int, lambda_i: float, lambda_f: float
+           ) -> np.ndarray:
+    """Square roots of the loss's Gauss-Newton diagonal at the start: L-BFGS runs on the
+    parameters times these, which takes it to the same optimum in a tenth of the iterations
+    (a participant's intercept and a statement's see very different numbers of votes)."""
+    n, m = len(d.users), len(d.items)
+    _, _, _, fu, fs = _unpack(x0, n, m, k)
+    wr = d.weights[d.rows]
+    w_sum, u_sum = wr.sum(), d.weights.sum()
+    per_user = 2.0 * np.bincount(d.rows, wr, n) / w_sum
+    per_item = 2.0 * np.bincount(d.cols, wr, m) / w_sum
+    fu_diag = np.stack([2.0 * np.bincount(d.rows, wr * fs[d.cols, j] ** 2, n) / w_sum
+                        for j in range(k)], axis=1)
+    fs_diag = np.stack([2.0 * np.bincount(d.cols, wr * fu[d.rows, j] ** 2, m) / w_sum
+                        for j in range(k)], axis=1)
+    diag = np.concatenate([
+        [2.0 + 2.0 * lambda_i],
+        per_user + 2.0 * lambda_i * d.weights / u_sum,
+        per_item + 2.0 * lambda_i / m,
+        (fu_diag + 2.0 * lambda_f * d.weights[:, None] / (u_sum * k)).ravel(),
+        (fs_diag + 2.0 * lambda_f / (m * k)).ravel(),
+    ])
+    return np.asarray(np.sqrt(diag))
+
+
 def fit(d: Ratings, factors: int = 1, lambda_i: float = 0.15, lambda_f: float = 0.03,
         start: np.ndarray | None = None) -> Fit:
     """The optimum of the loss from the fixed start (or `start`), identified by sign."""
     n, m = len(d.users), len(d.items)
     x0 = initial(d, factors) if start is None else start
-    res = so.minimize(loss_and_grad, x0, args=(d, factors, lambda_i, lambda_f), jac=True,
-                      method="L-BFGS-B",
+    s = scales(d, x0, factors, lambda_i, lambda_f)
+
+    def scaled(z: np.ndarray) -> tuple[float, np.ndarray]:
+        loss, grad = loss_and_grad(z / s, d, factors, lambda_i, lambda_f)
+        return loss, grad / s
+
+    res = so.minimize(scaled, x0 * s, jac=True, method="L-BFGS-B",
                       options={"gtol": GTOL, "ftol": 1e-15, "maxiter": MAX_ITERATIONS,
                                "maxcor": 20})
-    mu, iu, is_, fu, fs = _unpack(res.x, n, m, factors)
+    x = res.x / s
+    loss, grad = loss_and_grad(x, d, factors, lambda_i, lambda_f)
+    mu, iu, is_, fu, fs = _unpack(x, n, m, factors)
     flip = np.where((fu < 0).sum(axis=0) * 2 < (fu != 0).sum(axis=0), -1.0, 1.0)
-    return Fit(mu, iu.copy(), is_.copy(), fu * flip, fs * flip, float(res.fun),
-               bool(np.max(np.abs(res.jac), initial=0.0) < 1e-6))
+    return Fit(mu, iu.copy(), is_.copy(), fu * flip, fs * flip, loss,
+               bool(np.max(np.abs(grad), initial=0.0) < 1e-6))
 
 
 def score(inputs: ScoreInputs, /, factors: int = 1, lambda_i: float = 0.15,
