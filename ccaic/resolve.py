@@ -307,7 +307,8 @@ def grouping_for(spec: AssemblySpec, loaded: LoadedSource, table: VoteTable,
     try:
         return grouping(GroupingRequest(
             table, out, loaded, p, (g.k_min, g.k_max), g.file, g.column, g.participant_column,
-            None if g.warm_centers is None else np.asarray(g.warm_centers, dtype=np.float64)))
+            None if g.warm_centers is None else np.asarray(g.warm_centers, dtype=np.float64),
+            g.seed, g.min_votes))
     except DiagnosticError as exc:
         raise _with_note(exc, "the grouping is declared here", g.span or spec.span) from None
 
@@ -549,7 +550,7 @@ def artifact(result: AssemblyResult, base: Path) -> dict[str, Any]:
         "stability": result.stability,
         "polis": rounded(polis_blocks(
             result.table, g, result.statement_out,
-            in_conv_mask(result.table, result.loaded.in_conv),
+            in_conv_mask(result.table, result.loaded.in_conv, spec.groups.min_votes),
             g.pca if g.pca is not None else pca(result.table, result.statement_out), order)),
     }
 

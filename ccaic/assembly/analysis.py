@@ -16,7 +16,7 @@ from ccaic.assembly.sources import LoadedSource
 from ccaic.assembly.stats import StatementStats, statement_stats
 from ccaic.assembly.votes import VoteTable, natural_key
 from ccaic.diagnostics import DiagnosticError, error
-from ccaic.registry.groupings import GROUPINGS
+from ccaic.registry.groupings import GROUPINGS, forced_k
 from ccaic.registry.scores import ALWAYS
 
 
@@ -47,12 +47,13 @@ def make_grouping(table: VoteTable, method: str, mod_out: np.ndarray,
     that every grouping of one assembly shares one PCA (it is the costly part). Cold `polis`
     and `kmeans:K` cluster the in-conv participants, the server's in-conv list included where
     the source has one (math-pca2.json)."""
-    name = method
-    if method.startswith("kmeans:"):
-        name, k_range = "kmeans", (_forced_k(method),) * 2
-    elif method not in GROUPINGS or method == "kmeans":
+    name, forced = method.partition(":")[0], forced_k()
+    if name in forced and ":" in method:
+        k_range = (_forced_k(method),) * 2
+    elif method not in GROUPINGS or method in forced:
+        spelled = [f"{n}:K" if n in forced else n for n in GROUPINGS.names()]
         raise DiagnosticError([error("CCAI414", f"unknown group method {method!r}", None,
-                                     help="use polis, export or kmeans:K")])
+                                     help=f"use {', '.join(spelled[:-1])} or {spelled[-1]}")])
     grouping: Callable[[GroupingRequest], Grouping] = GROUPINGS.load(name)
     return grouping(GroupingRequest(table, mod_out, loaded, pca_result, k_range))
 
@@ -65,7 +66,8 @@ def _forced_k(method: str) -> int:
         forced = 0
     if not K_MIN <= forced <= K_MAX:
         raise DiagnosticError([error("CCAI414", f"bad group method {method!r}", None,
-                                     help=f"write kmeans:K with K a whole number from "
+                                     help=f"write {method.partition(':')[0]}:K with K a "
+                                     "whole number from "
                                      f"{K_MIN} to {K_MAX}, as in a groups block")])
     return forced
 

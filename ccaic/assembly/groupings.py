@@ -34,6 +34,8 @@ class GroupingRequest:
     column: str = "group-id"
     participant_column: str = "participant"
     warm: np.ndarray | None = None  # the last build's base centers (`warm_start`), or cold
+    seed: int = 0  # where k-means starts: 0 is Polis's first distinct points
+    min_votes: int = 7  # votes a participant needs to be clustered (Polis's 7)
 
 
 def polis(req: GroupingRequest) -> Grouping:
@@ -41,14 +43,14 @@ def polis(req: GroupingRequest) -> Grouping:
     or forced by a single k."""
     low, high = req.k
     return polis_groups(req.table, req.mod_out, k=high if low == high else None,
-                        pca_result=req.pca, k_range=req.k, in_conv_mask=_server_mask(req),
-                        warm=req.warm)
+                        pca_result=req.pca, k_range=req.k, in_conv_mask=_clustered(req),
+                        warm=req.warm, seed=req.seed)
 
 
 def kmeans(req: GroupingRequest) -> Grouping:
     """The Polis pipeline with k forced to the top of `k` (`kmeans:K`)."""
     return polis_groups(req.table, req.mod_out, k=req.k[1], pca_result=req.pca,
-                        in_conv_mask=_server_mask(req))
+                        in_conv_mask=_clustered(req), seed=req.seed)
 
 
 def export(req: GroupingRequest) -> Grouping:
@@ -71,8 +73,8 @@ def export(req: GroupingRequest) -> Grouping:
                          pca(req.table, req.mod_out) if req.pca is None else req.pca)
 
 
-def _server_mask(req: GroupingRequest) -> np.ndarray | None:
-    """The in-conv mask with the server's in-conv list, None when the source has none (only
-    the clustering groupings need it)."""
+def _clustered(req: GroupingRequest) -> np.ndarray:
+    """Who the clustering groupings cluster: Polis's in-conv rule with `min_votes` in place of
+    its 7, plus the server's in-conv list where the source carries one."""
     server = req.loaded.in_conv if req.loaded is not None else None
-    return in_conv_mask(req.table, server) if server else None
+    return in_conv_mask(req.table, server, threshold=req.min_votes)

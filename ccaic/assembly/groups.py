@@ -220,8 +220,14 @@ def in_conv(table: VoteTable, n_cmts: int | None = None, threshold: int = 7,
     return mask
 
 
-def _first_distinct(points: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the first k distinct rows, in order (looks at a growing prefix only)."""
+def _first_distinct(points: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
+    """Indices of the first k distinct rows, in order (looks at a growing prefix only): Polis's
+    k-means start. `seed` other than 0 draws k distinct rows with that seed instead (the
+    groups block's `seed`: how much do the groups depend on where k-means starts?)."""
+    if seed:
+        _, first = np.unique(points, axis=0, return_index=True)
+        rng = np.random.default_rng(seed)
+        return np.sort(rng.choice(np.sort(first), size=min(k, len(first)), replace=False))
     m = max(4 * k, 64)
     while True:
         _, first = np.unique(points[:m], axis=0, return_index=True)
@@ -332,16 +338,18 @@ def kmeans(points: np.ndarray, init: np.ndarray, weights: np.ndarray | None = No
     return centers, labels
 
 
-def base_clusters(points: np.ndarray, k: int = BASE_K, warm: np.ndarray | None = None
-                  ) -> BaseClusters:
+def base_clusters(points: np.ndarray, k: int = BASE_K, warm: np.ndarray | None = None,
+                  seed: int = 0) -> BaseClusters:
     """Base clusters of projected in-conv participants (row order): a cold start from the
-    first distinct points, or (`warm`, `groups polis { warm_start = true }`) from the last
-    build's base centers, as Polis's math starts each tick from the previous one's."""
+    first distinct points (`seed`: see `_first_distinct`), or (`warm`, `groups polis {
+    warm_start = true }`) from the last build's base centers, as Polis's math starts each tick
+    from the previous one's."""
     if len(points) == 0:
         return BaseClusters(np.zeros((0, 2)), np.zeros(0, dtype=np.int64),
                             np.zeros(0, dtype=np.int64))
     usable = warm is not None and 0 < len(warm) <= len(points) and warm.shape[1:] == (2,)
-    init = np.asarray(warm, dtype=np.float64) if usable else points[_first_distinct(points, k)]
+    init = (np.asarray(warm, dtype=np.float64) if usable
+            else points[_first_distinct(points, k, seed)])
     centers, labels = kmeans(points, init, max_iters=100)
     counts = np.bincount(labels, minlength=len(centers))
     used = np.flatnonzero(counts)
@@ -387,12 +395,14 @@ def silhouette(points: np.ndarray, labels: np.ndarray) -> float:
 
 
 def group_clusters(centers: np.ndarray, counts: np.ndarray, k: int | None = None,
-                   max_k: int = MAX_K, min_k: int = 2) -> tuple[np.ndarray, float]:
+                   max_k: int = MAX_K, min_k: int = 2, seed: int = 0
+                   ) -> tuple[np.ndarray, float]:
     """Group k-means over base centers (id order): labels per base cluster and silhouette.
 
     k None: try min_k..min(max_k, 2 + B // 12) and keep the best silhouette (later k wins
     ties); Polis's default is 2..5. When few base clusters cap the range below `min_k`, `min_k`
-    alone is tried, so a declared lower bound is never silently undercut.
+    alone is tried, so a declared lower bound is never silently undercut. `seed`: where each
+    k-means starts (`_first_distinct`).
     """
     b = len(centers)
     if b == 0:
@@ -402,7 +412,7 @@ def group_clusters(centers: np.ndarray, counts: np.ndarray, k: int | None = None
     best: tuple[float, np.ndarray] | None = None
     for kk in ks:
         kk = min(kk, n_distinct)
-        init = centers[_first_distinct(centers, kk)]
+        init = centers[_first_distinct(centers, kk, seed)]
         _, labels = kmeans(centers, init, weights=counts, max_iters=20)
         s = silhouette(centers, labels)
         if best is None or s >= best[0]:
@@ -413,19 +423,20 @@ def group_clusters(centers: np.ndarray, counts: np.ndarray, k: int | None = None
 
 def polis_groups(table: VoteTable, mod_out: np.ndarray | None = None, k: int | None = None,
                  in_conv_mask: np.ndarray | None = None, pca_result: Pca | None = None,
-                 k_range: tuple[int, int] = (2, MAX_K), warm: np.ndarray | None = None
-                 ) -> Grouping:
+                 k_range: tuple[int, int] = (2, MAX_K), warm: np.ndarray | None = None,
+                 seed: int = 0) -> Grouping:
     """The full cold Polis pipeline; `k` forces the group count (the `kmeans:K` method), else
     k is chosen by silhouette within `k_range` (a groups block's `k = 2..5`).
-    `pca_result`: the assembly's PCA of this table, when computed already (one per assembly)."""
+    `pca_result`: the assembly's PCA of this table, when computed already (one per assembly);
+    `seed`: where the k-means steps start (0: Polis's first distinct points)."""
     p = pca(table, mod_out) if pca_result is None else pca_result
     mask = in_conv(table, len(p.columns)) if in_conv_mask is None else in_conv_mask
     rows = np.flatnonzero(mask)
     if table.entry_times is not None:
         rows = rows[np.argsort(table.entry_times[rows], kind="stable")]
-    base = base_clusters(p.projections[rows], warm=warm)
+    base = base_clusters(p.projections[rows], warm=warm, seed=seed)
     glabels, sil = group_clusters(base.centers, base.counts, k=k, min_k=k_range[0],
-                                  max_k=k_range[1])
+                                  max_k=k_range[1], seed=seed)
     labels = np.full(table.shape[0], -1, dtype=np.int64)
     if len(rows):
         labels[rows] = glabels[base.labels]

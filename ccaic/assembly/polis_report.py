@@ -25,11 +25,13 @@ _KEYS = {"tid": "statement", "repful-for": "repful", "n-success": "n_success",
          "repness": "repness", "repness-test": "repness_test"}
 
 
-def in_conv_mask(table: VoteTable, server: frozenset[str] | None) -> np.ndarray:
-    """Polis's in-conv rule over `table`, plus the server's in-conv list where the source
-    carries one: Polis keeps a member in-conv ("sticky") even while under 7 votes."""
+def in_conv_mask(table: VoteTable, server: frozenset[str] | None, threshold: int = 7
+                 ) -> np.ndarray:
+    """Polis's in-conv rule over `table` (`threshold` votes: a groups block's `min_votes`),
+    plus the server's in-conv list where the source carries one: Polis keeps a member in-conv
+    ("sticky") even while under the threshold."""
     n_cmts = int((table.statement_vote_counts() > 0).sum())
-    mask = in_conv(table, n_cmts)
+    mask = in_conv(table, n_cmts, threshold=threshold)
     if server:
         mask |= np.array([p in server for p in table.participants], dtype=bool)
     return mask

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from ccaic.check.schema import (
     FUNCTIONS,
@@ -26,11 +27,17 @@ from ccaic.check.schema import (
 from ccaic.check.templates import check_template
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error, warning
 from ccaic.files import FileRefused, path_kind, resolved
+from ccaic.registry import Registry
+from ccaic.registry.groupings import GROUPINGS, forced_k
 from ccaic.registry.sources import SOURCES
 from ccaic.syntax import ast
 from ccaic.syntax.parser import parse, read_source
 
 REFERENCE_KINDS = ("var", "assembly", "constitution", "plan")
+#: Blocks whose kind label names a registry entry: the registry, how the block is spelled in a
+#: message, and the verb for what it needs.
+_PLUG_INS: dict[str, tuple[Registry[Any], str, str]] = {
+    "groups": (GROUPINGS, "{} groups", "need"), "source": (SOURCES, "source {}", "needs")}
 
 
 @dataclass
@@ -651,18 +658,8 @@ class Checker:
     # --- block-level meaning
     def check_block_semantics(self, block: ast.Block, attrs: dict[str, ast.Attribute]) -> None:
         kind = block.type.name
-        if kind == "groups" and block.labels:
-            label = block.labels[0].value
-            k = attrs.get("k")
-            if label == "kmeans" and k is None:
-                self.report(error("CCAI209", "kmeans groups need `k`", block.type.span,
-                                  help="add `k = 2` (or a range such as 2..5)"))
-            if label == "export" and k is not None:
-                self.report(warning(
-                    "CCAI217", "`k` is ignored for export groups", k.name.span,
-                    help="export groups come from the export itself; remove `k`"))
-        if kind == "source" and block.labels:
-            self.check_source_needs(block, attrs)
+        if kind in _PLUG_INS and block.labels:
+            self.check_plug_in(block, attrs)
         if kind == "assembly" and not block.blocks("source"):
             self.report(error(
                 "CCAI209", f"{_describe(block)} has no `source`", block.type.span,
@@ -696,38 +693,51 @@ class Checker:
                     "CCAI217", "`template` is unused without `from`", attrs["template"].name.span,
                     help="the template renders an assembly's selected statements"))
 
-    def check_source_needs(self, block: ast.Block, attrs: dict[str, ast.Attribute]) -> None:
-        """CCAI209 for the attributes a source's registry entry needs (polis_api: a server and
-        a conversation or report id), so `ccaic check` finds them before a build."""
+    def check_plug_in(self, block: ast.Block, attrs: dict[str, ast.Attribute]) -> None:
+        """A `source` or `groups` block against its registry entry: CCAI209 for the attributes
+        it needs (kmeans: `k`; polis_api: a server and a conversation or report id), CCAI217
+        for an attribute of the block that this kind does not take (it would do nothing)."""
+        registry, spelled, verb = _PLUG_INS[block.type.name]
         label = block.labels[0].value
-        if label not in SOURCES:
+        if label not in registry:
             return
-        for names, example in SOURCES.entry(label).meta.get("needs", ()):
+        entry, subject = registry.entry(label), spelled.format(label)
+        for names, example in entry.meta.get("needs", ()):
             if not any(name in attrs for name in names):
-                spelled = " or ".join(f"`{n}`" for n in names)
-                self.report(error("CCAI209", f"source {label} needs {spelled}", block.type.span,
-                                  help=f"add `{example}`"))
+                listed = " or ".join(f"`{n}`" for n in names)
+                self.report(error("CCAI209", f"{subject} {verb} {listed}", block.type.span,
+                                  help=f"add {example}"))
+        for name, attr in attrs.items():
+            if name not in entry.attrs:
+                taking = ", ".join(e.name for e in registry if name in e.attrs)
+                why = entry.meta.get("ignores") or f"it is an attribute of {taking}"
+                self.report(warning("CCAI217", f"`{name}` is ignored for {subject}",
+                                    attr.name.span, help=f"{why}; remove `{name}`"))
 
     def check_groupings(self, value: ast.Expr) -> None:
-        """`stability { groupings = [...] }` names: polis, export or kmeans:K, K in the range
-        a groups block's `k` allows."""
+        """`stability { groupings = [...] }` names: a registered grouping, or `<name>:K` for
+        one that forces k (kmeans), K in the range a groups block's `k` allows."""
         k = SCHEMA["assembly"].blocks["groups"].attrs["k"]
         low, high = int(k.minimum or 2), int(k.maximum or 50)
+        forced = forced_k()
+        plain = tuple(n for n in GROUPINGS.names() if n not in forced)
+        pattern = re.compile(f"({'|'.join(map(re.escape, forced))}):([0-9]+)")
         for item in value.items if isinstance(value, ast.ListLit) else ():
             if not (isinstance(item, ast.StringLit) and item.is_constant):
                 continue
-            kmeans = re.fullmatch(r"kmeans:([0-9]+)", item.constant)
-            if kmeans and not low <= int(kmeans[1]) <= high:
+            named = pattern.fullmatch(item.constant) if forced else None
+            if named and not low <= int(named[2]) <= high:
                 self.report(error(
                     "CCAI207", f"grouping \"{item.constant}\" is out of range: K must be in "
                     f"[{low}, {high}]", item.span,
-                    help=f"kmeans:K forms K groups; K runs from {low} to {high}, as `k` does in a "
-                    "groups block"))
-            elif not kmeans and item.constant not in ("polis", "export"):
-                self.report(error(
-                    "CCAI215", f"unknown grouping \"{item.constant}\"", item.span,
-                    help=_suggest(item.constant, ("polis", "export", "kmeans:3"), "grouping")
-                    .replace("`kmeans:3`", "`kmeans:K` (K groups)")))
+                    help=f"{named[1]}:K forms K groups; K runs from {low} to {high}, as `k` does "
+                    "in a groups block"))
+            elif not named and item.constant not in plain:
+                hint = _suggest(item.constant, (*plain, *(f"{n}:3" for n in forced)), "grouping")
+                for name in forced:
+                    hint = hint.replace(f"`{name}:3`", f"`{name}:K` (K groups)")
+                self.report(error("CCAI215", f"unknown grouping \"{item.constant}\"", item.span,
+                                  help=hint))
 
     def check_variable(self, block: ast.Block, attrs: dict[str, ast.Attribute]) -> None:
         declared = attrs.get("type")

@@ -7,7 +7,8 @@ every entry's attributes, in entry order; `meta["language"]` False keeps a loade
 `--kind` names (the polis entry detects it) out of the language. `meta["sync"]` names a
 function run before the assembly stage's cache lookup (a remote source downloads its snapshot
 there, so the cache keys on what was downloaded). `meta["needs"]` lists groups of attributes
-the block must set one of, each with an example (the checker's CCAI209).
+the block must set one of, each with an example (the checker's CCAI209). An attribute of the
+union that the labelled source does not take is a warning (CCAI217: it would do nothing).
 
 A new source: its module under ccaic/assembly/sources/ plus one Entry here (plus docs).
 """
@@ -69,9 +70,9 @@ SOURCES: Registry[Callable[..., Any]] = Registry("source", [
           "a running Polis server, downloaded into a snapshot folder before each build",
           attrs={"path": PATH, **POLIS_API, **EXPORT},
           meta={"kind": "polis-api", "sync": "ccaic.assembly.sources.polis_api:sync",
-                "needs": ((("base_url",), 'base_url = "https://pol.is"'),
+                "needs": ((("base_url",), '`base_url = "https://pol.is"`'),
                           (("conversation_id", "report_id"),
-                           'report_id = "<the id in the report\'s URL>"'))}),
+                           '`report_id = "<the id in the report\'s URL>"`'))}),
 ])
 
 

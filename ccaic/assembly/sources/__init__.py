@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ccaic.assembly.sources.base import LoadedSource, SourceOptions
-from ccaic.diagnostics import DiagnosticError, error, refused
+from ccaic.diagnostics import DiagnosticError, error, refused, warning
 from ccaic.files import FileRefused, path_kind
 from ccaic.registry.sources import SOURCES, by_kind, kinds
 
@@ -56,8 +56,17 @@ def load_source(kind: str, path: str | Path, options: SourceOptions | None = Non
 
 
 def load_detected(path: Path, display: str, opts: SourceOptions) -> LoadedSource:
-    """The `polis` source: the loader `detect_kind` picks for what the path holds."""
-    return _load(detect_kind(path, display), path, display, opts)
+    """The `polis` source: the loader `detect_kind` picks for what the path holds; an attribute
+    that loader does not take (a long-format column on an export folder) is CCAI217."""
+    kind = detect_kind(path, display)
+    loaded = _load(kind, path, display, opts)
+    entry = by_kind(kind)
+    unread = sorted(set(opts.attrs) - set(entry.attrs) - {"as_of"}) if entry else []
+    loaded.warnings.extend(warning(
+        "CCAI217", f"`{name}` is ignored: {display} is read as {entry.name if entry else kind}",
+        None, help=f"only a long-format votes file takes `{name}`; remove it")
+        for name in unread)
+    return loaded
 
 
 def _load(kind: str, path: Path, display: str, opts: SourceOptions) -> LoadedSource:
