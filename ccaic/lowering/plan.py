@@ -30,8 +30,11 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from pydantic import BaseModel
+
+import ccaic.registry.steps as step_registry
 from ccaic.canonical import canonical_sha256
 from ccaic.check.checker import Program, walk_expr
 from ccaic.check.variables import Value
@@ -80,7 +83,18 @@ from ccaic.plan.rows import (
     preference_row_problem,
     prompt_row_problem,
 )
-from ccaic.registry.steps import BLOCK_OF_STEP, SWITCH_DEFAULTS, TRAINER_DEFAULTS
+from ccaic.registry import Entry, Registry
+from ccaic.registry.steps import (
+    LORA,
+    TRAINING_ATTRS,
+    addresses,
+    block_of_step,
+    settings_stages,
+    stage_of,
+    step_blocks,
+    switch_defaults,
+    trainer_defaults,
+)
 from ccaic.syntax import ast
 
 # The default few-shot exemplar: one short demo in the chat format (HF-recipe style).
@@ -98,6 +112,11 @@ DEFAULT_FEWSHOT = (
                 "are locked out of your own, a licensed locksmith can help."),
     )),
 )
+
+
+# Each stage's defaults, declared once in its plan model (the registry's attributes read them).
+_SL, _SFT, _PAIRS, _LABEL, _DPO, _LORA = (SlCaiStage(), SftStage(), PairsStage(), LabelStage(),
+                                          DpoStage(), Lora())
 
 
 class _Ctx:
@@ -356,7 +375,7 @@ def _lora(ctx: _Ctx, stage: ast.Block | None, stage_name: str) -> Lora | None:
     if block is None:
         return None
     enabled_attr = _attr(block, "enabled")
-    enabled = bool(_val(ctx, block, "enabled", True))
+    enabled = bool(_val(ctx, block, "enabled", LORA.attrs["enabled"].default))
     if not enabled:
         set_options = [n for n in LORA_OPTIONS if _attr(block, n) is not None]
         if set_options:
@@ -370,11 +389,11 @@ def _lora(ctx: _Ctx, stage: ast.Block | None, stage_name: str) -> Lora | None:
         return None
     targets = _val(ctx, block, "target_modules", None)
     return Lora(
-        r=int(_val(ctx, block, "r", 16)),
-        alpha=float(_val(ctx, block, "alpha", 16.0)),
-        dropout=float(_val(ctx, block, "dropout", 0.05)),
-        target_modules=tuple(str(t) for t in targets) if targets else "all-linear",
-        merge=bool(_val(ctx, block, "merge", True)),
+        r=int(_val(ctx, block, "r", _LORA.r)),
+        alpha=float(_val(ctx, block, "alpha", _LORA.alpha)),
+        dropout=float(_val(ctx, block, "dropout", _LORA.dropout)),
+        target_modules=tuple(str(t) for t in targets) if targets else _LORA.target_modules,
+        merge=bool(_val(ctx, block, "merge", _LORA.merge)),
     )
 
 
@@ -408,7 +427,7 @@ def _training(ctx: _Ctx, block: ast.Block | None, stage_name: str, default: Trai
                     "the third is derived", notes=notes)
         else:
             ga = max(total // bs, 1)
-    warmup = _val(ctx, block, "warmup_ratio", None)
+    warmup = _val(ctx, block, "warmup_ratio", default.warmup_ratio)
     training = Training(
         epochs=float(_val(ctx, block, "epochs", default.epochs)),
         learning_rate=float(_val(ctx, block, "learning_rate", default.learning_rate)),
@@ -417,10 +436,10 @@ def _training(ctx: _Ctx, block: ast.Block | None, stage_name: str, default: Trai
         max_steps=int(_val(ctx, block, "max_steps", default.max_steps)),
         save_steps=int(_val(ctx, block, "save_steps", default.save_steps)),
         lora=lora,
-        precision=str(_val(ctx, block, "precision", "mixed")),  # type: ignore[arg-type]
-        lr_scheduler=_val(ctx, block, "lr_scheduler", None),
+        precision=str(_val(ctx, block, "precision", default.precision)),  # type: ignore[arg-type]
+        lr_scheduler=_val(ctx, block, "lr_scheduler", default.lr_scheduler),
         warmup_ratio=float(warmup) if warmup is not None else None,
-        eval_fraction=float(_val(ctx, block, "eval_fraction", 0.0)),
+        eval_fraction=float(_val(ctx, block, "eval_fraction", default.eval_fraction)),
     )
     _check_precision(ctx, block, stage_name, training)
     return training
@@ -449,45 +468,87 @@ def _constitution_ref(c: Constitution) -> ConstitutionRef:
     )
 
 
-# Which step each stage block switches (ccaic.registry.steps), and the DAG below.
+# plan.steps, built from the step registry's entries (ccaic.registry.steps: needs, model,
+# ships, final, replaces) and the stages' settings; no step is written here.
+
+
+def _registry() -> Registry[object]:
+    """The step registry as it is now (a test may monkeypatch it)."""
+    return step_registry.STEPS
+
+
+def _in_plan(stages: Stages, entry: Entry) -> bool:
+    """A step joins the plan when it has no stage or the plan holds its stage's settings."""
+    stage = stage_of(entry)
+    return stage is None or stages.has(stage)
+
+
+def _step_on(stages: Stages, entry: Entry) -> bool:
+    stage = stage_of(entry)
+    return stage is None or bool(stages.value(stage, "enabled", True))
+
+
+def _needs(stages: Stages, entry: Entry) -> tuple[str, ...]:
+    """The step's needs, or those its `needs_when` names for the value a setting holds."""
+    needs: tuple[str, ...] = entry.meta.get("needs", ())
+    stage = stage_of(entry)
+    for key, by_value in entry.meta.get("needs_when", {}).items():
+        value = stages.value(stage, key) if stage is not None else None
+        needs = by_value.get(value, needs)
+    return needs
+
+
+def _trains_from(entry: Entry, on: dict[str, bool]) -> Any:
+    """The model the step starts from: the first of its `model` choices that is on."""
+    model = entry.meta.get("model")
+    if not isinstance(model, tuple):
+        return model
+    return next(m for m in model if m in ("policy", "feedback", "final") or on.get(m))
 
 
 def _steps(stages: Stages) -> tuple[Step, ...]:
-    sl = stages.sl_cai.enabled
-    dpo_needs = ("step.label",) if stages.dpo.method == "dpo" else ("step.sl_cai.revision",)
-    trained = stages.sft.enabled or stages.dpo.enabled
-    return (
-        Step(address="step.initial", enabled=True, model="policy"),
-        Step(address="step.sl_cai.critique", enabled=sl, needs=("step.initial",), model="policy"),
-        Step(address="step.sl_cai.revision", enabled=sl, needs=("step.sl_cai.critique",),
-             model="policy"),
-        Step(address="step.sft_data", enabled=stages.sft.enabled,
-             needs=("step.sl_cai.revision",)),
-        Step(address="step.sft", enabled=stages.sft.enabled, needs=("step.sft_data",),
-             model="policy"),
-        Step(address="step.pairs", enabled=stages.pairs.enabled, needs=("step.sft",),
-             model="sft"),
-        Step(address="step.label", enabled=stages.label.enabled, needs=("step.pairs",),
-             model="feedback"),
-        Step(address="step.dpo", enabled=stages.dpo.enabled, needs=dpo_needs,
-             model="sft" if stages.sft.enabled else "policy"),
-        Step(address="step.final", enabled=trained,
-             needs=("step.dpo",) if stages.dpo.enabled else
-             (("step.sft",) if stages.sft.enabled else ()), model="final"),
-    )
+    entries = [e for e in _registry() if _in_plan(stages, e)]
+    on = {e.name: _step_on(stages, e) for e in entries}
+    shipped = [e.name for e in entries if e.meta.get("ships") and on[e.name]]
+    steps: list[Step] = []
+    for entry in entries:
+        covered = addresses(entry.name, _registry())
+        model = _trains_from(entry, on)
+        if entry.meta.get("final"):
+            needs = addresses(shipped[-1], _registry())[-1:] if shipped else ()
+            steps.append(Step(address=covered[0], enabled=bool(shipped), needs=needs,
+                              model=model))
+            continue
+        needs = _needs(stages, entry)
+        for address in covered:  # each later address needs the one before
+            steps.append(Step(address=address, enabled=on[entry.name], needs=needs,
+                              model=model))
+            needs = (address,)
+    return tuple(steps)
+
+
+def _replaced(stages: Stages) -> Stages:
+    """The stages with those of the steps an enabled step `replaces` turned off."""
+    reg = _registry()
+    off = [stage_of(reg.entry(name)) for e in reg
+           if e.meta.get("replaces") and _in_plan(stages, e) and _step_on(stages, e)
+           for name in e.meta["replaces"]]
+    names = [name for name in dict.fromkeys(off) if name is not None]
+    return stages.turned_off(names) if names else stages
 
 
 def _check_dag(ctx: _Ctx, steps: tuple[Step, ...], blocks: dict[str, ast.Block | None]) -> None:
     by_address = {s.address: s for s in steps}
+    block_of = block_of_step()
     reported: set[tuple[str, str]] = set()
     for step in steps:
         if not step.enabled:
             continue
         for need in step.needs:
-            if by_address[need].enabled:
+            if need in by_address and by_address[need].enabled:
                 continue
-            here = BLOCK_OF_STEP.get(step.address, "")
-            there = BLOCK_OF_STEP.get(need, "")
+            here = block_of.get(step.address, "")
+            there = block_of.get(need, "")
             if (here, there) in reported or here == there:
                 continue
             reported.add((here, there))
@@ -500,9 +561,9 @@ def _check_dag(ctx: _Ctx, steps: tuple[Step, ...], blocks: dict[str, ast.Block |
                 span = off_attr.span
             else:
                 span = ctx.block.type.span
-            dependents = [BLOCK_OF_STEP[s.address] for s in steps
-                          if s.enabled and s.address in BLOCK_OF_STEP
-                          and BLOCK_OF_STEP[s.address] != there
+            dependents = [block_of[s.address] for s in steps
+                          if s.enabled and s.address in block_of
+                          and block_of[s.address] != there
                           and _depends_on(by_address, s.address, need)]
             chain = ", ".join(f"`{d}`" for d in dict.fromkeys(dependents))
             help = f"turn `{there}` back on, or set `enabled = false` in {chain}"
@@ -524,21 +585,21 @@ def _depends_on(by_address: dict[str, Step], address: str, target: str) -> bool:
         if cur in seen:
             continue
         seen.add(cur)
-        todo.extend(by_address[cur].needs)
+        todo.extend(by_address[cur].needs if cur in by_address else ())
     return False
 
 
 def _stage_training(ctx: _Ctx, block: ast.Block | None, stage_name: str) -> Training:
     """The `sft` or `rlaif` block's training settings over that stage's defaults (declared
-    with the step, ccaic.registry.steps.TRAINER_DEFAULTS)."""
-    default, lora_learning_rate = TRAINER_DEFAULTS[stage_name]
+    with the step, ccaic.registry.steps.trainer_defaults)."""
+    default, lora_learning_rate = trainer_defaults()[stage_name]
     return _training(ctx, block, stage_name, default, lora_learning_rate)
 
 
 def _judge_default(ctx: _Ctx, rlaif: ast.Block | None, method: str) -> bool:
     """Whether `pairs` and `label` run when they do not say: they feed DPO alone, so with
     rlaif off or method "revision_pairs" they would run unused."""
-    return method == "dpo" and bool(_val(ctx, rlaif, "enabled", True))
+    return method == "dpo" and bool(_val(ctx, rlaif, "enabled", _DPO.enabled))
 
 
 def _fraction(value: Any) -> float | None:
@@ -629,6 +690,37 @@ def _read_preferences(ctx: _Ctx, attr: ast.Attribute) -> PreferenceSet | None:
     return PreferenceSet(path=pinned[0], sha256=pinned[1], rows=pinned[2])
 
 
+def _registered_stages(ctx: _Ctx, block: ast.Block) -> dict[str, dict[str, Any]]:
+    """The settings of every registered step with no plan model whose block the plan writes:
+    each attribute of its block, its default where absent, and a trainer's `training`."""
+    out: dict[str, dict[str, Any]] = {}
+    specs = step_blocks()
+    for entry in _registry():
+        stage, name = stage_of(entry), entry.meta["block"]
+        sub = _sub(block, name) if name is not None else None
+        if stage not in settings_stages() or sub is None or stage in out:
+            continue
+        trainer = name in trainer_defaults()
+        out[stage] = {key: _setting(attr.type, _val(ctx, sub, key, attr.default))
+                      for key, attr in specs[name].attrs.items()
+                      if not (trainer and key in TRAINING_ATTRS and key != "enabled")}
+        if trainer:
+            out[stage]["training"] = _stage_training(ctx, sub, name).model_dump(mode="json")
+    return out
+
+
+def _setting(kind: str, value: Any) -> Any:
+    """A block attribute's value as JSON of its declared type (ccaic.registry.attrs)."""
+    if value is None:
+        return None
+    if kind.startswith("list:"):
+        return [_setting(kind.removeprefix("list:"), v) for v in value]
+    convert: dict[str, Callable[[Any], Any]] = {"int": int, "number": float, "bool": bool}
+    if kind in convert:
+        return convert[kind](value)
+    return str(value) if kind in ("string", "path", "choice", "template", "regex") else value
+
+
 def compile_plan(block: ast.Block, variables: dict[str, Value],
                  constitutions: dict[str, Constitution]) -> tuple[TrainingPlan | None,
                                                                   list[Diagnostic]]:
@@ -697,36 +789,37 @@ def compile_plan(block: ast.Block, variables: dict[str, Value],
             fewshot, fewshot_source, _ = read
     fewshot_sha = canonical_sha256([e.model_dump(mode="json") for e in fewshot])
     sl_cai = SlCaiStage(
-        enabled=bool(_val(ctx, b_sl, "enabled", True)),
-        rounds=int(_val(ctx, b_sl, "rounds", 1)),
+        enabled=bool(_val(ctx, b_sl, "enabled", _SL.enabled)),
+        rounds=int(_val(ctx, b_sl, "rounds", _SL.rounds)),
         sampling=_sampling(ctx, b_sl, initial.sampling),
         fewshot=fewshot, fewshot_source=fewshot_source, fewshot_sha256=fewshot_sha,
-        stop=tuple(str(s) for s in _val(ctx, b_sl, "stop", [])),
-        all_rounds=bool(_val(ctx, b_sl, "all_rounds", False)),
-        drop_truncated=bool(_val(ctx, b_sl, "drop_truncated", True)),
+        stop=tuple(str(s) for s in _val(ctx, b_sl, "stop", _SL.stop)),
+        all_rounds=bool(_val(ctx, b_sl, "all_rounds", _SL.all_rounds)),
+        drop_truncated=bool(_val(ctx, b_sl, "drop_truncated", _SL.drop_truncated)),
     )
-    sft = SftStage(enabled=bool(_val(ctx, b_sft, "enabled", True)),
+    sft = SftStage(enabled=bool(_val(ctx, b_sft, "enabled", _SFT.enabled)),
                    training=_stage_training(ctx, b_sft, "sft"))
-    method = str(_val(ctx, b_rlaif, "method", "dpo"))
+    method = str(_val(ctx, b_rlaif, "method", _DPO.method))
     judge_default = _judge_default(ctx, b_rlaif, method)
     pairs = PairsStage(enabled=bool(_val(ctx, b_pairs, "enabled", judge_default)),
                        sampling=_sampling(ctx, b_pairs, initial.sampling),
-                       samples=int(_val(ctx, b_pairs, "samples", 2)))
-    cot = bool(_val(ctx, b_label, "chain_of_thought", False))
+                       samples=int(_val(ctx, b_pairs, "samples", _PAIRS.samples)))
+    cot = bool(_val(ctx, b_label, "chain_of_thought", _LABEL.chain_of_thought))
     label = LabelStage(enabled=bool(_val(ctx, b_label, "enabled", judge_default)),
                        chain_of_thought=cot,
-                       clamp=float(_val(ctx, b_label, "clamp", 0.1)),
-                       batch_size=int(_val(ctx, b_label, "batch_size", 8)),
+                       clamp=float(_val(ctx, b_label, "clamp", _LABEL.clamp)),
+                       batch_size=int(_val(ctx, b_label, "batch_size", _LABEL.batch_size)),
                        helpful=_helpful_principles(ctx, b_label, bool(h_attr)),
-                       concurrency=int(_val(ctx, b_label, "concurrency", 4)))
+                       concurrency=int(_val(ctx, b_label, "concurrency", _LABEL.concurrency)))
     dpo = DpoStage(
-        enabled=bool(_val(ctx, b_rlaif, "enabled", True)),
+        enabled=bool(_val(ctx, b_rlaif, "enabled", _DPO.enabled)),
         method=method,  # type: ignore[arg-type]
-        beta=float(_val(ctx, b_rlaif, "beta", 0.1)),
-        soft_labels=bool(_val(ctx, b_rlaif, "soft_labels", True)),
+        beta=float(_val(ctx, b_rlaif, "beta", _DPO.beta)),
+        soft_labels=bool(_val(ctx, b_rlaif, "soft_labels", _DPO.soft_labels)),
         training=_stage_training(ctx, b_rlaif, "rlaif"),
-        split=float(_val(ctx, b_rlaif, "split", 0.0)),
-        helpful_fraction=_fraction(_val(ctx, b_rlaif, "helpful_fraction", None)),
+        split=float(_val(ctx, b_rlaif, "split", _DPO.split)),
+        helpful_fraction=_fraction(_val(ctx, b_rlaif, "helpful_fraction",
+                                        _DPO.helpful_fraction)),
     )
     if _uses_variables(block):  # else `ccaic check` gave these (plan_shape_diagnostics)
         subs = {"sl_cai": b_sl, "sft": b_sft, "pairs": b_pairs, "label": b_label,
@@ -735,17 +828,18 @@ def compile_plan(block: ast.Block, variables: dict[str, Value],
               "label": label.enabled, "rlaif": dpo.enabled}
         _settings_of_unused_stages(ctx, subs, on, method)
         _no_effect_settings(ctx, block, subs, on, method)
-    stages = Stages(initial=initial, sl_cai=sl_cai, sft=sft, pairs=pairs, label=label, dpo=dpo)
+    stages = _replaced(Stages(initial=initial, sl_cai=sl_cai, sft=sft, pairs=pairs,
+                              label=label, dpo=dpo, **_registered_stages(ctx, block)))
     evaluate = _evaluate(ctx, _sub(block, "evaluate"))
     steps = _steps(stages)
-    _check_dag(ctx, steps, {"sl_cai": b_sl, "sft": b_sft, "pairs": b_pairs, "label": b_label,
-                            "rlaif": b_rlaif})
+    _check_dag(ctx, steps, {name: _sub(block, name) for name in step_blocks()})
     if any(d.is_error for d in ctx.diags) or policy is None or feedback is None or const is None:
         return None, ctx.diags
     source = Path(block.span.file).name if not block.span.file.startswith("<") else "<stdin>"
     plan = TrainingPlan(
         name=name, address=f"plan.{name}", source=source,
-        seed=int(_val(ctx, block, "seed", 0)), policy=policy, feedback=feedback,
+        seed=int(_val(ctx, block, "seed", TrainingPlan.model_fields["seed"].default)),
+        policy=policy, feedback=feedback,
         prompts=tuple(prompts), constitution=const, stages=stages, steps=steps,
         evaluate=evaluate, chat_template=chat_template, preferences=preferences,
     )
@@ -770,9 +864,6 @@ def compile_plans(program: Program, variables: dict[str, Value],
 # ---------------------------------------------------------------- checks that read no file
 
 
-STAGE_DEFAULTS = SWITCH_DEFAULTS  # None: on when rlaif runs with method "dpo"
-
-
 def plan_shape_diagnostics(block: ast.Block) -> list[Diagnostic]:
     """The plan checks that need no data and no variable value, for `ccaic check`: LoRA options
     with LoRA off (CCAI504), batch sizes that cannot divide (CCAI505), a stage needing one that
@@ -781,24 +872,41 @@ def plan_shape_diagnostics(block: ast.Block) -> list[Diagnostic]:
     if _uses_variables(block):
         return []
     ctx = _Ctx(block, Env({}), _base(block))
-    subs = {name: _sub(block, name) for name, _ in STAGE_DEFAULTS}
-    _stage_training(ctx, subs["sft"], "sft")
-    _stage_training(ctx, subs["rlaif"], "rlaif")
-    method = str(_val(ctx, subs["rlaif"], "method", "dpo"))
+    switches = switch_defaults()  # None: on when rlaif runs with method "dpo"
+    subs = {name: _sub(block, name) for name in step_blocks()}
+    for name in trainer_defaults():
+        _stage_training(ctx, subs[name], name)
+    method = str(_val(ctx, subs["rlaif"], "method", _DPO.method))
     judge = _judge_default(ctx, subs["rlaif"], method)
     on = {name: bool(_val(ctx, subs[name], "enabled", judge if default is None
-                          else default)) for name, default in STAGE_DEFAULTS}
-    # _steps reads only `enabled` and the method: the stages need none of their other fields
-    stages = Stages.model_construct(
-        sl_cai=SlCaiStage.model_construct(enabled=on["sl_cai"]),
-        sft=SftStage.model_construct(enabled=on["sft"]),
-        pairs=PairsStage.model_construct(enabled=on["pairs"]),
-        label=LabelStage.model_construct(enabled=on["label"]),
-        dpo=DpoStage.model_construct(enabled=on["rlaif"], method=method))
-    _check_dag(ctx, _steps(stages), subs)
+                          else default)) for name, default in switches}
+    _check_dag(ctx, _steps(_replaced(_shape_stages(ctx, block, on))), subs)
     _settings_of_unused_stages(ctx, subs, on, method)
     _no_effect_settings(ctx, block, subs, on, method)
     return ctx.diags
+
+
+def _shape_stages(ctx: _Ctx, block: ast.Block, on: dict[str, bool]) -> Stages:
+    """Stages holding only what _steps reads: each stage's `enabled` (`on`, by block) and the
+    settings its `needs_when` names; a registered step's stage only when its block is there."""
+    typed: dict[str, Any] = {}
+    extra: dict[str, dict[str, Any]] = {}
+    blocks = step_blocks()
+    for entry in _registry():
+        stage, name = stage_of(entry), entry.meta["block"]
+        if stage is None or stage in typed or stage in extra:
+            continue
+        sub = _sub(block, name)
+        values: dict[str, Any] = {"enabled": on.get(name, True)}
+        for key in entry.meta.get("needs_when", {}):
+            values[key] = _val(ctx, sub, key, blocks[name].attrs[key].default)
+        field = Stages.model_fields.get(stage)
+        if field is not None:
+            typed[stage] = cast(type[BaseModel], field.annotation).model_construct(
+                None, **values)
+        elif sub is not None:
+            extra[stage] = values
+    return Stages.model_construct(None, **typed, **extra)
 
 
 def _uses_variables(block: ast.Block) -> bool:
@@ -820,7 +928,8 @@ def _no_effect_settings(ctx: _Ctx, block: ast.Block, subs: dict[str, ast.Block |
     `_settings_of_unused_stages`'s."""
     label, rlaif = subs["label"], subs["rlaif"]
     clamp = _attr(label, "clamp")
-    if on["label"] and clamp is not None and not _val(ctx, label, "chain_of_thought", False):
+    if on["label"] and clamp is not None and \
+            not _val(ctx, label, "chain_of_thought", _LABEL.chain_of_thought):
         ctx.warn("CCAI510", "`clamp` has no effect without `chain_of_thought = true`",
                  clamp.span, help="non-CoT labels are soft probabilities and are not clamped")
     no_helpful = _attr(block, "helpful_prompts") is None

@@ -26,6 +26,7 @@ Importable without torch.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
@@ -199,12 +200,45 @@ class DpoStage(Model):
 
 
 class Stages(Model):
+    # Each step's settings. A built-in step's are a typed field; a step registered with no
+    # plan model (ccaic.registry.steps) keeps its block's settings as a plain object under the
+    # block's name, present only when the plan writes that block, so plans without one keep
+    # their bytes.
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+    __pydantic_extra__: dict[str, dict[str, Any]]
+
     initial: InitialStage = InitialStage()
     sl_cai: SlCaiStage = SlCaiStage()
     sft: SftStage = SftStage()
     pairs: PairsStage = PairsStage()
     label: LabelStage = LabelStage()
     dpo: DpoStage = DpoStage()
+
+    def has(self, name: str) -> bool:
+        """Whether the plan holds settings for stage `name`."""
+        return name in type(self).model_fields or name in (self.model_extra or {})
+
+    def value(self, name: str, key: str, default: Any = None) -> Any:
+        """Setting `key` of stage `name` (typed field or registered step's object)."""
+        stage = (self.model_extra or {}).get(name)
+        if stage is not None:
+            return stage.get(key, default)
+        return getattr(getattr(self, name, None), key, default)
+
+    def settings(self, name: str) -> dict[str, Any]:
+        """A registered step's settings (its block's attributes, defaults filled in)."""
+        return dict((self.model_extra or {})[name])
+
+    def turned_off(self, names: Iterable[str]) -> Stages:
+        """These stages off (a step that replaces them is on)."""
+        data = {name: getattr(self, name) for name in type(self).model_fields}
+        data.update(self.model_extra or {})
+        for name in names:
+            stage = data[name]
+            data[name] = {**stage, "enabled": False} if isinstance(stage, dict) else \
+                stage.model_copy(update={"enabled": False})
+        return Stages(**data)
 
 
 class EvalData(Model):
@@ -344,7 +378,11 @@ def load_plan(text: str) -> TrainingPlan:
 
 
 def plan_json_schema() -> dict[str, Any]:
+    from ccaic.registry.steps import settings_stages  # the registry reads this module
+
     schema = TrainingPlan.model_json_schema(mode="serialization")
+    if not settings_stages():  # no registered step keeps its settings outside these fields
+        schema["$defs"]["Stages"]["additionalProperties"] = False
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://ccaic.dev/schemas/plan-1.0.json"
     schema["title"] = "ccaic TrainingPlan"

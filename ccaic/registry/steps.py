@@ -13,10 +13,25 @@ meta of each entry:
     losses      True for a trainer step: the report plots its training loss
     blocks      nested blocks of its block (`lora`), when this entry declares the block
     training, lora_learning_rate   a trainer step's Training defaults and LoRA learning rate
+    stage       the plan.stages field holding its settings, when not named like its block
+
+How it joins the DAG (the lowering builds plan.steps from these alone):
+    needs       the addresses its first address needs (each later address needs the one
+                before); needs_when: {setting: {value: needs}} overrides them by a setting
+    model       the model it starts from: "policy", "feedback", "final", a step name, or a
+                tuple of those, the first whose step is on ("policy"/"feedback" always are)
+    ships       it trains a model step.final can ship: final ships the last one that is on
+    final       the step that ships (on when any `ships` step is)
+    replaces    the steps it takes the place of: their stages are turned off when it is on
+
+A step whose settings are not a plan.stages field of ccaic.plan.model (every built-in's is)
+has them lowered from its attributes generically, into plan.stages.<block>, and joins the plan
+only when the plan writes its block: registering one changes no existing plan.
 
 Attribute defaults are read from the plan models (ccaic.plan.model), so each is written once.
 
-A new step is its module under ccaic/train/steps/ and one Entry here (plus docs).
+A new step, settings block included, is its module under ccaic/train/steps/ and one Entry
+here (plus docs).
 """
 
 from __future__ import annotations
@@ -34,6 +49,7 @@ from ccaic.plan.model import (
     Sampling,
     SftStage,
     SlCaiStage,
+    Stages,
     Training,
 )
 from ccaic.registry import Entry, Registry
@@ -123,7 +139,7 @@ STEPS: Registry[object] = Registry("training step", (
           "Initial responses to the prompts.",
           attrs=_defaulted(GENERATION_ATTRS, **_fields(Sampling())),
           meta={"addresses": ("step.initial",), "block": "initial",
-                "outputs": ("responses.jsonl",)}),
+                "outputs": ("responses.jsonl",), "needs": (), "model": "policy"}),
     Entry("sl_cai", "ccaic.train.steps.sl_cai:SlCai", "Critique and revision rounds.",
           attrs=_defaulted({
               **GENERATION_ATTRS,
@@ -138,13 +154,16 @@ STEPS: Registry[object] = Registry("training step", (
           }, **_fields(_SL.sampling), rounds=_SL.rounds, enabled=_SL.enabled, stop=_SL.stop,
               all_rounds=_SL.all_rounds, drop_truncated=_SL.drop_truncated),
           meta={"addresses": ("step.sl_cai.critique", "step.sl_cai.revision"),
-                "block": "sl_cai", "outputs": ("revisions.jsonl",)}),
+                "block": "sl_cai", "outputs": ("revisions.jsonl",), "needs": ("step.initial",),
+                "model": "policy"}),
     Entry("sft_data", "ccaic.train.steps.sft_data:SftData",
           "Conversational rows for SFT: the kept revisions and the helpful answers.",
-          meta={"addresses": ("step.sft_data",), "block": "sft", "outputs": ("sft.jsonl",)}),
+          meta={"addresses": ("step.sft_data",), "block": "sft", "outputs": ("sft.jsonl",),
+                "needs": ("step.sl_cai.revision",)}),
     Entry("sft", "ccaic.train.steps.sft:Sft", "Supervised fine-tuning on the revisions.",
           attrs=_training(SFT_TRAINING),
           meta={"addresses": ("step.sft",), "block": "sft", "outputs": ("model",),
+                "needs": ("step.sft_data",), "model": "policy", "ships": True,
                 **_trainer_meta(SFT_TRAINING, LORA_SFT_LEARNING_RATE)}),
     Entry("pairs", "ccaic.train.steps.pairs:Pairs", "Response pairs sampled from the SFT model.",
           attrs=_defaulted({
@@ -153,7 +172,8 @@ STEPS: Registry[object] = Registry("training step", (
                               "with method \"dpo\")"),
               "samples": Attr("int", "responses sampled per prompt (2)", minimum=2, maximum=2),
           }, **_fields(_PAIRS.sampling), enabled=JUDGE_DEFAULT, samples=_PAIRS.samples),
-          meta={"addresses": ("step.pairs",), "block": "pairs", "outputs": ("pairs.jsonl",)}),
+          meta={"addresses": ("step.pairs",), "block": "pairs", "outputs": ("pairs.jsonl",),
+                "needs": ("step.sft",), "model": "sft"}),
     Entry("label", "ccaic.train.steps.label:Label",
           "AI preference labels from the feedback model.",
           attrs=_defaulted({
@@ -171,7 +191,8 @@ STEPS: Registry[object] = Registry("training step", (
               enabled=JUDGE_DEFAULT, batch_size=_LABEL.batch_size,
               concurrency=_LABEL.concurrency),
           meta={"addresses": ("step.label",), "block": "label",
-                "outputs": ("pairs_labelled.jsonl",)}),
+                "outputs": ("pairs_labelled.jsonl",), "needs": ("step.pairs",),
+                "model": "feedback"}),
     Entry("dpo", "ccaic.train.steps.dpo:Dpo", "Preference optimisation on the labelled pairs.",
           attrs=_defaulted({
               **_training(DPO_TRAINING),
@@ -187,37 +208,60 @@ STEPS: Registry[object] = Registry("training step", (
                                        "set (default: as many as there are)",
                                        minimum=0, maximum=1),
           }, method=_DPO.method, beta=_DPO.beta, soft_labels=_DPO.soft_labels, split=_DPO.split),
-          meta={"addresses": ("step.dpo",), "block": "rlaif", "outputs": ("model", "pairs.jsonl"),
+          meta={"addresses": ("step.dpo",), "block": "rlaif", "stage": "dpo",
+                "outputs": ("model", "pairs.jsonl"), "needs": ("step.label",),
+                "needs_when": {"method": {"revision_pairs": ("step.sl_cai.revision",)}},
+                "model": ("sft", "policy"), "ships": True,
                 **_trainer_meta(DPO_TRAINING, LORA_DPO_LEARNING_RATE)}),
     Entry("final", "ccaic.train.steps.final:Final",
           "The last trained model, with plan.json and the constitution, in final/.",
-          meta={"addresses": ("step.final",), "block": None, "outputs": ()}),
+          meta={"addresses": ("step.final",), "block": None, "outputs": (), "final": True,
+                "model": "final"}),
 ))
 
 
-def addresses(name: str, steps: Registry[object] = STEPS) -> tuple[str, ...]:
+def _registry(steps: Registry[object] | None) -> Registry[object]:
+    """`steps`, else this module's STEPS as it is now (a test may monkeypatch it)."""
+    return STEPS if steps is None else steps
+
+
+def addresses(name: str, steps: Registry[object] | None = None) -> tuple[str, ...]:
     """The plan addresses step `name` covers."""
-    found: tuple[str, ...] = steps.entry(name).meta["addresses"]
+    found: tuple[str, ...] = _registry(steps).entry(name).meta["addresses"]
     return found
 
 
-def step_of(steps: Registry[object] = STEPS) -> dict[str, str]:
+def step_of(steps: Registry[object] | None = None) -> dict[str, str]:
     """plan address -> the name of the step that covers it."""
-    return {a: name for name in steps.names() for a in addresses(name, steps)}
+    reg = _registry(steps)
+    return {a: name for name in reg.names() for a in addresses(name, reg)}
+
+
+def stage_of(entry: Entry) -> str | None:
+    """The plan.stages field holding the step's settings: `stage`, else its block's name."""
+    stage: str | None = entry.meta.get("stage", entry.meta["block"])
+    return stage
+
+
+def settings_stages(steps: Registry[object] | None = None) -> tuple[str, ...]:
+    """The stages of registered steps with no plan model (not a field of Stages): the
+    lowering keeps their block's settings as plain objects in plan.stages."""
+    stages = (stage_of(entry) for entry in _registry(steps))
+    return tuple(dict.fromkeys(s for s in stages
+                               if s is not None and s not in Stages.model_fields))
 
 
 ORDER = STEPS.names()  # the runner's order; `ccaic build --until` accepts each
 STEP_ADDRESSES = tuple(a for name in ORDER for a in addresses(name))
-STEP_OF_ADDRESS = step_of()
 STORED_STEPS = tuple(name for name in ORDER if STEPS.entry(name).meta["outputs"])  # stages/
 LOSS_STEPS = tuple(name for name in ORDER if STEPS.entry(name).meta.get("losses"))
 
 
-def step_blocks() -> dict[str, BlockSpec]:
+def step_blocks(steps: Registry[object] | None = None) -> dict[str, BlockSpec]:
     """The plan's step sub-blocks for the checker's schema: each block once, from the entry
     that declares its attributes, in step order."""
     out: dict[str, BlockSpec] = {}
-    for entry in STEPS:
+    for entry in _registry(steps):
         block = entry.meta["block"]
         if block is not None and entry.attrs and block not in out:
             out[block] = BlockSpec(doc=entry.doc, attrs=dict(entry.attrs),
@@ -225,33 +269,35 @@ def step_blocks() -> dict[str, BlockSpec]:
     return out
 
 
-def _switch(address: str) -> str | None:
-    """The block whose `enabled` turns the step at address on or off (None: always on)."""
-    block: str | None = STEPS.entry(STEP_OF_ADDRESS[address]).meta["block"]
-    spec = step_blocks().get(block or "")
-    return block if spec is not None and "enabled" in spec.attrs else None
+def block_of_step(steps: Registry[object] | None = None) -> dict[str, str]:
+    """plan address -> the block whose `enabled` turns that step on or off (`ccaic check`
+    names it in CCAI503); steps no block switches are left out."""
+    reg = _registry(steps)
+    blocks = step_blocks(reg)
+    out: dict[str, str] = {}
+    for entry in reg:
+        block = entry.meta["block"]
+        if block in blocks and "enabled" in blocks[block].attrs:
+            out.update(dict.fromkeys(addresses(entry.name, reg), block))
+    return out
 
 
-# which block switches each step (`ccaic check` names the block in CCAI503)
-BLOCK_OF_STEP = {a: b for a in STEP_ADDRESSES if (b := _switch(a)) is not None}
+def switch_defaults(steps: Registry[object] | None = None) -> tuple[tuple[str, object], ...]:
+    """(block, default of its `enabled`) for every block that switches steps, in step order
+    (None: decided by the plan, see JUDGE_DEFAULT)."""
+    blocks = step_blocks(steps)
+    return tuple((block, blocks[block].attrs["enabled"].default)
+                 for block in dict.fromkeys(block_of_step(steps).values()))
 
 
-def enabled_default(block: str) -> object:
-    """The default of a block's `enabled` (None: decided by the plan, see JUDGE_DEFAULT)."""
-    return step_blocks()[block].attrs["enabled"].default
+def trainer_defaults(steps: Registry[object] | None = None) -> dict[str, tuple[Training, float]]:
+    """Each trainer block's defaults (full fine-tuning settings, LoRA learning rate): one table
+    for the build and for `ccaic check`, so the two cannot drift apart."""
+    return {entry.meta["block"]: (entry.meta["training"], entry.meta["lora_learning_rate"])
+            for entry in _registry(steps) if "training" in entry.meta}
 
 
-# (block, default of its `enabled`) for every block that switches steps, in step order
-SWITCH_DEFAULTS = tuple((block, enabled_default(block)) for block in dict.fromkeys(
-    BLOCK_OF_STEP.values()))
-# each trainer block's defaults (full fine-tuning settings, LoRA learning rate): one table for
-# the build and for `ccaic check`, so the two cannot drift apart
-TRAINER_DEFAULTS: dict[str, tuple[Training, float]] = {
-    entry.meta["block"]: (entry.meta["training"], entry.meta["lora_learning_rate"])
-    for entry in STEPS if "training" in entry.meta}
-
-
-__all__ = ["BLOCK_OF_STEP", "GENERATION_ATTRS", "LORA", "LOSS_STEPS", "ORDER", "STEPS",
-           "STEP_ADDRESSES", "STEP_OF_ADDRESS", "STORED_STEPS", "SWITCH_DEFAULTS",
-           "TRAINER_DEFAULTS", "TRAINING_ATTRS", "addresses",
-           "enabled_default", "step_blocks", "step_of"]
+__all__ = ["GENERATION_ATTRS", "LORA", "LOSS_STEPS", "ORDER", "STEPS", "STEP_ADDRESSES",
+           "STORED_STEPS", "TRAINING_ATTRS", "addresses", "block_of_step", "settings_stages",
+           "stage_of",
+           "step_blocks", "step_of", "switch_defaults", "trainer_defaults"]
