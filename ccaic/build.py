@@ -23,12 +23,12 @@ from ccaic.check.templates import check_interpolated
 from ccaic.check.variables import Value, parse_cli_vars, resolve_variables
 from ccaic.diagnostics import Diagnostic, DiagnosticError, error
 from ccaic.registry.steps import STEPS
-from ccaic.syntax import ast
 from ccaic.train.dist import world  # light: no torch unless several processes run
 
 if TYPE_CHECKING:
     from ccaic.constitution.model import Constitution
     from ccaic.constitution.render import SelectedStatements
+    from ccaic.lowering.constitution import ConstitutionSpec
     from ccaic.plan.model import TrainingPlan
     from ccaic.report.projections import OpinionMap
     from ccaic.train.runner import RunResult
@@ -194,11 +194,11 @@ def _constitutions(run: _Run) -> bool:
     from ccaic.lowering.lower_constitution import lower_constitutions
 
     result = run.result
-    constitutions, render_diags = build_constitutions(
-        lower_constitutions(run.program, result.variables), result.selections)
+    specs = lower_constitutions(run.program, result.variables)
+    constitutions, render_diags = build_constitutions(specs, result.selections)
     result.diagnostics.extend(render_diags)
     if run.data:
-        result.diagnostics.extend(_empty_constitutions(run.program, constitutions))
+        result.diagnostics.extend(_empty_constitutions(specs, constitutions))
     if not result.ok:
         return False
     result.constitutions = constitutions
@@ -275,20 +275,22 @@ def _report(run: _Run) -> None:
                   run.writer)
 
 
-def _empty_constitutions(program: Program, constitutions: Sequence[Any]) -> list[Diagnostic]:
+def _empty_constitutions(specs: Sequence[ConstitutionSpec], constitutions: Sequence[Any]
+                         ) -> list[Diagnostic]:
     """CCAI424 for a constitution without principles (training on it would teach nothing),
     naming what removed them."""
+    by_name = {spec.name: spec for spec in specs}
     out = []
     for c in constitutions:
         if c.principles:
             continue
-        block = program.symbols[("constitution", c.name)]
-        rules = [i for i in block.body if isinstance(i, ast.Rule)]
+        spec = by_name[c.name]
+        drops = spec.source.drops if spec.source is not None else ()
         why = (f"its `drop statements` rules dropped all {len(c.dropped)} selected statements"
                if c.dropped else "it renders no principle")
         out.append(error(
             "CCAI424", f"constitution `{c.name}` has no principles: {why}",
-            rules[0].span if c.dropped and rules else block.labels[0].span,
+            drops[0].span if c.dropped and drops else spec.label_span,
             help="drop fewer statements, or add a `principle` block"))
     return out
 
