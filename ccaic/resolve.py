@@ -42,6 +42,7 @@ from ccaic.assembly.sources import (
     SourceOptions,
     as_of,
     load_source,
+    snapshot_folder,
     sync_source,
 )
 from ccaic.assembly.sources.id_files import listed_unmatched
@@ -138,10 +139,22 @@ def warmed(spec: AssemblySpec, root: str | Path | None) -> AssemblySpec:
     return spec.model_copy(update={"groups": groups})
 
 
+def located(spec: AssemblySpec, root: str | Path | None) -> AssemblySpec:
+    """A remote source's snapshot goes in the build folder `root` (DIR/sources/<assembly>/
+    <kind>), so a build from an API is reproducible offline from its own folder; its `path`
+    stays what the artifact names (the snapshot to start from). No folder: `path` holds it."""
+    folder = None if root is None else snapshot_folder(spec.source.kind, root, spec.name)
+    if folder is None:
+        return spec
+    source = spec.source.model_copy(update={"snapshot": str(Path(folder).resolve())})
+    return spec.model_copy(update={"source": source})
+
+
 def sync(spec: SourceSpec) -> None:
     """A remote source refreshes its snapshot (before the stage's cache hashes the files)."""
     try:
-        sync_source(spec.kind, spec.path, SourceOptions.from_attrs(spec.options))
+        sync_source(spec.kind, spec.folder, SourceOptions.from_attrs(spec.options),
+                    seed=spec.path if spec.snapshot is not None else None)
     except DiagnosticError as exc:
         raise _with_note(exc, "the source is declared here", spec.span) from None
 
@@ -150,7 +163,7 @@ def load(spec: SourceSpec) -> LoadedSource:
     """The declared source, loaded by the loader its registry entry names."""
     kind = str(SOURCES.entry(spec.kind).meta["kind"])
     try:
-        loaded = load_source(kind, spec.path, SourceOptions.from_attrs(spec.options))
+        loaded = load_source(kind, spec.folder, SourceOptions.from_attrs(spec.options))
     except DiagnosticError as exc:
         raise _with_note(exc, "the source is declared here", spec.span) from None
     loaded.warnings = _noted(loaded.warnings, "the source is declared here", spec.span)
@@ -517,6 +530,16 @@ def _relative(path: str, base: Path) -> str:
         return Path(path).name
 
 
+def _read_at(path: str, source: SourceSpec, base: Path) -> str:
+    """A file the source read, as the artifact names it: relative to the .ccai file's folder,
+    or, in a snapshot in the build folder, relative to that folder (sources/<assembly>/<kind>/
+    ...: the same in every build folder, so a rebuild elsewhere is byte-identical)."""
+    snapshot = source.snapshot
+    if snapshot is not None and Path(path).is_relative_to(snapshot):
+        return Path(path).relative_to(Path(snapshot).parents[2]).as_posix()
+    return _relative(path, base)
+
+
 def artifact(result: AssemblyResult, base: Path) -> dict[str, Any]:
     """The assembly's build artifact: canonical, no absolute paths, no timestamps."""
     spec, g, st, sel = result.spec, result.grouping, result.stats, result.selection
@@ -525,7 +548,7 @@ def artifact(result: AssemblyResult, base: Path) -> dict[str, Any]:
     ranks = statement_ranks(sel, result.statement_out)
     statements = [_statement_row(result, j, ranks.get(j)) for j in order]
     provenance = result.table.provenance.to_dict()
-    provenance["files"] = [_relative(f, base) for f in provenance.get("files", [])]
+    provenance["files"] = [_read_at(f, spec.source, base) for f in provenance.get("files", [])]
     return {
         "format_version": ASSEMBLY_FORMAT_VERSION,
         "name": spec.name,
@@ -655,10 +678,10 @@ def assembly_stage(specs: Sequence[AssemblySpec], variables: dict[str, Any], bas
     make: Make = warning if getattr(writer, "until", "run") == "assemblies" else error
     dirs = cache_dirs(getattr(writer, "root", None))
     root = getattr(writer, "root", None)
-    for spec in (warmed(pinned(s), root) for s in specs):
+    for spec in (located(warmed(pinned(s), root), root) for s in specs):
         try:
             sync(spec.source)
-            done = cached(stage_key(spec, variables, base), dirs, [spec.source.path],
+            done = cached(stage_key(spec, variables, base), dirs, [spec.source.folder],
                           partial(assembly_outcome, spec, base))
         except DiagnosticError as exc:
             problems.extend(exc.diagnostics)

@@ -22,9 +22,17 @@ class Spec(BaseModel):
 
 class SourceSpec(Spec):
     kind: str  # a ccaic.registry.sources language name (the checker refuses others)
-    path: str  # absolute
+    path: str  # absolute; for a remote source, a snapshot to start from (docs/language.md)
     options: dict[str, str] = {}
+    #: a remote source's snapshot folder in the build folder (DIR/sources/<assembly>/<kind>),
+    #: set by the assembly stage; None: the files are read at `path`
+    snapshot: str | None = None
     span: Span
+
+    @property
+    def folder(self) -> str:
+        """Where the source's files are read: its snapshot in the build folder, else `path`."""
+        return self.snapshot or self.path
 
 
 class RuleSpec(Spec):

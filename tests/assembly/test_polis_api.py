@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -187,22 +188,55 @@ def test_offline_reads_the_snapshot_and_refuses_a_damaged_one(server: FakePolis,
     assert_same_table(load_source("polis-api", snap), want)
 
 
-def test_build_offline_is_the_online_build(server: FakePolis, tmp_path: Path) -> None:
+def test_the_build_folder_holds_the_snapshot_and_offline_rebuilds_from_it(
+        server: FakePolis, tmp_path: Path) -> None:
+    """Issue 18: every download is snapshotted into the build folder, and `--offline` reuses
+    that snapshot (it went in the block's `path`, shared by every build folder)."""
     spec = tmp_path / "live.ccai"
     spec.write_text(SPEC)
     args = ["build", str(spec), "--until", "assemblies", "--var", f"server={server.url}"]
-    code, _, err = run_cli([*args, "-o", str(tmp_path / "online")])
+    online = tmp_path / "online"
+    code, _, err = run_cli([*args, "-o", str(online)])
     assert code == 0, err
-    assert (tmp_path / "snap" / "snapshot.json").exists()
+    snapshot = online / "sources" / "live" / "polis_api"
+    manifest = json.loads((snapshot / "snapshot.json").read_text())
+    assert sorted(manifest["files"]) == ["comments.csv", "votes.csv"]
+    assert not (tmp_path / "snap").exists()  # a build writes nothing at `path`
+    artifact = (online / "assemblies" / "live.json").read_bytes()
     server.faults.status = 500  # any request now fails
-    code, _, err = run_cli([*args, "-o", str(tmp_path / "offline"), "--offline"])
+    code, _, err = run_cli([*args, "-o", str(online), "--offline"])
     assert code == 0, err
-    online = (tmp_path / "online" / "assemblies" / "live.json").read_bytes()
-    assert (tmp_path / "offline" / "assemblies" / "live.json").read_bytes() == online
-    code, _, err = run_cli([*args, "-o", str(tmp_path / "online")])
+    assert (online / "assemblies" / "live.json").read_bytes() == artifact
+    code, _, err = run_cli([*args, "-o", str(tmp_path / "fresh"), "--offline"])
+    assert code == 1
+    assert "error[CCAI466]" in err and "nor in the source's path" in err
+    code, _, err = run_cli([*args, "-o", str(online)])
     assert code == 1
     assert "error[CCAI461]" in err and "the source is declared here" in err
-    assert (tmp_path / "online" / "assemblies" / "live.json").read_bytes() == online
+    assert (online / "assemblies" / "live.json").read_bytes() == artifact
+
+
+def test_a_snapshot_at_path_seeds_a_fresh_build_folder(server: FakePolis,
+                                                       tmp_path: Path) -> None:
+    """The block's `path` is a snapshot to start from: a build folder without one copies it,
+    so a snapshot committed beside the .ccai file builds offline anywhere, byte for byte; the
+    build never writes there."""
+    spec = tmp_path / "live.ccai"
+    spec.write_text(SPEC)
+    args = ["build", str(spec), "--until", "assemblies", "--var", f"server={server.url}"]
+    assert run_cli([*args, "-o", str(tmp_path / "online")])[0] == 0
+    shutil.copytree(tmp_path / "online" / "sources" / "live" / "polis_api", tmp_path / "snap")
+    seed = _snapshot_bytes(tmp_path / "snap")
+    server.faults.status = 500
+    code, _, err = run_cli([*args, "-o", str(tmp_path / "offline"), "--offline"])
+    assert code == 0, err
+    assert (tmp_path / "offline" / "assemblies" / "live.json").read_bytes() == \
+        (tmp_path / "online" / "assemblies" / "live.json").read_bytes()
+    assert _snapshot_bytes(tmp_path / "offline" / "sources" / "live" / "polis_api") == seed
+    assert _snapshot_bytes(tmp_path / "snap") == seed
+    (tmp_path / "snap" / "votes.csv").write_text("voter-id\n")  # a damaged seed is refused
+    code, _, err = run_cli([*args, "-o", str(tmp_path / "other"), "--offline"])
+    assert code == 1 and "error[CCAI466]" in err and "snapshot is damaged" in err
 
 
 def test_check_finds_a_polis_api_source_without_server_or_id(tmp_path: Path) -> None:

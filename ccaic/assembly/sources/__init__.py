@@ -21,7 +21,7 @@ from ccaic.registry.sources import SOURCES, by_kind, kinds
 KINDS = kinds()
 
 __all__ = ["KINDS", "LoadedSource", "SourceOptions", "detect_kind", "load_detected",
-           "load_source", "sync_source"]
+           "load_source", "snapshot_folder", "sync_source"]
 
 
 def detect_kind(path: Path, display: str | None = None) -> str:
@@ -78,13 +78,24 @@ def _load(kind: str, path: Path, display: str, opts: SourceOptions) -> LoadedSou
     return loader(path, display, opts)
 
 
-def sync_source(name: str, path: str | Path, options: SourceOptions) -> None:
+def snapshot_folder(name: str, root: str | Path, assembly: str) -> Path | None:
+    """Where `source <name>` of an assembly keeps its downloads in the build folder `root`
+    (DIR/sources/<assembly>/<name>/): a build from an API is then reproducible from its own
+    folder. None for a source that reads local files (its entry has no sync step)."""
+    if SOURCES.entry(name).meta.get("sync") is None:
+        return None
+    return Path(root) / "sources" / assembly / name
+
+
+def sync_source(name: str, path: str | Path, options: SourceOptions,
+                seed: str | Path | None = None) -> None:
     """Run `source <name>`'s sync step, if its entry has one (a remote source refreshes its
-    snapshot in `path`); before the assembly cache hashes the files there."""
+    snapshot in `path`, starting from the snapshot in `seed` when `path` has none); before
+    the assembly cache hashes the files there."""
     target = SOURCES.entry(name).meta.get("sync")
     if target is None:
         return
     module, _, attribute = str(target).partition(":")
-    sync: Callable[[Path, str, SourceOptions], None] = getattr(
+    sync: Callable[[Path, str, SourceOptions, Path | None], None] = getattr(
         importlib.import_module(module), attribute)
-    sync(Path(path), str(path), options)
+    sync(Path(path), str(path), options, None if seed is None else Path(seed))

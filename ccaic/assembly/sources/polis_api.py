@@ -1,7 +1,8 @@
 """`source polis_api`: a running Polis server, read through a snapshot so builds stay exact.
 
-`sync` downloads the conversation into the source's `path` folder before the assembly stage
-looks at its cache: with `report_id`, the report export CSVs
+`sync` downloads the conversation into the build folder (DIR/sources/<assembly>/polis_api/
+under `ccaic build -o DIR`; the source's `path` without a build folder) before the assembly
+stage looks at its cache: with `report_id`, the report export CSVs
 (`/api/v3/reportExport/<report_id>/comments.csv`, `votes.csv`); with only `conversation_id`,
 the conversation API as red-dwarf's data loader reads it (`/api/v3/comments`,
 `/api/v3/math/pca2`, then `/api/v3/votes` per participant), written as a Polis API JSON
@@ -9,7 +10,9 @@ folder. `snapshot.json` records every file's URL, sha256, size, ETag and Last-Mo
 The loader then reads only the snapshot (through the polis CSV or JSON loader), so the
 assembly cache keys on the snapshot's bytes, a build with `--offline` (no request at all) is
 the build from the same snapshot, and an unchanged conversation (HTTP 304 to a conditional
-request) rewrites nothing.
+request) rewrites nothing. The block's `path`, when the snapshot lives in the build folder,
+is a snapshot to start from: a build folder without one copies it from there first (a snapshot
+committed beside the .ccai file builds offline in a fresh folder); a build never writes there.
 
 A failed download (HTTP error, timeout, a truncated or oversized body, data the loaders refuse)
 raises a coded diagnostic and leaves the last good snapshot as it was: new files are checked
@@ -317,11 +320,15 @@ def damaged(folder: Path, manifest: dict[str, Any]) -> list[str]:
     return bad
 
 
-def sync(path: Path, display: str, opts: SourceOptions) -> None:
-    """Bring the snapshot in `path` up to date with the server (nothing under --offline)."""
+def sync(path: Path, display: str, opts: SourceOptions, seed: Path | None = None) -> None:
+    """Bring the snapshot in `path` up to date with the server (nothing under --offline); a
+    `path` without a whole snapshot starts from the one in `seed` (the block's own `path`,
+    when the snapshot lives in the build folder), if that holds one."""
     manifest = read_manifest(path)
+    if seed is not None and (manifest is None or damaged(path, manifest)):
+        manifest = _seeded(path, seed) or manifest
     if _offline.get():
-        _usable(path, display, manifest)
+        _usable(path, display, manifest, seed)
         return
     r = remote(opts, display)
     known = manifest["files"] if manifest and not damaged(path, manifest) else {}
@@ -383,11 +390,26 @@ def _loader(manifest: dict[str, Any]) -> Callable[[Path, str, SourceOptions], Lo
     return loader
 
 
-def _usable(path: Path, display: str, manifest: dict[str, Any] | None) -> dict[str, Any]:
+def _seeded(path: Path, seed: Path) -> dict[str, Any] | None:
+    """Copy the snapshot in `seed` into `path` (the manifest last, as a sync writes it); None
+    when `seed` holds none. A damaged one is CCAI466: it would be silently re-downloaded."""
+    manifest = read_manifest(seed)
+    if manifest is None:
+        return None
+    _usable(seed, str(seed), manifest)
+    for name in sorted(manifest["files"]):
+        write_bytes_atomic(path / name, (seed / name).read_bytes())
+    write_text_atomic(path / MANIFEST, canonical_json(manifest))
+    return manifest
+
+
+def _usable(path: Path, display: str, manifest: dict[str, Any] | None,
+            seed: Path | None = None) -> dict[str, Any]:
     """The manifest of a whole snapshot, else CCAI466."""
     if manifest is None:
+        also = f" (nor in the source's path {seed})" if seed is not None else ""
         raise DiagnosticError([error(
-            "CCAI466", f"{display}: no snapshot of the Polis server here", None,
+            "CCAI466", f"{display}: no snapshot of the Polis server here{also}", None,
             help="build once without --offline to download it")])
     bad = damaged(path, manifest)
     if bad:
