@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from ccaic.canonical import canonical_json
 from ccaic.output import Output
@@ -20,7 +21,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(run=run)
 
 
-def _fmt_training(t: dict) -> str:
+def _fmt_training(t: dict[str, Any]) -> str:
     parts = [f"epochs {t['epochs']:g}", f"lr {t['learning_rate']:g}",
              f"batch {t['batch_size']} x accum {t['gradient_accumulation']} = "
              f"{t['total_batch_size']}", f"max_length {t['max_length']}"]
@@ -31,12 +32,31 @@ def _fmt_training(t: dict) -> str:
     return ", ".join(parts)
 
 
-def _fmt_sampling(s: dict) -> str:
+def _fmt_sampling(s: dict[str, Any]) -> str:
     return (f"max_new_tokens {s['max_new_tokens']}, temperature {s['temperature']:g}, "
             f"top_p {s['top_p']:g}, batch {s['batch_size']}")
 
 
-def _lines(d: dict, md: bool) -> list[str]:
+def _registered_details(d: dict[str, Any]) -> dict[str, str]:
+    """address -> settings of each step registered with a block of its own (plan.stages holds
+    them under the block's name: ccaic.registry.steps)."""
+    from ccaic.plan.model import Stages, settings_text
+    from ccaic.registry.steps import STEPS, addresses, stage_of
+
+    out: dict[str, str] = {}
+    for entry in STEPS:
+        stage = stage_of(entry)
+        if stage is None or stage in Stages.model_fields or stage not in d["stages"]:
+            continue
+        settings = d["stages"][stage]
+        text = settings_text(settings)
+        if "training" in settings:
+            text += ("; " if text else "") + _fmt_training(settings["training"])
+        out.update(dict.fromkeys(addresses(entry.name), text))
+    return out
+
+
+def _lines(d: dict[str, Any], md: bool) -> list[str]:
     st = d["stages"]
     code = (lambda s: f"`{s}`") if md else (lambda s: s)
     model = d["policy"]["ref"]
@@ -74,6 +94,7 @@ def _lines(d: dict, md: bool) -> list[str]:
         "step.dpo": f"method {st['dpo']['method']}, beta {st['dpo']['beta']:g}, "
         + _fmt_training(st["dpo"]["training"]),
         "step.final": "final model + plan.json + constitution.json",
+        **_registered_details(d),
     }
     if md:
         out += ["", "| step | on | needs | settings |", "|---|---|---|---|"]

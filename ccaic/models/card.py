@@ -14,7 +14,7 @@ from typing import Any
 from ccaic.atomic import write_text_atomic
 from ccaic.canonical import canonical_json
 from ccaic.models.ref import ModelRef
-from ccaic.plan.model import TrainingPlan
+from ccaic.plan.model import TrainingPlan, settings_text
 
 ADAPTER_CONFIG = "adapter_config.json"
 
@@ -162,6 +162,9 @@ def _step_lines(plan: TrainingPlan) -> list[str]:
         out.append(f"- DPO ({st.dpo.method}): beta {st.dpo.beta:g}, learning rate "
                    f"{t.learning_rate:g}, total batch {t.total_batch_size}"
                    + (f", LoRA r={t.lora.r}" if t.lora else ""))
+    for name, settings in (st.model_extra or {}).items():  # steps registered with a block
+        if settings.get("enabled", True):
+            out.append(f"- {name}: {settings_text(settings)}")
     return out
 
 

@@ -241,6 +241,16 @@ class Stages(Model):
         return Stages(**data)
 
 
+def settings_text(settings: dict[str, Any]) -> str:
+    """A registered step's settings as its block writes them (`enabled true, rounds 2`), for
+    `ccaic show` and the model card; nested objects (a trainer's `training`) are theirs."""
+    def text(value: Any) -> str:
+        return f"{value:g}" if isinstance(value, float) else json.dumps(value)
+
+    return ", ".join(f"{key} {text(value)}" for key, value in sorted(settings.items())
+                     if not isinstance(value, dict))  # sorted: as plan.json holds them
+
+
 class EvalData(Model):
     """An evaluation input pinned like a prompt file: relative path and sha256.
 
@@ -396,5 +406,5 @@ __all__ = [
     "PrincipleRef",
     "PromptSet", "Sampling", "SftStage", "SlCaiStage", "Stages", "Step", "Training",
     "TrainingPlan", "compute_plan_sha256", "load_plan", "plan_json",
-    "plan_json_schema", "seal",
+    "plan_json_schema", "seal", "settings_text",
 ]

@@ -62,7 +62,7 @@ class World:
             return obj
         import torch.distributed as td
 
-        box: list[Any] = [obj]
+        box: list[T] = [obj]
         td.broadcast_object_list(box, src=0)
         return box[0]
 

@@ -29,12 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+import ccaic.registry.steps as step_registry
 from ccaic.atomic import write_text_atomic
 from ccaic.canonical import canonical_json
 from ccaic.diagnostics import DiagnosticError, error
 from ccaic.plan.model import TrainingPlan, plan_json
 from ccaic.registry import Registry
-from ccaic.registry.steps import STEPS, addresses, step_of
+from ccaic.registry.steps import addresses, step_of
 from ccaic.train.dist import World
 from ccaic.train.progress import BuildLog, Progress, default_progress
 from ccaic.train.steps.base import Outcome, TrainStep
@@ -156,18 +157,20 @@ def _walk_steps(ctx: RunContext, names: list[str], steps: Registry[object], stop
 def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
              progress: Progress | None = None, base_dir: str | Path | None = None,
              generation_backend: str | None = None,
-             steps: Registry[object] = STEPS) -> RunResult:
+             steps: Registry[object] | None = None) -> RunResult:
     """Run the plan's steps into out_dir, re-using committed stages.
 
     Under `accelerate launch` every rank calls this with the same arguments: generation is
     sharded by batch, trainers run data-parallel, and rank 0 alone writes files (the others
     wait for it at a barrier after each stage). generation_backend: `auto` / `vllm` /
     `transformers`, else $CCAIC_GENERATION_BACKEND, else auto. steps: the registry that
-    implements plan.steps (ccaic.registry.steps; a test may pass its own).
+    implements plan.steps (default: ccaic.registry.steps.STEPS as it is at the call, which a
+    test may monkeypatch; or a test's own).
     """
     from ccaic.train.dist import world
     from ccaic.train.generation import resolve_backend
 
+    steps = step_registry.STEPS if steps is None else steps
     w = world()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
