@@ -60,7 +60,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     def step() -> PollResult:
         with offline(args.offline):
             done = poll(args.file, root, args.var, args.until, args.on_change)
-        programs = done.build.programs if done.build else []
+        programs = done.programs
         sources = SourceCache({k: v for p in programs for k, v in p.sources.items()})
         out.diagnostics(done.diagnostics, "text", sources, quiet_ok=True)
         if done.ok:

@@ -2,7 +2,9 @@
 
 An entry holds the constitutions as built (constitutions/NAME.json and .md), summary.json
 (every assembly's summary and the statements that entered or left its selection since the
-previous entry) and the diff against the previous entry (diff.md, diff.json: ccaic diff's own
+previous entry), for a warm-started assembly the artifact its build started from
+(warm/NAME.json: put it in a fresh folder's assemblies/ to rebuild the entry byte for byte),
+and the diff against the previous entry (diff.md, diff.json: ccaic diff's own
 comparison, with the TF-IDF matcher, which needs no model and gives the same pairs on every
 machine). It is written in history/.entry-<n>/ and renamed into place.
 """
@@ -39,7 +41,7 @@ def read_entry(out_dir: Path, n: int) -> dict[str, Any]:
 
 
 def write_entry(out_dir: Path, n: int, when: str, assemblies: dict[str, Summary],
-                constitutions: dict[str, bytes]) -> dict[str, Any]:
+                constitutions: dict[str, bytes], warm: dict[str, bytes]) -> dict[str, Any]:
     """Write entry n from the build folder's constitutions and the summaries; its summary."""
     then = read_entry(out_dir, n - 1)["assemblies"] if n > 1 else {}
     summary = {"entry": n, "time": when, "assemblies": assemblies,
@@ -51,6 +53,8 @@ def write_entry(out_dir: Path, n: int, when: str, assemblies: dict[str, Summary]
         markdown = out_dir / "constitutions" / f"{name}.md"
         if markdown.is_file():
             write_bytes_atomic(staging / "constitutions" / f"{name}.md", markdown.read_bytes())
+    for name, body in warm.items():
+        write_bytes_atomic(staging / "warm" / f"{name}.json", body)
     diff_md, diff_json = _diffs(out_dir, n, constitutions)
     write_text_atomic(staging / "diff.md", diff_md)
     write_text_atomic(staging / "diff.json", diff_json)

@@ -9,6 +9,7 @@ failed build commits nothing: the history and the last good state stay as they w
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
@@ -18,15 +19,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ccaic.assembly.sources.polis_api import offline
 from ccaic.atomic import write_text_atomic
 from ccaic.build import BuildResult, Writer, run_until
+from ccaic.check.checker import Program
 from ccaic.diagnostics import Diagnostic, DiagnosticError, error
 from ccaic.watch.changelog import render_history
 from ccaic.watch.history import read_entry, write_entry
-from ccaic.watch.state import WatchState, drop_unfinished, entry_dir, load_state, save_state
+from ccaic.watch.sources import source_fingerprint
+from ccaic.watch.state import (
+    HISTORY_MD,
+    WatchState,
+    differs_from_base,
+    drop_unfinished,
+    entry_dir,
+    load_state,
+    restore_base,
+    save_state,
+    write_base,
+)
 from ccaic.watch.summary import Summary, cut, data_key, fingerprint, read_build, selected
 
-HISTORY_MD = "HISTORY.md"
 ENTRY_ENV = "CCAIC_WATCH_ENTRY"  # the new entry's folder, for the --on-change command
 
 
@@ -37,6 +50,7 @@ class PollResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     entry: int | None = None
     build: BuildResult | None = None
+    programs: list[Program] = field(default_factory=list)  # to render the diagnostics
 
     @property
     def ok(self) -> bool:
@@ -59,39 +73,70 @@ def poll(path: str, out_dir: Path, cli_vars: Sequence[str], until: str,
     except DiagnosticError as exc:
         return PollResult(exc.diagnostics)
     drop_unfinished(out_dir, state)
-    result = run_until(until, path, out_dir, cli_vars, report=False)
-    if not result.ok:
-        return PollResult(result.diagnostics, None, result)
-    if result.stopped_after == "check":
-        return PollResult(result.diagnostics, None, result)
+    result, started = _build(path, out_dir, cli_vars, until, state)
+    if not result.ok or result.stopped_after == "check":
+        return PollResult(result.diagnostics, None, result, result.programs)
     assemblies, constitutions = read_build(out_dir)
     assemblies = {k: v for k, v in assemblies.items() if k in result.selections}
     constitutions = {k: v for k, v in constitutions.items()
                      if k in {c.name for c in result.constitutions}}
-    entry = _record(out_dir, state, poll_time(), assemblies, constitutions)
+    entry = _record(out_dir, state, poll_time(), assemblies, constitutions, started)
+    drop_unfinished(out_dir, state)  # the base folder the state no longer names
     write_text_atomic(out_dir / HISTORY_MD, render_history(
         [read_entry(out_dir, n) for n in range(1, state.entries + 1)]))
     if result.stopped_after != "assemblies":
         _report(out_dir, result)
-    done = PollResult(list(result.diagnostics), entry, result)
+    done = PollResult(list(result.diagnostics), entry, result, result.programs)
     if entry is not None and on_change:
         done.diagnostics.extend(run_on_change(on_change, entry_dir(out_dir, entry)))
     return done
 
 
+def _build(path: str, out_dir: Path, cli_vars: Sequence[str], until: str, state: WatchState
+           ) -> tuple[BuildResult, dict[str, bytes]]:
+    """The build, started from the last good poll's assembly artifacts; when no vote arrived
+    and warm-started groups moved anyway, again from the state that poll started from (see
+    ccaic.watch.sources). Returns the result and the artifacts it started from."""
+    started = restore_base(out_dir, state, unchanged=False)
+    result = run_until(until, path, out_dir, cli_vars, report=False)
+    if not result.ok or result.stopped_after == "check":
+        return result, started
+    sources = source_fingerprint(out_dir, result)
+    if sources == state.sources and differs_from_base(out_dir, state):
+        started = restore_base(out_dir, state, unchanged=True)
+        with offline():  # the snapshots are the ones the first build synced
+            result = run_until(until, path, out_dir, cli_vars, report=False)
+    state.sources = sources  # committed with the state, after a good poll only
+    return result, started
+
+
+def warm_starts(out_dir: Path, started: dict[str, bytes], assemblies: dict[str, Summary]
+                ) -> dict[str, bytes]:
+    """The artifacts this poll's warm-started assemblies started from (their groups record a
+    `warm_from`): kept in the entry, so it can be rebuilt byte for byte."""
+    out = {}
+    for name in assemblies:
+        body = json.loads((out_dir / "assemblies" / f"{name}.json").read_text(encoding="utf-8"))
+        if name in started and (body.get("groups") or {}).get("warm_from"):
+            out[name] = started[name]
+    return out
+
+
 def _record(out_dir: Path, state: WatchState, when: str, assemblies: dict[str, Summary],
-            constitutions: dict[str, bytes]) -> int | None:
-    """Add the timeline point and the history entry this poll calls for, then commit the
-    state (last: a poll killed before this line is redone by the next)."""
+            constitutions: dict[str, bytes], started: dict[str, bytes]) -> int | None:
+    """Add the timeline point, the base and the history entry this poll calls for, then
+    commit the state (last: a poll killed before this line is redone by the next)."""
     key = data_key(out_dir)
     if key != state.data_key:
         state.timeline.append(timeline_point(state.polls + 1, when, assemblies))
-        state.data_key = key
+        write_base(out_dir, state.polls + 1, sorted(assemblies), started)
+        state.data_key, state.base = key, state.polls + 1
     mark = fingerprint(assemblies, constitutions)
     entry = None
     if mark != state.fingerprint:
         entry = state.entries + 1
-        write_entry(out_dir, entry, when, assemblies, constitutions)
+        write_entry(out_dir, entry, when, assemblies, constitutions,
+                    warm_starts(out_dir, started, assemblies))
         state.entries, state.fingerprint = entry, mark
     state.polls += 1
     save_state(out_dir, state)

@@ -4,6 +4,12 @@ A poll writes its history entry (history/<n>/, renamed into place whole) and onl
 file, atomically. A poll killed before that leaves an entry numbered past `entries`: the next
 poll removes it and does the work again, so nothing is lost and nothing counts twice. The
 file also holds the timeline (one point per poll whose data moved), which the report draws.
+
+history/.base-<k>/ keeps the assembly artifacts of the last good poll (k = `base`), and in
+from/ those that poll started from. The next poll puts one set back into assemblies/ before it
+builds, because a `groups polis { warm_start = true }` build starts from the last build in the
+folder: the last good poll's when new votes arrived, else the state that poll started from (so
+an unchanged conversation rebuilds the same bytes), never what a killed poll left there.
 """
 
 from __future__ import annotations
@@ -14,12 +20,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ccaic.atomic import write_text_atomic
+from ccaic.atomic import write_bytes_atomic, write_text_atomic
 from ccaic.canonical import canonical_json
 from ccaic.diagnostics import DiagnosticError, error
 
 HISTORY = "history"
 STATE = "watch.json"
+HISTORY_MD = "HISTORY.md"
 FORMAT_VERSION = "1.0"
 
 
@@ -31,6 +38,8 @@ class WatchState:
     polls: int = 0
     fingerprint: str | None = None
     data_key: str | None = None
+    base: int | None = None  # history/.base-<base>/: the last good poll's assembly artifacts
+    sources: str | None = None  # the last good poll's sources (ccaic.watch.sources)
     timeline: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -63,14 +72,65 @@ def save_state(out_dir: Path, state: WatchState) -> None:
         {"format_version": FORMAT_VERSION, **asdict(state)}))
 
 
+def base_dir(out_dir: Path, n: int) -> Path:
+    return out_dir / HISTORY / f".base-{n}"
+
+
 def drop_unfinished(out_dir: Path, state: WatchState) -> None:
     """Remove what a killed poll left past the committed state: entries numbered past
-    `entries` and half-written entry folders."""
+    `entries`, half-written entry folders, base folders but the committed one, and the
+    temporary files of a killed write."""
     folder = out_dir / HISTORY
     if not folder.is_dir():
         return
+    # a writer killed mid-write leaves its temporary file (ccaic.atomic names them .NAME.*.tmp)
+    for temp in [*folder.glob(f".{STATE}.*.tmp"), *out_dir.glob(f".{HISTORY_MD}.*.tmp")]:
+        temp.unlink(missing_ok=True)
     for path in sorted(folder.iterdir()):
-        unfinished = path.name.startswith(".entry-") or (
+        stale_base = path.name.startswith(".base-") and path.name != f".base-{state.base}"
+        unfinished = path.name.startswith(".entry-") or stale_base or (
             path.name.isdigit() and int(path.name) > state.entries)
         if unfinished and path.is_dir():
             shutil.rmtree(path)
+
+
+def restore_base(out_dir: Path, state: WatchState, unchanged: bool) -> dict[str, bytes]:
+    """Put the last good poll's assembly artifacts back in assemblies/ (where a killed poll
+    may have left newer ones), or with `unchanged` sources those it started from (none: a
+    cold start). Returns name -> the bytes this poll's build starts from."""
+    if state.base is None:
+        return {}
+    folder = base_dir(out_dir, state.base)
+    started = {}
+    for name in sorted(p.stem for p in folder.glob("*.json")):
+        source = folder / "from" / f"{name}.json" if unchanged else folder / f"{name}.json"
+        target = out_dir / "assemblies" / f"{name}.json"
+        if not source.is_file():
+            target.unlink(missing_ok=True)
+            continue
+        started[name] = source.read_bytes()
+        if not target.is_file() or target.read_bytes() != started[name]:
+            write_bytes_atomic(target, started[name])
+    return started
+
+
+def differs_from_base(out_dir: Path, state: WatchState) -> bool:
+    """Whether the build left assembly artifacts other than the last good poll's."""
+    if state.base is None:
+        return False
+    folder = base_dir(out_dir, state.base)
+    for kept in sorted(folder.glob("*.json")):
+        built = out_dir / "assemblies" / kept.name
+        if not built.is_file() or built.read_bytes() != kept.read_bytes():
+            return True
+    return False
+
+
+def write_base(out_dir: Path, n: int, names: list[str], started: dict[str, bytes]) -> None:
+    """history/.base-<n>/: this poll's assembly artifacts and, in from/, those it started
+    from (committed by the state)."""
+    for name in names:
+        body = (out_dir / "assemblies" / f"{name}.json").read_bytes()
+        write_bytes_atomic(base_dir(out_dir, n) / f"{name}.json", body)
+        if name in started:
+            write_bytes_atomic(base_dir(out_dir, n) / "from" / f"{name}.json", started[name])

@@ -40,10 +40,15 @@ def cutoffs(folder: Path | None = None) -> list[float]:
     return [times[math.ceil(i * len(times) / SLICES) - 1] for i in range(1, SLICES + 1)]
 
 
-def write_spec(folder: Path) -> Path:
+WARM = "  groups polis { warm_start = true }\n"
+
+
+def write_spec(folder: Path, warm: bool = False) -> Path:
+    """The watched .ccai file; `warm`: its groups start from the last build's (warm_start)."""
     folder.mkdir(parents=True, exist_ok=True)
     spec = folder / "live.ccai"
-    spec.write_text(SPEC, encoding="utf-8")
+    text = SPEC.replace("  consensus gac", WARM + "  consensus gac") if warm else SPEC
+    spec.write_text(text, encoding="utf-8")
     return spec
 
 

@@ -1,0 +1,84 @@
+"""`ccaic watch` with `groups polis { warm_start = true }` (issue 18): each poll's groups start
+from the last good poll's, and each history entry keeps the state it started from, so a fresh
+folder given that state rebuilds the entry byte for byte."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import ccaic.assembly.sources.polis_api as polis_api
+from ccaic.canonical import canonical_sha256
+from tests.assembly.fake_polis import CSV_CONVERSATION, FakePolis, conversation, serving
+from tests.cli_runner import run_cli
+from tests.watch.replay import cutoffs, state, write_spec
+
+COMPARED = ("assemblies/live.json", "constitutions/main.json")
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePolis]:
+    monkeypatch.setattr(polis_api, "BACKOFF", 0.0)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    with serving(FakePolis(conversation(CSV_CONVERSATION))) as fake:
+        yield fake
+
+
+def _groups(out: Path) -> dict:
+    return dict(json.loads((out / "assemblies" / "live.json").read_text())["groups"])
+
+
+def test_warm_watch_entries_rebuild_from_the_state_they_record(server: FakePolis,
+                                                                tmp_path: Path) -> None:
+    spec = write_spec(tmp_path / "watched", warm=True)
+    out = tmp_path / "watched" / "out"
+    moments, watched, centers = {}, {}, []
+    for moment in cutoffs():
+        server.cutoff = moment
+        code, _, err = run_cli(["watch", str(spec), "-o", str(out), "--once",
+                                "--detailed-exitcode", "--var", f"server={server.url}"])
+        assert code in (0, 2), err
+        groups = _groups(out)
+        assert groups["warm_from"] == (canonical_sha256(centers[-1]) if centers else None)
+        centers.append(groups["base_centers"])
+        if code == 2:
+            n = state(out)["entries"]
+            moments[n] = moment
+            watched[n] = {name: (out / name).read_bytes() for name in COMPARED}
+    assert len(moments) >= 3
+    assert not (out / "history" / "1" / "warm").exists()  # the first poll starts cold
+    for n, moment in moments.items():
+        replay = write_spec(tmp_path / f"replay{n}", warm=True)
+        kept = out / "history" / str(n) / "warm" / "live.json"
+        if n > 1:
+            (replay.parent / "out" / "assemblies").mkdir(parents=True)
+            shutil.copy(kept, replay.parent / "out" / "assemblies" / "live.json")
+        server.cutoff = moment
+        code, _, err = run_cli(["build", str(replay), "-o", str(replay.parent / "out"),
+                                "--until", "constitution", "--var", f"server={server.url}"])
+        assert code == 0, err
+        for name in COMPARED:
+            assert (replay.parent / "out" / name).read_bytes() == watched[n][name], (n, name)
+
+
+def test_a_poll_starts_from_the_last_good_poll_not_a_killed_ones_leftovers(
+        server: FakePolis, tmp_path: Path) -> None:
+    server.cutoff = cutoffs()[3]
+    built = {}
+    for case in ("untouched", "killed"):
+        spec = write_spec(tmp_path / case, warm=True)
+        out = spec.parent / "out"
+        args = ["watch", str(spec), "-o", str(out), "--once", "--var", f"server={server.url}"]
+        assert run_cli(args)[0] == 0
+        if case == "killed":  # what a poll killed after its build, before its commit, leaves
+            leftover = json.loads((out / "assemblies" / "live.json").read_text())
+            leftover["groups"]["base_centers"] = [[0.0, 0.0]]
+            (out / "assemblies" / "live.json").write_text(json.dumps(leftover))
+        assert run_cli(args)[0] == 0
+        built[case] = (out / "assemblies" / "live.json").read_bytes()
+    assert built["killed"] == built["untouched"]
+    assert _groups(tmp_path / "killed" / "out")["warm_from"] != canonical_sha256([[0.0, 0.0]])
