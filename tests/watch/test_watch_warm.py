@@ -82,3 +82,24 @@ def test_a_poll_starts_from_the_last_good_poll_not_a_killed_ones_leftovers(
         built[case] = (out / "assemblies" / "live.json").read_bytes()
     assert built["killed"] == built["untouched"]
     assert _groups(tmp_path / "killed" / "out")["warm_from"] != canonical_sha256([[0.0, 0.0]])
+
+
+def test_an_unchanged_conversation_keeps_warm_groups_where_they_were(server: FakePolis,
+                                                                     tmp_path: Path) -> None:
+    server.cutoff = cutoffs()[5]
+    spec = write_spec(tmp_path, warm=True)
+    build = ["build", str(spec), "--until", "constitution", "--var", f"server={server.url}"]
+    for _ in range(2):  # a plain rebuild starts from its own groups: they move
+        assert run_cli([*build, "-o", str(tmp_path / "built")])[0] == 0
+    moved = _groups(tmp_path / "built")["warm_from"]
+    assert moved is not None
+    out = tmp_path / "out"
+    args = ["watch", str(spec), "-o", str(out), "--once", "--detailed-exitcode",
+            "--var", f"server={server.url}"]
+    assert run_cli(args)[0] == 2
+    first = {name: (out / name).read_bytes() for name in COMPARED}
+    for _ in range(2):  # no new vote: the watch gives the same bytes back, no new point
+        assert run_cli(args)[0] == 0
+        assert {name: (out / name).read_bytes() for name in COMPARED} == first
+    assert len(state(out)["timeline"]) == 1
+    assert _groups(out)["warm_from"] is None  # still the first poll's cold start
