@@ -230,6 +230,13 @@ class Stages(Model):
         """A registered step's settings (its block's attributes, defaults filled in)."""
         return dict((self.model_extra or {})[name])
 
+    def training(self, name: str) -> Training | None:
+        """The training settings of trainer stage `name` (None: it has none)."""
+        value = self.value(name, "training")
+        if isinstance(value, dict):
+            return Training.model_validate(value)
+        return value if isinstance(value, Training) else None
+
     def turned_off(self, names: Iterable[str]) -> Stages:
         """These stages off (a step that replaces them is on)."""
         data = {name: getattr(self, name) for name in type(self).model_fields}

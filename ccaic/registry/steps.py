@@ -116,10 +116,10 @@ SFT_TRAINING = SftStage().training  # the plan model's defaults, not a second co
 DPO_TRAINING = DpoStage().training
 
 
-def _training(default: Training) -> dict[str, Attr]:
+def _training(default: Training, enabled: bool) -> dict[str, Attr]:
     """A trainer block's attributes over its stage's full fine-tuning defaults."""
     values = {k: v for k, v in _fields(default).items() if k != "lora"}
-    return _defaulted(TRAINING_ATTRS, enabled=True, **values)
+    return _defaulted(TRAINING_ATTRS, enabled=enabled, **values)
 
 
 def _trainer_meta(default: Training, lora_learning_rate: float) -> dict[str, object]:
@@ -129,6 +129,7 @@ def _trainer_meta(default: Training, lora_learning_rate: float) -> dict[str, obj
 
 
 _SL = SlCaiStage()
+_SFT = SftStage()
 _PAIRS = PairsStage()
 _LABEL = LabelStage()
 _DPO = DpoStage()
@@ -161,7 +162,7 @@ STEPS: Registry[object] = Registry("training step", (
           meta={"addresses": ("step.sft_data",), "block": "sft", "outputs": ("sft.jsonl",),
                 "needs": ("step.sl_cai.revision",)}),
     Entry("sft", "ccaic.train.steps.sft:Sft", "Supervised fine-tuning on the revisions.",
-          attrs=_training(SFT_TRAINING),
+          attrs=_training(SFT_TRAINING, _SFT.enabled),
           meta={"addresses": ("step.sft",), "block": "sft", "outputs": ("model",),
                 "needs": ("step.sft_data",), "model": "policy", "ships": True,
                 **_trainer_meta(SFT_TRAINING, LORA_SFT_LEARNING_RATE)}),
@@ -195,7 +196,7 @@ STEPS: Registry[object] = Registry("training step", (
                 "model": "feedback"}),
     Entry("dpo", "ccaic.train.steps.dpo:Dpo", "Preference optimisation on the labelled pairs.",
           attrs=_defaulted({
-              **_training(DPO_TRAINING),
+              **_training(DPO_TRAINING, _DPO.enabled),
               "method": Attr("choice", "dpo on AI labels, or revision_pairs (no judge)",
                              choices=("dpo", "revision_pairs")),
               "beta": Attr("number", "DPO temperature", minimum=0, exclusive_minimum=True),

@@ -8,36 +8,44 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
 
+import ccaic.registry.steps as step_registry
 from ccaic.atomic import write_text_atomic
 from ccaic.canonical import canonical_json
 from ccaic.diagnostics import DiagnosticError, error
-from ccaic.plan.model import TrainingPlan
+from ccaic.plan.model import Lora, TrainingPlan
+from ccaic.registry.steps import stage_of, step_of
 from ccaic.train.steps.base import Outcome, upstream
 from ccaic.train.steps.context import Output, RunContext
 
 
-def final_lora(plan: TrainingPlan) -> Any:
-    """The LoRA settings of the stage whose model final/ ships (DPO, else SFT), or None."""
-    st = plan.stages
-    if st.dpo.enabled:
-        return st.dpo.training.lora
-    return st.sft.training.lora if st.sft.enabled and st.sl_cai.enabled else None
+def _shipped(plan: TrainingPlan) -> tuple[str, str | None] | None:
+    """(address, plan.stages name) of the step whose model final/ ships: the one step.final
+    needs (None: final/ ships nothing, or no registered step covers it)."""
+    needs = plan.step("step.final").needs if plan.enabled("step.final") else ()
+    name = step_of().get(needs[0]) if needs else None
+    return (needs[0], stage_of(step_registry.STEPS.entry(name))) if name is not None else None
+
+
+def final_lora(plan: TrainingPlan) -> Lora | None:
+    """The LoRA settings of the step whose model final/ ships (DPO, else SFT), or None."""
+    shipped = _shipped(plan)
+    training = plan.stages.training(shipped[1]) if shipped and shipped[1] else None
+    return training.lora if training is not None else None
 
 
 def check_unmerged(plan: TrainingPlan) -> None:
     """`lora { merge = false }` ships the adapters alone, so they must name a base anyone can
     load: a Hub model the final stage trained on directly (CCAI522 otherwise)."""
-    lora = final_lora(plan)
-    if lora is None or lora.merge:
+    lora, shipped = final_lora(plan), _shipped(plan)
+    if lora is None or lora.merge or shipped is None:
         return
-    st = plan.stages
-    on_sft = st.dpo.enabled and st.sft.enabled and st.sl_cai.enabled
+    on_sft = plan.step(shipped[0]).model == "sft"
     if plan.policy.kind == "hf" and not on_sft:
         return
-    why = ("DPO trains on the SFT stage's model, which exists only in this build" if on_sft
-           else f"the base `{plan.policy.ref}` is not a Hugging Face Hub model")
+    trainer = step_of()[shipped[0]].upper()
+    why = (f"{trainer} trains on the SFT stage's model, which exists only in this build"
+           if on_sft else f"the base `{plan.policy.ref}` is not a Hugging Face Hub model")
     raise DiagnosticError([error(
         "CCAI522", f"`lora {{ merge = false }}` ships the adapters without their base, but {why}",
         help="remove `merge = false` (final/ then holds merged weights and the adapters in "
