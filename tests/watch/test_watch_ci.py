@@ -48,8 +48,10 @@ def test_watch_workflow_is_scheduled_and_pinned_like_the_review() -> None:
     assert pull_request["if"] == f"steps.{watch['id']}.outputs.changed == 'true'"
 
 
-def _poll(tmp_path: Path, repo: Path, step: dict) -> tuple[subprocess.CompletedProcess, str]:
-    env = _env(tmp_path, "", WATCH)
+def _poll(tmp_path: Path, repo: Path, step: dict, extra: dict[str, str] | None = None
+          ) -> tuple[subprocess.CompletedProcess, str]:
+    """Run one step's script as GitHub does; what it wrote to $GITHUB_OUTPUT."""
+    env = {**_env(tmp_path, "", WATCH), **step.get("env", {}), **(extra or {})}
     output = tmp_path / "github_output"
     output.write_text("")
     env["GITHUB_OUTPUT"] = str(output)
@@ -76,3 +78,37 @@ def test_the_watch_step_reports_a_change_once_on_the_sample(tmp_path: Path) -> N
     assert second.returncode == 0, second.stdout + second.stderr
     assert said == "changed=false\n"
     assert "The constitution is unchanged." in second.stdout
+
+
+def test_the_pull_request_step_pushes_the_new_entry(tmp_path: Path) -> None:
+    """The step after a change, against a local bare repository as `origin` and a `gh` that
+    records its arguments (no network): the branch holds the new entry and HISTORY.md."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed: the step commits and pushes with git")
+    repo, origin = tmp_path / "repo", tmp_path / "origin.git"
+    shutil.copytree(SAMPLE, repo)
+    env = _env(tmp_path, "", WATCH)
+    for command in (["git", "init", "-q", "--bare", str(origin)],
+                    ["git", "init", "-q", "-b", "main"], ["git", "add", "-A"],
+                    ["git", "commit", "-q", "-m", "base"],
+                    ["git", "remote", "add", "origin", str(origin)]):
+        subprocess.run(command, cwd=repo, env=env, check=True, capture_output=True)
+    gh = tmp_path / "bin" / "gh"
+    gh.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "gh.log"}\n'
+                  '[ "$1 $2" = "pr view" ] && exit 1\nexit 0\n', encoding="utf-8")
+    gh.chmod(0o755)
+    (watch,) = [s for s in _steps() if _runs_ccaic(s.get("run", ""))]
+    (pull_request,) = [s for s in _steps() if "gh pr create" in s.get("run", "")]
+    assert _poll(tmp_path, repo, watch)[1] == "changed=true\n"
+    done, _ = _poll(tmp_path, repo, pull_request, {"GH_TOKEN": "test"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    branch = _workflow(WATCH)["env"]["WATCH_BRANCH"]
+    watch_dir = _workflow(WATCH)["env"]["WATCH_DIR"]
+    files = subprocess.run(["git", "ls-tree", "-r", "--name-only", branch], cwd=origin,
+                           env=env, capture_output=True, text=True, check=True).stdout.split()
+    assert f"{watch_dir}/HISTORY.md" in files
+    assert f"{watch_dir}/history/1/summary.json" in files
+    assert f"{watch_dir}/history/watch.json" in files
+    assert not any(f.startswith(f"{watch_dir}/assemblies/") for f in files)  # the build stays out
+    log = (tmp_path / "gh.log").read_text()
+    assert "pr create --head constitution-watch" in log
