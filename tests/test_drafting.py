@@ -80,8 +80,9 @@ def _draft(spec_path: Path, drafter: drafting.Drafter, judge: drafting.Judge | N
     spec = specs["c"]
     lock, _ = drafting.draft_all("c", c.principles, spec, drafting.read_lock(
         drafting.lock_path(spec)), drafter, judge)
-    drafting.lock_path(spec).write_text(drafting.lock_text(
-        drafting.accept(lock) if accept else lock), encoding="utf-8")
+    if accept:
+        lock, _ = drafting.accept("c", c.principles, spec, lock, judge)
+    drafting.lock_path(spec).write_text(drafting.lock_text(lock), encoding="utf-8")
 
 
 def _build(spec_path: Path) -> tuple[list[str], list[object]]:
@@ -236,3 +237,176 @@ def test_feedback_without_a_plan_is_ccai484(tmp_path: Path) -> None:
     assert _build(spec)[0] == ["CCAI484"]
     code, _, err = run_cli(["suggest", "drafts", str(spec)])
     assert code == 1 and "CCAI484" in err
+
+
+# ---------------------------------------------------------------- the lock is a build input
+
+
+def test_the_lock_file_is_a_recorded_input_and_its_digest_is_in_the_constitution(
+        tmp_path: Path) -> None:
+    """Every file a build reads is recorded (ccaic.files): a changed review is a changed
+    constitution artifact, even where the principles' texts stay the same."""
+    import hashlib
+
+    from ccaic.files import recording
+
+    spec = _spec(tmp_path)
+    _draft(spec, Faithful())
+    lock = tmp_path / "principles.lock.json"
+    with recording() as reads:
+        codes, (c,) = _build(spec)
+    assert codes == []
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    assert reads[str(lock.resolve())] == digest
+    assert c.drafts is not None and (c.drafts.file, c.drafts.sha256) == (lock.name, digest)
+    data = json.loads(lock.read_text())
+    pid = sorted(data["constitutions"]["c"])[0]
+    data["constitutions"]["c"][pid]["reason"] = "a reviewer's note"  # same texts, new bytes
+    lock.write_text(json.dumps(data), encoding="utf-8")
+    _, (again,) = _build(spec)
+    assert again.drafts is not None and again.drafts.sha256 != digest
+    assert [p.text for p in again.principles] == [p.text for p in c.principles]
+
+
+def test_a_constitution_without_a_draft_block_has_no_drafts_key(tmp_path: Path) -> None:
+    path = tmp_path / "c.ccai"
+    path.write_text(SPEC.replace("  draft { %s }\n", "") % (QUICKSTART, 3), encoding="utf-8")
+    codes, (c,) = _build(path)
+    assert codes == [] and c.drafts is None
+    assert '"drafts"' not in c.model_dump_json()
+
+
+# ---------------------------------------------------------------- the review loop
+
+
+def _lock(tmp_path: Path) -> dict[str, dict[str, object]]:
+    data = json.loads((tmp_path / "principles.lock.json").read_text())
+    return dict(data["constitutions"]["c"])
+
+
+def _edit(tmp_path: Path, texts: dict[str, str]) -> None:
+    """What a reviewer does by hand: fix draft texts in principles.lock.json."""
+    path = tmp_path / "principles.lock.json"
+    data = json.loads(path.read_text())
+    for pid, text in texts.items():
+        data["constitutions"]["c"][pid]["text"] = text
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+
+def test_a_hand_fixed_draft_is_rechecked_and_accepted_by_id(tmp_path: Path) -> None:
+    spec = _spec(tmp_path)
+    _draft(spec, Unfaithful(), accept=False)
+    flagged = _lock(tmp_path)
+    first, second = sorted(flagged)[:2]
+    model_text = str(flagged[first]["text"])
+    sources = {p.id: p.sources[0].text for p in _undrafted_principles(spec)}
+    _edit(tmp_path, {first: f"Choose the response that {as_behaviour(sources[first])}.",
+                     second: "Choose the response that sings the loudest."})
+    code, out, err = run_cli(["suggest", "drafts", str(spec), "--accept", first, second])
+    assert code == 0, err
+    assert "2 drafts accepted (2 edited by hand, re-checked), 1 flagged needs_hand_edit: " \
+        f"{second}" in out
+    lock = _lock(tmp_path)
+    assert lock[first]["accepted"] and not lock[first]["needs_hand_edit"]
+    assert lock[first]["reason"] is None and lock[first]["drafted"] == model_text
+    assert lock[second]["accepted"] and lock[second]["needs_hand_edit"]  # still unfaithful
+    assert not next(d for pid, d in lock.items() if pid not in (first, second))["accepted"]
+    assert _build(spec)[0] == ["CCAI481"]  # the third is not reviewed yet
+    run_cli(["suggest", "drafts", str(spec), "--accept"])
+    codes, (c,) = _build(spec)
+    by_id = {p.id: p for p in c.principles}
+    assert codes == [] and not by_id[first].needs_hand_edit and by_id[second].needs_hand_edit
+    assert by_id[first].edits[-1].because == ("drafted by builtin:tiny, edited by hand and "
+                                              "reviewed in principles.lock.json")
+
+
+def _undrafted_principles(spec: Path) -> list[object]:
+    from ccaic.commands.suggest import _undrafted
+
+    (c,), _ = _undrafted(str(spec), [])
+    return list(c.principles)
+
+
+def test_accepting_an_unknown_id_is_ccai485_and_writes_nothing(tmp_path: Path) -> None:
+    spec = _spec(tmp_path)
+    _draft(spec, Faithful(), accept=False)
+    before = (tmp_path / "principles.lock.json").read_bytes()
+    code, _, err = run_cli(["suggest", "drafts", str(spec), "--accept", "nope"])
+    assert code == 1 and "CCAI485" in err and "drafts: " in err
+    assert (tmp_path / "principles.lock.json").read_bytes() == before
+
+
+# ---------------------------------------------------------------- topics named by the model
+
+
+class Namer:
+    """Drafts principles as Faithful does, and names a topic by its first keyword."""
+
+    def __init__(self) -> None:
+        self.topics = 0
+
+    def complete(self, prompts: list[str]) -> list[str]:
+        names = [p for p in prompts if p.endswith("Topic:")]
+        self.topics += len(names)
+        return [f' "{p.split("Keywords: ")[1].split(",")[0].strip()} matters."'
+                if p.endswith("Topic:") else as_behaviour(_statements(p)[0]) for p in prompts]
+
+
+def _name_topics(spec_path: Path, namer: drafting.Drafter) -> None:
+    """What `ccaic suggest drafts` does for topics, with a scripted namer."""
+    from ccaic.commands.suggest import _undrafted
+    from ccaic.report.topics import named_topics
+
+    (c,), specs = _undrafted(str(spec_path), [])
+    path = drafting.lock_path(specs["c"])
+    topics = named_topics([p.model_dump(mode="json") for p in c.principles])
+    lock, _ = drafting.name_topics("c", topics, specs["c"], drafting.read_lock(path), namer)
+    path.write_text(drafting.lock_text(lock), encoding="utf-8")
+
+
+def _report_topics(spec: Path, out: Path) -> list[dict[str, object]]:
+    code, _, err = run_cli(["build", str(spec), "-o", str(out), "--until", "constitution"])
+    assert code == 0, err
+    report = json.loads((out / "report.json").read_text())
+    return list(report["constitutions"]["c"]["topics"]["topics"])
+
+
+def test_topics_are_named_by_the_drafting_model_and_recorded(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, top_k=9)
+    _draft(spec, Faithful())
+    keyword_topics = _report_topics(spec, tmp_path / "a")  # no names yet: keywords
+    assert all("named" not in t and t["name"] == ", ".join(t["keywords"])
+               for t in keyword_topics)
+    namer = Namer()
+    _name_topics(spec, namer)
+    assert namer.topics == len(keyword_topics) == 3
+    named = _report_topics(spec, tmp_path / "b")
+    assert [t["principles"] for t in named] == [t["principles"] for t in keyword_topics]
+    assert all(t["named"] and t["name"] == f"{t['keywords'][0]} matters" for t in named)
+    assert "topic (named by the drafting model)" in (tmp_path / "b" / "report.md").read_text()
+    again = Namer()
+    _name_topics(spec, again)  # cached by content: the model is not asked again
+    assert again.topics == 0
+    assert _report_topics(spec, tmp_path / "c") == named  # offline, byte for byte
+    assert (tmp_path / "b" / "report.json").read_bytes() == \
+        (tmp_path / "c" / "report.json").read_bytes()
+
+
+def test_builtin_tiny_and_a_remote_endpoint_name_topics_through_the_cli(
+        tmp_path: Path, endpoint: str) -> None:
+    spec = _spec(tmp_path, top_k=9)
+    code, out, err = run_cli(["suggest", "drafts", str(spec)])
+    assert code == 0, err
+    assert re.search(r"; \d of 3 topics named \(3 new\)", out)
+    tiny = json.loads((tmp_path / "principles.lock.json").read_text())["topics"]["c"]
+    assert tiny["model"] == "builtin:tiny"
+    _, out, _ = run_cli(["suggest", "drafts", str(spec)])
+    assert "(0 new)" in out  # named by content once: the same model is not asked again
+    _spec(tmp_path, f'model = "openai:drafter@{endpoint}"', top_k=9)
+    code, out, err = run_cli(["suggest", "drafts", str(spec)])
+    assert code == 0, err
+    assert "9 drafts (9 new, 0 cached), 0 flagged needs_hand_edit; 3 of 3 topics named " \
+        "(3 new)" in out
+    run_cli(["suggest", "drafts", str(spec), "--accept"])
+    topics = _report_topics(spec, tmp_path / "out")
+    assert all(t["named"] for t in topics)

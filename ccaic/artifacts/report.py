@@ -157,9 +157,10 @@ class PrincipleRow(ArtifactModel):
 
 
 class Topic(ArtifactModel):
-    name: str  # its keywords, joined
+    name: str  # its keywords, joined, or (named) the drafting model's name
     keywords: list[str]
     principles: list[str]  # principle ids
+    named: bool | None = None  # true: named by the drafting model (principles.lock.json)
 
 
 class Topics(ArtifactModel):

@@ -3,8 +3,9 @@
 `merges`: the assemblies of FILE are analyzed as a build would (nothing is written); each one's
 selected statements are grouped by meaning (ccaic.constitution.merges) and printed as `merge`
 blocks. `drafts`: each constitution with a `draft` block has its principles drafted by the model
-and checked against their statements (ccaic.constitution.drafting), into principles.lock.json;
-`--accept` marks the reviewed drafts accepted, which is what a build reads.
+and checked against their statements (ccaic.constitution.drafting), into principles.lock.json,
+and its topics named by the model; `--accept [ID ...]` re-checks the reviewed (perhaps
+hand-fixed) drafts and marks them accepted, which is what a build reads.
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     drafts = what.add_parser("drafts", help="draft principles with the constitution's model")
     drafts.add_argument("file", metavar="FILE", help="a .ccai file with a constitution that has "
                         "a `draft` block")
-    drafts.add_argument("--accept", action="store_true",
-                        help="mark the drafts in principles.lock.json reviewed (after reading "
-                        "them); drafts nothing new")
+    drafts.add_argument("--accept", nargs="*", default=None, metavar="ID",
+                        help="after reviewing (and perhaps fixing) the drafts in "
+                        "principles.lock.json: re-check them and mark them accepted, all of "
+                        "them or only the ids given; drafts nothing new")
     drafts.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                         help="a variable the file declares (repeatable)")
     drafts.set_defaults(run=run_drafts)
@@ -116,12 +118,12 @@ def _undrafted(file: str, variables: list[str]) -> tuple[list[Any], dict[str, An
     return [c for c in constitutions if c.name in drafts], drafts
 
 
-def draft_file(file: str, variables: list[str], accept_only: bool) -> list[str]:
-    """Draft (or, with accept_only, accept) every draft of FILE's constitutions; the lines to
-    print. The lock file is written only when every constitution succeeded."""
+def draft_file(file: str, variables: list[str], accept_ids: list[str] | None) -> list[str]:
+    """Draft (or, with accept_ids, accept: all drafts when the list is empty) every draft of
+    FILE's constitutions; the lines to print. The lock file is written only when every
+    constitution succeeded."""
     from ccaic.atomic import write_text_atomic
     from ccaic.constitution import drafting as d
-    from ccaic.diagnostics import DiagnosticError, error
 
     constitutions, specs = _undrafted(file, variables)
     lines: list[str] = []
@@ -130,36 +132,67 @@ def draft_file(file: str, variables: list[str], accept_only: bool) -> list[str]:
         spec = specs[c.name]
         path = d.lock_path(spec)
         lock = writes.get(path) or d.read_lock(path)
-        if accept_only:
-            missing = d.without_draft(c.principles, spec, lock.get(c.name, {}), accepted=False)
-            if missing:
-                raise DiagnosticError([error(
-                    "CCAI481", f"constitution `{c.name}`: {len(missing)} principles have no "
-                    f"current draft in {path.name} to accept", spec.span,
-                    help="run `ccaic suggest drafts FILE` first, and review what it wrote")])
-            lock = d.accept(lock)
-            lines.append(f"constitution {c.name}: {len(lock.get(c.name, {}))} drafts accepted")
+        d.require_model(c.name, spec)
+        if accept_ids is not None:
+            lock, line = _accept(c, spec, lock, accept_ids)
         else:
-            d.require_model(c.name, spec)
-            drafter, judge = _models(spec)
-            lock, new = d.draft_all(c.name, c.principles, spec, lock, drafter, judge)
-            flagged = [pid for pid, dr in lock[c.name].items() if dr.needs_hand_edit]
-            lines.append(f"constitution {c.name}: {len(lock[c.name])} drafts ({new} new, "
-                         f"{len(lock[c.name]) - new} cached), {len(flagged)} flagged "
-                         f"needs_hand_edit" + (f": {', '.join(flagged)}" if flagged else ""))
+            lock, line = _draft(c, spec, lock)
+        lines.append(line)
         writes[path] = lock
     for path, lock in writes.items():
         write_text_atomic(path, d.lock_text(lock))
-        lines.append(f"wrote {path}" + ("" if accept_only else
+        lines.append(f"wrote {path}" + ("" if accept_ids is not None else
                      "; review it, then run `ccaic suggest drafts FILE --accept`"))
     return lines
 
 
-def _models(spec: Any) -> tuple[Any, Any]:
+def _draft(c: Any, spec: Any, lock: Any) -> tuple[Any, str]:
+    """Drafts of one constitution's principles and names of its topics; the summary line."""
+    from ccaic.constitution import drafting as d
+    from ccaic.report.topics import named_topics
+
+    drafter, judge = _models(spec)
+    lock, new = d.draft_all(c.name, c.principles, spec, lock, drafter, judge)
+    topics = named_topics([p.model_dump(mode="json") for p in c.principles])
+    lock, asked = d.name_topics(c.name, topics, spec, lock, drafter)
+    drafts = lock.drafts[c.name]
+    flagged = [pid for pid, dr in drafts.items() if dr.needs_hand_edit]
+    named = len(lock.topics[c.name].names)
+    return lock, (f"constitution {c.name}: {len(drafts)} drafts ({new} new, "
+                  f"{len(drafts) - new} cached), {len(flagged)} flagged needs_hand_edit"
+                  + (f": {', '.join(flagged)}" if flagged else "")
+                  + (f"; {named} of {len(topics)} topics named ({asked} new)" if topics
+                     else ""))
+
+
+def _accept(c: Any, spec: Any, lock: Any, ids: list[str]) -> tuple[Any, str]:
+    """One constitution's reviewed drafts re-checked and accepted; the summary line."""
+    from ccaic.constitution import drafting as d
+    from ccaic.diagnostics import DiagnosticError, error
+
+    path = d.lock_path(spec)
+    missing = d.without_draft(c.principles, spec, lock.drafts.get(c.name, {}), accepted=False)
+    if missing and not ids:
+        raise DiagnosticError([error(
+            "CCAI481", f"constitution `{c.name}`: {len(missing)} principles have no "
+            f"current draft in {path.name} to accept", spec.span,
+            help="run `ccaic suggest drafts FILE` first, and review what it wrote")])
+    judge = _models(spec, drafter=False)[1]
+    lock, accepted = d.accept(c.name, c.principles, spec, lock, judge, ids)
+    drafts = lock.drafts[c.name]
+    edited = [pid for pid in accepted if drafts[pid].drafted not in (None, drafts[pid].text)]
+    flagged = [pid for pid in accepted if drafts[pid].needs_hand_edit]
+    return lock, (f"constitution {c.name}: {len(accepted)} drafts accepted "
+                  f"({len(edited)} edited by hand, re-checked), {len(flagged)} flagged "
+                  "needs_hand_edit" + (f": {', '.join(flagged)}" if flagged else ""))
+
+
+def _models(spec: Any, drafter: bool = True) -> tuple[Any, Any]:
+    """The spec's drafter (unless not wanted) and judge (None without one)."""
     from pathlib import Path
 
     from ccaic.constitution.drafting import ModelDrafter, ModelJudge, load_lm
 
     base = Path(spec.span.file).resolve().parent
     judge = ModelJudge(load_lm(spec.judge, base)) if spec.judge else None
-    return ModelDrafter(load_lm(spec.model, base)), judge
+    return (ModelDrafter(load_lm(spec.model, base)) if drafter else None), judge

@@ -10,24 +10,30 @@ that ...". `ccaic suggest drafts FILE` drafts and checks; the build only reads t
   `needs_hand_edit` and the reason, and a constitution built from it stays flagged;
 - drafts are cached by content (a key over the model, judge, threshold, prompt and source
   texts) in `principles.lock.json` beside the .ccai file, which a human reviews and commits;
-  `ccaic suggest drafts FILE --accept` marks the current drafts reviewed;
+- `ccaic suggest drafts FILE --accept [ID ...]` records the reviewer's decision: it re-runs the
+  checks on each draft's text as it is now (a hand-fixed text loses its flag only when it
+  passes) and marks it accepted, keeping the model's own text beside an edited one;
+- the same command names the constitution's topics with the model (ccaic.report.topics), kept
+  in the lock file too;
 - a build with a `draft` block uses accepted drafts whose key still matches, and otherwise
   fails with CCAI481, which says how to draft and accept: it never calls a model and never uses
-  an unreviewed draft.
+  an unreviewed draft. The lock file is read as a build input (ccaic.files) and its sha256 and
+  topic names are recorded in the constitution (`drafts`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from ccaic.canonical import canonical_json, canonical_sha256
-from ccaic.constitution.model import Edit, Principle
+from ccaic.constitution.model import DraftLock, Edit, Principle
 from ccaic.constitution.rewrite import PRINCIPLE_PREFIX
-from ccaic.diagnostics import Diagnostic, DiagnosticError, Span, error
+from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error
+from ccaic.files import read_data_bytes
 from ccaic.lowering.constitution import FEEDBACK, DraftSpec
 
 LOCK_NAME = "principles.lock.json"
@@ -60,15 +66,30 @@ class Draft:
     similarity: tuple[float, ...]  # to each source, in order
     entailed: bool | None  # None: no judge
     accepted: bool = False
+    drafted: str | None = None  # the model's own text (`text` is what the reviewer left)
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "sources": list(self.sources), "text": self.text,
                 "needs_hand_edit": self.needs_hand_edit, "reason": self.reason,
                 "similarity": list(self.similarity), "entailed": self.entailed,
-                "accepted": self.accepted}
+                "accepted": self.accepted, "drafted": self.drafted}
 
 
-Lock = dict[str, dict[str, Draft]]  # constitution -> principle id -> draft
+@dataclass(frozen=True)
+class TopicNames:
+    """One constitution's topic names by the model that gave them (ccaic.report.topics key)."""
+
+    model: str
+    names: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Lock:
+    """principles.lock.json: per constitution, each principle's draft and the topic names."""
+
+    drafts: dict[str, dict[str, Draft]] = field(default_factory=dict)
+    topics: dict[str, TopicNames] = field(default_factory=dict)
+    sha256: str | None = None  # of the bytes read; None: no file
 
 
 def lock_path(spec: DraftSpec) -> Path:
@@ -119,7 +140,7 @@ def draft_all(name: str, principles: Sequence[Principle], spec: DraftSpec, lock:
               drafter: Drafter, judge: Judge | None) -> tuple[Lock, int]:
     """Drafts for every principle from statements; a cached draft (same key) is kept as it is,
     accepted or not. Returns the new lock and how many drafts the model wrote."""
-    old = lock.get(name, {})
+    old = lock.drafts.get(name, {})
     todo = [p for p in principles if p.sources
             and (p.id not in old or old[p.id].key != draft_key(spec, source_texts(p)))]
     completions = drafter.complete([prompt(source_texts(p)) for p in todo]) if todo else []
@@ -128,29 +149,79 @@ def draft_all(name: str, principles: Sequence[Principle], spec: DraftSpec, lock:
         text = principle_text(completion)
         sims, entailed, reason = check(text, source_texts(p), spec.similarity, judge)
         entries[p.id] = Draft(draft_key(spec, source_texts(p)), tuple(s.id for s in p.sources),
-                              text, reason is not None, reason, sims, entailed)
-    return {**lock, name: dict(sorted(entries.items()))}, len(todo)
+                              text, reason is not None, reason, sims, entailed, drafted=text)
+    return replace(lock, drafts={**lock.drafts, name: dict(sorted(entries.items()))}), len(todo)
 
 
-def accept(lock: Lock) -> Lock:
-    """Every draft marked reviewed (a flagged one stays flagged in the constitution)."""
-    return {name: {pid: replace(d, accepted=True) for pid, d in drafts.items()}
-            for name, drafts in lock.items()}
+def name_topics(name: str, topics: Sequence[tuple[str, str]], spec: DraftSpec, lock: Lock,
+                namer: Drafter) -> tuple[Lock, int]:
+    """The model's name for each (key, prompt) topic (ccaic.report.topics.named_topics); names
+    the same model gave before are kept. Returns the new lock and how many it asked for."""
+    from ccaic.report.topics import topic_name
+
+    had = lock.topics.get(name)
+    old = had.names if had is not None and had.model == spec.model else {}
+    todo = [(key, text) for key, text in topics if key not in old]
+    completions = namer.complete([text for _, text in todo]) if todo else []
+    names = {key: old[key] for key, _ in topics if key in old}
+    for (key, _), completion in zip(todo, completions, strict=True):
+        given = topic_name(completion)
+        if given is not None:
+            names[key] = given
+    return replace(lock, topics={**lock.topics, name: TopicNames(spec.model, dict(
+        sorted(names.items())))}), len(todo)
+
+
+def accept(name: str, principles: Sequence[Principle], spec: DraftSpec, lock: Lock,
+           judge: Judge | None, ids: Sequence[str] = ()) -> tuple[Lock, list[str]]:
+    """The reviewer's decision: the current drafts of `ids` (every current draft when empty)
+    re-checked on their text as it is now (the reviewer may have fixed it: `drafted` keeps the
+    model's) and marked accepted; a text stays flagged while a check fails. Returns the new
+    lock and the accepted ids; CCAI485 for an id with no current draft."""
+    drafts = lock.drafts.get(name, {})
+    current = set(principles_with_draft(principles, spec, drafts))
+    unknown = [i for i in ids if i not in current]
+    if unknown:
+        raise DiagnosticError([error(
+            "CCAI485", f"constitution `{name}` has no current draft `{unknown[0]}` to accept",
+            spec.span, notes=[Note(message="drafts: " + (", ".join(sorted(current)) or "none"))],
+            help="give the ids of principles.lock.json's drafts (`ccaic suggest drafts FILE` "
+            "drafts what is missing), or --accept alone for all of them")])
+    chosen = set(ids) or current
+    by_id = {p.id: p for p in principles}
+    entries = dict(drafts)
+    for pid in sorted(chosen):
+        d = drafts[pid]
+        sims, entailed, reason = check(d.text, source_texts(by_id[pid]), spec.similarity, judge)
+        entries[pid] = replace(d, needs_hand_edit=reason is not None, reason=reason,
+                               similarity=sims, entailed=entailed, accepted=True,
+                               drafted=d.text if d.drafted is None else d.drafted)
+    return replace(lock, drafts={**lock.drafts, name: entries}), sorted(chosen)
+
+
+def _draft(d: dict[str, Any]) -> Draft:
+    return Draft(key=d["key"], sources=tuple(d["sources"]), text=d["text"],
+                 needs_hand_edit=bool(d["needs_hand_edit"]), reason=d.get("reason"),
+                 similarity=tuple(d.get("similarity", ())), entailed=d.get("entailed"),
+                 accepted=bool(d["accepted"]), drafted=d.get("drafted", d["text"]))
 
 
 def read_lock(path: Path) -> Lock:
-    """The lock file, or an empty lock when there is none; CCAI482 when it cannot be read."""
+    """The lock file (a build input, read through ccaic.files so it is recorded), or an empty
+    lock when there is none; CCAI482 when it cannot be read."""
+    import hashlib
+
     if not path.is_file():
-        return {}
+        return Lock()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return {name: {pid: Draft(key=d["key"], sources=tuple(d["sources"]), text=d["text"],
-                                  needs_hand_edit=bool(d["needs_hand_edit"]),
-                                  reason=d.get("reason"),
-                                  similarity=tuple(d.get("similarity", ())),
-                                  entailed=d.get("entailed"), accepted=bool(d["accepted"]))
-                       for pid, d in drafts.items()}
-                for name, drafts in data["constitutions"].items()}
+        raw = read_data_bytes(path)
+        data = json.loads(raw.decode("utf-8"))
+        drafts = {name: {pid: _draft(d) for pid, d in entries.items()}
+                  for name, entries in data["constitutions"].items()}
+        topics = {name: TopicNames(str(t["model"]), {str(k): str(v)
+                                                      for k, v in t["names"].items()})
+                  for name, t in data.get("topics", {}).items()}
+        return Lock(drafts, topics, hashlib.sha256(raw).hexdigest())
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise DiagnosticError([error(
             "CCAI482", f"cannot read {path.name}: {type(exc).__name__}: {exc}",
@@ -160,20 +231,29 @@ def read_lock(path: Path) -> Lock:
 
 
 def lock_text(lock: Lock) -> str:
+    topics = {name: {"model": t.model, "names": t.names} for name, t in lock.topics.items()}
     return canonical_json({"format_version": LOCK_FORMAT, "constitutions": {
-        name: {pid: d.to_dict() for pid, d in drafts.items()} for name, drafts in lock.items()}})
+        name: {pid: d.to_dict() for pid, d in drafts.items()}
+        for name, drafts in lock.drafts.items()}, **({"topics": topics} if topics else {})})
 
 
-def without_draft(principles: Sequence[Principle], spec: DraftSpec,
-                  drafts: Mapping[str, Draft], accepted: bool = True) -> list[str]:
-    """Ids of the principles from statements with no current draft (its key matches today's
-    statements and settings), or, with `accepted`, no current accepted one."""
+def principles_with_draft(principles: Sequence[Principle], spec: DraftSpec,
+                          drafts: Mapping[str, Draft], accepted: bool = False) -> list[str]:
+    """Ids of the principles from statements with a current draft (its key matches today's
+    statements and settings), or, with `accepted`, a current accepted one."""
     def current(p: Principle) -> bool:
         d = drafts.get(p.id)
         return (d is not None and (d.accepted or not accepted)
                 and d.key == draft_key(spec, source_texts(p)))
 
-    return [p.id for p in principles if p.sources and not current(p)]
+    return [p.id for p in principles if p.sources and current(p)]
+
+
+def without_draft(principles: Sequence[Principle], spec: DraftSpec,
+                  drafts: Mapping[str, Draft], accepted: bool = True) -> list[str]:
+    """Ids of the principles from statements with no current (accepted) draft."""
+    have = set(principles_with_draft(principles, spec, drafts, accepted))
+    return [p.id for p in principles if p.sources and p.id not in have]
 
 
 def require_model(name: str, spec: DraftSpec) -> None:
@@ -187,27 +267,34 @@ def require_model(name: str, spec: DraftSpec) -> None:
 
 def apply_lock(name: str, principles: Sequence[Principle], spec: DraftSpec,
                prompts: Callable[[str, str, list[str]], tuple[str, str]]
-               ) -> tuple[list[Principle], list[Diagnostic]]:
-    """The principles with their reviewed drafts, or CCAI481 naming those without one.
-    `prompts(id, text, statement ids)` renders a principle's critique and revision."""
+               ) -> tuple[list[Principle], DraftLock | None, list[Diagnostic]]:
+    """The principles with their reviewed drafts and the record of the lock they came from,
+    or CCAI481 naming those without one. `prompts(id, text, statement ids)` renders a
+    principle's critique and revision."""
     require_model(name, spec)
     path = lock_path(spec)
-    drafts = read_lock(path).get(name, {})
+    lock = read_lock(path)
+    drafts = lock.drafts.get(name, {})
     missing = without_draft(principles, spec, drafts)
     if missing:
         shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8
                                           else "")
-        return list(principles), [error(
+        return list(principles), None, [error(
             "CCAI481", f"constitution `{name}`: {len(missing)} principle"
             f"{'s have' if len(missing) != 1 else ' has'} no reviewed draft in {path.name} "
             f"({shown})", spec.span, help=ACCEPT_HELP)]
+    topics = lock.topics.get(name)
+    record = DraftLock(file=LOCK_NAME, sha256=lock.sha256 or "",
+                       topic_names=topics.names if topics and topics.model == spec.model
+                       else {})
     return [_drafted(p, drafts[p.id], spec, prompts) if p.sources else p
-            for p in principles], []
+            for p in principles], record, []
 
 
 def _drafted(p: Principle, draft: Draft, spec: DraftSpec,
              prompts: Callable[[str, str, list[str]], tuple[str, str]]) -> Principle:
-    because = f"drafted by {spec.model}, reviewed in {LOCK_NAME}"
+    edited = "edited by hand and " if draft.drafted not in (None, draft.text) else ""
+    because = f"drafted by {spec.model}, {edited}reviewed in {LOCK_NAME}"
     if draft.reason:
         because += f"; needs a hand edit: {draft.reason}"
     critique, revision = prompts(p.id, draft.text, [s.id for s in p.sources])

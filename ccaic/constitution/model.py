@@ -86,6 +86,16 @@ class Origin(Model):
     format: str | None = None  # for imports: "hf-recipe", "anthropic-cai", "ccaic"
 
 
+class DraftLock(Model):
+    """The reviewed lock file a constitution's drafts came from (ccaic.constitution.drafting):
+    the sha256 of its bytes, so a changed review is a changed artifact, and the topic names the
+    drafting model gave there (ccaic.report.topics key -> name), so the report needs no model."""
+
+    file: str  # beside the .ccai file: principles.lock.json
+    sha256: str
+    topic_names: dict[str, str] = Field(default_factory=dict)
+
+
 class Constitution(Model):
     format_version: str = CONSTITUTION_FORMAT_VERSION
     name: str
@@ -97,4 +107,13 @@ class Constitution(Model):
     system_chat: tuple[dict[str, str], ...] = ()  # few-shot chat kept from HF-format imports
     # messages per conversation when an import grouped system_chat ([[...], [...]]); () = flat
     system_chat_turns: tuple[int, ...] = ()
+    drafts: DraftLock | None = None  # a constitution with a `draft` block
+
+    @model_serializer(mode="wrap")
+    def _omit_no_drafts(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """No `drafts` key without a `draft` block: every other constitution keeps its bytes."""
+        data: dict[str, Any] = handler(self)
+        if data.get("drafts") is None:
+            data.pop("drafts", None)
+        return data
 

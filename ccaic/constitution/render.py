@@ -22,6 +22,7 @@ from jinja2 import TemplateError
 from ccaic.constitution import rewrite, templates
 from ccaic.constitution.model import (
     Constitution,
+    DraftLock,
     DroppedStatement,
     Edit,
     Origin,
@@ -157,6 +158,7 @@ class Renderer:
         origin = Origin(kind="hand-written", source=spec.file)
         selection: Selection | None = None
         dropped: list[DroppedStatement] = []
+        drafts: DraftLock | None = None
         if spec.extends is not None:
             parent = self.constitution(spec.extends)
             principles.extend(p.model_copy(update={"address": f"principle.{name}.{p.id}"})
@@ -172,7 +174,7 @@ class Renderer:
             origin = Origin(kind="assembly", source=assembly)
             rendered, dropped = self._from_statements(spec, spec.source, chosen)
             if spec.source.draft is not None:  # only reviewed drafts (constitution.drafting)
-                rendered = self._drafted(spec, spec.source.draft, rendered)
+                rendered, drafts = self._drafted(spec, spec.source.draft, rendered)
             principles.extend(rendered)
             selection = Selection(method=chosen.method, threshold=chosen.threshold,
                                   top_k=chosen.top_k, statements=chosen.statements)
@@ -189,7 +191,8 @@ class Renderer:
             seen[p.id] = p
         return Constitution(
             name=name, description=spec.description, origin=origin,
-            principles=tuple(principles), selection=selection, dropped=tuple(dropped))
+            principles=tuple(principles), selection=selection, dropped=tuple(dropped),
+            drafts=drafts)
 
     def _hand_edits(self, source: FromAssemblySpec, selected: Mapping[str, StatementRef],
                     chosen: SelectedStatements
@@ -223,14 +226,14 @@ class Renderer:
         return drops, merged, overrides
 
     def _drafted(self, spec: ConstitutionSpec, draft: DraftSpec, principles: list[Principle]
-                 ) -> list[Principle]:
+                 ) -> tuple[list[Principle], DraftLock | None]:
         from ccaic.constitution.drafting import apply_lock
 
-        drafted, problems = apply_lock(spec.name, principles, draft,
+        drafted, record, problems = apply_lock(spec.name, principles, draft,
                                        lambda pid, text, ids: self.prompts(spec, pid, text, ids))
         if problems:
             raise DiagnosticError(problems)
-        return drafted
+        return drafted, record
 
     def _auto_merges(self, free: Sequence[StatementRef], auto: AutoMergeSpec
                      ) -> tuple[MergeSpec, ...]:

@@ -258,7 +258,7 @@ def constitution_section(c: dict[str, Any]) -> dict[str, Any]:
         "needs_hand_edit": bool(p.get("needs_hand_edit")),
     } for p in principles]
     selection = c.get("selection") or {}
-    topics = topic_section(principles)
+    topics = topic_section(principles, (c.get("drafts") or {}).get("topic_names"))
     return {
         "origin": c.get("origin", {}),
         "principles": len(principles),
