@@ -708,11 +708,16 @@ class Checker:
                 self.report(error("CCAI209", f"{subject} {verb} {listed}", block.type.span,
                                   help=f"add {example}"))
         for name, attr in attrs.items():
+            beside = entry.meta.get("with", {}).get(name)
             if name not in entry.attrs:
                 taking = ", ".join(e.name for e in registry if name in e.attrs)
                 why = entry.meta.get("ignores") or f"it is an attribute of {taking}"
                 self.report(warning("CCAI217", f"`{name}` is ignored for {subject}",
                                     attr.name.span, help=f"{why}; remove `{name}`"))
+            elif beside is not None and beside not in attrs:
+                self.report(warning("CCAI217", f"`{name}` is ignored without `{beside}`",
+                                    attr.name.span, help=f"`{name}` names a column of "
+                                    f"`{beside}`; set `{beside}`, or remove `{name}`"))
 
     def check_groupings(self, value: ast.Expr) -> None:
         """`stability { groupings = [...] }` names: a registered grouping, or `<name>:K` for

@@ -3,7 +3,8 @@
 `target` is `(GroupingRequest) -> Grouping` (ccaic.assembly.groupings); `attrs` the groups block
 attributes the grouping takes, with their defaults. The checker's `groups` block takes the
 union of every entry's attributes, in entry order, and warns (CCAI217) at one the labelled
-grouping does not take (`meta["ignores"]` says why, for its hint). Other meta the checker reads:
+grouping does not take (`meta["ignores"]` says why, for its hint), and at one that
+`meta["with"]` says acts only beside another the block does not set. Other meta it reads:
 `"needs"`, groups of attributes the block must set one of, each with an example (CCAI209), and
 `"forced_k"`: the grouping is named `<name>:K` in `stability { groupings }` and
 `ccaic analyze --groups` (K groups, in `k`'s range), never bare.
@@ -45,7 +46,8 @@ GROUPINGS: Registry[Callable[..., Any]] = Registry("grouping", [
                  "participant_column": Attr("string", "export: the participant column of "
                                             "`file` (default participant)",
                                             default="participant")},
-          meta={"ignores": "export groups come from the export itself"}),
+          meta={"ignores": "export groups come from the export itself",
+                "with": {"column": "file", "participant_column": "file"}}),
     Entry("kmeans", "ccaic.assembly.groupings:kmeans",
           "Polis's pipeline with the group count forced to `k` (the top of a range)",
           attrs={"k": K, "seed": SEED},

@@ -8,7 +8,8 @@ every entry's attributes, in entry order; `meta["language"]` False keeps a loade
 function run before the assembly stage's cache lookup (a remote source downloads its snapshot
 there, so the cache keys on what was downloaded). `meta["needs"]` lists groups of attributes
 the block must set one of, each with an example (the checker's CCAI209). An attribute of the
-union that the labelled source does not take is a warning (CCAI217: it would do nothing).
+union that the labelled source does not take is a warning (CCAI217: it would do nothing), as
+is one that `meta["with"]` says acts only beside another that the block does not set.
 
 A new source: its module under ccaic/assembly/sources/ plus one Entry here (plus docs).
 """
@@ -38,6 +39,8 @@ LONG_CSV: dict[str, Attr] = {
     "statement_text_column": Attr("string", "votes_csv: text column of `statements`"),
 }
 EXPORT: dict[str, Attr] = {"vote_sign": VOTE_SIGN, "unknown_statements": UNKNOWN_STATEMENTS}
+#: Attributes that act only beside another (meta["with"]; alone they are CCAI217).
+WITH_STATEMENTS = {"statement_id_column": "statements", "statement_text_column": "statements"}
 #: A live Polis server's settings (ccaic.assembly.sources.polis_api).
 POLIS_API: dict[str, Attr] = {
     "base_url": Attr("string", "polis_api: the Polis server, e.g. https://pol.is"),
@@ -56,7 +59,7 @@ SOURCES: Registry[Callable[..., Any]] = Registry("source", [
     Entry("polis", "ccaic.assembly.sources:load_detected",
           "a Polis export folder (CSV or API JSON) or a long-format CSV file, detected from "
           "what the path holds", attrs={"path": PATH, **LONG_CSV, **EXPORT},
-          meta={"kind": "auto"}),
+          meta={"kind": "auto", "with": WITH_STATEMENTS}),
     Entry("polis_csv", "ccaic.assembly.sources.polis_csv:load_polis_csv",
           "a Polis CSV export folder (votes.csv or participants-votes.csv, comments.csv)",
           attrs={"path": PATH, **EXPORT}, meta={"kind": "polis-csv", "language": False}),
@@ -65,7 +68,8 @@ SOURCES: Registry[Callable[..., Any]] = Registry("source", [
           attrs={"path": PATH, **EXPORT}, meta={"kind": "polis-json"}),
     Entry("votes_csv", "ccaic.assembly.sources.long_csv:load_long_csv",
           "one long-format votes file (participant, statement, vote[, timestamp]): CSV or "
-          "Parquet", attrs={"path": PATH, **LONG_CSV, **EXPORT}, meta={"kind": "long-csv"}),
+          "Parquet", attrs={"path": PATH, **LONG_CSV, **EXPORT},
+          meta={"kind": "long-csv", "with": WITH_STATEMENTS}),
     Entry("polis_api", "ccaic.assembly.sources.polis_api:load_polis_api",
           "a running Polis server, downloaded into a snapshot folder before each build",
           attrs={"path": PATH, **POLIS_API, **EXPORT},

@@ -111,6 +111,10 @@ def _check(tmp_path: Path, body: str) -> str:
      "warning[CCAI217]: `base_url` is ignored for source votes_csv"),
     ('  source polis_json {\n    path = "."\n    vote_column = "v"\n  }',
      "warning[CCAI217]: `vote_column` is ignored for source polis_json"),
+    ('  source polis { path = "." }\n  groups export { column = "g" }',
+     "warning[CCAI217]: `column` is ignored without `file`"),
+    ('  source votes_csv {\n    path = "v.csv"\n    statement_text_column = "t"\n  }',
+     "warning[CCAI217]: `statement_text_column` is ignored without `statements`"),
 ])
 def test_an_attribute_the_kind_does_not_take_is_a_warning(tmp_path: Path, body: str,
                                                           said: str) -> None:
