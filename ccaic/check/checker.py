@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ccaic.check.consensus import consensus_warnings, method_attr
 from ccaic.check.schema import (
     FUNCTIONS,
     MERGE_AUTO,
@@ -356,6 +357,7 @@ class Checker:
 
     # --- values
     def check_value(self, item: ast.Attribute, attr: Attr, block: ast.Block) -> None:
+        attr = method_attr(block, item.name.name, attr)
         value = item.value
         kind = attr.type
         name = item.name.name
@@ -400,6 +402,22 @@ class Checker:
             self.report(error(
                 "CCAI215", f"`{t.name}` cannot be \"{value.constant}\"", value.span,
                 help=_suggest(value.constant, attr.choices, "value")))
+
+    def _check_choice_or_number(self, t: _Typed) -> None:
+        """One of the choices or a number in the attribute's range (bridging's `pass =
+        "exclude" | 0.5`); a quoted number is CCAI215 whose hint writes it unquoted."""
+        value, attr = t.value, t.attr
+        words = " or ".join((*(f'"{c}"' for c in attr.choices), "a number"))
+        if isinstance(value, ast.NumberLit):
+            self.check_range(t.name, value, attr)
+        elif not isinstance(value, ast.StringLit):
+            t.wrong(words)
+        elif value.is_constant and value.constant not in attr.choices:
+            quoted = re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", value.constant.strip())
+            self.report(error(
+                "CCAI215", f"`{t.name}` cannot be \"{value.constant}\"", value.span,
+                help=f"a number is written without quotes: `{t.name} = {value.constant.strip()}`"
+                if quoted else f"{t.name} is {words} ({attr.doc})"))
 
     def _check_template_value(self, t: _Typed) -> None:
         if not isinstance(t.value, (ast.StringLit, ast.TemplateLit)):
@@ -668,6 +686,8 @@ class Checker:
             self.report(error(
                 "CCAI209", "consensus needs `threshold`, `top_k` or both", block.type.span,
                 help="e.g. `threshold = 0.723` selects statements scoring at least 0.723"))
+        if kind == "consensus" and block.labels:
+            self.diagnostics.extend(consensus_warnings(block, attrs))
         if kind == "variable":
             self.check_variable(block, attrs)
         if kind == "stability" and "groupings" in attrs:
@@ -817,6 +837,7 @@ class Checker:
 _TYPE_CHECKS: dict[str, Callable[[Checker, _Typed], None]] = {
     "string": Checker._check_string,
     "choice": Checker._check_choice,
+    "choice_or_number": Checker._check_choice_or_number,
     "template": Checker._check_template_value,
     "path": Checker._check_path,
     "number": Checker._check_number,

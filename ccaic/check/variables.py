@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ccaic.check.checker import Checker, Program, did_you_mean
+from ccaic.check.consensus import method_attr
 from ccaic.check.schema import SCHEMA, BlockSpec
 from ccaic.diagnostics import Diagnostic, Note, Span, error
 from ccaic.files import resolved
@@ -202,7 +203,7 @@ def _check_block_values(checker: Checker, block: ast.Block, spec: BlockSpec,
         if not (isinstance(ref, ast.Reference) and len(ref.parts) == 2
                 and ref.parts[0].name == "var" and ref.parts[1].name in values):
             continue
-        attr = spec.attrs[item.name.name]
+        attr = method_attr(block, item.name.name, spec.attrs[item.name.name])
         if attr.type == "type_name":
             continue
         value, origin = values[ref.parts[1].name]

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 #   string, number, int, bool, path (a string or file(...) naming a file or folder),
 #   template (a string or """template""", checked as Jinja2), int_or_range, regex,
 #   list:string, list:number, list:any, ref:<block type>, type_name, any, choice (see choices)
+#   choice_or_number: one of `choices` (a string) or a number within minimum..maximum
+#   (bridging's pass = "exclude" | 0.5)
 
 
 @dataclass(frozen=True)

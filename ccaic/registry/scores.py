@@ -3,9 +3,13 @@ attributes that method takes (with their defaults); the block's own attributes (
 top_k, scores) are in ccaic.check.schema. An attribute two methods share (gac and
 gac_disagree) is declared once and means the same in both.
 
-`meta`: `title` (figure titles and axes), `range` (the score's possible values, for axes and
-the threshold curve), `extras` (what the method reports beside its score, written
-`<name>_<extra>`).
+`meta`: `title` (figure titles and axes), `range` (the span of the axes and the threshold
+curve), `bounds` (the values a `threshold` may take, None for an unbounded end: GAC is a
+probability, a bridging intercept is not), `extras` (what the method reports beside its score,
+written `<name>_<extra>`), `overrides` ({winner: loser}: given both, the winner decides and the
+loser does nothing, so `ccaic check` warns, CCAI217), `selects_only` (attributes that act only
+when this method selects, e.g. bridging's `max_factor`; given to a block that selects by
+another method they do nothing, CCAI217).
 """
 
 from __future__ import annotations
@@ -33,24 +37,30 @@ BRIDGING_ATTRS = {
                      "vector and on mu^2 (default 0.15)", minimum=0, default=0.15),
     "lambda_f": Attr("number", "bridging: L2 weight on the mean square of each factor matrix "
                      "(default 0.03)", minimum=0, default=0.03),
-    "pass": Attr("choice", "bridging: passes left out (exclude) or rated 0.5",
-                 choices=("exclude", "0.5"), default="exclude"),
+    "pass": Attr("choice_or_number", "bridging: passes left out (\"exclude\"), or fitted as "
+                 "this rating between disagree 0 and agree 1 (0.5: halfway)",
+                 choices=("exclude",), minimum=0, maximum=1, default="exclude"),
     "max_factor": Attr("number", "bridging: select only statements with |factor| below this "
                        "(Community Notes: 0.5)", minimum=0, exclusive_minimum=True),
 }
+
+#: What the GAC pair shares beside its title: a probability, and `prior` wins over `smoothing`.
+GAC_META: dict[str, Any] = {"range": (0.0, 1.0), "bounds": (0.0, 1.0), "extras": (),
+                            "overrides": {"prior": "smoothing"}}
 
 #: Targets are ccaic.assembly.scores.ScoreMethod objects (not imported here: check stays pure).
 SCORES: Registry[Any] = Registry("score", (
     Entry("gac", "ccaic.assembly.scores.gac:GAC",
           "group-aware consensus: the product over groups of each group's agreement",
-          GAC_ATTRS, {"title": "group-aware consensus", "range": (0.0, 1.0), "extras": ()}),
+          GAC_ATTRS, {"title": "group-aware consensus", **GAC_META}),
     Entry("gac_disagree", "ccaic.assembly.scores.gac_disagree:GAC_DISAGREE",
           "group-aware consensus of disagreement", GAC_ATTRS,
-          {"title": "group-aware consensus (disagree)", "range": (0.0, 1.0), "extras": ()}),
+          {"title": "group-aware consensus (disagree)", **GAC_META}),
     Entry("bridging", "ccaic.assembly.scores.bridging:BRIDGING",
           "Community Notes' bridging: the statement intercept of a matrix factorization",
           BRIDGING_ATTRS, {"title": "bridging intercept", "range": (-1.0, 1.0),
-                           "extras": ("factor",)}),
+                           "bounds": (None, None), "extras": ("factor",),
+                           "selects_only": ("max_factor",)}),
 ))
 
 #: Computed in every build beside the selecting method: the artifact has always carried both.

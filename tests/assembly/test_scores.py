@@ -269,8 +269,28 @@ def test_bridging_max_factor_bars_and_passes_can_count_half() -> None:
     assert scored.barred is not None
     assert scored.barred.tolist() == (np.abs(scored.extras["factor"]) >= 0.05).tolist()
     assert scored.barred_reason == "factor |f| >= 0.05"
-    half = compute(ScoreInputs(table, g), ["bridging"], {"pass": "0.5"})["bridging"]
+    half = compute(ScoreInputs(table, g), ["bridging"], {"pass": 0.5})["bridging"]
     assert not np.allclose(half.values, scored.values)
+
+
+def test_a_pass_is_fitted_as_the_rating_pass_gives() -> None:
+    """`pass = 0.5` is the issue's spelling (a number, not the string "0.5"); any rating in
+    [0, 1] is fitted as given, and "exclude" leaves passes out."""
+    codes = _small()
+    passes = int((codes.toarray() == PASS).sum())
+    out = B.ratings(codes, None, "exclude")
+    for rating in (0.5, 0.25, 1):
+        d = B.ratings(codes, None, rating)
+        assert len(d.values) == len(out.values) + passes
+        assert sorted(set(d.values.tolist())) == sorted({0.0, 1.0, float(rating)})
+    assert PASS not in out.values and set(out.values.tolist()) == {0.0, 1.0}
+    table = VoteTable(tuple(f"p{i}" for i in range(7)),
+                      tuple(Statement(str(j)) for j in range(5)), codes)
+    g = Grouping("t", np.zeros(7, dtype=int), ("0",))
+    quarter, half = (compute(ScoreInputs(table, g), ["bridging"], {"pass": r})["bridging"]
+                     for r in (0.25, 0.5))
+    assert not np.allclose(quarter.values, half.values)
+    assert B.describe(**{"pass": 0.25}) == "1 factor, passes as 0.25"
 
 
 def test_a_bridging_build_selects_by_bridging_and_reports_every_score(tmp_path: Path) -> None:
@@ -294,6 +314,149 @@ def test_a_bridging_build_selects_by_bridging_and_reports_every_score(tmp_path: 
     src = c["principles"][0]["sources"][0]
     assert src["scores"]["bridging"] == rows[src["id"]]["bridging"]
     assert str(rows[src["id"]]["bridging"]) in c["principles"][0]["text"]
+
+
+def _check(tmp_path: Path, block: str, *argv: str) -> tuple[int, str]:
+    """`ccaic check` of SPEC with `consensus KIND { threshold = 0.5 }` replaced by `block`."""
+    from cli_runner import run_cli
+
+    _polis_folder(tmp_path / "data")
+    spec = SPEC.replace("consensus KIND { threshold = 0.5 }", block)
+    (tmp_path / "main.ccai").write_text(spec, encoding="utf-8")
+    code, _, err = run_cli(["check", str(tmp_path / "main.ccai"), *argv])
+    return code, err
+
+
+@pytest.mark.parametrize("block,expected", [
+    ('consensus bridging {\n    top_k = 2\n    pass = 0.5\n  }', None),
+    ('consensus bridging {\n    top_k = 2\n    pass = "exclude"\n  }', None),
+    ('consensus bridging {\n    top_k = 2\n    pass = 0\n  }', None),
+    ('consensus bridging {\n    top_k = 2\n    pass = "0.5"\n  }',
+     ':9:12: error[CCAI215]: `pass` cannot be "0.5"\n'),
+    ('consensus bridging {\n    top_k = 2\n    pass = 1.5\n  }',
+     ":9:12: error[CCAI207]: `pass` = 1.5 is out of range: it must be in [0, 1]\n"),
+    ('consensus bridging {\n    top_k = 2\n    pass = true\n  }',
+     ':9:12: error[CCAI206]: `pass` must be "exclude" or a number, not a boolean\n'),
+    ('consensus bridging {\n    top_k = 2\n    pass = "half"\n  }',
+     ':9:12: error[CCAI215]: `pass` cannot be "half"\n'),
+])
+def test_pass_is_exclude_or_a_number_in_0_1(tmp_path: Path, block: str,
+                                            expected: str | None) -> None:
+    code, err = _check(tmp_path, block)
+    if expected is None:
+        assert code == 0 and "0 errors, 0 warnings" in err, err
+    else:
+        assert code == 1 and expected in err, err
+    if '"0.5"' in block:
+        assert "help: a number is written without quotes: `pass = 0.5`" in err
+
+
+def test_a_build_fits_passes_as_the_number_pass_gives(tmp_path: Path) -> None:
+    _polis_folder(tmp_path / "data")
+    rows = {}
+    for name, given in (("excluded", ""), ("half", "\n    pass = 0.5")):
+        spec = SPEC.replace("KIND { threshold = 0.5 }", "bridging {\n    top_k = 2" + given +
+                            "\n  }").replace("{{ statement.scores.gac }}", "x")
+        (tmp_path / f"{name}.ccai").write_text(spec, encoding="utf-8")
+        result = build(str(tmp_path / f"{name}.ccai"), str(tmp_path / name), [])
+        assert result.ok, [d.message for d in result.diagnostics]
+        a = json.loads((tmp_path / name / "assemblies/town.json").read_text(encoding="utf-8"))
+        rows[name] = {s["id"]: s["bridging"] for s in a["statements"]}
+        assert a["consensus"].get("pass") == (0.5 if name == "half" else None)
+        c = json.loads((tmp_path / name / "constitutions/town.json").read_text(encoding="utf-8"))
+        method = c["selection"]["method"]
+        assert ("passes as 0.5" if name == "half" else "passes excluded") in method, method
+    assert rows["excluded"]["3"] != rows["half"]["3"]  # statement 3: camp B passes
+
+
+@pytest.mark.parametrize("block,expected", [
+    # gac's scores are probabilities; a bridging intercept may be negative
+    ("consensus bridging { threshold = -0.2 }", None),
+    ("consensus bridging { threshold = 1.5 }", None),
+    ("consensus gac { threshold = -0.2 }",
+     ":7:31: error[CCAI207]: `threshold` = -0.2 is out of range: it must be in [0, 1]\n"),
+    ("consensus gac_disagree { threshold = 1.2 }",
+     ":7:40: error[CCAI207]: `threshold` = 1.2 is out of range: it must be in [0, 1]\n"),
+])
+def test_the_threshold_range_is_the_selecting_methods(tmp_path: Path, block: str,
+                                                      expected: str | None) -> None:
+    code, err = _check(tmp_path, block)
+    if expected is None:
+        assert code == 0 and "0 errors, 0 warnings" in err, err
+    else:
+        assert code == 1 and expected in err, err
+
+
+def test_a_threshold_from_a_variable_takes_the_methods_range(tmp_path: Path) -> None:
+    from cli_runner import run_cli
+
+    _polis_folder(tmp_path / "data")
+    for kind, ok in (("bridging", True), ("gac", False)):
+        spec = 'variable "t" { type = number }\n' + SPEC.replace(
+            "KIND { threshold = 0.5 }", kind + " { threshold = var.t }")
+        (tmp_path / "main.ccai").write_text(spec, encoding="utf-8")
+        code, _, err = run_cli(["check", str(tmp_path / "main.ccai"), "--var", "t=-0.2"])
+        assert (code == 0) is ok, err
+        assert ("CCAI207" in err) is not ok, err
+    # the bridging build runs with it: every statement scores above -0.2 but the disliked one
+    spec = 'variable "t" { type = number }\n' + SPEC.replace(
+        "KIND { threshold = 0.5 }", "bridging { threshold = var.t }").replace(
+        "{{ statement.scores.gac }}", "x")
+    (tmp_path / "main.ccai").write_text(spec, encoding="utf-8")
+    result = build(str(tmp_path / "main.ccai"), str(tmp_path / "out"), ["t=-0.2"])
+    assert result.ok, [d.message for d in result.diagnostics]
+    a = json.loads((tmp_path / "out/assemblies/town.json").read_text(encoding="utf-8"))
+    assert a["selection"] and all(s["bridging"] >= -0.2 for s in a["statements"]
+                                  if s["id"] in a["selection"])
+
+
+@pytest.mark.parametrize("block,expected", [
+    ('consensus gac {\n    threshold = 0.5\n    smoothing = "none"\n    prior = "jeffreys"\n  }',
+     ":9:5: warning[CCAI217]: `smoothing` is ignored: `prior` is given, and it decides\n"),
+    ('consensus gac_disagree {\n    threshold = 0.5\n    prior = "none"\n    smoothing = "none"'
+     "\n  }", ":10:5: warning[CCAI217]: `smoothing` is ignored: `prior` is given, and it "
+     "decides\n"),
+    ('consensus gac {\n    threshold = 0.5\n    max_factor = 0.5\n    scores = ["bridging"]\n  }',
+     ":9:5: warning[CCAI217]: `max_factor` is ignored: this block selects by gac, and "
+     "`max_factor` acts only on bridging's own selection\n"),
+    ('consensus gac {\n    threshold = 0.5\n    scores = ["gac"]\n  }',
+     ':9:15: warning[CCAI217]: `scores` lists "gac", the method that selects\n'),
+    ('consensus bridging {\n    top_k = 2\n    scores = ["gac", "gac"]\n  }',
+     ':9:22: warning[CCAI217]: `scores` lists "gac" twice\n'),
+])
+def test_consensus_options_that_change_nothing_are_ccai217_at_check(
+        tmp_path: Path, block: str, expected: str) -> None:
+    code, err = _check(tmp_path, block)
+    assert code == 0 and err.count("warning[CCAI217]") == 1 and expected in err, err
+    assert "help: " in err
+
+
+@pytest.mark.parametrize("block", [
+    'consensus gac {\n    threshold = 0.5\n    smoothing = "none"\n  }',
+    'consensus gac {\n    threshold = 0.5\n    prior = "jeffreys"\n  }',
+    'consensus bridging {\n    top_k = 2\n    max_factor = 0.5\n    scores = ["gac"]\n  }',
+    'consensus gac {\n    threshold = 0.5\n    factors = 2\n    scores = ["bridging"]\n  }',
+])
+def test_consensus_options_that_take_effect_are_not_warned(tmp_path: Path, block: str) -> None:
+    code, err = _check(tmp_path, block)
+    assert code == 0 and "0 errors, 0 warnings" in err, err
+
+
+def test_an_explicit_prior_decides_and_the_smoothing_beside_it_changes_nothing(
+        tmp_path: Path) -> None:
+    """What the CCAI217 says: the build with both equals the build with the prior alone."""
+    _polis_folder(tmp_path / "data")
+    built = {}
+    for name, given in (("both", '\n    smoothing = "none"'), ("prior", "")):
+        spec = SPEC.replace("KIND { threshold = 0.5 }", 'gac {\n    threshold = 0.5\n    '
+                            'prior = "jeffreys"' + given + "\n  }")
+        (tmp_path / f"{name}.ccai").write_text(spec, encoding="utf-8")
+        result = build(str(tmp_path / f"{name}.ccai"), str(tmp_path / name), [])
+        assert result.ok and [d.code for d in result.diagnostics] == (
+            ["CCAI217"] if name == "both" else [])
+        a = json.loads((tmp_path / name / "assemblies/town.json").read_text(encoding="utf-8"))
+        built[name] = [s["gac"] for s in a["statements"]]
+    assert built["both"] == built["prior"]
 
 
 @pytest.mark.parametrize("block,needle", [

@@ -1,10 +1,11 @@
 """Bridging: Community Notes' matrix factorization on the vote matrix.
 
 Model r(u, s) = mu + i_u + i_s + f_u . f_s over observed votes (agree 1, disagree 0; passes
-left out, or 0.5 with `pass = 0.5`). Loss, as the Community Notes scorer computes it (its
-matrix_factorization.py; "ranking notes" documentation; Wojcik et al. 2022): the mean squared
-error over observed votes, plus lambda_i times the mean of squares of each intercept vector
-(i_u, i_s, and mu^2) plus lambda_f times the mean of squares of each factor matrix (f_u, f_s).
+left out, or fitted as the rating `pass` gives, a number in [0, 1] such as 0.5). Loss, as the
+Community Notes scorer computes it (its matrix_factorization.py; "ranking notes"
+documentation; Wojcik et al. 2022): the mean squared error over observed votes, plus lambda_i
+times the mean of squares of each intercept vector (i_u, i_s, and mu^2) plus lambda_f times
+the mean of squares of each factor matrix (f_u, f_s).
 A statement's score is its intercept i_s: the agreement its votes show once the factor has
 explained what one side of the main divide agrees with. Its factor f_s is reported beside it.
 
@@ -22,6 +23,7 @@ which is the loss of the resample with its duplicates.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,10 +61,11 @@ class Fit:
     converged: bool
 
 
-def ratings(codes: sp.csr_matrix, weights: np.ndarray | None, passes: str,
+def ratings(codes: sp.csr_matrix, weights: np.ndarray | None, passes: str | float,
             moderated_out: np.ndarray | None = None) -> Ratings:
-    """The votes the model fits: agree 1, disagree 0, pass 0.5 or left out; participants of
-    weight 0 (not drawn in a resample) and moderated-out statements left out."""
+    """The votes the model fits: agree 1, disagree 0, a pass `passes` (a rating in [0, 1]) or
+    left out ("exclude"); participants of weight 0 (not drawn in a resample) and
+    moderated-out statements left out."""
     coo = codes.tocoo()
     keep = coo.data != PASS if passes == "exclude" else coo.data > 0
     if moderated_out is not None:
@@ -70,11 +73,22 @@ def ratings(codes: sp.csr_matrix, weights: np.ndarray | None, passes: str,
     w_all = np.ones(codes.shape[0]) if weights is None else np.asarray(weights, np.float64)
     keep &= w_all[coo.row] > 0
     r, c, v = coo.row[keep], coo.col[keep], coo.data[keep]
-    value = np.where(v == AGREE, 1.0, np.where(v == DISAGREE, 0.0, 0.5))
+    value = np.where(v == AGREE, 1.0, np.where(v == DISAGREE, 0.0, _pass_rating(passes)))
     users, rows = np.unique(r, return_inverse=True)
     items, cols = np.unique(c, return_inverse=True)
     order = np.lexsort((cols, rows))  # canonical order: the same votes give the same sums
     return Ratings(rows[order], cols[order], value[order], w_all[users], users, items)
+
+
+def _passes(options: Mapping[str, object]) -> str | float:
+    """`pass` ("exclude", or a pass's rating), read from **options: it is a Python keyword."""
+    value = options.get("pass", "exclude")
+    return float(value) if isinstance(value, (int, float)) else str(value)
+
+
+def _pass_rating(passes: str | float) -> float:
+    """The rating a pass is fitted as (unused when passes are excluded)."""
+    return 0.0 if passes == "exclude" else float(passes)
 
 
 def _unpack(x: np.ndarray, n: int, m: int, k: int
@@ -182,8 +196,7 @@ def score(inputs: ScoreInputs, /, factors: int = 1, lambda_i: float = 0.15,
     """i_s per statement (NaN for one without a fitted vote, moderated-out ones included: the
     fit leaves their votes out); `factor` beside it; with
     `max_factor`, statements whose |f_s| reaches it are barred from selection (CN's rule)."""
-    passes = str(options.get("pass", "exclude"))
-    d = ratings(inputs.table.codes, inputs.weights, passes, inputs.moderated_out)
+    d = ratings(inputs.table.codes, inputs.weights, _passes(options), inputs.moderated_out)
     cols = inputs.table.shape[1]
     values, factor = np.full(cols, np.nan), np.full(cols, np.nan)
     if len(d.values):
@@ -198,8 +211,9 @@ def score(inputs: ScoreInputs, /, factors: int = 1, lambda_i: float = 0.15,
 
 def describe(factors: int = 1, lambda_i: float = 0.15, lambda_f: float = 0.03,
              max_factor: float | None = None, **options: object) -> str:
+    passes = _passes(options)
     words = [f"{factors} factor{'' if factors == 1 else 's'}",
-             f"passes {'excluded' if options.get('pass', 'exclude') == 'exclude' else 'as 0.5'}"]
+             "passes excluded" if passes == "exclude" else f"passes as {float(passes):g}"]
     if (lambda_i, lambda_f) != (0.15, 0.03):
         words.append(f"lambda_i {lambda_i:g}, lambda_f {lambda_f:g}")
     if max_factor is not None:
