@@ -51,3 +51,22 @@ def test_the_quickstart_report_lists_topics(tmp_path: Path) -> None:
     topics = section["topics"]["topics"]
     assert sum(len(t["principles"]) for t in topics) == section["principles"]
     assert "### Topics" in (tmp_path / "report.md").read_text()
+
+
+def test_recorded_model_names_replace_keywords_and_the_rest_keep_them() -> None:
+    """A name the drafting model gave (principles.lock.json, by the topic's content) is used;
+    a topic whose members changed has another key and falls back to its keywords."""
+    from ccaic.report.topics import named_topics, topic_key, topic_name
+
+    principles = _principles(TEXTS)
+    plain = topic_section(principles)
+    assert plain is not None
+    keys = [key for key, _ in named_topics(principles)]
+    assert len(keys) == len(plain["topics"]) and len(set(keys)) == len(keys)
+    named = topic_section(principles, {keys[0]: "Honesty"})
+    assert named is not None
+    assert named["topics"][0] == {**plain["topics"][0], "name": "Honesty", "named": True}
+    assert named["topics"][1:] == plain["topics"][1:]
+    assert topic_key(["a", "b"]) != topic_key(["a"])
+    assert topic_name(' "Weapons and violence."\nmore') == "Weapons and violence"
+    assert topic_name("  \n") is None
