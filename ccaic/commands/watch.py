@@ -64,8 +64,9 @@ def run(args: argparse.Namespace, out: Output) -> int:
         sources = SourceCache({k: v for p in programs for k, v in p.sources.items()})
         out.diagnostics(done.diagnostics, "text", sources, quiet_ok=True)
         if done.ok:
-            out.info(f"~ {args.out}/history/{done.entry}/: the constitution changed"
-                     if done.entry is not None else "watch: no change")
+            said = "; ".join(done.counts)
+            out.info(f"~ {args.out}/history/{done.entry}/: the constitution changed ({said})"
+                     if done.entry is not None else f"watch: no change ({said})")
         return done
 
     results = loop(args.once, every, args.polls, step)

@@ -34,6 +34,7 @@ from ccaic.watch.state import (
     drop_unfinished,
     entry_dir,
     load_state,
+    polling,
     restore_base,
     save_state,
     write_base,
@@ -49,8 +50,8 @@ class PollResult:
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
     entry: int | None = None
-    build: BuildResult | None = None
     programs: list[Program] = field(default_factory=list)  # to render the diagnostics
+    counts: list[str] = field(default_factory=list)  # per assembly: participants and votes
 
     @property
     def ok(self) -> bool:
@@ -69,13 +70,19 @@ def poll(path: str, out_dir: Path, cli_vars: Sequence[str], until: str,
          on_change: str | None = None) -> PollResult:
     """One poll: build, then record what changed (see the module docstring)."""
     try:
-        state = load_state(out_dir)
+        with polling(out_dir):
+            return _poll(path, out_dir, cli_vars, until, on_change)
     except DiagnosticError as exc:
         return PollResult(exc.diagnostics)
+
+
+def _poll(path: str, out_dir: Path, cli_vars: Sequence[str], until: str,
+          on_change: str | None) -> PollResult:
+    state = load_state(out_dir)
     drop_unfinished(out_dir, state)
     result, started = _build(path, out_dir, cli_vars, until, state)
     if not result.ok or result.stopped_after == "check":
-        return PollResult(result.diagnostics, None, result, result.programs)
+        return PollResult(result.diagnostics, None, result.programs)
     assemblies, constitutions = read_build(out_dir)
     assemblies = {k: v for k, v in assemblies.items() if k in result.selections}
     constitutions = {k: v for k, v in constitutions.items()
@@ -86,10 +93,15 @@ def poll(path: str, out_dir: Path, cli_vars: Sequence[str], until: str,
         [read_entry(out_dir, n) for n in range(1, state.entries + 1)]))
     if result.stopped_after != "assemblies":
         _report(out_dir, result)
-    done = PollResult(list(result.diagnostics), entry, result, result.programs)
+    done = PollResult(list(result.diagnostics), entry, result.programs, _counts(assemblies))
     if entry is not None and on_change:
         done.diagnostics.extend(run_on_change(on_change, entry_dir(out_dir, entry)))
     return done
+
+
+def _counts(assemblies: dict[str, Summary]) -> list[str]:
+    return [f"{name}: {s['participants']:,} participants, {s['votes']:,} votes"
+            for name, s in assemblies.items()]
 
 
 def _build(path: str, out_dir: Path, cli_vars: Sequence[str], until: str, state: WatchState

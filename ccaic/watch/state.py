@@ -14,8 +14,11 @@ an unchanged conversation rebuilds the same bytes), never what a killed poll lef
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +68,24 @@ def load_state(out_dir: Path) -> WatchState:
             "CCAI605", f"{path} is not a watch state ccaic can read", None,
             help="it records the last good poll; restore it from version control, or move "
             f"{path.parent} away to start a new history")]) from None
+
+
+@contextmanager
+def polling(out_dir: Path) -> Iterator[None]:
+    """One poll at a time in a folder (a cron job can overlap a long poll): an exclusive lock
+    on history/.lock, which the kernel releases when the process ends, kill -9 included;
+    CCAI607 when another watch holds it."""
+    lock = out_dir / HISTORY / ".lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DiagnosticError([error(
+                "CCAI607", f"another ccaic watch is polling {out_dir}", None,
+                help="wait for it to finish (a scheduled job: space the runs further apart), "
+                "or watch into another folder")]) from None
+        yield
 
 
 def save_state(out_dir: Path, state: WatchState) -> None:

@@ -171,3 +171,20 @@ def test_every_needs_a_duration(tmp_path: Path, every: str) -> None:
     code, _, err = run_cli(["watch", str(spec), "-o", str(tmp_path / "out"), f"--every={every}"])
     assert code == 1 and "error[CCAI604]" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_one_poll_at_a_time_in_a_folder(server: FakePolis, tmp_path: Path) -> None:
+    import fcntl
+
+    spec = write_spec(tmp_path)
+    out = tmp_path / "out"
+    server.cutoff = cutoffs()[1]
+    assert _watch(spec, out, server)[0] == 2
+    before = tree(out)
+    server.cutoff = cutoffs()[8]
+    with (out / "history" / ".lock").open("a") as held:  # another watch is polling
+        fcntl.flock(held, fcntl.LOCK_EX)
+        code, err = _watch(spec, out, server)
+    assert code == 1 and "error[CCAI607]" in err
+    assert tree(out) == before
+    assert _watch(spec, out, server)[0] == 2  # the lock is gone with its holder
