@@ -429,12 +429,20 @@ def empty_results(result: AssemblyResult, make: Make) -> list[Diagnostic]:
         return []
     c = spec.consensus
     score = _score(result.stats, c.kind)[~result.statement_out]
-    scored = score[~np.isnan(score)]
-    if len(scored) == 0:
+    chosen = result.stats.scored[c.kind]  # its own bar (bridging's max_factor) counts too
+    barred = np.zeros(len(score), bool) if chosen.barred is None else \
+        np.asarray(chosen.barred, bool)[~result.statement_out]
+    scored = score[~np.isnan(score) & ~barred]
+    unbarred = f" not barred by {chosen.barred_reason}" if barred.any() else ""
+    if len(scored) == 0 and barred.any():
+        why = f"{c.kind} bars every scored statement ({chosen.barred_reason})"
+        hint = "relax the method's bar (e.g. a larger `max_factor`), or remove it"
+    elif len(scored) == 0:
         why = (f"none of the {len(score)} statements left after moderation has a vote")
         hint = "check the moderation rules and that the votes are for these statements"
     else:
-        why = f"the best {c.kind} is {float(scored.max()):.3f}, below the threshold {c.threshold:g}"
+        why = (f"the best {c.kind}{unbarred} is {float(scored.max()):.3f}, below the threshold "
+               f"{c.threshold:g}")
         hint = "lower the threshold, or add `top_k` to take the best statements whatever they score"
     return [make("CCAI423", f"assembly `{spec.name}`: no statement was selected: {why}",
                  c.span or spec.span, help=hint)]

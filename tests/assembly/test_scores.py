@@ -459,6 +459,26 @@ def test_an_explicit_prior_decides_and_the_smoothing_beside_it_changes_nothing(
     assert built["both"] == built["prior"]
 
 
+@pytest.mark.parametrize("max_factor,threshold,message", [
+    # every statement's |factor| is at least 0.05: CCAI423 used to say "the best bridging is
+    # 0.626, below the threshold 0", which the threshold contradicts
+    (0.05, 0.0, "no statement was selected: bridging bars every scored statement "
+     "(factor |f| >= 0.05)"),
+    (0.2, 0.7, "no statement was selected: the best bridging not barred by factor |f| >= 0.2 "
+     "is 0.626, below the threshold 0.7"),
+])
+def test_an_empty_selection_counts_the_methods_own_bar(
+        tmp_path: Path, max_factor: float, threshold: float, message: str) -> None:
+    _polis_folder(tmp_path / "data")
+    spec = SPEC.replace("KIND { threshold = 0.5 }", f"bridging {{\n    threshold = {threshold}"
+                        f"\n    max_factor = {max_factor}\n  }}")
+    (tmp_path / "main.ccai").write_text(spec.replace("{{ statement.scores.gac }}", "x"),
+                                        encoding="utf-8")
+    result = build(str(tmp_path / "main.ccai"), str(tmp_path / "out"), [])
+    assert not result.ok and [d.code for d in result.diagnostics] == ["CCAI423"]
+    assert message in result.diagnostics[0].message, result.diagnostics[0].message
+
+
 @pytest.mark.parametrize("block,needle", [
     ("gac {\n    threshold = 0.5\n    factors = 2\n  }", "`factors` is an attribute of bridging"),
     ('gac {\n    threshold = 0.5\n    scores = ["bridgin"]\n  }', "no method is named 'bridgin'"),
