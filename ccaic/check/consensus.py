@@ -2,11 +2,12 @@
 
 A `threshold`'s range is the selecting method's (`bounds` in ccaic.registry.scores: GAC is a
 probability, a bridging intercept is not). Options that would do nothing are CCAI217
-warnings, as elsewhere in `ccaic check`: the loser of a method's `overrides` pair given beside
-its winner (`smoothing` beside `prior`), an attribute that acts only when its method selects
-(`max_factor`) in a block that selects by another method, and a `scores` name that repeats or
-names the selecting method. A method attribute that no computed method takes at all is
-CCAI458 at build (ccaic.lowering.lower_assembly), where a variable's `scores` is known.
+warnings, as elsewhere in `ccaic check`: an attribute a method's `unless` names, given
+beside the attribute that decides instead (`smoothing` beside `prior`), an attribute that acts
+only when its method selects (`max_factor`) in a block that selects by another method, and a
+`scores` name that repeats or names the selecting method. A method attribute that no
+computed method takes at all is CCAI458 at build (ccaic.lowering.lower_assembly), where a
+variable's `scores` is known.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _listed(attr: ast.Attribute | None) -> list[ast.StringLit]:
 
 def _overridden(attrs: dict[str, ast.Attribute]) -> Iterator[Diagnostic]:
     pairs = {(winner, loser) for entry in SCORES
-             for winner, loser in entry.meta.get("overrides", {}).items()
+             for loser, winner in entry.meta.get("unless", {}).items()
              if winner in attrs and loser in attrs}
     for winner, loser in sorted(pairs, key=lambda p: attrs[p[1]].span.offset):
         yield warning(

@@ -6,10 +6,10 @@ gac_disagree) is declared once and means the same in both.
 `meta`: `title` (figure titles and axes), `range` (the span of the axes and the threshold
 curve), `bounds` (the values a `threshold` may take, None for an unbounded end: GAC is a
 probability, a bridging intercept is not), `extras` (what the method reports beside its score,
-written `<name>_<extra>`), `overrides` ({winner: loser}: given both, the winner decides and the
-loser does nothing, so `ccaic check` warns, CCAI217), `selects_only` (attributes that act only
-when this method selects, e.g. bridging's `max_factor`; given to a block that selects by
-another method they do nothing, CCAI217).
+written `<name>_<extra>`), `unless` ({name: other}: `name` does nothing beside `other`, which
+decides, so `ccaic check` warns, CCAI217; as the groupings' and sources' entries say it),
+`selects_only` (attributes that act only when this method selects, e.g. bridging's
+`max_factor`; given to a block that selects by another method they do nothing, CCAI217).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ BRIDGING_ATTRS = {
 
 #: What the GAC pair shares beside its title: a probability, and `prior` wins over `smoothing`.
 GAC_META: dict[str, Any] = {"range": (0.0, 1.0), "bounds": (0.0, 1.0), "extras": (),
-                            "overrides": {"prior": "smoothing"}}
+                            "unless": {"smoothing": "prior"}}
 
 #: Targets are ccaic.assembly.scores.ScoreMethod objects (not imported here: check stays pure).
 SCORES: Registry[Any] = Registry("score", (
