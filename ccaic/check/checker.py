@@ -738,6 +738,10 @@ class Checker:
                 self.report(warning("CCAI217", f"`{name}` is ignored without `{beside}`",
                                     attr.name.span, help=f"`{name}` names a column of "
                                     f"`{beside}`; set `{beside}`, or remove `{name}`"))
+            elif (over := entry.meta.get("unless", {}).get(name)) in attrs:
+                self.report(warning("CCAI217", f"`{name}` is ignored beside `{over}`",
+                                    attr.name.span, help=f"{subject} reads `{over}` then; "
+                                    "remove one of them"))
 
     def check_groupings(self, value: ast.Expr) -> None:
         """`stability { groupings = [...] }` names: a registered grouping, or `<name>:K` for

@@ -9,7 +9,9 @@ function run before the assembly stage's cache lookup (a remote source downloads
 there, so the cache keys on what was downloaded). `meta["needs"]` lists groups of attributes
 the block must set one of, each with an example (the checker's CCAI209). An attribute of the
 union that the labelled source does not take is a warning (CCAI217: it would do nothing), as
-is one that `meta["with"]` says acts only beside another that the block does not set.
+is one that `meta["with"]` says acts only beside another that the block does not set, or
+that `meta["unless"]` says another overrides (polis_api reads a report_id's export, never
+the conversation API beside it).
 
 A new source: its module under ccaic/assembly/sources/ plus one Entry here (plus docs).
 """
@@ -74,6 +76,7 @@ SOURCES: Registry[Callable[..., Any]] = Registry("source", [
           "a running Polis server, downloaded into a snapshot folder before each build",
           attrs={"path": PATH, **POLIS_API, **EXPORT},
           meta={"kind": "polis-api", "sync": "ccaic.assembly.sources.polis_api:sync",
+                "unless": {"conversation_id": "report_id"},
                 "needs": ((("base_url",), '`base_url = "https://pol.is"`'),
                           (("conversation_id", "report_id"),
                            '`report_id = "<the id in the report\'s URL>"`'))}),

@@ -115,6 +115,9 @@ def _check(tmp_path: Path, body: str) -> str:
      "warning[CCAI217]: `column` is ignored without `file`"),
     ('  source votes_csv {\n    path = "v.csv"\n    statement_text_column = "t"\n  }',
      "warning[CCAI217]: `statement_text_column` is ignored without `statements`"),
+    ('  source polis_api {\n    path = "s"\n    base_url = "https://pol.is"\n'
+     '    conversation_id = "c1"\n    report_id = "r1"\n  }',
+     "warning[CCAI217]: `conversation_id` is ignored beside `report_id`"),
 ])
 def test_an_attribute_the_kind_does_not_take_is_a_warning(tmp_path: Path, body: str,
                                                           said: str) -> None:
