@@ -149,3 +149,19 @@ def test_duplicate_of_compares_as_an_id(tmp_path: Path) -> None:
     assert code == 0, err
     artifact = json.loads((tmp_path / "out" / "assemblies" / "a.json").read_text())
     assert next(m for m in artifact["moderation"] if "duplicate_of" in m["rule"])["ids"] == ["13"]
+
+
+def test_the_report_lists_every_near_duplicate_decision(tmp_path: Path) -> None:
+    """The moderation-time report of duplicates: report.json's moderation entry and a table."""
+    spec = _reworded(tmp_path)
+    spec.write_text(SPEC + 'constitution "c" { from = assembly.a }\n', encoding="utf-8")
+    code, _, err = run_cli(["build", str(spec), "-o", str(tmp_path / "out"),
+                            "--until", "constitution"])
+    assert code == 0, err
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    rule = next(m for m in report["assemblies"]["a"]["moderation"]
+                if "duplicate_of" in (m["rule"] or ""))
+    assert [(d["id"], d["duplicate_of"]) for d in rule["duplicates"]["decisions"]] == [("13", "0")]
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "### Near-duplicates" in md
+    assert "| 13 | 0 | 0.98" in md and "embedding >= 0.9" in md

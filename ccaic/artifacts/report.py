@@ -32,6 +32,7 @@ class Moderation(ArtifactModel):
     because: str | None
     location: str | None
     removed: int | None
+    duplicates: dict[str, JsonValue] | None = None  # a `duplicate_of` rule's decisions
 
 
 class Groups(ArtifactModel):

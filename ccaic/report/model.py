@@ -228,7 +228,8 @@ def assembly_section(a: dict[str, Any], has_map: bool = False) -> dict[str, Any]
                   for k in ("rows_read", "rows_used")},
         "votes_dropped": a.get("provenance", {}).get("dropped", {}),
         "moderation": [{"rule": m.get("rule"), "because": m.get("because"),
-                        "location": m.get("location"), "removed": m.get("removed")}
+                        "location": m.get("location"), "removed": m.get("removed"),
+                        **({"duplicates": m["duplicates"]} if m.get("duplicates") else {})}
                        for m in a.get("moderation", [])],
         "groups": {"method": groups.get("method"), "k": groups.get("k"),
                    "clustered": groups.get("clustered"),

@@ -77,6 +77,8 @@ def _assembly(name: str, a: dict[str, Any], m: OpinionMap | None) -> list[Block]
     out += [Block("table", table=tables.assembly_summary(a)),
             Block("h3", "Moderation and cleaning"),
             Block("table", table=tables.moderation(a))]
+    if (near := tables.duplicates(a)) is not None:
+        out += [Block("h3", "Near-duplicates"), Block("table", table=near)]
     out += [*_polis_report(name, a.get("polis_report"), m), Block("h3", "Figures")]
     if m is not None and not a.get("polis_report"):  # else in the Polis report, with hulls
         out += _figure(figures.opinion_map(name, m), "Participants on the first two principal "

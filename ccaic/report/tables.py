@@ -69,6 +69,16 @@ def moderation(a: dict[str, Any]) -> Table:
     return ["rule", "because", "where", "removed"], rows
 
 
+def duplicates(a: dict[str, Any]) -> Table | None:
+    """Every near-duplicate decision of the `duplicate_of` rules (issue 19), or None."""
+    rows = [[d["id"], d["duplicate_of"], fmt(d["similarity"]),
+             f"{m['duplicates']['matcher']} >= {m['duplicates']['threshold']:g}", m["rule"] or ""]
+            for m in a["moderation"] if m.get("duplicates")
+            for d in m["duplicates"]["decisions"]]
+    return (["statement", "duplicate of", "similarity", "matcher", "rule"], rows) if rows \
+        else None
+
+
 def selected(a: dict[str, Any]) -> Table:
     groups = sorted({g for r in a["selected_agreement"] for g in r["groups"]})
     boot = dict((a["stability"].get("bootstrap") or {}).get("selected", []))
