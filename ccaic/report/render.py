@@ -52,7 +52,9 @@ def _timeline(name: str, t: dict[str, Any]) -> list[Block]:
             Block("p", f"{len(t['points'])} polls brought new votes; the statements selected "
                        f"now, and how their {t['method']} scores got there."),
             Block("table", table=timeline.timeline_table(t)),
-            *_figure(timeline.growth_figure(name, t), "Participants and votes at each poll."),
+            *_figure(timeline.growth_figure(name, t, "participants"),
+                     "Participants at each poll."),
+            *_figure(timeline.growth_figure(name, t, "votes"), "Votes at each poll."),
             *_figure(timeline.trajectory_figure(name, t),
                      "Each selected statement's score at each poll; dashed: the threshold.")]
 

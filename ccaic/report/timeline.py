@@ -62,24 +62,21 @@ def timeline_table(t: dict[str, Any]) -> Table:
     return ["poll", "time (UTC)", "participants", "votes", f"cut ({t['method']})"], rows
 
 
-def growth_figure(name: str, t: dict[str, Any]) -> str | None:
-    """Participants and votes at each poll (two lines, each on its own scale's share: votes
-    on the axis, participants scaled to it and named in the legend with their range)."""
+def growth_figure(name: str, t: dict[str, Any], key: str) -> str | None:
+    """One count (`participants` or `votes`) at each poll: each on its own axis, since votes
+    outnumber participants by one or two orders of magnitude."""
     pts = t["points"]
     if len(pts) < 2:
         return None
     polls = [float(p["poll"]) for p in pts]
-    top = max(max(p["votes"] for p in pts), max(p["participants"] for p in pts), 1)
-    c = svg.chart(f"fig-timeline-growth-{slug(name)}", f"Participants and votes over time: {name}",
-                  f"Participants ({pts[0]['participants']:,} to {pts[-1]['participants']:,}) and "
-                  f"votes ({pts[0]['votes']:,} to {pts[-1]['votes']:,}) at each poll.",
-                  svg.padded(polls[0], polls[-1], 0.02), (0.0, top * 1.05))
-    svg.axes(c, "poll", "count")
-    for i, key in enumerate(("votes", "participants")):
-        svg.line(c, list(zip(polls, [float(p[key]) for p in pts], strict=True)), svg.color(i),
-                 name=key)
-        svg.dots(c, list(zip(polls, [float(p[key]) for p in pts], strict=True)), svg.color(i))
-        c.legend.append((key, svg.color(i)))
+    values = [float(p[key]) for p in pts]
+    c = svg.chart(f"fig-timeline-{key}-{slug(name)}", f"{key.capitalize()} over time: {name}",
+                  f"{key.capitalize()} at each poll, from {pts[0][key]:,} to {pts[-1][key]:,}.",
+                  svg.padded(polls[0], polls[-1], 0.02), (0.0, max(max(values), 1.0) * 1.05),
+                  height=240)
+    svg.axes(c, "poll", key)
+    svg.line(c, list(zip(polls, values, strict=True)), svg.color(0), name=key)
+    svg.dots(c, list(zip(polls, values, strict=True)), svg.color(0))
     return svg.render(c)
 
 

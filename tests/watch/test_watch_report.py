@@ -52,7 +52,8 @@ def test_a_watched_report_has_the_timeline_of_its_polls(server: FakePolis,
     cuts = [min(s["gac"] for s in a["statements"] if s["selected"]) for a in artifacts]
     assert [p["cut"] for p in timeline["points"]] == [round(c, 6) for c in cuts]
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert 'id="fig-timeline-growth-live"' in html
+    assert 'id="fig-timeline-participants-live"' in html
+    assert 'id="fig-timeline-votes-live"' in html
     assert 'id="fig-timeline-scores-live"' in html
     scores = html.split('id="fig-timeline-scores-live"')[1].split("</svg>")[0]
     assert "<title>top-k cut</title>" in scores
