@@ -23,23 +23,7 @@ from ccaic.registry import Entry
 
 Register = Callable[..., None]
 
-TOY_PLAN = """\
-constitution "c" {
-  principle "harm" {
-    text = "Choose the response that is least harmful."
-  }
-}
-
-plan "p" {
-  constitution = constitution.c
-  model        = "builtin:tiny"
-  prompts      = "red.jsonl"
-  seed         = 1
-
-  initial {
-    max_new_tokens = 12
-    batch_size     = 4
-  }
+TOY_BLOCKS = """\
   sl_cai {
     enabled = false
   }
@@ -71,8 +55,10 @@ def register(monkeypatch: pytest.MonkeyPatch) -> Register:
 
 
 def _toy_source(folder: Path, rounds: str = "2") -> Path:
+    """The tests' plan with sl_cai, sft and rlaif off and a `toy` block."""
     path = write_plan(folder)
-    path.write_text(TOY_PLAN.replace("ROUNDS", rounds))
+    text = path.read_text()
+    path.write_text(text[:text.index("  sl_cai {")] + TOY_BLOCKS.replace("ROUNDS", rounds))
     return path
 
 
@@ -138,7 +124,7 @@ def test_a_registered_step_runs_and_ships_final(register: Register, tiny_cache: 
     assert first.ran == ["step.initial", "step.toy", "step.final"]
     run = json.loads((out / "run.json").read_text())
     toy = run["steps"]["step.toy"]
-    assert toy["counts"] == {"rows": 8, "rounds": 2} and toy["dir"].startswith("stages/toy-")
+    assert toy["counts"] == {"rows": 10, "rounds": 2} and toy["dir"].startswith("stages/toy-")
     source = json.loads((out / "final" / "source.json").read_text())
     assert source == {"from": Path(toy["dir"]).name, "step": "step.toy"}
     assert (out / "final" / "config.json").read_bytes() == \
