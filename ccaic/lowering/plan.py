@@ -507,6 +507,8 @@ def _trains_from(entry: Entry, on: dict[str, bool]) -> Any:
 
 
 def _steps(stages: Stages) -> tuple[Step, ...]:
+    """plan.steps in registry order: each step's addresses, on as its stage says, with its
+    needs and model; step.final needs the last step that ships a model."""
     entries = [e for e in _registry() if _in_plan(stages, e)]
     on = {e.name: _step_on(stages, e) for e in entries}
     shipped = [e.name for e in entries if e.meta.get("ships") and on[e.name]]
@@ -694,11 +696,11 @@ def _registered_stages(ctx: _Ctx, block: ast.Block) -> dict[str, dict[str, Any]]
     """The settings of every registered step with no plan model whose block the plan writes:
     each attribute of its block, its default where absent, and a trainer's `training`."""
     out: dict[str, dict[str, Any]] = {}
-    specs = step_blocks()
+    specs, registered = step_blocks(), settings_stages()
     for entry in _registry():
         stage, name = stage_of(entry), entry.meta["block"]
         sub = _sub(block, name) if name is not None else None
-        if stage not in settings_stages() or sub is None or stage in out:
+        if stage not in registered or sub is None or stage in out:
             continue
         trainer = name in trainer_defaults()
         out[stage] = {key: _setting(attr.type, _val(ctx, sub, key, attr.default))

@@ -18,8 +18,9 @@ meta of each entry:
 How it joins the DAG (the lowering builds plan.steps from these alone):
     needs       the addresses its first address needs (each later address needs the one
                 before); needs_when: {setting: {value: needs}} overrides them by a setting
-    model       the model it starts from: "policy", "feedback", "final", a step name, or a
-                tuple of those, the first whose step is on ("policy"/"feedback" always are)
+    model       the model it starts from, a Step.model value ("policy", "feedback", "sft",
+                "final"), or a tuple of those: the first whose step is on ("policy",
+                "feedback" and "final" always are)
     ships       it trains a model step.final can ship: final ships the last one that is on
     final       the step that ships (on when any `ships` step is)
     replaces    the steps it takes the place of: their stages are turned off when it is on
