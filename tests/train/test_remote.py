@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from ccaic.models.remote import RemoteLM
 from ccaic.models.ref import ModelRef
+from ccaic.models.remote import RemoteLM
 
 
 def _echo(text: str) -> dict[str, Any]:
