@@ -410,3 +410,35 @@ def test_builtin_tiny_and_a_remote_endpoint_name_topics_through_the_cli(
     run_cli(["suggest", "drafts", str(spec), "--accept"])
     topics = _report_topics(spec, tmp_path / "out")
     assert all(t["named"] for t in topics)
+
+
+def test_a_judge_model_checks_entailment_through_the_cli(tmp_path: Path, endpoint: str) -> None:
+    """The endpoint drafts faithfully (similarity passes); builtin:tiny judges each draft (its
+    Yes/No log-probs), and its verdict alone decides the flag, again when accepting."""
+    spec = _spec(tmp_path, f'model = "openai:drafter@{endpoint}"\n    judge = "builtin:tiny"')
+    code, _, err = run_cli(["suggest", "drafts", str(spec)])
+    assert code == 0, err
+    drafted = _lock(tmp_path)
+    assert all(isinstance(d["entailed"], bool) for d in drafted.values())
+    assert all(d["needs_hand_edit"] == (d["entailed"] is False) for d in drafted.values())
+    code, _, err = run_cli(["suggest", "drafts", str(spec), "--accept"])
+    assert code == 0, err
+    accepted = _lock(tmp_path)
+    assert {k: d["entailed"] for k, d in accepted.items()} == \
+        {k: d["entailed"] for k, d in drafted.items()}  # the same verdict, re-checked
+
+
+def test_a_text_edited_after_acceptance_is_not_used_until_accepted_again(
+        tmp_path: Path) -> None:
+    """An accepted draft edited by hand has not been checked: the build refuses it (CCAI481)
+    rather than use an unchecked text unflagged; accepting it again re-checks it."""
+    spec = _spec(tmp_path)
+    _draft(spec, Faithful())
+    pid = sorted(_lock(tmp_path))[0]
+    _edit(tmp_path, {pid: "Choose the response that sings the loudest."})
+    assert _build(spec)[0] == ["CCAI481"]
+    code, out, err = run_cli(["suggest", "drafts", str(spec), "--accept", pid])
+    assert code == 0, err
+    assert f"1 flagged needs_hand_edit: {pid}" in out
+    codes, (c,) = _build(spec)
+    assert codes == [] and next(p for p in c.principles if p.id == pid).needs_hand_edit

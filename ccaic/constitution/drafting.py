@@ -23,6 +23,7 @@ that ...". `ccaic suggest drafts FILE` drafts and checks; the build only reads t
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -67,12 +68,18 @@ class Draft:
     entailed: bool | None  # None: no judge
     accepted: bool = False
     drafted: str | None = None  # the model's own text (`text` is what the reviewer left)
+    checked: str | None = None  # sha256 of the text the checks last ran on
+
+    @property
+    def unchecked(self) -> bool:
+        """Its text was edited after the checks ran: accepting it again re-checks it."""
+        return self.checked is not None and self.checked != text_sha(self.text)
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "sources": list(self.sources), "text": self.text,
                 "needs_hand_edit": self.needs_hand_edit, "reason": self.reason,
                 "similarity": list(self.similarity), "entailed": self.entailed,
-                "accepted": self.accepted, "drafted": self.drafted}
+                "accepted": self.accepted, "drafted": self.drafted, "checked": self.checked}
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,10 @@ def principle_text(completion: str) -> str:
     return f"{PRINCIPLE_PREFIX} {line}." if line else f"{PRINCIPLE_PREFIX}."
 
 
+def text_sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def draft_key(spec: DraftSpec, statements: Sequence[str]) -> str:
     return canonical_sha256({"model": spec.model, "judge": spec.judge,
                              "similarity": spec.similarity, "prompt": PROMPT_VERSION,
@@ -149,7 +160,8 @@ def draft_all(name: str, principles: Sequence[Principle], spec: DraftSpec, lock:
         text = principle_text(completion)
         sims, entailed, reason = check(text, source_texts(p), spec.similarity, judge)
         entries[p.id] = Draft(draft_key(spec, source_texts(p)), tuple(s.id for s in p.sources),
-                              text, reason is not None, reason, sims, entailed, drafted=text)
+                              text, reason is not None, reason, sims, entailed, drafted=text,
+                              checked=text_sha(text))
     return replace(lock, drafts={**lock.drafts, name: dict(sorted(entries.items()))}), len(todo)
 
 
@@ -195,7 +207,8 @@ def accept(name: str, principles: Sequence[Principle], spec: DraftSpec, lock: Lo
         sims, entailed, reason = check(d.text, source_texts(by_id[pid]), spec.similarity, judge)
         entries[pid] = replace(d, needs_hand_edit=reason is not None, reason=reason,
                                similarity=sims, entailed=entailed, accepted=True,
-                               drafted=d.text if d.drafted is None else d.drafted)
+                               drafted=d.text if d.drafted is None else d.drafted,
+                               checked=text_sha(d.text))
     return replace(lock, drafts={**lock.drafts, name: entries}), sorted(chosen)
 
 
@@ -203,14 +216,13 @@ def _draft(d: dict[str, Any]) -> Draft:
     return Draft(key=d["key"], sources=tuple(d["sources"]), text=d["text"],
                  needs_hand_edit=bool(d["needs_hand_edit"]), reason=d.get("reason"),
                  similarity=tuple(d.get("similarity", ())), entailed=d.get("entailed"),
-                 accepted=bool(d["accepted"]), drafted=d.get("drafted", d["text"]))
+                 accepted=bool(d["accepted"]), drafted=d.get("drafted", d["text"]),
+                 checked=d.get("checked"))
 
 
 def read_lock(path: Path) -> Lock:
     """The lock file (a build input, read through ccaic.files so it is recorded), or an empty
     lock when there is none; CCAI482 when it cannot be read."""
-    import hashlib
-
     if not path.is_file():
         return Lock()
     try:
@@ -240,10 +252,11 @@ def lock_text(lock: Lock) -> str:
 def principles_with_draft(principles: Sequence[Principle], spec: DraftSpec,
                           drafts: Mapping[str, Draft], accepted: bool = False) -> list[str]:
     """Ids of the principles from statements with a current draft (its key matches today's
-    statements and settings), or, with `accepted`, a current accepted one."""
+    statements and settings), or, with `accepted`, a current accepted one whose text is the one
+    its checks ran on (a text edited after them is not reviewed until accepted again)."""
     def current(p: Principle) -> bool:
         d = drafts.get(p.id)
-        return (d is not None and (d.accepted or not accepted)
+        return (d is not None and (not accepted or (d.accepted and not d.unchecked))
                 and d.key == draft_key(spec, source_texts(p)))
 
     return [p.id for p in principles if p.sources and current(p)]
