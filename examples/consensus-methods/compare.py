@@ -19,12 +19,16 @@ def load(folder: Path) -> dict[str, dict[str, Any]]:
 
 
 def rule(a: dict[str, Any]) -> str:
+    """The selection rule and the options that act: the artifact always records `smoothing`,
+    which a GAC `prior` replaces and a non-GAC method does not read."""
     c = a["consensus"]
     extra = {k: v for k, v in c.items() if k not in ("score", "threshold", "top_k", "scores")}
+    if "prior" in c or c["score"] not in ("gac", "gac_disagree"):
+        extra.pop("smoothing", None)
     how = [f"{c['score']} >= {c['threshold']}" if c["threshold"] is not None else "",
            f"top {c['top_k']} by {c['score']}" if c["top_k"] is not None else ""]
-    return " and ".join(h for h in how if h) + " " + ", ".join(
-        f"{k}={v}" for k, v in extra.items() if k != "smoothing" or c["score"] == "gac")
+    options = ", ".join(f"{k}={v}" for k, v in extra.items())
+    return " ".join(p for p in (" and ".join(h for h in how if h), options) if p)
 
 
 def report(builds: dict[str, dict[str, Any]]) -> list[str]:

@@ -290,7 +290,7 @@ def test_a_pass_is_fitted_as_the_rating_pass_gives() -> None:
     quarter, half = (compute(ScoreInputs(table, g), ["bridging"], {"pass": r})["bridging"]
                      for r in (0.25, 0.5))
     assert not np.allclose(quarter.values, half.values)
-    assert B.describe(**{"pass": 0.25}) == "1 factor, passes as 0.25"
+    assert B.BRIDGING.describe(**{"pass": 0.25}) == "1 factor, passes as 0.25"
 
 
 def test_a_bridging_build_selects_by_bridging_and_reports_every_score(tmp_path: Path) -> None:
@@ -591,3 +591,34 @@ def test_check_tries_templates_on_every_registered_score(tmp_path: Path) -> None
         (tmp_path / "main.ccai").write_text(spec, encoding="utf-8")
         code, _, err = run_cli(["check", str(tmp_path / "main.ccai")])
         assert code == 0 and ("CCAI311" in err) is warned, (use, err)
+
+
+@pytest.mark.slow
+def test_the_consensus_methods_page_is_what_its_recorded_command_prints(
+        repo: Path, shared: Path, tmp_path: Path) -> None:
+    """docs/consensus-methods.md's tables and statement lists, line for line, from the two
+    commands it records (the build of the example, then compare.py) on the CCAI 2023 export."""
+    import importlib.util
+
+    from cli_runner import run_cli
+
+    example = repo / "examples" / "consensus-methods"
+    code, _, err = run_cli(["build", str(example / "ccai-2023-methods.ccai"), "--var",
+                            f"data={shared / 'data' / 'ccai-2023'}", "-o", str(tmp_path),
+                            "--until", "assemblies"])
+    assert code == 0, err
+    assert ("the best bridging not barred by factor |f| >= 0.5 is 0.346, below the threshold "
+            "0.4") in err
+    loaded = importlib.util.spec_from_file_location("compare", example / "compare.py")
+    assert loaded is not None and loaded.loader is not None
+    compare = importlib.util.module_from_spec(loaded)
+    loaded.loader.exec_module(compare)
+    printed = compare.report(compare.load(tmp_path / "assemblies"))
+    page = (repo / "docs" / "consensus-methods.md").read_text(encoding="utf-8").splitlines()
+    shown = [line for line in page if (line.startswith("| ") and "---" not in line)
+             or (line.startswith("- ") and line[2:].split(":")[0].isdigit())
+             or (line.endswith("):") and " selects, " in line)]
+    assert len(shown) > 80
+    rest = iter(printed)
+    missing = [line for line in shown if line not in rest]  # in printed, in the same order
+    assert missing == []
