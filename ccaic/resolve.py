@@ -321,7 +321,7 @@ def grouping_for(spec: AssemblySpec, loaded: LoadedSource, table: VoteTable,
         return grouping(GroupingRequest(
             table, out, loaded, p, (g.k_min, g.k_max), g.file, g.column, g.participant_column,
             None if g.warm_centers is None else np.asarray(g.warm_centers, dtype=np.float64),
-            g.seed, g.min_votes))
+            g.seed, g.min_votes, g.options))
     except DiagnosticError as exc:
         raise _with_note(exc, "the grouping is declared here", g.span or spec.span) from None
 

@@ -1,13 +1,15 @@
 """The groupings ccaic.registry.groupings names: `(GroupingRequest) -> Grouping` each.
 
 One request type carries everything any grouping may read (the table, the assembly's one PCA,
-the source, the groups block's attributes), so a new grouping is a function here plus its
-registry entry, and neither the assembly stage nor `ccaic analyze` changes.
+the source, the groups block's attributes; a new grouping's own ones by name in `options`), so
+a new grouping is a function here plus its registry entry, and neither the assembly stage, the
+lowering nor `ccaic analyze` changes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -17,6 +19,7 @@ from ccaic.assembly.sources import LoadedSource
 from ccaic.assembly.sources.id_files import groups_file_coverage, read_groups_file
 from ccaic.assembly.votes import VoteTable
 from ccaic.diagnostics import DiagnosticError, error
+from ccaic.registry.groupings import GROUPINGS
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,12 @@ class GroupingRequest:
     warm: np.ndarray | None = None  # the last build's base centers (`warm_start`), or cold
     seed: int = 0  # where k-means starts: 0 is Polis's first distinct points
     min_votes: int = 7  # votes a participant needs to be clustered (Polis's 7)
+    #: the block's other attributes by name (a new grouping's own; see `option`)
+    options: Mapping[str, object] = field(default_factory=dict)
+
+    def option(self, grouping: str, name: str) -> object:
+        """A grouping's own attribute: as the block gives it, else its registry default."""
+        return self.options.get(name, GROUPINGS.entry(grouping).attrs[name].default)
 
 
 def polis(req: GroupingRequest) -> Grouping:

@@ -58,6 +58,9 @@ class GroupsSpec(Spec):
     column: str = "group-id"
     participant_column: str = "participant"
     warm_start: bool = False
+    #: a registered grouping's other attributes, as the block gives them (its function reads
+    #: GroupingRequest.options, defaults from its registry entry): no field here for a new one
+    options: dict[str, str | float | int | bool] = {}
     warm_centers: list[list[float]] | None = None  # set by the assembly stage (warm_start)
     span: Span | None = None  # the groups block: where a grouping that cannot be made points
 

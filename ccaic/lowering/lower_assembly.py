@@ -24,6 +24,7 @@ from ccaic.lowering.assembly import (
 )
 from ccaic.lowering.env import Env, base_of
 from ccaic.lowering.lower_conditions import lower_condition
+from ccaic.registry.groupings import GROUPINGS
 from ccaic.registry.scores import ALWAYS, SCORES
 from ccaic.syntax import ast
 from ccaic.syntax.fmt import format_rule
@@ -93,6 +94,10 @@ def _groups(g: ast.Block, env: Env, base: Path) -> GroupsSpec:
     gattrs = g.attributes()
     given = _given(gattrs, env, seed=int, min_votes=int, column=str, participant_column=str,
                    warm_start=bool)
+    own = {*GroupsSpec.model_fields, "k"}
+    given["options"] = {name: env.path(a.value, base) if GROUPINGS.block_attrs()[name].type
+                        == "path" else _option(env.value(a.value))
+                        for name, a in gattrs.items() if name not in own}
     kv = env.value(gattrs["k"].value) if "k" in gattrs else None
     if isinstance(kv, list):  # a range: k = [2, 5], or a list variable
         given |= {"k_min": int(kv[0]), "k_max": int(kv[1])}  # type: ignore[call-overload]
@@ -104,7 +109,8 @@ def _groups(g: ast.Block, env: Env, base: Path) -> GroupsSpec:
 
 
 def _option(value: Value) -> str | float | int:
-    """A method attribute's value (the checker has typed it: a choice or a number)."""
+    """A method or grouping attribute's value (the checker has typed it: a choice, a number
+    or a bool, which is an int)."""
     return value if isinstance(value, (str, int, float)) else str(value)
 
 

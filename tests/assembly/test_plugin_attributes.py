@@ -8,10 +8,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
-from ccaic.registry import Entry
+from ccaic.assembly.groupings import GroupingRequest
+from ccaic.assembly.groups import Grouping
+from ccaic.lowering.env import Env
+from ccaic.lowering.lower_assembly import lower_assembly
+from ccaic.registry import Attr, Entry
 from ccaic.registry.groupings import GROUPINGS
+from ccaic.resolve import assembly_outcome
+from ccaic.syntax.parser import parse
 from tests.assembly.fake_polis import CSV_CONVERSATION, conversation, export_copy
 from tests.cli_runner import run_cli
 
@@ -156,3 +163,30 @@ def test_a_long_format_column_on_an_export_folder_is_a_warning(folder: Path) -> 
     assert code == 0, err
     assert "warning[CCAI217]: `vote_column` is ignored: " in err
     assert "export is read as polis_csv" in err
+
+
+def toy(req: GroupingRequest) -> Grouping:
+    """A grouping only this test registers: the first `cut` participants against the rest."""
+    cut = int(str(req.option("toy", "cut")))
+    labels = (np.arange(req.table.shape[0]) >= cut).astype(np.int64)
+    return Grouping("toy", labels, ("0", "1"))
+
+
+def test_a_new_grouping_reads_its_own_attribute_with_no_other_change(
+        folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new grouping with an attribute of its own is its function and one entry: the
+    lowering carries the attribute (GroupsSpec.options) and the request gives it, default
+    from the entry, with no field added anywhere."""
+    entries = dict(GROUPINGS._entries)
+    entries["toy"] = Entry("toy", "tests.assembly.test_plugin_attributes:toy", "toy",
+                           attrs={"cut": Attr("int", "toy: participants in group 0",
+                                              default=100)})
+    monkeypatch.setattr(GROUPINGS, "_entries", entries)
+    sizes = []
+    for block in ("groups toy { cut = 40 }", "groups toy {}"):
+        path = folder / "toy.ccai"
+        path.write_text(SPEC.replace("groups KIND {\nATTRS  }", block), encoding="utf-8")
+        assembly = parse(path.read_text(encoding="utf-8"), str(path)).blocks("assembly")[0]
+        outcome = assembly_outcome(lower_assembly(assembly, Env({})), folder)
+        sizes.append(json.loads(outcome.artifact)["groups"]["sizes"])
+    assert sizes == [{"0": 40, "1": 299}, {"0": 100, "1": 239}]
