@@ -46,7 +46,7 @@ def _spec(tmp_path: Path, draft: str = 'model = "builtin:tiny"', top_k: int = 3)
 
 
 def _statements(prompt: str) -> list[str]:
-    return re.findall(r"^- (.*)$", prompt, re.MULTILINE)
+    return re.findall(r"^- (.*)$", prompt.split("Statements:\n", 1)[1], re.MULTILINE)
 
 
 class Faithful:
@@ -442,3 +442,32 @@ def test_a_text_edited_after_acceptance_is_not_used_until_accepted_again(
     assert f"1 flagged needs_hand_edit: {pid}" in out
     codes, (c,) = _build(spec)
     assert codes == [] and next(p for p in c.principles if p.id == pid).needs_hand_edit
+
+
+class Recording(Faithful):
+    def __init__(self) -> None:
+        super().__init__()
+        self.prompts: list[str] = []
+
+    def complete(self, prompts: list[str]) -> list[str]:
+        self.prompts += prompts
+        return super().complete(prompts)
+
+
+def test_drafts_follow_the_style_of_the_constitutions_own_principles(tmp_path: Path) -> None:
+    """"In the style of the target constitution": its hand-written principles are shown to the
+    model, and are part of each draft's key (a new style drafts again)."""
+    spec = _spec(tmp_path)
+    plain = Recording()
+    _draft(spec, plain)
+    assert all("style" not in p for p in plain.prompts)
+    hand = 'principle "kind" { text = "Choose the response that is most kind to everyone." }\n'
+    spec.write_text(spec.read_text().replace("  draft {", hand + "  draft {"), encoding="utf-8")
+    assert _build(spec)[0] == ["CCAI481"]  # the style is in the key: the old drafts are stale
+    styled = Recording()
+    _draft(spec, styled)
+    assert styled.calls == 3
+    assert all("style of the constitution's other principles:\n- Choose the response that is "
+               "most kind to everyone.\nStatements:\n" in p for p in styled.prompts)
+    codes, (c,) = _build(spec)
+    assert codes == [] and [p.id for p in c.principles][-1] == "kind"

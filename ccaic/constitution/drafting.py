@@ -107,12 +107,16 @@ def source_texts(principle: Principle) -> list[str]:
     return [s.text for s in principle.sources]
 
 
-def prompt(statements: Sequence[str]) -> str:
-    """The drafting prompt: the statements, then the principle's fixed opening to complete."""
+def prompt(statements: Sequence[str], style: Sequence[str] = ()) -> str:
+    """The drafting prompt: the target constitution's style (its hand-written principles, when
+    it has any), the statements, then the principle's fixed opening to complete."""
     listed = "\n".join(f"- {s}" for s in statements)
+    shown = "".join(f"- {s}\n" for s in style)
     return ("Rewrite these statements from a public vote as one principle for an AI "
             "constitution. Say what they say and nothing more.\n"
-            f"Statements:\n{listed}\nPrinciple: {PRINCIPLE_PREFIX}")
+            + (f"Write it in the style of the constitution's other principles:\n{shown}"
+               if style else "")
+            + f"Statements:\n{listed}\nPrinciple: {PRINCIPLE_PREFIX}")
 
 
 def principle_text(completion: str) -> str:
@@ -128,7 +132,8 @@ def text_sha(text: str) -> str:
 def draft_key(spec: DraftSpec, statements: Sequence[str]) -> str:
     return canonical_sha256({"model": spec.model, "judge": spec.judge,
                              "similarity": spec.similarity, "prompt": PROMPT_VERSION,
-                             "statements": list(statements)})
+                             "statements": list(statements),
+                             **({"style": list(spec.style)} if spec.style else {})})
 
 
 def check(text: str, statements: Sequence[str], threshold: float,
@@ -154,7 +159,8 @@ def draft_all(name: str, principles: Sequence[Principle], spec: DraftSpec, lock:
     old = lock.drafts.get(name, {})
     todo = [p for p in principles if p.sources
             and (p.id not in old or old[p.id].key != draft_key(spec, source_texts(p)))]
-    completions = drafter.complete([prompt(source_texts(p)) for p in todo]) if todo else []
+    completions = (drafter.complete([prompt(source_texts(p), spec.style) for p in todo])
+                   if todo else [])
     entries = {pid: d for pid, d in old.items() if pid in {p.id for p in principles}}
     for p, completion in zip(todo, completions, strict=True):
         text = principle_text(completion)

@@ -84,6 +84,9 @@ class AutoMergeSpec(Spec):
 FEEDBACK = "feedback"
 
 
+STYLE_EXAMPLES = 3
+
+
 class DraftSpec(Spec):
     """`draft { model = "..." }`: principles drafted by a model, read from principles.lock.json."""
 
@@ -91,6 +94,9 @@ class DraftSpec(Spec):
     judge: str | None = None  # a model reference for the entailment check
     similarity: float  # least similarity of a draft to each source; default: check.schema
     span: Span
+    # the constitution's own hand-written principles (at most STYLE_EXAMPLES), shown to the
+    # model as the style to draft in
+    style: tuple[str, ...] = ()
 
 
 class EditSpec(Spec):

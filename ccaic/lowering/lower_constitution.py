@@ -18,6 +18,7 @@ from ccaic.lowering.constitution import (
     DEFAULT_TEMPLATE,
     FEEDBACK,
     REWRITE_FILTERS,
+    STYLE_EXAMPLES,
     AutoMergeSpec,
     ConstitutionSpec,
     DraftSpec,
@@ -154,9 +155,11 @@ def _draft(block: ast.Block, env: Env) -> DraftSpec | None:
     default = SCHEMA["constitution"].blocks["draft"].attrs["similarity"].default
     value = env.value(attrs["similarity"].value) if "similarity" in attrs else default
     similarity = value if isinstance(value, (int, float)) else default
+    style = tuple(_string_attr(p, "text", env) or "" for p in block.blocks("principle"))
     return DraftSpec(model=_string_attr(found[0], "model", env) or "",
                      judge=_string_attr(found[0], "judge", env),
-                     similarity=float(similarity), span=found[0].span)  # type: ignore[arg-type]
+                     similarity=float(similarity), span=found[0].span,  # type: ignore[arg-type]
+                     style=style[:STYLE_EXAMPLES])
 
 
 def _auto_merge(block: ast.Block, env: Env) -> AutoMergeSpec | None:
