@@ -471,3 +471,28 @@ def test_drafts_follow_the_style_of_the_constitutions_own_principles(tmp_path: P
                "most kind to everyone.\nStatements:\n" in p for p in styled.prompts)
     codes, (c,) = _build(spec)
     assert codes == [] and [p.id for p in c.principles][-1] == "kind"
+
+
+def test_a_changed_lock_file_is_a_new_plan(tmp_path: Path) -> None:
+    """The plan pins its constitution by sha256, and the training stages are keyed on the plan:
+    a new review of the lock file invalidates them, the same texts or not."""
+    prompts = QUICKSTART.parent / "prompts" / "red-team.jsonl"
+    spec = _spec(tmp_path)
+    spec.write_text(spec.read_text() + f'''
+plan "p" {{
+  constitution = constitution.c
+  model        = "builtin:tiny"
+  prompts      = "{prompts}"
+}}
+''', encoding="utf-8")
+    _draft(spec, Faithful())
+    first = run_until("plan", str(spec), None, [], report=False)
+    assert first.ok, first.diagnostics
+    lock = tmp_path / "principles.lock.json"
+    data = json.loads(lock.read_text())
+    next(iter(data["constitutions"]["c"].values()))["reason"] = "a reviewer's note"
+    lock.write_text(json.dumps(data), encoding="utf-8")
+    second = run_until("plan", str(spec), None, [], report=False)
+    (a,), (b,) = first.plans, second.plans
+    assert a.constitution.principles == b.constitution.principles
+    assert a.constitution.sha256 != b.constitution.sha256 and a.plan_sha256 != b.plan_sha256
