@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ccaic.check.consensus import consensus_warnings, method_attr
+from ccaic.check.consensus import consensus_diagnostics, method_attr
 from ccaic.check.schema import (
     FUNCTIONS,
     MERGE_AUTO,
@@ -687,7 +687,7 @@ class Checker:
                 "CCAI209", "consensus needs `threshold`, `top_k` or both", block.type.span,
                 help="e.g. `threshold = 0.723` selects statements scoring at least 0.723"))
         if kind == "consensus" and block.labels:
-            self.diagnostics.extend(consensus_warnings(block, attrs))
+            self.diagnostics.extend(consensus_diagnostics(block, attrs))
         if kind == "variable":
             self.check_variable(block, attrs)
         if kind == "stability" and "groupings" in attrs:

@@ -6,18 +6,18 @@ warnings, as elsewhere in `ccaic check`: an attribute a method's `unless` names,
 beside the attribute that decides instead (`smoothing` beside `prior`), an attribute that acts
 only when its method selects (`max_factor`) in a block that selects by another method, and a
 `scores` name that repeats or names the selecting method. A method attribute that no
-computed method takes at all is CCAI458 at build (ccaic.lowering.lower_assembly), where a
-variable's `scores` is known.
+computed method takes at all, or an unknown `scores` name, is the error CCAI458: here for a
+literal `scores`, at lowering for one a variable gives (`method_problems` serves both).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from ccaic.diagnostics import Diagnostic, warning
+from ccaic.diagnostics import Diagnostic, error, warning
 from ccaic.registry.attrs import Attr
-from ccaic.registry.scores import SCORES
+from ccaic.registry.scores import ALWAYS, SCORES
 from ccaic.syntax import ast
 
 
@@ -31,20 +31,55 @@ def method_attr(block: ast.Block, name: str, attr: Attr) -> Attr:
     return replace(attr, minimum=low, maximum=high)
 
 
-def consensus_warnings(block: ast.Block, attrs: dict[str, ast.Attribute]) -> list[Diagnostic]:
-    """CCAI217 for each consensus option that changes nothing (see the module docstring)."""
+#: The consensus block's own attributes; the others are the methods' (ConsensusSpec.options).
+CONSENSUS_OWN = ("threshold", "top_k", "scores")
+
+
+def consensus_diagnostics(block: ast.Block, attrs: dict[str, ast.Attribute]
+                          ) -> list[Diagnostic]:
+    """CCAI458 when `scores` is literal (or absent), and CCAI217 for each option that changes
+    nothing (see the module docstring)."""
     kind = block.labels[0].value
     if kind not in SCORES:
         return []  # CCAI215 already
     listed = _listed(attrs.get("scores"))
-    return [*_overridden(attrs), *_selects_only(kind, attrs, listed),
-            *_redundant_scores(kind, listed)]
+    constant = [i for i in listed or () if i.is_constant]
+    known = listed is not None and len(constant) == len(listed)
+    errors = method_problems(kind, [i.constant for i in constant], attrs) if known else []
+    return errors or [*_overridden(attrs), *_selects_only(kind, attrs, constant),
+                      *_redundant_scores(kind, constant)]
 
 
-def _listed(attr: ast.Attribute | None) -> list[ast.StringLit]:
-    """The constant names of a literal `scores` list (none for a variable: known at build)."""
-    items = attr.value.items if attr is not None and isinstance(attr.value, ast.ListLit) else ()
-    return [i for i in items if isinstance(i, ast.StringLit) and i.is_constant]
+def method_problems(kind: str, scores: Sequence[str], attrs: dict[str, ast.Attribute]
+                    ) -> list[Diagnostic]:
+    """CCAI458: a `scores` name no method is registered under, or a method attribute that
+    none of the computed methods takes (it would change nothing)."""
+    names = SCORES.names()
+    out = [error("CCAI458", f"consensus: no method is named {name!r}", attrs["scores"].span,
+                 help=f"use one of {', '.join(names)}")
+           for name in scores if name not in names]
+    computed = {kind, *ALWAYS, *(n for n in scores if n in names)}
+    taken = {a for n in computed for a in SCORES.entry(n).attrs}
+    for name in attrs:
+        owners = [e.name for e in SCORES if name in e.attrs]
+        if name not in CONSENSUS_OWN and name not in taken and owners:
+            out.append(error(
+                "CCAI458", f"consensus {kind}: `{name}` is an attribute of "
+                f"{', '.join(owners)}, which this block does not compute", attrs[name].span,
+                help=f"remove it, or add the method to `scores`, e.g. scores = "
+                f"[\"{owners[0]}\"]"))
+    return out
+
+
+def _listed(attr: ast.Attribute | None) -> list[ast.StringLit] | None:
+    """The items of a literal `scores` list, [] when absent; None for any other value (a
+    variable: its names are known at build)."""
+    if attr is None:
+        return []
+    if not isinstance(attr.value, ast.ListLit):
+        return None
+    items = [i for i in attr.value.items if isinstance(i, ast.StringLit)]
+    return items if len(items) == len(attr.value.items) else None
 
 
 def _overridden(attrs: dict[str, ast.Attribute]) -> Iterator[Diagnostic]:

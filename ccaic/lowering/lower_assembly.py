@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ccaic.check.checker import Program
+from ccaic.check.consensus import CONSENSUS_OWN, method_problems
 from ccaic.check.variables import Value
 from ccaic.diagnostics import Diagnostic, DiagnosticError, error
 from ccaic.lowering.assembly import (
@@ -25,7 +26,6 @@ from ccaic.lowering.assembly import (
 from ccaic.lowering.env import Env, base_of
 from ccaic.lowering.lower_conditions import lower_condition
 from ccaic.registry.groupings import GROUPINGS
-from ccaic.registry.scores import ALWAYS, SCORES
 from ccaic.syntax import ast
 from ccaic.syntax.fmt import format_rule
 
@@ -114,10 +114,6 @@ def _option(value: Value) -> str | float | int:
     return value if isinstance(value, (str, int, float)) else str(value)
 
 
-#: The consensus block's own attributes; the others are the method's (ConsensusSpec.options).
-CONSENSUS_OWN = ("threshold", "top_k", "scores")
-
-
 def _consensus(c: ast.Block, env: Env) -> ConsensusSpec:
     cattrs = c.attributes()
     spec = ConsensusSpec(
@@ -129,29 +125,10 @@ def _consensus(c: ast.Block, env: Env) -> ConsensusSpec:
         scores=tuple(str(x) for x in _num(cattrs, "scores", env, [])),
         span=cattrs.get("threshold", c).span,
     )
-    problems = _consensus_problems(spec, cattrs)
+    problems = method_problems(spec.kind, spec.scores, cattrs)  # `scores` from a variable
     if problems:
         raise DiagnosticError(problems)
     return spec
-
-
-def _consensus_problems(spec: ConsensusSpec, cattrs: dict[str, ast.Attribute]
-                        ) -> list[Diagnostic]:
-    """CCAI458: a `scores` name no method is registered under, or a method attribute that
-    none of the computed methods takes (it would change nothing)."""
-    known = SCORES.names()
-    out = [error("CCAI458", f"consensus: no method is named {name!r}", cattrs["scores"].span,
-                 help=f"use one of {', '.join(known)}")
-           for name in spec.scores if name not in known]
-    computed = {spec.kind, *ALWAYS, *(n for n in spec.scores if n in known)}
-    taken = {a for n in computed for a in SCORES.entry(n).attrs}
-    out += [error("CCAI458", f"consensus {spec.kind}: `{name}` is an attribute of "
-                  f"{', '.join(e.name for e in SCORES if name in e.attrs)}, which this block "
-                  "does not compute", cattrs[name].span,
-                  help=f"remove it, or add the method to `scores`, e.g. scores = "
-                  f"[\"{next(e.name for e in SCORES if name in e.attrs)}\"]")
-            for name in spec.options if name not in taken]
-    return out
 
 
 def _stability(s: ast.Block, env: Env) -> StabilitySpec:

@@ -45,6 +45,11 @@ def test_every_entry_is_a_score_that_runs_with_its_defaults() -> None:
         assert scored.values.shape == (4,), entry.name
         assert set(entry.meta["extras"]) == set(scored.extras), entry.name
         assert set(method_options(entry.name, {})) == set(entry.attrs)
+        # what the checker and the report read from each entry, naming its own attributes
+        assert {"title", "range", "bounds", "extras"} <= set(entry.meta), entry.name
+        unless = entry.meta.get("unless", {})
+        named = {*unless, *unless.values(), *entry.meta.get("selects_only", ())}
+        assert named <= set(entry.attrs), entry.name
 
 
 # ---------------------------------------------------------------- GAC variants, by hand
@@ -492,6 +497,26 @@ def test_consensus_attributes_no_computed_method_takes_are_ccai458(
     assert not result.ok
     assert [d.code for d in result.diagnostics] == ["CCAI458"]
     assert needle in result.diagnostics[0].message and result.diagnostics[0].span is not None
+    code, err = _check(tmp_path, "consensus " + block)  # `ccaic check` finds it, no data read
+    assert code == 1 and "error[CCAI458]" in err and needle in err, err
+
+
+def test_ccai458_for_scores_a_variable_gives_is_found_at_build(tmp_path: Path) -> None:
+    """`ccaic check` cannot know the methods a variable's `scores` names; the lowering can."""
+    from cli_runner import run_cli
+
+    _polis_folder(tmp_path / "data")
+    spec = 'variable "s" {\n  type    = list\n  default = ["gac"]\n}\n' + SPEC.replace(
+        "KIND { threshold = 0.5 }", "gac {\n    threshold = 0.5\n    factors = 2\n"
+        "    scores = var.s\n  }")
+    (tmp_path / "main.ccai").write_text(spec, encoding="utf-8")
+    code, _, err = run_cli(["check", str(tmp_path / "main.ccai")])
+    assert code == 0 and "CCAI458" not in err, err
+    result = build(str(tmp_path / "main.ccai"), str(tmp_path / "out"), [])
+    assert [d.code for d in result.diagnostics] == ["CCAI458"]
+    assert "`factors` is an attribute of bridging" in result.diagnostics[0].message
+    ok = build(str(tmp_path / "main.ccai"), str(tmp_path / "ok"), ['s=["bridging"]'])
+    assert ok.ok, [d.message for d in ok.diagnostics]
 
 
 def test_the_report_titles_axes_and_scatter_follow_the_methods(tmp_path: Path) -> None:
