@@ -210,6 +210,10 @@ def test_the_build_folder_holds_the_snapshot_and_offline_rebuilds_from_it(
     code, _, err = run_cli([*args, "-o", str(tmp_path / "fresh"), "--offline"])
     assert code == 1
     assert "error[CCAI466]" in err and "nor in the source's path" in err
+    spec.write_text(SPEC.replace('report_id = "r1"', 'report_id = "r2"'))  # another report
+    code, _, err = run_cli([*args, "-o", str(online), "--offline"])
+    assert code == 1 and "error[CCAI466]" in err and "report_id r1, not the server" in err
+    spec.write_text(SPEC)
     code, _, err = run_cli([*args, "-o", str(online)])
     assert code == 1
     assert "error[CCAI461]" in err and "the source is declared here" in err

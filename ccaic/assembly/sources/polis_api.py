@@ -328,7 +328,7 @@ def sync(path: Path, display: str, opts: SourceOptions, seed: Path | None = None
     if seed is not None and (manifest is None or damaged(path, manifest)):
         manifest = _seeded(path, seed) or manifest
     if _offline.get():
-        _usable(path, display, manifest, seed)
+        _same_conversation(_usable(path, display, manifest, seed), opts, display)
         return
     r = remote(opts, display)
     known = manifest["files"] if manifest and not damaged(path, manifest) else {}
@@ -388,6 +388,21 @@ def _loader(manifest: dict[str, Any]) -> Callable[[Path, str, SourceOptions], Lo
     else:
         from ccaic.assembly.sources.polis_json import load_polis_json as loader
     return loader
+
+
+def _same_conversation(manifest: dict[str, Any], opts: SourceOptions, display: str) -> None:
+    """CCAI466 when an offline build's snapshot is of another server or conversation than the
+    block names (a changed report_id would otherwise rebuild the old one)."""
+    want = {"base_url": str(opts.attrs.get("base_url", "")).rstrip("/"),
+            "conversation_id": opts.attrs.get("conversation_id") or None,
+            "report_id": opts.attrs.get("report_id") or None}
+    got = {k: manifest.get(k) for k in want}
+    if got != want:
+        spelled = ", ".join(f"{k} {v}" for k, v in got.items() if v)
+        raise DiagnosticError([error(
+            "CCAI466", f"{display}: the snapshot is of {spelled}, not the server and "
+            "conversation the source block names", None,
+            help="build without --offline to download the conversation the block names")])
 
 
 def _seeded(path: Path, seed: Path) -> dict[str, Any] | None:
