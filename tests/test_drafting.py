@@ -168,6 +168,7 @@ def test_builtin_tiny_drafts_through_the_cli_and_is_flagged(tmp_path: Path) -> N
     assert "constitution c: 2 drafts (2 new, 0 cached), 2 flagged needs_hand_edit" in out
     code, out, err = run_cli(["suggest", "drafts", str(spec)])
     assert "(0 new, 2 cached)" in out
+    assert "topics" not in json.loads((tmp_path / "principles.lock.json").read_text())
     code, out, _ = run_cli(["suggest", "drafts", str(spec), "--accept"])
     assert code == 0 and "2 drafts accepted" in out
     codes, (c,) = _build(spec)
@@ -496,3 +497,27 @@ plan "p" {{
     (a,), (b,) = first.plans, second.plans
     assert a.constitution.principles == b.constitution.principles
     assert a.constitution.sha256 != b.constitution.sha256 and a.plan_sha256 != b.plan_sha256
+
+
+class Mute(Faithful):
+    """Names no topic (an empty completion), drafts as Faithful does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.topics = 0
+
+    def complete(self, prompts: list[str]) -> list[str]:
+        self.topics += sum(p.endswith("Topic:") for p in prompts)
+        return ["" if p.endswith("Topic:") else super().complete([p])[0] for p in prompts]
+
+
+def test_a_model_that_names_nothing_leaves_the_keywords_and_is_not_asked_again(
+        tmp_path: Path) -> None:
+    spec = _spec(tmp_path, top_k=9)
+    _draft(spec, Faithful())
+    mute = Mute()
+    _name_topics(spec, mute)
+    again = Mute()
+    _name_topics(spec, again)
+    assert (mute.topics, again.topics) == (3, 0)
+    assert all("named" not in t for t in _report_topics(spec, tmp_path / "out"))

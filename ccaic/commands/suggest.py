@@ -157,7 +157,8 @@ def _draft(c: Any, spec: Any, lock: Any) -> tuple[Any, str]:
     lock, asked = d.name_topics(c.name, topics, spec, lock, drafter)
     drafts = lock.drafts[c.name]
     flagged = [pid for pid, dr in drafts.items() if dr.needs_hand_edit]
-    named = len(lock.topics[c.name].names)
+    named = sum(1 for v in lock.topics[c.name].names.values() if v) \
+        if c.name in lock.topics else 0
     return lock, (f"constitution {c.name}: {len(drafts)} drafts ({new} new, "
                   f"{len(drafts) - new} cached), {len(flagged)} flagged needs_hand_edit"
                   + (f": {', '.join(flagged)}" if flagged else "")

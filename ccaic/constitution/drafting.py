@@ -183,11 +183,10 @@ def name_topics(name: str, topics: Sequence[tuple[str, str]], spec: DraftSpec, l
     completions = namer.complete([text for _, text in todo]) if todo else []
     names = {key: old[key] for key, _ in topics if key in old}
     for (key, _), completion in zip(todo, completions, strict=True):
-        given = topic_name(completion)
-        if given is not None:
-            names[key] = given
-    return replace(lock, topics={**lock.topics, name: TopicNames(spec.model, dict(
-        sorted(names.items())))}), len(todo)
+        names[key] = topic_name(completion) or ""  # "": asked, no name (keywords stay)
+    rest = {k: v for k, v in lock.topics.items() if k != name}
+    named = {name: TopicNames(spec.model, dict(sorted(names.items())))} if names else {}
+    return replace(lock, topics=dict(sorted({**rest, **named}.items()))), len(todo)
 
 
 def accept(name: str, principles: Sequence[Principle], spec: DraftSpec, lock: Lock,
@@ -304,8 +303,8 @@ def apply_lock(name: str, principles: Sequence[Principle], spec: DraftSpec,
             f"({shown})", spec.span, help=ACCEPT_HELP)]
     topics = lock.topics.get(name)
     record = DraftLock(file=LOCK_NAME, sha256=lock.sha256 or "",
-                       topic_names=topics.names if topics and topics.model == spec.model
-                       else {})
+                       topic_names={k: v for k, v in topics.names.items() if v}
+                       if topics and topics.model == spec.model else {})
     return [_drafted(p, drafts[p.id], spec, prompts) if p.sources else p
             for p in principles], record, []
 
