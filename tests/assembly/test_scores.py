@@ -332,6 +332,16 @@ def _check(tmp_path: Path, block: str, *argv: str) -> tuple[int, str]:
     return code, err
 
 
+def _checked(tmp_path: Path, block: str, expected: str | None) -> str:
+    """`ccaic check` passes cleanly (expected None), or fails with `expected` in its output."""
+    code, err = _check(tmp_path, block)
+    if expected is None:
+        assert code == 0 and "0 errors, 0 warnings" in err, err
+    else:
+        assert code == 1 and expected in err, err
+    return err
+
+
 @pytest.mark.parametrize("block,expected", [
     ('consensus bridging {\n    top_k = 2\n    pass = 0.5\n  }', None),
     ('consensus bridging {\n    top_k = 2\n    pass = "exclude"\n  }', None),
@@ -347,11 +357,7 @@ def _check(tmp_path: Path, block: str, *argv: str) -> tuple[int, str]:
 ])
 def test_pass_is_exclude_or_a_number_in_0_1(tmp_path: Path, block: str,
                                             expected: str | None) -> None:
-    code, err = _check(tmp_path, block)
-    if expected is None:
-        assert code == 0 and "0 errors, 0 warnings" in err, err
-    else:
-        assert code == 1 and expected in err, err
+    err = _checked(tmp_path, block, expected)
     if '"0.5"' in block:
         assert "help: a number is written without quotes: `pass = 0.5`" in err
 
@@ -385,11 +391,7 @@ def test_a_build_fits_passes_as_the_number_pass_gives(tmp_path: Path) -> None:
 ])
 def test_the_threshold_range_is_the_selecting_methods(tmp_path: Path, block: str,
                                                       expected: str | None) -> None:
-    code, err = _check(tmp_path, block)
-    if expected is None:
-        assert code == 0 and "0 errors, 0 warnings" in err, err
-    else:
-        assert code == 1 and expected in err, err
+    _checked(tmp_path, block, expected)
 
 
 def test_a_threshold_from_a_variable_takes_the_methods_range(tmp_path: Path) -> None:
