@@ -17,10 +17,14 @@ from ccaic.output import Output
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("suggest", help="suggest merges of similar selected statements",
-                       description="Group each assembly's selected statements by meaning "
-                       "(complete-linkage clustering of sentence-embedding similarity) and print "
-                       "ready-to-paste `merge` blocks with a drafted combined principle.")
+    p = sub.add_parser("suggest", help="suggest merges of similar selected statements, or "
+                       "draft principles with a model for review",
+                       description="merges: group each assembly's selected statements by "
+                       "meaning (complete-linkage clustering of sentence-embedding similarity) "
+                       "and print ready-to-paste `merge` blocks with a drafted combined "
+                       "principle. drafts: draft each principle of a constitution with a "
+                       "`draft` block, check it against its statements and name its topics, "
+                       "into principles.lock.json for review (docs/merges.md).")
     what = p.add_subparsers(dest="what", metavar="WHAT", required=True,
                             parser_class=type(p))
     merges = what.add_parser("merges", help="merge blocks for similar selected statements")
