@@ -197,11 +197,11 @@ def polis_section(a: dict[str, Any]) -> dict[str, Any] | None:
 
 def score_comparison(a: dict[str, Any]) -> dict[str, Any] | None:
     """The selecting method's score against a second computed one, per competing statement:
-    the first of the block's `scores`, else GAC for a method other than the GAC pair (None for
-    a GAC build that asked for nothing more)."""
+    the first of the block's `scores` other than itself, else GAC for a method other than the
+    GAC pair (None for a GAC build that asked for nothing more)."""
     c = a.get("consensus", {})
     x = c.get("score", "gac")
-    y = next(iter(c.get("scores") or ()), None)
+    y = next((name for name in c.get("scores") or () if name != x), None)
     if y is None and x not in ("gac", "gac_disagree"):
         y = "gac"
     if y is None or y == x:

@@ -547,6 +547,10 @@ def test_the_report_titles_axes_and_scatter_follow_the_methods(tmp_path: Path) -
     assert scatter is not None and 'id="fig-score-scatter-town"' in scatter
     gac_only = assembly_section({**a, "consensus": {**a["consensus"], "score": "gac"}})
     assert "comparison" not in gac_only  # a GAC build's report keeps its bytes
+    # `scores` naming the selecting method first (CCAI217) still plots the other one
+    listed = {**a["consensus"], "score": "gac", "scores": ["gac", "bridging"]}
+    both = assembly_section({**a, "consensus": listed})["comparison"]
+    assert (both["x"], both["y"]) == ("gac", "bridging")
 
 
 def test_diff_of_two_builds_lists_what_a_change_of_method_adds_and_removes(
