@@ -521,3 +521,16 @@ def test_a_model_that_names_nothing_leaves_the_keywords_and_is_not_asked_again(
     _name_topics(spec, again)
     assert (mute.topics, again.topics) == (3, 0)
     assert all("named" not in t for t in _report_topics(spec, tmp_path / "out"))
+
+
+def test_a_principle_worded_by_hand_in_an_edit_block_is_never_drafted(tmp_path: Path) -> None:
+    spec = _spec(tmp_path)
+    hand = '  edit "39" { text = "Choose the response that is least racist, by hand." }\n'
+    spec.write_text(spec.read_text().replace("  draft {", hand + "  draft {"), encoding="utf-8")
+    drafter = Recording()
+    _draft(spec, drafter)
+    assert drafter.calls == 2 and "s39" not in _lock(tmp_path)
+    codes, (c,) = _build(spec)
+    by_id = {p.id: p for p in c.principles}
+    assert codes == [] and by_id["s39"].text == "Choose the response that is least racist, by hand."
+    assert [e.kind for e in by_id["s39"].edits] == ["override"]

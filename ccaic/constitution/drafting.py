@@ -1,8 +1,9 @@
 """Model-assisted drafting, checked against the votes, reviewed through a lock file.
 
 A constitution with a `draft { model = "..." }` block asks a model to draft each principle
-rendered from statements (one or a merge's several) in the target style, "Choose the response
-that ...". `ccaic suggest drafts FILE` drafts and checks; the build only reads the result:
+rendered from statements (one or a merge's several; not one an `edit` block words by hand) in
+the target style, "Choose the response that ...". `ccaic suggest drafts FILE` drafts and
+checks; the build only reads the result:
 
 - every draft is checked against its sources: sentence-embedding similarity to each source
   statement >= `similarity`, and, when a `judge` model is configured, entailment ("does this
@@ -103,6 +104,12 @@ def lock_path(spec: DraftSpec) -> Path:
     return Path(spec.span.file).resolve().parent / LOCK_NAME
 
 
+def draftable(principle: Principle) -> bool:
+    """Rendered from statements and not worded by hand in an `edit` block (a person's text
+    is never replaced by a model's)."""
+    return bool(principle.sources) and not any(e.kind == "override" for e in principle.edits)
+
+
 def source_texts(principle: Principle) -> list[str]:
     return [s.text for s in principle.sources]
 
@@ -157,11 +164,12 @@ def draft_all(name: str, principles: Sequence[Principle], spec: DraftSpec, lock:
     """Drafts for every principle from statements; a cached draft (same key) is kept as it is,
     accepted or not. Returns the new lock and how many drafts the model wrote."""
     old = lock.drafts.get(name, {})
-    todo = [p for p in principles if p.sources
+    todo = [p for p in principles if draftable(p)
             and (p.id not in old or old[p.id].key != draft_key(spec, source_texts(p)))]
     completions = (drafter.complete([prompt(source_texts(p), spec.style) for p in todo])
                    if todo else [])
-    entries = {pid: d for pid, d in old.items() if pid in {p.id for p in principles}}
+    entries = {pid: d for pid, d in old.items()
+               if pid in {p.id for p in principles if draftable(p)}}
     for p, completion in zip(todo, completions, strict=True):
         text = principle_text(completion)
         sims, entailed, reason = check(text, source_texts(p), spec.similarity, judge)
@@ -264,14 +272,14 @@ def principles_with_draft(principles: Sequence[Principle], spec: DraftSpec,
         return (d is not None and (not accepted or (d.accepted and not d.unchecked))
                 and d.key == draft_key(spec, source_texts(p)))
 
-    return [p.id for p in principles if p.sources and current(p)]
+    return [p.id for p in principles if draftable(p) and current(p)]
 
 
 def without_draft(principles: Sequence[Principle], spec: DraftSpec,
                   drafts: Mapping[str, Draft], accepted: bool = True) -> list[str]:
     """Ids of the principles from statements with no current (accepted) draft."""
     have = set(principles_with_draft(principles, spec, drafts, accepted))
-    return [p.id for p in principles if p.sources and p.id not in have]
+    return [p.id for p in principles if draftable(p) and p.id not in have]
 
 
 def require_model(name: str, spec: DraftSpec) -> None:
@@ -305,7 +313,7 @@ def apply_lock(name: str, principles: Sequence[Principle], spec: DraftSpec,
     record = DraftLock(file=LOCK_NAME, sha256=lock.sha256 or "",
                        topic_names={k: v for k, v in topics.names.items() if v}
                        if topics and topics.model == spec.model else {})
-    return [_drafted(p, drafts[p.id], spec, prompts) if p.sources else p
+    return [_drafted(p, drafts[p.id], spec, prompts) if draftable(p) else p
             for p in principles], record, []
 
 
