@@ -254,7 +254,8 @@ def _duplicates(rule: RuleSpec, table: VoteTable, out: np.ndarray) -> Duplicates
             field.name == DUPLICATE_FIELD for field in rule.where.fields()):
         return None
     kept = [s for j, s in enumerate(table.statements) if not out[j]]
-    return find_duplicates([s.id for s in kept], [s.text for s in kept])
+    return find_duplicates([s.id for s in kept], [s.text for s in kept],
+                           threshold=rule.duplicate_similarity)
 
 
 #: What each optional rule field needs from the source: in words, and where it comes from.

@@ -165,3 +165,24 @@ def test_the_report_lists_every_near_duplicate_decision(tmp_path: Path) -> None:
     md = (tmp_path / "out" / "report.md").read_text()
     assert "### Near-duplicates" in md
     assert "| 13 | 0 | 0.98" in md and "embedding >= 0.9" in md
+
+
+@pytest.mark.parametrize(("similarity", "dropped"), [(0.99, []), (0.95, ["13"])])
+def test_the_moderation_block_sets_the_duplicate_threshold(
+        tmp_path: Path, similarity: float, dropped: list[str]) -> None:
+    """Statement 13 repeats statement 0 at 0.984: a 0.99 threshold keeps it, 0.95 drops it."""
+    spec = _reworded(tmp_path)
+    spec.write_text(SPEC.replace("  moderation {\n", "  moderation {\n    duplicate_similarity"
+                                 f" = {similarity}\n"), encoding="utf-8")
+    code, _, err = run_cli(["build", str(spec), "-o", str(tmp_path / "out"),
+                            "--until", "assemblies"])
+    assert code == 0, err
+    artifact = json.loads((tmp_path / "out" / "assemblies" / "a.json").read_text())
+    rule = next(m for m in artifact["moderation"] if "duplicate_of" in m["rule"])
+    assert rule["ids"] == dropped and rule["duplicates"]["threshold"] == similarity
+
+
+def test_duplicate_similarity_outside_0_1_is_an_error() -> None:
+    _, diagnostics = check_paths(["-"], SPEC.replace("  moderation {\n", "  moderation {\n"
+                                                     "    duplicate_similarity = 1.5\n"))
+    assert [d.code for d in diagnostics if d.is_error] == ["CCAI207"]

@@ -46,6 +46,12 @@ SCHEMA: dict[str, BlockSpec] = {
             "moderation": BlockSpec(
                 doc="Rules that keep or drop statements and participants before analysis.",
                 rules=("statements", "participants"),
+                attrs={
+                    "duplicate_similarity": Attr(
+                        "number", "how similar two statements must be for `duplicate_of` to "
+                        "name one as the other's repeat (default: 0.9 with sentence "
+                        "embeddings, 0.7 with TF-IDF)", minimum=0, maximum=1),
+                },
             ),
             "groups": BlockSpec(
                 doc="How participants are clustered into opinion groups.",

@@ -46,6 +46,9 @@ class RuleSpec(Spec):
     because: str | None = None
     text: str  # the rule as written (fmt style), for reports
     span: Span
+    # the moderation block's `duplicate_similarity` (None: the matcher's default), read by a
+    # rule that tests `duplicate_of`
+    duplicate_similarity: float | None = None
 
 
 class GroupsSpec(Spec):

@@ -66,7 +66,7 @@ def _source(block: ast.Block, env: Env, base: Path) -> SourceSpec:
     )
 
 
-def _rule(item: ast.Rule, env: Env, base: Path) -> RuleSpec:
+def _rule(item: ast.Rule, env: Env, base: Path, similarity: float | None = None) -> RuleSpec:
     listed: list[str] | None = None
     listed_file: str | None = None
     where = None
@@ -87,7 +87,14 @@ def _rule(item: ast.Rule, env: Env, base: Path) -> RuleSpec:
     return RuleSpec(
         action=item.action, subject=item.subject, where=where, listed=listed,
         listed_file=listed_file, because=env.string(item.because) if item.because else None,
-        text=format_rule(item), span=item.span)
+        text=format_rule(item), span=item.span, duplicate_similarity=similarity)
+
+
+def _duplicate_similarity(moderation: ast.Block, env: Env) -> float | None:
+    """The block's `duplicate_similarity`, None when it is not given."""
+    attr = moderation.attributes().get("duplicate_similarity")
+    value = env.value(attr.value) if attr is not None else None
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def _groups(g: ast.Block, env: Env, base: Path) -> GroupsSpec:
@@ -143,7 +150,8 @@ def lower_assembly(block: ast.Block, env: Env) -> AssemblySpec:
     """One assembly block; CCAI209 (no source) and CCAI218 (a source path without a value)."""
     base = base_of(block)
     source = _source(block, env, base)
-    rules = [_rule(item, env, base) for mod in block.blocks("moderation") for item in mod.body
+    rules = [_rule(item, env, base, _duplicate_similarity(mod, env))
+             for mod in block.blocks("moderation") for item in mod.body
              if isinstance(item, ast.Rule)]
     given = _given(block.attributes(), env, description=str)  # absent: AssemblySpec's defaults
     for g in block.blocks("groups"):
