@@ -9,11 +9,13 @@ import threading
 from collections.abc import Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ccaic.build import run_until
 from ccaic.constitution import drafting
+from ccaic.constitution.model import Constitution, Principle
 from ccaic.constitution.rewrite import as_behaviour
 from tests.cli_runner import run_cli
 
@@ -85,7 +87,7 @@ def _draft(spec_path: Path, drafter: drafting.Drafter, judge: drafting.Judge | N
     drafting.lock_path(spec).write_text(drafting.lock_text(lock), encoding="utf-8")
 
 
-def _build(spec_path: Path) -> tuple[list[str], list[object]]:
+def _build(spec_path: Path) -> tuple[list[str], list[Constitution]]:
     result = run_until("constitution", str(spec_path), None, [], report=False)
     return [d.code for d in result.diagnostics if d.is_error], result.constitutions
 
@@ -280,7 +282,7 @@ def test_a_constitution_without_a_draft_block_has_no_drafts_key(tmp_path: Path) 
 # ---------------------------------------------------------------- the review loop
 
 
-def _lock(tmp_path: Path) -> dict[str, dict[str, object]]:
+def _lock(tmp_path: Path) -> dict[str, dict[str, Any]]:
     data = json.loads((tmp_path / "principles.lock.json").read_text())
     return dict(data["constitutions"]["c"])
 
@@ -321,7 +323,7 @@ def test_a_hand_fixed_draft_is_rechecked_and_accepted_by_id(tmp_path: Path) -> N
                                               "reviewed in principles.lock.json")
 
 
-def _undrafted_principles(spec: Path) -> list[object]:
+def _undrafted_principles(spec: Path) -> list[Principle]:
     from ccaic.commands.suggest import _undrafted
 
     (c,), _ = _undrafted(str(spec), [])
@@ -365,7 +367,7 @@ def _name_topics(spec_path: Path, namer: drafting.Drafter) -> None:
     path.write_text(drafting.lock_text(lock), encoding="utf-8")
 
 
-def _report_topics(spec: Path, out: Path) -> list[dict[str, object]]:
+def _report_topics(spec: Path, out: Path) -> list[dict[str, Any]]:
     code, _, err = run_cli(["build", str(spec), "-o", str(out), "--until", "constitution"])
     assert code == 0, err
     report = json.loads((out / "report.json").read_text())
