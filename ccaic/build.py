@@ -169,8 +169,8 @@ def _check(path: str, cli_vars: Sequence[str], until: str, result: BuildResult
 
 
 def _assemblies(run: _Run) -> bool:
+    from ccaic.assembly.stage import assembly_stage
     from ccaic.lowering.lower_assembly import lower_assemblies
-    from ccaic.resolve import assembly_stage
 
     if run.data and run.program.blocks("assembly"):
         specs, lowering = lower_assemblies(run.program, run.result.variables)

@@ -17,7 +17,7 @@ from ccaic.constitution.model import Origin
 NOT_CANONICAL = {
     "canonical.py": "the one definition",
     "train/steps/base.py": "a log line (counts=...), not an artifact",
-    "assembly_cache.py": "the cache's inputs manifest (indent 1): a cache file nobody diffs",
+    "assembly/cache.py": "the cache's inputs manifest (indent 1): a cache file nobody diffs",
 }
 
 json_values = st.recursive(

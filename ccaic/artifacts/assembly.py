@@ -1,4 +1,4 @@
-"""assemblies/NAME.json (format 1.0): what ccaic.resolve.artifact writes for one assembly."""
+"""assemblies/NAME.json (format 1.0): what ccaic.assembly.stage.artifact writes for one assembly."""
 
 from __future__ import annotations
 

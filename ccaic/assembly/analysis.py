@@ -102,7 +102,7 @@ def row_order(a: Analysis) -> list[int]:
 def statement_rows(a: Analysis) -> list[dict[str, Any]]:
     """One row per statement with >= 1 vote, in `row_order`; `rank` is None for moderated-out
     ones. Ids and field names are those of the build's assembly artifact
-    (ccaic.resolve.artifact)."""
+    (ccaic.assembly.stage.artifact)."""
     st, table = a.stats, a.table
     values = {**st.scores, **st.extras()}
     rows = []

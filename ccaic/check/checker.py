@@ -868,7 +868,7 @@ def _walk_expr(node: ast.Expr | ast.Condition) -> Iterator[object]:
 walk_expr = _walk_expr  # every node of a value: references, interpolations, calls
 
 
-def _walk_condition(cond: ast.Condition) -> Iterator[object]:
+def _walk_condition(cond: ast.Condition | ast.NullLit) -> Iterator[object]:
     yield cond
     if isinstance(cond, (ast.And, ast.Or)):
         for op in cond.operands:

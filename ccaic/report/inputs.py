@@ -6,7 +6,7 @@ The layout read here (relative to the build folder); a build's files are typed (
 and schemas in ccaic.artifacts, `ccaic schema NAME`), but the report reads them as plain data
 so an older or hand-made file still reports what it has:
 
-    assemblies/<name>.json                 ccaic.resolve.artifact()
+    assemblies/<name>.json                 ccaic.assembly.stage.artifact()
     constitutions/<name>.json              ccaic.constitution.model.Constitution
     run.json, */run.json, */*/run.json     a training run (ccaic.train.runner): its stages/
                                            folders with manifest.json, build.log

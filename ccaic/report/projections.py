@@ -2,8 +2,8 @@
 
 The build hands the points to the report in memory (the artifact's `polis.participants` has
 them too, rounded, since the Polis report block). `opinion_map` takes what
-`ccaic.resolve.run_assembly` returns; large assemblies are subsampled deterministically so the
-HTML stays small and every build of the same inputs draws the same dots.
+`ccaic.assembly.stage.run_assembly` returns; large assemblies are subsampled deterministically
+so the HTML stays small and every build of the same inputs draws the same dots.
 """
 
 from __future__ import annotations

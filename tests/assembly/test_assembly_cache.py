@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from cli_runner import run_cli
 
-import ccaic.resolve
-from ccaic.assembly_cache import user_cache_dir
+import ccaic.assembly.stage
+from ccaic.assembly.cache import user_cache_dir
 from ccaic.build import build
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "examples" / "quickstart"
@@ -39,13 +39,13 @@ def _files(out: Path) -> dict[str, bytes]:
 
 def _count_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     runs: list[str] = []
-    real = ccaic.resolve.run_assembly
+    real = ccaic.assembly.stage.run_assembly
 
-    def counted(spec: ccaic.resolve.AssemblySpec) -> ccaic.resolve.AssemblyResult:
+    def counted(spec: ccaic.assembly.stage.AssemblySpec) -> ccaic.assembly.stage.AssemblyResult:
         runs.append(spec.name)
         return real(spec)
 
-    monkeypatch.setattr(ccaic.resolve, "run_assembly", counted)
+    monkeypatch.setattr(ccaic.assembly.stage, "run_assembly", counted)
     return runs
 
 

@@ -296,7 +296,8 @@ def ccai_selected(shared: Path, groups_file: Path, ids_file: Path | None = None
     g = G.export_groups(mod.table, read_groups_file(str(groups_file), "participant",
                                                     "group-id"))
     st = S.statement_stats(mod.table, g, {"smoothing": "none"})
-    sel = select(st.ids, st.scores["gac"], SelectionRule(threshold=0.723), mod.statement_out, st.seen)
+    sel = select(st.ids, st.scores["gac"], SelectionRule(threshold=0.723), mod.statement_out,
+                 st.seen)
     return mod.table.shape[0], g.k, int(sel.selected.sum())
 
 

@@ -13,11 +13,11 @@ import pytest
 
 from ccaic.assembly.groupings import GroupingRequest
 from ccaic.assembly.groups import Grouping
+from ccaic.assembly.stage import assembly_outcome
 from ccaic.lowering.env import Env
 from ccaic.lowering.lower_assembly import lower_assembly
 from ccaic.registry import Attr, Entry
 from ccaic.registry.groupings import GROUPINGS
-from ccaic.resolve import assembly_outcome
 from ccaic.syntax.parser import parse
 from tests.assembly.fake_polis import CSV_CONVERSATION, conversation, export_copy
 from tests.cli_runner import run_cli

@@ -150,9 +150,10 @@ SPEC = """assembly "town" {
 
 constitution "town" {
   from     = assembly.town
-  template = "Choose the response that does thing {{ statement.id }} ({{ statement.score }}, {{ statement.scores.gac }})."
+  template = "TEMPLATE"
 }
-"""
+""".replace("TEMPLATE", "Choose the response that does thing {{ statement.id }} "
+            "({{ statement.score }}, {{ statement.scores.gac }}).")
 
 
 def test_gac_disagree_drives_stability_and_templates(tmp_path: Path) -> None:

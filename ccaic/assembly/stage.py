@@ -20,6 +20,7 @@ import numpy as np
 
 from ccaic.assembly._io import normalize_id
 from ccaic.assembly.analysis import make_grouping
+from ccaic.assembly.cache import Outcome, cache_dirs, cached, stage_key
 from ccaic.assembly.duplicates import FIELD as DUPLICATE_FIELD
 from ccaic.assembly.duplicates import Duplicates, duplicate_field, find_duplicates
 from ccaic.assembly.groupings import GroupingRequest
@@ -49,7 +50,6 @@ from ccaic.assembly.sources.id_files import listed_unmatched
 from ccaic.assembly.stability import across_groupings, bootstrap_selection
 from ccaic.assembly.stats import StatementStats, statement_stats
 from ccaic.assembly.votes import VoteTable, natural_key
-from ccaic.assembly_cache import Outcome, cache_dirs, cached, stage_key
 from ccaic.canonical import canonical_json, canonical_sha256
 from ccaic.constitution.model import StatementRef
 from ccaic.constitution.render import SelectedStatements
@@ -656,7 +656,7 @@ def _n(count: int, word: str) -> str:
 
 
 def assembly_outcome(spec: AssemblySpec, base: Path) -> Outcome:
-    """One assembly analyzed, as the build uses it: what ccaic.assembly_cache stores."""
+    """One assembly analyzed, as the build uses it: what ccaic.assembly.cache stores."""
     from ccaic.report.projections import opinion_map
 
     result = run_assembly(spec)

@@ -41,7 +41,7 @@ FORMAT = "1"
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the build does with one analyzed assembly (ccaic.resolve.assembly_stage)."""
+    """What the build does with one analyzed assembly (ccaic.assembly.stage.assembly_stage)."""
 
     artifact: str  # assemblies/NAME.json, canonical
     warnings: tuple[Diagnostic, ...]  # the source's and the grouping's
