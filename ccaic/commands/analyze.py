@@ -82,7 +82,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     elif args.format == "csv":
         out.write(_csv(rows, list(result.grouping.names), _score_columns(result)))
     else:
-        out.text(_text(rows, info, scores[0]) + _polis_text(polis, {str(r["id"]): str(r["text"])
+        out.text(_text(rows, info, scores) + _polis_text(polis, {str(r["id"]): str(r["text"])
                                                           for r in rows}))
     return 0
 
@@ -127,11 +127,26 @@ def _csv(rows: list[dict[str, object]], groups: list[str], more: list[str]) -> s
     return buf.getvalue()
 
 
-def _text(rows: list[dict[str, object]], info: dict[str, object], score: str) -> str:
-    width = max(6, len(score))  # the score column: 6 wide for gac, as it always was
+def _consensus_line(scores: list[str], smoothing: object) -> str:
+    """Every method computed, the ranking one first (gac is always computed)."""
+    if scores == ["gac"]:
+        return f"consensus: group-aware, smoothing={smoothing}"
+    named = [*scores, *([] if "gac" in scores else ["gac"])]
+    notes: dict[str, list[str]] = {n: [] for n in named}
+    notes[named[0]].append("ranks")
+    notes["gac"].append(f"smoothing={smoothing}")
+    return "consensus: " + ", ".join(n + (f" ({', '.join(notes[n])})" if notes[n] else "")
+                                     for n in named)
+
+
+def _text(rows: list[dict[str, object]], info: dict[str, object], scores: list[str]) -> str:
+    """The header, then one column per method asked for (the first ranks), each as wide as its
+    name and at least 6 (gac's column as it always was)."""
+    widths = [max(6, len(n)) for n in scores]
     g = info["groups"]
     assert isinstance(g, dict)
     sil = g["silhouette"]
+    heads = "  ".join(f"{n:>{w}}" for n, w in zip(scores, widths, strict=True))
     lines = [
         f"source: {info['source']} ({info['kind']})",
         f"participants: {info['participants']}  statements: {info['statements_with_votes']} "
@@ -139,20 +154,21 @@ def _text(rows: list[dict[str, object]], info: dict[str, object], score: str) ->
         f"votes: {info['votes']}",
         f"groups: {g['method']}  k={g['k']}  clustered={g['clustered']}  sizes={g['sizes']}  "
         f"silhouette={'n/a' if sil is None else f'{sil:.3f}'}",
-        f"consensus: group-aware, smoothing={info['smoothing']}" if score == "gac"
-        else f"consensus: {score} (ranks), gac (smoothing={info['smoothing']})",
+        _consensus_line(scores, info["smoothing"]),
         "moderated out: keep their GAC, never ranked (listed last), left out of repness and "
         "consensus (as Polis's report)",
         *(f"moderation: {m['rule']}: removed {m['count']} {m['kind']}"
           for m in info["moderation"]),  # type: ignore[attr-defined]
         "",
-        f"{'id':>6}  {score:>{width}}  {'agree':>6}  {'disag':>6}  {'pass':>6}  {'mod':>3}  text",
+        f"{'id':>6}  {heads}  {'agree':>6}  {'disag':>6}  {'pass':>6}  {'mod':>3}  text",
     ]
     for r in rows:
         text = str(r["text"]).replace("\n", " ")
         text = text if len(text) <= 70 else text[:69] + "…"
-        value = r["scores"][score]  # type: ignore[index]
-        shown = f"{'-':>{width}}" if value is None else f"{value:{width}.3f}"
+        values = r["scores"]
+        assert isinstance(values, dict)
+        shown = "  ".join(f"{'-':>{w}}" if values[n] is None else f"{values[n]:{w}.3f}"
+                          for n, w in zip(scores, widths, strict=True))
         lines.append(f"{r['id']!s:>6}  {shown}  {r['agrees']:6d}  {r['disagrees']:6d}  "
                      f"{r['passes']:6d}  {'out' if r['moderated_out'] else '':>3}  {text}")
     return "\n".join(lines) + "\n"

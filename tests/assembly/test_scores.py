@@ -609,6 +609,28 @@ def test_analyze_gives_each_statement_a_scores_object_and_the_bridging_factor(
     assert code == 1 and "error[CCAI457]" in err and "'bridgin'" in err
 
 
+def test_analyze_text_shows_every_method_asked_for(tmp_path: Path) -> None:
+    """`--scores gac,bridging` in text: a column per method, in order, and the consensus line
+    names both (it showed gac alone, as if bridging had not been asked for)."""
+    from cli_runner import run_cli
+
+    folder = _polis_folder(tmp_path / "data")
+    code, out, err = run_cli(["analyze", str(folder), "--groups", "kmeans:2", "--scores",
+                              "gac,bridging", "--format", "json"])
+    assert code == 0, err
+    bridging = {r["id"]: r["bridging"] for r in json.loads(out)["statements"]}
+    code, text, err = run_cli(["analyze", str(folder), "--groups", "kmeans:2", "--scores",
+                               "gac,bridging"])
+    assert code == 0, err
+    lines = text.splitlines()
+    assert "consensus: gac (ranks, smoothing=polis), bridging" in lines
+    head = next(i for i, line in enumerate(lines) if line.split()[:3] == ["id", "gac",
+                                                                          "bridging"])
+    for line in lines[head + 1:head + 1 + len(bridging)]:
+        sid, _, shown = line.split()[:3]
+        assert shown == f"{bridging[sid]:.3f}"
+
+
 def test_check_tries_templates_on_every_registered_score(tmp_path: Path) -> None:
     """`ccaic check` renders templates on a sample statement that has every method's score and
     extras, so a mistake on `statement.scores.bridging_factor` shows at check time (CCAI311),
