@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ccaic.check.checker import check_paths
+from ccaic.check.schema import SCHEMA, BlockSpec
 from ccaic.check.variables import CliVar, parse_cli_vars, resolve_variables
 from ccaic.lowering.lower_assembly import lower_assemblies
 
@@ -91,8 +92,8 @@ def test_path_defaults_are_relative_to_their_file(tmp_path: Path, monkeypatch) -
     assert (spec.consensus.threshold, spec.consensus.top_k) == (0.7, 10)
 
 
-def test_cli_path_values_are_relative_to_the_current_directory(tmp_path: Path,
-                                                              monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_cli_path_values_are_relative_to_the_current_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     program, _ = _program(tmp_path)
     monkeypatch.chdir(tmp_path)
     values, _ = resolve_variables(program, [CliVar("data", "elsewhere"), CliVar("flag", "true")],
@@ -123,17 +124,17 @@ LABELS = {"assembly": ' "a"', "constitution": ' "c"', "plan": ' "p"', "assembly.
           "assembly.groups": " polis", "assembly.consensus": " gac"}
 
 
-def _attribute_sites() -> list[tuple[str, str]]:
-    from ccaic.check.schema import SCHEMA
+def _block_spec(path: str) -> BlockSpec:
+    spec = SCHEMA[path.split(".")[0]]
+    for part in path.split(".")[1:]:
+        spec = spec.blocks[part]
+    return spec
 
-    sites = []
-    for path in USES:
-        spec = SCHEMA[path.split(".")[0]]
-        for part in path.split(".")[1:]:
-            spec = spec.blocks[part]
-        sites += [(path, name) for name, attr in sorted(spec.attrs.items())
-                  if attr.type != "type_name"]
-    return sites
+
+def _attribute_sites() -> list[tuple[str, str]]:
+    return [(path, name) for path in USES
+            for name, attr in sorted(_block_spec(path).attrs.items())
+            if attr.type != "type_name"]
 
 
 def _spec_text(site: tuple[str, str], type_name: str, value: str | None) -> str:
@@ -202,6 +203,17 @@ def test_var_values_get_the_literal_checks(tmp_path: Path, site: tuple[str, str]
         assert f"spec.ccai:{line}:" in err and "(var.x = " in err and "from --var)" in err, err
 
 
+def _literal_at(site: tuple[str, str], value: object) -> str:
+    """The literal that writes what `site = var.x` means with x = value: a list of two numbers
+    is a range where the attribute takes one (`k = var.x` with [2, 4] is `k = 2..4`), which a
+    list literal `[2, 4]` is not (CCAI206)."""
+    ends = value if isinstance(value, list) and len(value) == 2 else []
+    if _block_spec(site[0]).attrs[site[1]].type == "int_or_range" and ends and all(
+            isinstance(end, (int, float)) and not isinstance(end, bool) for end in ends):
+        return f"{_literal_for(ends[0])}..{_literal_for(ends[1])}"
+    return _literal_for(value)
+
+
 def _literal_for(value: object) -> str:
     """A value as a .ccai literal (its own escapes, not JSON's)."""
     if isinstance(value, bool):
@@ -238,12 +250,36 @@ def test_var_value_and_literal_get_the_same_codes(tmp_path_factory: pytest.TempP
     literal = _literal_for(value)
     tmp = tmp_path_factory.mktemp("v")
     as_var = _spec_text(site, type_name, literal)
-    as_literal = as_var.replace(f"{site[1]} = var.x", f"{site[1]} = {literal}")
+    as_literal = as_var.replace(f"{site[1]} = var.x", f"{site[1]} = {_literal_at(site, value)}")
     var_code, var_err = _run(tmp, as_var, "check")
     lit_code, lit_err = _run(tmp, as_literal, "check")
     assert var_code in (0, 1) and lit_code in (0, 1), var_err + lit_err
-    semantic = [c for c in _codes(lit_err) if c.startswith("CCAI2") and c != "CCAI210"]
-    assert [c for c in _codes(var_err) if c != "CCAI210"] == semantic, var_err + lit_err
+    assert _value_codes(var_err) == _value_codes(lit_err), var_err + lit_err
+
+
+def _value_codes(err: str) -> list[str]:
+    """The type and range codes (CCAI2xx) a value gets; CCAI210 (x unused, where the literal
+    replaced it) and the site's other codes (CCAI458: `factors` in a gac block) are no part of
+    what the value decides."""
+    return [c for c in _codes(err) if c.startswith("CCAI2") and c != "CCAI210"]
+
+
+@pytest.mark.parametrize(("value", "literal", "codes"), [
+    ("[0, 0]", "0..0", ["CCAI207", "CCAI207"]),
+    ("[5, 2]", "5..2", ["CCAI207"]),
+    ("[2, 4]", "2..4", []),
+    ("[2, 3, 4]", "[2, 3, 4]", ["CCAI206"]),
+])
+def test_list_variable_is_the_range_literal(tmp_path: Path, value: str, literal: str,
+                                            codes: list[str]) -> None:
+    """`k = var.x` with x = [low, high] is checked as `k = low..high` (both ends, as a literal
+    range is; it once disagreed with the property test's list literal, which is no range)."""
+    as_var = _spec_text(("assembly.groups", "k"), "list", value)
+    as_literal = as_var.replace("k = var.x", f"k = {literal}")
+    assert _codes(_run(tmp_path, as_var, "check")[1]) == codes
+    assert _codes(_run(tmp_path, as_literal, "check")[1]) == codes
+    list_literal = as_var.replace("k = var.x", f"k = {value}")
+    assert _codes(_run(tmp_path, list_literal, "check")[1]) == ["CCAI206"]
 
 
 def _repo_variables() -> list[tuple[Path, str]]:
