@@ -160,6 +160,20 @@ def _hhh(a: dict[str, Any], b: dict[str, Any]) -> list[MetricRow]:
             for name, ea, eb in pair(a, b)]
 
 
+def _method_notes(a: dict[str, Any], b: dict[str, Any], a_label: str, b_label: str
+                  ) -> list[str]:
+    """A paired assembly scored by another method on each side: its consensus numbers then
+    compare two scales (a bridging intercept and a GAC product), which the deltas alone hide."""
+    notes = []
+    for name, ea, eb in pair(a, b):
+        ma, mb = _get(ea, ("consensus", "score")), _get(eb, ("consensus", "score"))
+        if ma and mb and ma != mb:
+            notes.append(f"assembly {name}: scored by {ma} in {a_label} and by {mb} in "
+                         f"{b_label}; its consensus mean, median, min and max compare two "
+                         "methods")
+    return notes
+
+
 def compare_reports(a: dict[str, Any], b: dict[str, Any], a_label: str = "A",
                     b_label: str = "B") -> MetricsDiff:
     """Every number of two report.json bodies side by side, with B - A."""
@@ -170,6 +184,8 @@ def compare_reports(a: dict[str, Any], b: dict[str, Any], a_label: str = "A",
                              "this ccaic reads 1.0")
     out.rows += _fixed("assembly", a.get("assemblies", {}), b.get("assemblies", {}),
                        ASSEMBLY_METRICS)
+    out.notes += _method_notes(a.get("assemblies", {}), b.get("assemblies", {}), a_label,
+                               b_label)
     out.rows += _fixed("constitution", a.get("constitutions", {}), b.get("constitutions", {}),
                        CONSTITUTION_METRICS)
     out.rows += _training(a.get("training", {}), b.get("training", {}))

@@ -107,3 +107,16 @@ def test_one_sided_sections_and_renamed_pairs(reports: tuple[dict[str, Any], dic
     sel = _row(diff, "assembly quickstart", "statements selected")
     assert sel.b is None and sel.delta is None and sel in diff.changed
     assert "| statements selected | 17 | — | — |" in to_markdown(diff)
+
+
+def test_a_change_of_method_is_noted(reports: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    """Builds that score an assembly by different methods: the consensus deltas compare a GAC
+    product with a bridging intercept, and the diff says so (it printed the deltas bare)."""
+    a, _ = reports
+    b = json.loads(json.dumps(a))
+    b["assemblies"]["quickstart"]["consensus"]["score"] = "bridging"
+    note = ("assembly quickstart: scored by gac in public and by bridging in standard; its "
+            "consensus mean, median, min and max compare two methods")
+    assert note in compare_reports(a, b, "public", "standard").notes
+    assert f"  note: {note}" in to_text(compare_reports(a, b, "public", "standard"))
+    assert not any("scored by" in n for n in compare_reports(a, a).notes)
