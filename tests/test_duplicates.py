@@ -186,3 +186,21 @@ def test_duplicate_similarity_outside_0_1_is_an_error() -> None:
     _, diagnostics = check_paths(["-"], SPEC.replace("  moderation {\n", "  moderation {\n"
                                                      "    duplicate_similarity = 1.5\n"))
     assert [d.code for d in diagnostics if d.is_error] == ["CCAI207"]
+
+
+@pytest.mark.parametrize(("rule", "warned"), [
+    ('drop statements where duplicate_of != null because "near-duplicate"', []),
+    ('drop statements where votes < 2 or not (duplicate_of == null)', []),
+    ('drop statements where votes < 2', ["CCAI217"]),
+    ('drop participants where votes < 2', ["CCAI217"]),
+])
+def test_duplicate_similarity_without_a_duplicate_of_rule_is_ignored(rule: str,
+                                                                     warned: list[str]) -> None:
+    """The threshold acts only for a statement rule reading `duplicate_of` (issue 19): alone it
+    did nothing, silently; now CCAI217 at the attribute, as the other unused settings."""
+    text = SPEC.replace('    drop statements where duplicate_of != null because "near-duplicate"',
+                        f"    duplicate_similarity = 0.95\n    {rule}")
+    _, diagnostics = check_paths(["-"], text)
+    assert [d.code for d in diagnostics] == warned
+    assert all(d.span is not None and (d.span.line, d.span.column) == (6, 5)
+               for d in diagnostics)

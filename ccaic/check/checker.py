@@ -688,6 +688,13 @@ class Checker:
                 help="e.g. `threshold = 0.723` selects statements scoring at least 0.723"))
         if kind == "consensus" and block.labels:
             self.diagnostics.extend(consensus_diagnostics(block, attrs))
+        if kind == "moderation" and "duplicate_similarity" in attrs and \
+                not _tests_duplicates(block):
+            self.report(warning(
+                "CCAI217", "`duplicate_similarity` is ignored without a rule on `duplicate_of`",
+                attrs["duplicate_similarity"].name.span,
+                help="it is the threshold of statement rules that test `duplicate_of`, e.g. "
+                "`drop statements where duplicate_of != null`; add one, or remove it"))
         if kind == "variable":
             self.check_variable(block, attrs)
         if kind == "stability" and "groupings" in attrs:
@@ -882,6 +889,16 @@ def _walk_condition(cond: ast.Condition | ast.NullLit) -> Iterator[object]:
         yield from _walk_condition(cond.right)
     elif isinstance(cond, (ast.Matches, ast.Member)):
         yield from _walk_condition(cond.left)
+
+
+def _tests_duplicates(moderation: ast.Block) -> bool:
+    """Whether a statement rule reads `duplicate_of` (the one use of `duplicate_similarity`:
+    ccaic.assembly.stage finds near-duplicates only for such a rule)."""
+    return any(isinstance(node, ast.FieldRef) and node.name == "duplicate_of"
+               for rule in moderation.body
+               if isinstance(rule, ast.Rule) and rule.subject == "statements"
+               and isinstance(rule.clause, ast.WhereClause)
+               for node in _walk_condition(rule.clause.condition))
 
 
 def is_auto_merge(block: ast.Block) -> bool:
