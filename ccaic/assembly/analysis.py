@@ -16,7 +16,7 @@ from ccaic.assembly.sources import LoadedSource
 from ccaic.assembly.stats import StatementStats, statement_stats
 from ccaic.assembly.votes import VoteTable, natural_key
 from ccaic.diagnostics import DiagnosticError, error
-from ccaic.registry.groupings import GROUPINGS, forced_k
+from ccaic.registry.groupings import GROUPINGS, forced_k, spellings
 from ccaic.registry.scores import ALWAYS
 
 
@@ -51,7 +51,7 @@ def make_grouping(table: VoteTable, method: str, mod_out: np.ndarray,
     if name in forced and ":" in method:
         k_range = (_forced_k(method),) * 2
     elif method not in GROUPINGS or method in forced:
-        spelled = [f"{n}:K" if n in forced else n for n in GROUPINGS.names()]
+        spelled = spellings()
         raise DiagnosticError([error("CCAI414", f"unknown group method {method!r}", None,
                                      help=f"use {', '.join(spelled[:-1])} or {spelled[-1]}")])
     grouping: Callable[[GroupingRequest], Grouping] = GROUPINGS.load(name)

@@ -11,6 +11,7 @@ from ccaic.registry.scores import SCORES
 
 if TYPE_CHECKING:
     from ccaic.assembly.analysis import Analysis
+from ccaic.registry.groupings import K, forced_k, spellings
 from ccaic.registry.sources import kinds
 
 
@@ -23,9 +24,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--kind", default="auto",
                    choices=kinds(),
                    help="source format (default: detected)")
-    p.add_argument("--groups", default="polis", metavar="polis|export|kmeans:K",
-                   help="how to find opinion groups (default polis; kmeans:K with K from 2 "
-                   "to 50)")
+    p.add_argument("--groups", default="polis", metavar="|".join(spellings()),
+                   help=_groups_help())
     p.add_argument("--smoothing", default="polis", choices=("polis", "none"),
                    help="GAC per-group agree probability: (A+1)/(S+2) or A/S (default polis)")
     p.add_argument("--scores", default="gac", metavar="METHOD[,METHOD...]",
@@ -40,6 +40,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    "(group, in-conv, votes, x, y)")
     add_format(p, ("text", "json", "csv"))
     p.set_defaults(run=run)
+
+
+def _groups_help() -> str:
+    """--groups' help from the groupings registry: `NAME:K` for a grouping that forces k, K in
+    the range a groups block's k allows."""
+    forced = " or ".join(f"{name}:K" for name in forced_k())
+    k = f"; {forced} with K from {int(K.minimum or 2)} to {int(K.maximum or 50)}" if forced else ""
+    return f"how to find opinion groups (default polis{k})"
 
 
 def run(args: argparse.Namespace, out: Output) -> int:

@@ -59,3 +59,10 @@ GROUPINGS: Registry[Callable[..., Any]] = Registry("grouping", [
 def forced_k() -> tuple[str, ...]:
     """The groupings named `<name>:K` (k forced) in stability and `ccaic analyze --groups`."""
     return tuple(e.name for e in GROUPINGS if e.meta.get("forced_k"))
+
+
+def spellings() -> tuple[str, ...]:
+    """Each grouping as stability and `ccaic analyze --groups` name it, in registry order:
+    `<name>:K` for one that forces k, the bare name otherwise."""
+    forced = forced_k()
+    return tuple(f"{name}:K" if name in forced else name for name in GROUPINGS.names())

@@ -151,6 +151,21 @@ def test_stability_groupings_come_from_the_registry(tmp_path: Path,
     assert 'unknown grouping "forced"' in said  # a forced-k grouping is never bare
 
 
+def test_analyze_groups_names_come_from_the_registry(monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """`ccaic analyze --groups` names the registered groupings (they were written out by hand:
+    a new grouping was missing from its help), `<name>:K` for one that forces k."""
+    entries = dict(GROUPINGS._entries)
+    entries["toy"] = Entry("toy", "ccaic.assembly.groupings:polis", "toy")
+    entries["forced"] = Entry("forced", "ccaic.assembly.groupings:kmeans", "forced",
+                              meta={"forced_k": True})
+    monkeypatch.setattr(GROUPINGS, "_entries", entries)
+    assert run_cli(["analyze", "--help"])[0] == 0  # argparse prints the help to sys.stdout
+    said = " ".join(capsys.readouterr().out.split())
+    assert "[--groups polis|export|kmeans:K|toy|forced:K]" in said
+    assert "default polis; kmeans:K or forced:K with K from 2 to 50" in said
+
+
 def test_a_long_format_column_on_an_export_folder_is_a_warning(folder: Path) -> None:
     """`source polis` takes the long-format columns for a path naming one votes file; on an
     export folder they were silently ignored."""
