@@ -50,7 +50,8 @@ def json_schema(name: str) -> dict[str, Any]:
                     getattr(importlib.import_module(module), attribute))()
     cls = model(name)
     schema = cls.model_json_schema()
-    version = cls.model_fields["format_version"].default
+    field = cls.model_fields.get("format_version")
+    version = entry.meta["version"] if field is None else field.default
     return {"$schema": DRAFT, "$id": f"https://ccaic.dev/schemas/{name}-{version}.json",
             **schema, "title": f"ccaic {name} artifact", "description": entry.doc}
 
@@ -71,6 +72,13 @@ def validate_text(relative: str, text: str) -> None:
     name = kind_of(relative)
     if name is not None:
         model(name).model_validate_json(text)
+
+
+def checked(name: str, text: str) -> str:
+    """The text of artifact `name`, once checked against its model: a writer outside the
+    build's Writer calls it so a drifted file raises (pydantic's ValidationError) unwritten."""
+    model(name).model_validate_json(text)
+    return text
 
 
 def validate_file(root: Path, relative: str) -> None:

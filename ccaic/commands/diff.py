@@ -35,6 +35,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
+    from ccaic.artifacts import checked
     from ccaic.diagnostics import DiagnosticError, error
     from ccaic.diff.load import declared_variables, load_side
     from ccaic.diff.match import MatcherUnavailable, resolve_matcher
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         body = json.loads(to_json(result))
         if metrics is not None:
             body["metrics"] = json.loads(render_metrics(metrics, "json"))
-        out.write(canonical_json(body))
+        out.write(checked("diff", canonical_json(body)))
     elif args.format == "markdown":
         out.text(to_markdown(result, args.show_unchanged))
     else:

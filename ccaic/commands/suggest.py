@@ -126,6 +126,7 @@ def draft_file(file: str, variables: list[str], accept_ids: list[str] | None) ->
     """Draft (or, with accept_ids, accept: all drafts when the list is empty) every draft of
     FILE's constitutions; the lines to print. The lock file is written only when every
     constitution succeeded."""
+    from ccaic.artifacts import checked
     from ccaic.atomic import write_text_atomic
     from ccaic.constitution import drafting as d
 
@@ -144,7 +145,7 @@ def draft_file(file: str, variables: list[str], accept_ids: list[str] | None) ->
         lines.append(line)
         writes[path] = lock
     for path, lock in writes.items():
-        write_text_atomic(path, d.lock_text(lock))
+        write_text_atomic(path, checked("principles-lock", d.lock_text(lock)))
         lines.append(f"wrote {path}" + ("" if accept_ids is not None else
                      "; review it, then run `ccaic suggest drafts FILE --accept`"))
     return lines

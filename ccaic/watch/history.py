@@ -17,6 +17,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from ccaic.artifacts import checked
 from ccaic.atomic import write_bytes_atomic, write_text_atomic
 from ccaic.canonical import canonical_json
 from ccaic.watch.state import HISTORY, entry_dir
@@ -57,8 +58,8 @@ def write_entry(out_dir: Path, n: int, when: str, assemblies: dict[str, Summary]
         write_bytes_atomic(staging / "warm" / f"{name}.json", body)
     diff_md, diff_json = _diffs(out_dir, n, constitutions)
     write_text_atomic(staging / "diff.md", diff_md)
-    write_text_atomic(staging / "diff.json", diff_json)
-    write_text_atomic(staging / "summary.json", canonical_json(summary))
+    write_text_atomic(staging / "diff.json", checked("history-diff", diff_json))
+    write_text_atomic(staging / "summary.json", checked("history-summary", canonical_json(summary)))
     os.replace(staging, entry_dir(out_dir, n))
     return summary
 

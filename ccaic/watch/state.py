@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ccaic.artifacts import checked
 from ccaic.atomic import write_bytes_atomic, write_text_atomic
 from ccaic.canonical import canonical_json
 from ccaic.diagnostics import DiagnosticError, error
@@ -89,8 +90,8 @@ def polling(out_dir: Path) -> Iterator[None]:
 
 
 def save_state(out_dir: Path, state: WatchState) -> None:
-    write_text_atomic(state_path(out_dir), canonical_json(
-        {"format_version": FORMAT_VERSION, **asdict(state)}))
+    write_text_atomic(state_path(out_dir), checked("watch-state", canonical_json(
+        {"format_version": FORMAT_VERSION, **asdict(state)})))
 
 
 def base_dir(out_dir: Path, n: int) -> Path:

@@ -40,6 +40,7 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
+from ccaic.artifacts import checked
 from ccaic.assembly.sources.base import LoadedSource, SourceOptions
 from ccaic.atomic import write_bytes_atomic, write_text_atomic
 from ccaic.canonical import canonical_json
@@ -369,7 +370,7 @@ def _commit(path: Path, display: str, opts: SourceOptions, changed: dict[str, Fe
         raise DiagnosticError([_rejected(display, exc.diagnostics), *exc.diagnostics]) from None
     for name, fetched in sorted(changed.items()):
         write_bytes_atomic(path / name, fetched.body or b"")
-    write_text_atomic(path / MANIFEST, canonical_json(manifest))
+    write_text_atomic(path / MANIFEST, checked("polis-snapshot", canonical_json(manifest)))
     shutil.rmtree(incoming, ignore_errors=True)
 
 
@@ -414,7 +415,7 @@ def _seeded(path: Path, seed: Path) -> dict[str, Any] | None:
     _usable(seed, str(seed), manifest)
     for name in sorted(manifest["files"]):
         write_bytes_atomic(path / name, (seed / name).read_bytes())
-    write_text_atomic(path / MANIFEST, canonical_json(manifest))
+    write_text_atomic(path / MANIFEST, checked("polis-snapshot", canonical_json(manifest)))
     return manifest
 
 
