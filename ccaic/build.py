@@ -77,10 +77,9 @@ class Writer:
     """Writes artifacts under the output folder, noting which ones changed; with no folder
     (root None) it only records them, for callers that want the stage outputs alone."""
 
-    def __init__(self, root: Path | None, result: BuildResult, until: str = "run"):
+    def __init__(self, root: Path | None, result: BuildResult):
         self.root = root
         self.result = result
-        self.until = until  # stages read it: some results are errors only in a full build
 
     def note(self, lines: Sequence[str]) -> None:
         """Summary lines for the build output (what moderation removed, ...)."""
@@ -140,8 +139,7 @@ def run_until(until: str, path: str, out_dir: str | Path | None, cli_vars: Seque
     program = _check(path, cli_vars, until, result)
     if program is None:
         return result
-    run = _Run(program, Writer(None if out_dir is None else Path(out_dir), result, until),
-               until, data)
+    run = _Run(program, Writer(None if out_dir is None else Path(out_dir), result), until, data)
     for stage in _STAGE_FUNCTIONS:
         if not stage(run) or result.stopped_after == until:
             break
@@ -179,7 +177,8 @@ def _assemblies(run: _Run) -> bool:
             return False
         try:
             out = assembly_stage(specs, run.result.variables,
-                                 Path(run.program.root).resolve().parent, run.writer)
+                                 Path(run.program.root).resolve().parent, run.writer,
+                                 root=run.writer.root, explore=run.until == "assemblies")
         except DiagnosticError as exc:
             run.result.diagnostics.extend(exc.diagnostics)
             return False

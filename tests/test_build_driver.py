@@ -5,12 +5,14 @@ hand-written side reads no assembly data."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from cli_runner import run_cli
 
 from ccaic.build import run_until
+from ccaic.diagnostics import Diagnostic, DiagnosticError
 
 QUICKSTART = Path(__file__).resolve().parents[1] / "examples" / "quickstart" / "quickstart.ccai"
 
@@ -80,3 +82,47 @@ constitution "voted" {
 ''', encoding="utf-8")
     code, _, err = run_cli(["diff", str(voted), str(written), "--matcher", "tfidf"])
     assert code == 1 and "error[CCAI401]: source not found" in err and "Traceback" not in err
+
+
+class _Recorder:
+    """A stage writer with the three calls and nothing else (no root, no until to read)."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.warnings: list[str] = []
+
+    def text(self, relative: str, text: str) -> None:
+        self.texts.append(relative)
+
+    def warn(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.warnings += [d.code for d in diagnostics]
+
+    def note(self, lines: Sequence[str]) -> None:
+        pass
+
+
+@pytest.mark.parametrize("explore", [True, False])
+def test_the_assembly_stage_takes_root_and_explore_as_arguments(tmp_path: Path,
+                                                                explore: bool) -> None:
+    """The build folder and `--until assemblies` reach the stage as arguments (they were read
+    off the writer with getattr): an empty selection is a warning when exploring, an error in
+    a build, and the cache goes under `root`."""
+    from ccaic.assembly.stage import assembly_stage
+    from ccaic.check.checker import check_paths
+    from ccaic.lowering.lower_assembly import lower_assemblies
+
+    spec = tmp_path / "empty.ccai"
+    spec.write_text(f'assembly "a" {{\n  source polis {{ path = "{QUICKSTART.parent / "data"}" }}'
+                    '\n  groups polis { k = 2 }\n  consensus gac { threshold = 0.99 }\n}\n',
+                    encoding="utf-8")
+    (program,), _ = check_paths([str(spec)])
+    specs, _ = lower_assemblies(program, {})
+    writer, root = _Recorder(), tmp_path / "build"
+    if explore:
+        out = assembly_stage(specs, {}, tmp_path, writer, root=root, explore=True)
+        assert list(out.selected) == ["a"] and "CCAI423" in writer.warnings
+    else:
+        with pytest.raises(DiagnosticError) as raised:
+            assembly_stage(specs, {}, tmp_path, writer, root=root, explore=False)
+        assert [d.code for d in raised.value.diagnostics] == ["CCAI423"]
+    assert writer.texts == ["assemblies/a.json"] and (root / ".cache").is_dir()

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -676,17 +676,28 @@ class AssemblyStageOutput:
     opinion_maps: dict[str, OpinionMap]
 
 
+class StageWriter(Protocol):
+    """What the stage needs of ccaic.build.Writer: artifacts, warnings and summary lines."""
+
+    def text(self, relative: str, text: str) -> None: ...
+
+    def warn(self, diagnostics: Sequence[Diagnostic]) -> None: ...
+
+    def note(self, lines: Sequence[str]) -> None: ...
+
+
 def assembly_stage(specs: Sequence[AssemblySpec], variables: dict[str, Any], base: Path,
-                   writer: Any) -> AssemblyStageOutput:
+                   writer: StageWriter, *, root: Path | None,
+                   explore: bool) -> AssemblyStageOutput:
     """The build stage: every lowered assembly analyzed, written and selected; `base` is the
-    root .ccai file's folder (artifact paths are relative to it)."""
+    root .ccai file's folder (artifact paths are relative to it), `root` the build folder
+    (None: no cache, snapshot or warm start), `explore` true for `--until assemblies`, where an
+    empty result is a warning (an error in a build)."""
     out: dict[str, SelectedStatements] = {}
     maps: dict[str, OpinionMap] = {}
     problems: list[Diagnostic] = []
-    # --until assemblies explores: an empty result is a warning there, an error in a build
-    make: Make = warning if getattr(writer, "until", "run") == "assemblies" else error
-    dirs = cache_dirs(getattr(writer, "root", None))
-    root = getattr(writer, "root", None)
+    make: Make = warning if explore else error
+    dirs = cache_dirs(root)
     for spec in (located(warmed(pinned(s), root), root) for s in specs):
         try:
             sync(spec.source)
@@ -698,11 +709,9 @@ def assembly_stage(specs: Sequence[AssemblySpec], variables: dict[str, Any], bas
         found = [*done.warnings,
                  *(done.empty_warnings if make is warning else done.empty_errors)]
         problems.extend(d for d in found if d.is_error)
-        if hasattr(writer, "warn"):
-            writer.warn([d for d in found if not d.is_error])
+        writer.warn([d for d in found if not d.is_error])
         writer.text(f"assemblies/{spec.name}.json", done.artifact)
-        if hasattr(writer, "note"):
-            writer.note(summary_lines(json.loads(done.artifact)))
+        writer.note(summary_lines(json.loads(done.artifact)))
         if done.opinion_map is not None:  # not in the artifact
             maps[spec.name] = done.opinion_map
         out[spec.name] = done.selected
