@@ -379,3 +379,18 @@ def test_a_variable_in_a_condition_string_is_a_use_and_is_resolved(tmp_path: Pat
                     '  }\n  consensus gac { threshold = 0.4 }\n}\n', encoding="utf-8")
     _programs, diags = check_paths([str(spec)])
     assert [(d.code, d.span.line if d.span else None) for d in diags] == [("CCAI203", 8)], diags
+
+
+@pytest.mark.parametrize("given", [("--var", "x=0.5"), ()])
+def test_a_string_variable_spelling_a_number_is_told_to_hold_a_number(
+        tmp_path: Path, given: tuple[str, ...]) -> None:
+    """`pass = var.x` with x the string "0.5": there are no quotes to remove in the file (the
+    literal's hint), so the hint says to give the variable a number."""
+    text = _spec_text(("assembly.consensus", "pass"), "string", None if given else '"0.5"')
+    status, err = _run(tmp_path, text.replace("consensus gac", "consensus bridging"), "check",
+                       *given)
+    assert (status, _codes(err)) == (1, ["CCAI215"]), err
+    assert '`pass` cannot be "0.5" (var.x = "0.5", from ' in err
+    assert ("help: give var.x a number: declare it `type = number`, then `--var x=0.5` or "
+            "`default = 0.5` is the number 0.5") in err
+    assert "without quotes" not in err

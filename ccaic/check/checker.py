@@ -413,11 +413,11 @@ class Checker:
         elif not isinstance(value, ast.StringLit):
             t.wrong(words)
         elif value.is_constant and value.constant not in attr.choices:
-            quoted = re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", value.constant.strip())
+            number = quoted_number(value.constant)
             self.report(error(
                 "CCAI215", f"`{t.name}` cannot be \"{value.constant}\"", value.span,
-                help=f"a number is written without quotes: `{t.name} = {value.constant.strip()}`"
-                if quoted else f"{t.name} is {words} ({attr.doc})"))
+                help=f"a number is written without quotes: `{t.name} = {number}`"
+                if number else f"{t.name} is {words} ({attr.doc})"))
 
     def _check_template_value(self, t: _Typed) -> None:
         if not isinstance(t.value, (ast.StringLit, ast.TemplateLit)):
@@ -889,6 +889,12 @@ def _walk_condition(cond: ast.Condition | ast.NullLit) -> Iterator[object]:
         yield from _walk_condition(cond.right)
     elif isinstance(cond, (ast.Matches, ast.Member)):
         yield from _walk_condition(cond.left)
+
+
+def quoted_number(text: str) -> str | None:
+    """The number a string spells (`"0.5"` where a number was meant), None for other text."""
+    stripped = text.strip()
+    return stripped if re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", stripped) else None
 
 
 def _tests_duplicates(moderation: ast.Block) -> bool:

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ccaic.check.checker import Checker, Program, did_you_mean
+from ccaic.check.checker import Checker, Program, did_you_mean, quoted_number
 from ccaic.check.consensus import method_attr
-from ccaic.check.schema import SCHEMA, BlockSpec
+from ccaic.check.schema import SCHEMA, Attr, BlockSpec
 from ccaic.diagnostics import Diagnostic, Note, Span, error
 from ccaic.files import resolved
 from ccaic.syntax import ast
@@ -217,13 +217,26 @@ def _check_block_values(checker: Checker, block: ast.Block, spec: BlockSpec,
         checker.check_type(item.name.name, literal, attr, attr.type)
         if block.type.name == "stability" and item.name.name == "groupings":
             checker.check_groupings(literal)  # as check_block_semantics does for a literal
-        declared = checker.program.symbols[("variable", ref.parts[1].name)]
-        where = f"var.{ref.parts[1].name} = {_shown(value)}, from {origin}"
+        name = ref.parts[1].name
+        declared = checker.program.symbols[("variable", name)]
+        where = f"var.{name} = {_shown(value)}, from {origin}"
+        hint = _number_hint(name, attr, value)
         checker.diagnostics[before:] = [d.model_copy(update={
             "message": f"{d.message} ({where})", "span": ref.span,
-            "notes": (*d.notes, Note(message=f"variable `{ref.parts[1].name}` is declared here",
+            "help": hint if hint and d.code == "CCAI215" else d.help,
+            "notes": (*d.notes, Note(message=f"variable `{name}` is declared here",
                                      span=declared.labels[0].span))})
             for d in checker.diagnostics[before:]]
+
+
+def _number_hint(name: str, attr: Attr, value: Value) -> str | None:
+    """For a string variable spelling a number where one is meant (`pass = var.p`, p = "0.5"):
+    no quotes to remove in the .ccai file, the variable must hold a number."""
+    number = quoted_number(value) if isinstance(value, str) else None
+    if attr.type != "choice_or_number" or number is None:
+        return None
+    return (f"give var.{name} a number: declare it `type = number`, then `--var {name}={number}`"
+            f" or `default = {number}` is the number {number}")
 
 
 def as_literal(value: Value, span: Span) -> ast.Expr:
