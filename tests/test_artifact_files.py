@@ -112,3 +112,20 @@ def test_diff_json_validates_and_a_drifted_one_does_not(repo: Path, tmp_path: Pa
     with pytest.raises(ValidationError, match="action"):
         validate_text("history/1/diff.json", json.dumps({"entry": 1, "constitutions": {
             "main": {**body, "principles": [{**body["principles"][0], "action": "moved"}]}}}))
+
+
+def test_analyze_json_validates_and_a_drifted_one_does_not(repo: Path) -> None:
+    """`ccaic analyze --format json` of the quickstart's votes, with two scores: each row's
+    score columns are numbers beside the named fields; a renamed block is refused."""
+    code, out, err = run_cli(["analyze", str(repo / "examples" / "quickstart" / "data"),
+                              "--scores", "gac,gac_disagree", "--format", "json"])
+    assert code == 0, err
+    assert checked("analyze", out) == out
+    body = json.loads(out)
+    assert body["summary"]["scores"] == ["gac", "gac_disagree"]
+    pca = body.pop("pca")
+    _refused("analyze", {**body, "polis": pca})
+    body = json.loads(out)
+    body["statements"][0]["gac"] = "high"
+    with pytest.raises(ValidationError, match="gac"):
+        checked("analyze", json.dumps(body))

@@ -53,6 +53,7 @@ def _groups_help() -> str:
 def run(args: argparse.Namespace, out: Output) -> int:
     import json
 
+    from ccaic.artifacts import checked
     from ccaic.assembly.analysis import analyze, polis_report, row_order, statement_rows, summary
     from ccaic.assembly.sources import SourceOptions, load_source
     from ccaic.assembly.sources.as_of import parse_time
@@ -83,8 +84,9 @@ def run(args: argparse.Namespace, out: Output) -> int:
         # the Polis-report blocks at the top level under their exact names (the artifact nests
         # them in `polis`, where top-level groups/consensus/participants mean other things)
         blocks = {k: v for k, v in polis.items() if k != "format_version"}
-        out.write(json.dumps({"format_version": "1.1", "summary": info, "statements": rows,
-                              **blocks}, indent=2, ensure_ascii=False) + "\n")
+        out.write(checked("analyze", json.dumps({
+            "format_version": "1.1", "summary": info, "statements": rows, **blocks},
+            indent=2, ensure_ascii=False) + "\n"))
     elif args.format == "csv" and args.table == "participants":
         out.write(_participants_csv(polis["participants"]))
     elif args.format == "csv":

@@ -40,6 +40,8 @@ ARTIFACTS: Registry[type[BaseModel]] = Registry("artifact", [
           meta={"paths": ("sources/*/polis_api/snapshot.json",)}),
     Entry("diff", "ccaic.artifacts.diff:DiffArtifact",
           "`ccaic diff --format json`: two constitutions' principles paired by meaning."),
+    Entry("analyze", "ccaic.artifacts.analyze:AnalyzeArtifact",
+          "`ccaic analyze --format json`: one vote source's groups, scores and Polis blocks."),
     Entry("watch-state", "ccaic.artifacts.watch:WatchStateArtifact",
           "`ccaic watch`'s last good poll and its timeline.",
           meta={"paths": ("history/watch.json",)}),
