@@ -41,12 +41,14 @@ K_MIN, K_MAX = 2, 50
 
 def make_grouping(table: VoteTable, method: str, mod_out: np.ndarray,
                   loaded: LoadedSource | None = None, pca_result: Pca | None = None,
-                  k_range: tuple[int, int] = (2, MAX_K)) -> Grouping:
+                  k_range: tuple[int, int] = (2, MAX_K), *, seed: int = 0,
+                  min_votes: int = 7) -> Grouping:
     """A grouping by its command-line name: a registered one (`polis`, `export`) or `kmeans:K`
     (k forced). `pca_result`: the PCA of `table` under `mod_out` when the caller has it, so
     that every grouping of one assembly shares one PCA (it is the costly part). Cold `polis`
     and `kmeans:K` cluster the in-conv participants, the server's in-conv list included where
-    the source has one (math-pca2.json)."""
+    the source has one (math-pca2.json). `seed` and `min_votes`: the groups block's (stability
+    compares groupings that differ in their method alone), Polis's by default."""
     name, forced = method.partition(":")[0], forced_k()
     if name in forced and ":" in method:
         k_range = (_forced_k(method),) * 2
@@ -55,7 +57,8 @@ def make_grouping(table: VoteTable, method: str, mod_out: np.ndarray,
         raise DiagnosticError([error("CCAI414", f"unknown group method {method!r}", None,
                                      help=f"use {', '.join(spelled[:-1])} or {spelled[-1]}")])
     grouping: Callable[[GroupingRequest], Grouping] = GROUPINGS.load(name)
-    return grouping(GroupingRequest(table, mod_out, loaded, pca_result, k_range))
+    return grouping(GroupingRequest(table, mod_out, loaded, pca_result, k_range, seed=seed,
+                                    min_votes=min_votes))
 
 
 def _forced_k(method: str) -> int:

@@ -392,7 +392,9 @@ def _stability(spec: AssemblySpec, loaded: LoadedSource, table: VoteTable, out: 
         groupings = {"declared": grouping}
         for method in st.groupings:
             try:
-                groupings[method] = make_grouping(table, method, out, loaded, p)
+                groupings[method] = make_grouping(table, method, out, loaded, p,
+                                                  seed=spec.groups.seed,
+                                                  min_votes=spec.groups.min_votes)
             except DiagnosticError as exc:
                 raise _with_note(exc, f"grouping \"{method}\" is asked for here",
                                  st.span or spec.span) from None

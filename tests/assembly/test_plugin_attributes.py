@@ -205,3 +205,28 @@ def test_a_new_grouping_reads_its_own_attribute_with_no_other_change(
         outcome = assembly_outcome(lower_assembly(assembly, Env({})), folder)
         sizes.append(json.loads(outcome.artifact)["groups"]["sizes"])
     assert sizes == [{"0": 40, "1": 299}, {"0": 100, "1": 239}]
+
+
+def echoed(req: GroupingRequest) -> Grouping:
+    """A grouping only the stability test registers: as many groups as `seed + min_votes`, so
+    the artifact's k says which settings it was given."""
+    k = req.seed + req.min_votes
+    return Grouping("echoed", np.arange(req.table.shape[0]) % k, tuple(map(str, range(k))))
+
+
+def test_stability_groupings_take_the_groups_blocks_seed_and_min_votes(
+        folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The across-groupings check varies the grouping method alone: each grouping of
+    `stability { groupings }` is made with the groups block's seed and min_votes (it was made
+    with Polis's 0 and 7, so it differed from the declared one in more than its method)."""
+    entries = dict(GROUPINGS._entries)
+    entries["echoed"] = Entry("echoed", "tests.assembly.test_plugin_attributes:echoed", "echoed")
+    monkeypatch.setattr(GROUPINGS, "_entries", entries)
+    block = ('groups polis {\n    seed = 3\n    min_votes = 5\n  }\n'
+             '  stability { groupings = ["echoed"] }')
+    path = folder / "stability.ccai"
+    path.write_text(SPEC.replace("groups KIND {\nATTRS  }", block), encoding="utf-8")
+    assembly = parse(path.read_text(encoding="utf-8"), str(path)).blocks("assembly")[0]
+    outcome = assembly_outcome(lower_assembly(assembly, Env({})), folder)
+    compared = json.loads(outcome.artifact)["stability"]["groupings"]
+    assert compared["k"] == {"declared": 2, "echoed": 3 + 5}  # Polis's defaults: 0 + 7
