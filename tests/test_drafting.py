@@ -123,6 +123,13 @@ def test_a_failing_draft_never_reaches_a_constitution_unflagged(tmp_path: Path) 
     assert all(p.needs_hand_edit for p in c.principles)
     assert all("needs a hand edit: similarity" in (p.edits[-1].because or "")
                for p in c.principles)
+    # the reason names each source by its statement id (it said "statement 1", the position)
+    lock = json.loads((tmp_path / "principles.lock.json").read_text())["constitutions"]["c"]
+    for p in c.principles:
+        (source,) = p.sources
+        assert re.fullmatch(rf"similarity 0\.\d\d to statement {source.id} is below 0\.5",
+                            lock[p.id]["reason"]), (source.id, lock[p.id]["reason"])
+    assert {s.id for p in c.principles for s in p.sources} != {"1"}
 
 
 def test_the_judge_flags_a_draft_the_similarity_passes(tmp_path: Path) -> None:

@@ -143,16 +143,17 @@ def draft_key(spec: DraftSpec, statements: Sequence[str]) -> str:
                              **({"style": list(spec.style)} if spec.style else {})})
 
 
-def check(text: str, statements: Sequence[str], threshold: float,
+def check(text: str, statements: Sequence[str], ids: Sequence[str], threshold: float,
           judge: Judge | None) -> tuple[tuple[float, ...], bool | None, str | None]:
-    """(similarity to each statement, entailment, the reason it fails or None)."""
+    """(similarity to each statement, entailment, the reason it fails or None); the reason
+    names a statement by its id (`ids`, beside `statements`), as the reviewer finds it."""
     from ccaic.assembly.duplicates import resolve_matcher
     from ccaic.diff.match import similarity
 
     sims = tuple(float(x) for x in similarity(resolve_matcher("auto"), [text],
                                               list(statements))[0])
-    low = [f"similarity {s:.2f} to statement {i + 1} is below {threshold:g}"
-           for i, s in enumerate(sims) if s < threshold]
+    low = [f"similarity {s:.2f} to statement {sid} is below {threshold:g}"
+           for sid, s in zip(ids, sims, strict=True) if s < threshold]
     entailed = judge.entails(text, statements) if judge is not None else None
     if entailed is False:
         low.append("the judge model says it does not say what the statements say")
@@ -172,7 +173,8 @@ def draft_all(name: str, principles: Sequence[Principle], spec: DraftSpec, lock:
                if pid in {p.id for p in principles if draftable(p)}}
     for p, completion in zip(todo, completions, strict=True):
         text = principle_text(completion)
-        sims, entailed, reason = check(text, source_texts(p), spec.similarity, judge)
+        sims, entailed, reason = check(text, source_texts(p), [s.id for s in p.sources],
+                                       spec.similarity, judge)
         entries[p.id] = Draft(draft_key(spec, source_texts(p)), tuple(s.id for s in p.sources),
                               text, reason is not None, reason, sims, entailed, drafted=text,
                               checked=text_sha(text))
@@ -217,7 +219,9 @@ def accept(name: str, principles: Sequence[Principle], spec: DraftSpec, lock: Lo
     entries = dict(drafts)
     for pid in sorted(chosen):
         d = drafts[pid]
-        sims, entailed, reason = check(d.text, source_texts(by_id[pid]), spec.similarity, judge)
+        sources = by_id[pid].sources
+        sims, entailed, reason = check(d.text, source_texts(by_id[pid]),
+                                       [s.id for s in sources], spec.similarity, judge)
         entries[pid] = replace(d, needs_hand_edit=reason is not None, reason=reason,
                                similarity=sims, entailed=entailed, accepted=True,
                                drafted=d.text if d.drafted is None else d.drafted,
