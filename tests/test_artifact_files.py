@@ -40,7 +40,8 @@ def _refused(name: str, body: dict[str, Any], match: str = "extra_forbidden") ->
     ("history/3/diff.json", "history-diff"), ("history/3/constitutions/main.json", None),
     ("history/3/warm/live.json", None), ("sources/live/polis_api/snapshot.json",
                                          "polis-snapshot"),
-    ("sources/live/polis/snapshot.json", None),
+    ("sources/live/polis/snapshot.json", None), ("plans/p/final/source.json", "final-source"),
+    ("plans/p/final/plan.json", "plan"), ("plans/p/final/config.json", None),
 ])
 def test_each_file_path_maps_to_its_artifact(path: str, kind: str | None) -> None:
     assert kind_of(path) == kind
@@ -129,3 +130,12 @@ def test_analyze_json_validates_and_a_drifted_one_does_not(repo: Path) -> None:
     body["statements"][0]["gac"] = "high"
     with pytest.raises(ValidationError, match="gac"):
         checked("analyze", json.dumps(body))
+
+
+def test_final_source_names_its_stage_under_the_key_from() -> None:
+    """final/source.json's `from` is a JSON key the model spells through an alias (a Python
+    keyword); the field name itself, or a missing step, is refused."""
+    body = {"from": "toy-0123456789abcdef", "step": "step.toy"}
+    assert checked("final-source", json.dumps(body)) == json.dumps(body)
+    _refused("final-source", {"from_": body["from"], "step": "step.toy"}, "from")
+    _refused("final-source", {"from": body["from"]}, "step")

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import ccaic.registry.steps as step_registry
+from ccaic.artifacts import checked
 from ccaic.atomic import write_text_atomic
 from ccaic.canonical import canonical_json
 from ccaic.diagnostics import DiagnosticError, error
@@ -109,6 +110,6 @@ class Final:
         lora = final_lora(ctx.plan)
         copy_model(src, final, adapters_only=lora is not None and not lora.merge)
         write_text_atomic(final / "constitution.json", canonical_json(ctx.plan.constitution))
-        write_text_atomic(final / "source.json", canonical_json(
-            {"from": src.parent.name, "step": address}))
+        write_text_atomic(final / "source.json", checked("final-source", canonical_json(
+            {"from": src.parent.name, "step": address})))
         write_text_atomic(final / "plan.json", ctx.text)
