@@ -1,11 +1,13 @@
-"""Typed artifacts: a pydantic model for every JSON file a build writes, each versioned by its
-`format_version`, and the JSON Schema `ccaic schema NAME` publishes.
+"""Typed artifacts: a pydantic model for every JSON file ccaic writes for people and CI to
+read, each versioned by its `format_version` (or its entry's `meta["version"]` when the file
+has none of its own), and the JSON Schema `ccaic schema NAME` publishes.
 
 The writers keep producing their bytes as before (canonical JSON of plain data); the build
-validates each artifact against its model (ccaic.build), so a writer that drifts from the
-published shape fails in the tests instead of surprising a reader. Which model belongs to which
-file is the `ARTIFACTS` registry (ccaic/registry/artifacts.py): a new artifact is its model
-plus one `Entry` line.
+validates each artifact against its model (ccaic.build) and every other writer calls
+`checked`, so a writer that drifts from the published shape fails in the tests instead of
+surprising a reader. Which model belongs to which file is the `ARTIFACTS` registry
+(ccaic/registry/artifacts.py): a new artifact is its model, one `Entry` line and, outside a
+build, its writer's `checked` call.
 """
 
 from __future__ import annotations
