@@ -55,11 +55,14 @@ def _statement(sid: str, then: Summary | None, now: Summary, method: str) -> str
 
 
 def _cut_line(then: Summary | None, now: Summary) -> str:
-    method = now["method"]
-    if now["threshold"] is not None:
-        return f"selected: {method} ≥ {_num(now['threshold'])}"
+    """The selection rule, and under top_k where its cut fell (a threshold beside top_k is
+    named too: it said "gac ≥ 0.300" alone, hiding that only the top k were kept)."""
+    method, threshold = now["method"], now["threshold"]
+    if now["top_k"] is None:
+        return f"selected: {method} ≥ {_num(threshold)}"
     moved = _num(cut(now)) if then is None else f"{_num(cut(then))} → {_num(cut(now))}"
-    return f"selected: the top {now['top_k']} by {method}; the cut at {moved}"
+    above = "" if threshold is None else f" at ≥ {_num(threshold)}"
+    return f"selected: the top {now['top_k']} by {method}{above}; the cut at {moved}"
 
 
 def _assembly(name: str, changes: dict[str, list[str]], then: Summary | None,

@@ -65,12 +65,14 @@ def selected(summary: Summary) -> list[str]:
 
 
 def cut(summary: Summary) -> float | None:
-    """The score a statement had to reach: the threshold, or under top_k alone the lowest
-    selected score (where the cut fell at this moment)."""
-    if summary["threshold"] is not None:
-        return float(summary["threshold"])
+    """The score a statement had to reach: the threshold, or under top_k the lowest selected
+    score (where the cut fell at this moment), with a threshold too once top_k is full (the
+    k best are above it, and the k-th, not the threshold, is the bar)."""
     scores = [s["score"] for s in summary["statements"].values()
               if s["selected"] and s["score"] is not None]
+    threshold, top_k = summary["threshold"], summary["top_k"]
+    if threshold is not None and (top_k is None or len(scores) < top_k):
+        return float(threshold)
     return min(scores) if scores else None
 
 
