@@ -84,6 +84,24 @@ def test_a_source_without_vote_times_cannot_be_cut(tmp_path: Path) -> None:
     assert [d.code for d in exc.value.diagnostics] == ["CCAI467"]
 
 
+def test_a_moment_before_the_first_vote_is_ccai486(tmp_path: Path) -> None:
+    """--as-of before every vote: CCAI486 naming the first vote's time (the build said
+    'moderation removed every participant: loosen the participant rules', with no rule
+    written); a moment in seconds is recognised, and the first vote's own moment keeps it."""
+    export = export_copy(tmp_path)
+    first = min(_csv_times())
+    seconds = str(int(first) // 1000 + 1)
+    code, _, err = run_cli(["analyze", str(export), "--as-of", seconds])
+    assert code == 1 and "error[CCAI486]" in err, err
+    assert f"before the first vote, at 2014-06-18T01:16:54.196Z ({int(first)})" in err
+    assert f"{seconds} seconds is --as-of {seconds}000" in err
+    code, _, err = run_cli(["analyze", str(export), "--as-of", "2000-01-01"])
+    assert code == 1 and "help: give a moment from 2014-06-18T01:16:54.196Z on" in err
+    code, out, err = run_cli(["analyze", str(export), "--as-of", "2014-06-18T01:16:54.196Z",
+                              "--format", "json"])
+    assert code == 0 and json.loads(out)["summary"]["votes"] == 1, err
+
+
 SPEC = """assembly "seattle" {
   source polis { path = "export" }
   consensus gac { top_k = 5 }

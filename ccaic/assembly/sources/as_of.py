@@ -64,10 +64,34 @@ def spelled(as_of: float) -> str:
 
 
 def events_until(ts: np.ndarray | None, as_of: float, what: str) -> np.ndarray:
-    """Which vote events happened by `as_of`; CCAI467 when the source has no timestamps."""
+    """Which vote events happened by `as_of`; CCAI467 when the source has no timestamps,
+    CCAI486 when none had happened yet (the build went on to blame moderation for the empty
+    conversation)."""
     if ts is None:
         raise no_times(what, "its votes have no timestamps")
-    return np.asarray(ts, dtype=np.float64) <= as_of
+    times = np.asarray(ts, dtype=np.float64)
+    keep = times <= as_of
+    if len(times) and not keep.any():
+        raise before_first_vote(what, as_of, float(times.min()))
+    return keep
+
+
+def iso(ms: float) -> str:
+    """Milliseconds since the epoch as an ISO-8601 UTC date-time, with its milliseconds when it
+    has any (a hint's moment must not fall before the vote it names)."""
+    when = datetime.fromtimestamp(int(ms) // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return when + (f".{int(ms) % 1000:03d}Z" if int(ms) % 1000 else "Z")
+
+
+def before_first_vote(what: str, as_of: float, first: float) -> DiagnosticError:
+    """CCAI486; a TIME that reaches the votes once read as seconds says so."""
+    seconds = as_of * 1000 >= first and as_of < 1e11
+    return DiagnosticError([error(
+        "CCAI486", f"{what}: --as-of {iso(as_of)} ({spelled(as_of)}) is before the first "
+        f"vote, at {iso(first)} ({spelled(first)})", None,
+        help=(f"a Polis timestamp is in milliseconds: {spelled(as_of)} seconds is "
+              f"--as-of {spelled(as_of * 1000)}") if seconds
+        else f"give a moment from {iso(first)} on")])
 
 
 def no_times(what: str, why: str) -> DiagnosticError:
