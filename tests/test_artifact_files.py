@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -139,3 +140,28 @@ def test_final_source_names_its_stage_under_the_key_from() -> None:
     assert checked("final-source", json.dumps(body)) == json.dumps(body)
     _refused("final-source", {"from_": body["from"], "step": "step.toy"}, "from")
     _refused("final-source", {"from": body["from"]}, "step")
+
+
+class _Shortest:
+    """A torch-free scorer: prefers the shortest continuation."""
+
+    def score(self, prompts: Sequence[str], conts: Sequence[str]) -> list[float]:
+        return [-float(len(c)) for c in conts]
+
+
+def test_evaluate_bbq_json_validates_and_a_drifted_one_does_not(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ccaic evaluate bbq --format json` (a torch-free scorer over BBQ-shaped rows) prints
+    a body its model accepts; a category score it does not name is refused."""
+    import ccaic.evaluate.run as run_module
+    from tests.evaluate.bbq_rows import balanced_rows, write
+
+    monkeypatch.setattr(run_module, "load_scorer", lambda spec, seed, batch=16: _Shortest())
+    write(tmp_path, "Age", balanced_rows(10))
+    code, out, err = run_cli(["evaluate", "bbq", "--model", "fake", "--data", str(tmp_path),
+                              "--format", "json", "--resamples", "20"])
+    assert code == 0, err
+    assert checked("bbq-result", out) == out
+    body = json.loads(out)
+    age = body["categories"]["Age"]
+    _refused("bbq-result", {**body, "categories": {"Age": {**age, "f1": 0.5}}})

@@ -52,8 +52,7 @@ def json_schema(name: str) -> dict[str, Any]:
                     getattr(importlib.import_module(module), attribute))()
     cls = model(name)
     schema = cls.model_json_schema()
-    field = cls.model_fields.get("format_version")
-    version = entry.meta["version"] if field is None else field.default
+    version = entry.meta.get("version") or cls.model_fields["format_version"].default
     return {"$schema": DRAFT, "$id": f"https://ccaic.dev/schemas/{name}-{version}.json",
             **schema, "title": f"ccaic {name} artifact", "description": entry.doc}
 

@@ -54,6 +54,7 @@ def _usage(parser: argparse.ArgumentParser) -> Any:
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
+    from ccaic.artifacts import checked
     from ccaic.diagnostics import DiagnosticError
     from ccaic.evaluate.bbq import load
     from ccaic.evaluate.run import evaluate_bbq, load_scorer
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     result = evaluate_bbq(dataset, scorer, model=args.model, limit=args.limit, seed=args.seed,
                           resamples=args.resamples)
     if args.format == "json":
-        out.write(json.dumps(result, indent=2, sort_keys=False) + "\n")
+        out.write(checked("bbq-result", json.dumps(result, indent=2, sort_keys=False) + "\n"))
     else:
         out.text(render_text(result))
     return 0

@@ -30,6 +30,8 @@ ARTIFACTS: Registry[type[BaseModel]] = Registry("artifact", [
     Entry("bbq", "ccaic.artifacts.evaluation:BbqStageArtifact",
           "A plan's BBQ evaluation: one body per model scored (base, final).",
           meta={"paths": ("plans/*/eval/bbq.json",)}),
+    Entry("bbq-result", "ccaic.artifacts.evaluation:BbqBody",
+          "`ccaic evaluate bbq --format json`: one model's BBQ scores.", meta={"version": "1.0"}),
     Entry("hhh", "ccaic.artifacts.evaluation:HhhStageArtifact",
           "A plan's HHH judge-accuracy evaluation of its feedback model.",
           meta={"paths": ("plans/*/eval/hhh.json",)}),
