@@ -11,7 +11,8 @@ from ccaic.artifacts import ArtifactModel
 
 class Source(ArtifactModel):
     kind: str
-    path: str  # relative to the .ccai file's folder
+    path: str | None = None  # relative to the .ccai file's folder; absent: a polis_api
+    #                          source without a snapshot to start from
     as_of: int | None = None  # `ccaic build --as-of`, in ms: the votes up to then (absent: all)
 
 

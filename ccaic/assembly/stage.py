@@ -150,10 +150,23 @@ def located(spec: AssemblySpec, root: str | Path | None) -> AssemblySpec:
     return spec.model_copy(update={"source": source})
 
 
+def source_folder(spec: SourceSpec) -> str:
+    """Where the source's files are read; CCAI469 for a remote source with nowhere to keep
+    its snapshot (a run with no build folder, `ccaic diff` or `suggest`, and no `path`)."""
+    if spec.folder is None:
+        raise DiagnosticError([error(
+            "CCAI469", f"source {spec.kind} has nowhere to keep its snapshot: this run has no "
+            "build folder and the block no `path`", spec.span,
+            help="build into a folder (`ccaic build -o DIR` keeps it in DIR/sources/), or "
+            "give the block `path = \"<folder>\"`: a snapshot to start from, and where a run "
+            "with no build folder keeps it")])
+    return spec.folder
+
+
 def sync(spec: SourceSpec) -> None:
     """A remote source refreshes its snapshot (before the stage's cache hashes the files)."""
     try:
-        sync_source(spec.kind, spec.folder, SourceOptions.from_attrs(spec.options),
+        sync_source(spec.kind, source_folder(spec), SourceOptions.from_attrs(spec.options),
                     seed=spec.path if spec.snapshot is not None else None)
     except DiagnosticError as exc:
         raise _with_note(exc, "the source is declared here", spec.span) from None
@@ -163,7 +176,7 @@ def load(spec: SourceSpec) -> LoadedSource:
     """The declared source, loaded by the loader its registry entry names."""
     kind = str(SOURCES.entry(spec.kind).meta["kind"])
     try:
-        loaded = load_source(kind, spec.folder, SourceOptions.from_attrs(spec.options))
+        loaded = load_source(kind, source_folder(spec), SourceOptions.from_attrs(spec.options))
     except DiagnosticError as exc:
         raise _with_note(exc, "the source is declared here", spec.span) from None
     loaded.warnings = _noted(loaded.warnings, "the source is declared here", spec.span)
@@ -564,7 +577,9 @@ def artifact(result: AssemblyResult, base: Path) -> dict[str, Any]:
         "format_version": ASSEMBLY_FORMAT_VERSION,
         "name": spec.name,
         "description": spec.description,
-        "source": {"kind": spec.source.kind, "path": _relative(spec.source.path, base),
+        "source": {"kind": spec.source.kind,
+                   **({"path": _relative(spec.source.path, base)}
+                      if spec.source.path is not None else {}),
                    **({"as_of": int(float(spec.source.options["as_of"]))}
                       if "as_of" in spec.source.options else {})},
         "provenance": provenance,
@@ -702,8 +717,9 @@ def assembly_stage(specs: Sequence[AssemblySpec], variables: dict[str, Any], bas
     dirs = cache_dirs(root)
     for spec in (located(warmed(pinned(s), root), root) for s in specs):
         try:
+            folder = source_folder(spec.source)  # its span is the source block: no note
             sync(spec.source)
-            done = cached(stage_key(spec, variables, base), dirs, [spec.source.folder],
+            done = cached(stage_key(spec, variables, base), dirs, [folder],
                           partial(assembly_outcome, spec, base))
         except DiagnosticError as exc:
             problems.extend(exc.diagnostics)

@@ -22,7 +22,9 @@ class Spec(BaseModel):
 
 class SourceSpec(Spec):
     kind: str  # a ccaic.registry.sources language name (the checker refuses others)
-    path: str  # absolute; for a remote source, a snapshot to start from (docs/language.md)
+    #: absolute; for a remote source, a snapshot to start from (docs/language.md), which it
+    #: may go without (None)
+    path: str | None = None
     options: dict[str, str] = {}
     #: a remote source's snapshot folder in the build folder (DIR/sources/<assembly>/<kind>),
     #: set by the assembly stage; None: the files are read at `path`
@@ -30,8 +32,9 @@ class SourceSpec(Spec):
     span: Span
 
     @property
-    def folder(self) -> str:
-        """Where the source's files are read: its snapshot in the build folder, else `path`."""
+    def folder(self) -> str | None:
+        """Where the source's files are read: its snapshot in the build folder, else `path`
+        (None: a remote source run with no build folder and no `path`)."""
         return self.snapshot or self.path
 
 

@@ -50,15 +50,15 @@ def _source(block: ast.Block, env: Env, base: Path) -> SourceSpec:
             "CCAI209", f"assembly \"{block.labels[0].value}\" has no source", block.type.span,
             help="add `source polis { path = var.data }`")])
     sattrs = source_block.attributes()
-    path_attr = sattrs["path"]
-    ref = path_attr.value
+    path_attr = sattrs.get("path")  # only polis_api goes without one (the checker's CCAI209)
+    ref = path_attr.value if path_attr is not None else None
     if isinstance(ref, ast.Reference) and ref.parts[0].name == "var" and env.value(ref) is None:
         raise DiagnosticError([error(
             "CCAI218", "the source path comes from a variable that has no value",
             ref.span, help=f"pass --var {ref.parts[-1].name}=FOLDER")])
     return SourceSpec(
         kind=source_block.labels[0].value,
-        path=env.path(path_attr.value, base),
+        path=None if ref is None else env.path(ref, base),
         options={name: (env.path(a.value, base) if name == "statements"
                         else str(env.value(a.value)))
                  for name, a in sattrs.items() if name != "path"},

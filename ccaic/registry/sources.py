@@ -23,7 +23,10 @@ from typing import Any
 
 from ccaic.registry import Attr, Entry, Registry
 
-PATH = Attr("path", "export folder, or the votes file for votes_csv", required=True)
+PATH = Attr("path", "export folder, or the votes file for votes_csv; polis_api: a snapshot to "
+            "start from (optional: its snapshot is in the build folder)")
+#: Every source but polis_api needs `path` (meta["needs"], CCAI209).
+NEEDS_PATH = ((("path",), "`path = ...` (export folder, or the votes file for votes_csv)"),)
 VOTE_SIGN = Attr("choice", "which vote value means agree: auto, export (+1 = agree, CSV exports) "
                  "or api (-1 = agree, Polis API)", choices=("auto", "export", "api"),
                  default="auto")
@@ -61,17 +64,18 @@ SOURCES: Registry[Callable[..., Any]] = Registry("source", [
     Entry("polis", "ccaic.assembly.sources:load_detected",
           "a Polis export folder (CSV or API JSON) or a long-format CSV file, detected from "
           "what the path holds", attrs={"path": PATH, **LONG_CSV, **EXPORT},
-          meta={"kind": "auto", "with": WITH_STATEMENTS}),
+          meta={"kind": "auto", "with": WITH_STATEMENTS, "needs": NEEDS_PATH}),
     Entry("polis_csv", "ccaic.assembly.sources.polis_csv:load_polis_csv",
           "a Polis CSV export folder (votes.csv or participants-votes.csv, comments.csv)",
-          attrs={"path": PATH, **EXPORT}, meta={"kind": "polis-csv", "language": False}),
+          attrs={"path": PATH, **EXPORT},
+          meta={"kind": "polis-csv", "language": False, "needs": NEEDS_PATH}),
     Entry("polis_json", "ccaic.assembly.sources.polis_json:load_polis_json",
           "a Polis API JSON folder (votes.json, comments.json, math-pca2.json)",
-          attrs={"path": PATH, **EXPORT}, meta={"kind": "polis-json"}),
+          attrs={"path": PATH, **EXPORT}, meta={"kind": "polis-json", "needs": NEEDS_PATH}),
     Entry("votes_csv", "ccaic.assembly.sources.long_csv:load_long_csv",
           "one long-format votes file (participant, statement, vote[, timestamp]): CSV or "
           "Parquet", attrs={"path": PATH, **LONG_CSV, **EXPORT},
-          meta={"kind": "long-csv", "with": WITH_STATEMENTS}),
+          meta={"kind": "long-csv", "with": WITH_STATEMENTS, "needs": NEEDS_PATH}),
     Entry("polis_api", "ccaic.assembly.sources.polis_api:load_polis_api",
           "a running Polis server, downloaded into a snapshot folder before each build",
           attrs={"path": PATH, **POLIS_API, **EXPORT},

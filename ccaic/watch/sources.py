@@ -37,8 +37,11 @@ def source_fingerprint(out_dir: Path, result: BuildResult) -> str:
     specs, _ = lower_assemblies(result.programs[0], result.variables)  # it lowered to build
     digest = hashlib.sha256()
     for spec in specs:
-        folder = snapshot_folder(spec.source.kind, out_dir, spec.name) or Path(spec.source.path)
+        where = snapshot_folder(spec.source.kind, out_dir, spec.name) or spec.source.path
         digest.update(f"{spec.name}\n{spec.source.kind}\n".encode())
+        if where is None:  # only a remote source goes without `path`: its snapshot is above
+            continue
+        folder = Path(where)
         for file in _files(folder):
             digest.update(f"{file.relative_to(folder) if file != folder else file.name}\n"
                           .encode() + hashlib.sha256(file.read_bytes()).digest())

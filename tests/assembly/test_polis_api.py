@@ -253,3 +253,26 @@ def test_check_finds_a_polis_api_source_without_server_or_id(tmp_path: Path) -> 
     assert "error[CCAI209]: source polis_api needs `conversation_id` or `report_id`" in err
     spec.write_text(SPEC)
     assert run_cli(["check", str(spec)])[0] == 0
+
+
+def test_path_is_optional_the_build_folder_holds_the_snapshot(server: FakePolis,
+                                                              tmp_path: Path) -> None:
+    """Issue 18 specifies `base_url` and a conversation or report id: `path` (a snapshot to
+    start from) is optional. A build folder holds the snapshot; a run with none (`ccaic
+    diff`, `suggest`) and no `path` has nowhere to keep it: CCAI469, at the source block."""
+    from ccaic.build import run_until
+
+    spec = tmp_path / "live.ccai"
+    spec.write_text(SPEC.replace('    path      = "snap"\n', ""))
+    assert run_cli(["check", str(spec)])[0] == 0
+    code, _, err = run_cli(["build", str(spec), "--until", "assemblies", "--var",
+                            f"server={server.url}", "-o", str(tmp_path / "out")])
+    assert code == 0, err
+    artifact = json.loads((tmp_path / "out" / "assemblies" / "live.json").read_text())
+    assert artifact["source"] == {"kind": "polis_api"}  # no snapshot to start from to name
+    assert (tmp_path / "out" / "sources" / "live" / "polis_api" / "snapshot.json").is_file()
+    result = run_until("assemblies", str(spec), None, [f"server={server.url}"], report=False)
+    assert [d.code for d in result.diagnostics if d.is_error] == ["CCAI469"]
+    problem = next(d for d in result.diagnostics if d.code == "CCAI469")
+    assert problem.span is not None and problem.span.line == 4
+    assert "no build folder and the block no `path`" in problem.message
