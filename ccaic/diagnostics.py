@@ -376,7 +376,9 @@ def render_json(diagnostics: Sequence[Diagnostic], sources: SourceCache | None =
         "warning_count": warnings,
         "diagnostics": [diagnostic_json(d, sources) for d in diagnostics],
     }
-    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+    from ccaic.artifacts import checked
+
+    return checked("diagnostics", json.dumps(body, indent=2, ensure_ascii=False) + "\n")
 
 
 def _gh_escape(text: str) -> str:

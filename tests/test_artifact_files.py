@@ -165,3 +165,20 @@ def test_evaluate_bbq_json_validates_and_a_drifted_one_does_not(
     body = json.loads(out)
     age = body["categories"]["Age"]
     _refused("bbq-result", {**body, "categories": {"Age": {**age, "f1": 0.5}}})
+
+
+def test_json_diagnostics_validate_and_a_drifted_one_does_not(repo: Path) -> None:
+    """`ccaic check --format json` of every file of the diagnostics corpus (errors, warnings,
+    notes with and without a place) prints what the model accepts; a renamed field is
+    refused."""
+    bodies = []
+    for path in sorted((repo / "tests" / "golden" / "diagnostics").glob("*.ccai")):
+        _, out, _ = run_cli(["check", str(path), "--format", "json"])
+        assert checked("diagnostics", out) == out, path.name
+        bodies.append(json.loads(out))
+    found = [d for body in bodies for d in body["diagnostics"]]
+    assert {d["severity"] for d in found} == {"error", "warning"}
+    assert any("snippet" in d for d in found) and any(d["related"] for d in found)
+    first = found[0]
+    _refused("diagnostics", {**bodies[0], "diagnostics": [
+        {**{k: v for k, v in first.items() if k != "summary"}, "message": first["summary"]}]})

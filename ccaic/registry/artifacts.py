@@ -38,6 +38,8 @@ ARTIFACTS: Registry[type[BaseModel]] = Registry("artifact", [
     Entry("report", "ccaic.artifacts.report:ReportArtifact",
           "The build report's numbers (report.md and report.html render the same).",
           meta={"paths": ("report.json",)}),
+    Entry("diagnostics", "ccaic.artifacts.diagnostics:DiagnosticsArtifact",
+          "`--format json` diagnostics: validity, counts, and each error and warning."),
     Entry("principles-lock", "ccaic.artifacts.drafting:PrinciplesLockArtifact",
           "principles.lock.json beside a .ccai file: each principle's draft and its review, and "
           "the topic names."),
