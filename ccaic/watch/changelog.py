@@ -42,27 +42,40 @@ def _groups(then: Summary | None, now: Summary) -> str:
 
 
 def _statement(sid: str, then: Summary | None, now: Summary, method: str) -> str:
-    """One statement that crossed the cut: its score then and now, and its votes."""
+    """One statement that crossed the cut: its score then and now (each named by its method
+    when the method changed), and its votes."""
     row = now["statements"].get(sid) or (then or {}).get("statements", {}).get(sid, {})
     before = None if then is None else then["statements"].get(sid)
     after = now["statements"].get(sid)
     score_then = "new" if before is None else _num(before["score"])
     score_now = "gone" if after is None else _num(after["score"])
+    scores = (f"{method} {score_then} → {score_now}" if then is None
+              or then["method"] == method
+              else f"{then['method']} {score_then} → {method} {score_now}")
     votes = _moved(None if before is None else before["votes"],
                    0 if after is None else after["votes"])
-    return (f"- `{sid}` {_short(row.get('text', ''))!s} — {method} {score_then} → "
-            f"{score_now}; votes on it: {votes}")
+    return f"- `{sid}` {_short(row.get('text', ''))!s} — {scores}; votes on it: {votes}"
+
+
+def _rule(s: Summary) -> str:
+    """The selection rule of one moment: a threshold, the top k, or both."""
+    method, threshold = s["method"], s["threshold"]
+    if s["top_k"] is None:
+        return f"{method} ≥ {_num(threshold)}"
+    above = "" if threshold is None else f" at ≥ {_num(threshold)}"
+    return f"the top {s['top_k']} by {method}{above}"
 
 
 def _cut_line(then: Summary | None, now: Summary) -> str:
-    """The selection rule, and under top_k where its cut fell (a threshold beside top_k is
-    named too: it said "gac ≥ 0.300" alone, hiding that only the top k were kept)."""
-    method, threshold = now["method"], now["threshold"]
+    """The selection rule, as it changed (a statement can enter on a lowered threshold alone),
+    and under top_k where its cut fell (a threshold beside top_k is named too: it said
+    "gac ≥ 0.300" alone, hiding that only the top k were kept)."""
+    rule = _rule(now) if then is None or _rule(then) == _rule(now) \
+        else f"{_rule(then)} → {_rule(now)}"
     if now["top_k"] is None:
-        return f"selected: {method} ≥ {_num(threshold)}"
+        return f"selected: {rule}"
     moved = _num(cut(now)) if then is None else f"{_num(cut(then))} → {_num(cut(now))}"
-    above = "" if threshold is None else f" at ≥ {_num(threshold)}"
-    return f"selected: the top {now['top_k']} by {method}{above}; the cut at {moved}"
+    return f"selected: {rule}; the cut at {moved}"
 
 
 def _assembly(name: str, changes: dict[str, list[str]], then: Summary | None,

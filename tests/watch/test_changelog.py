@@ -42,3 +42,30 @@ def test_a_threshold_or_top_k_alone_reads_as_before() -> None:
     top = _summary(None, 2, {"0": 0.6, "1": 0.5, "2": 0.4}, {"0", "1"})
     assert cut(top) == 0.5
     assert "selected: the top 2 by gac; the cut at 0.500." in render_history([_entry(top)])
+
+
+def _history(then: dict[str, Any], now: dict[str, Any]) -> str:
+    first, second = _entry(then), _entry(now)
+    second["entry"], second["changes"] = 2, {"a": {"entered": ["2"], "left": []}}
+    return render_history([first, second]).split("## Entry 1")[0]
+
+
+def test_a_changed_rule_is_shown_as_it_changed() -> None:
+    """A lowered threshold lets statement 2 in at the same score: the line said
+    "gac ≥ 0.300" as if nothing but the score could have moved it."""
+    scores = {"0": 0.6, "1": 0.5, "2": 0.35}
+    text = _history(_summary(0.4, None, scores, {"0", "1"}),
+                    _summary(0.3, None, scores, {"0", "1", "2"}))
+    assert "selected: gac ≥ 0.400 → gac ≥ 0.300." in text
+    assert "- `2` statement 2 — gac 0.350 → 0.350; votes on it: 30" in text
+
+
+def test_a_changed_method_names_each_score_by_its_method() -> None:
+    """gac then, bridging now: the entry said "bridging 0.350 → 0.120", a GAC score as if it
+    were the old bridging one."""
+    then = _summary(0.4, None, {"0": 0.6, "1": 0.5, "2": 0.35}, {"0", "1"})
+    now = {**_summary(0.1, None, {"0": 0.05, "1": 0.02, "2": 0.12}, {"2"}),
+           "method": "bridging"}
+    text = _history(then, now)
+    assert "selected: gac ≥ 0.400 → bridging ≥ 0.100." in text
+    assert "- `2` statement 2 — gac 0.350 → bridging 0.120; votes on it: 30" in text
