@@ -182,3 +182,23 @@ def test_json_diagnostics_validate_and_a_drifted_one_does_not(repo: Path) -> Non
     first = found[0]
     _refused("diagnostics", {**bodies[0], "diagnostics": [
         {**{k: v for k, v in first.items() if k != "summary"}, "message": first["summary"]}]})
+
+
+def test_build_json_validates_and_a_drifted_one_does_not(repo: Path, tmp_path: Path) -> None:
+    """`ccaic build --format json` of the quickstart to its plan, and of a file with an
+    error, prints what the model accepts; an artifact record with a key it lacks is refused."""
+    spec = repo / "examples" / "quickstart" / "quickstart.ccai"
+    code, out, err = run_cli(["build", str(spec), "-o", str(tmp_path / "out"), "--until", "plan",
+                              "--format", "json"])
+    assert code == 0, err
+    assert checked("build-result", out) == out
+    body = json.loads(out)
+    assert "plans/quickstart/plan.json" in [a["path"] for a in body["artifacts"]]
+    broken = tmp_path / "broken.ccai"
+    broken.write_text('constitution "c" {\n  from = assembly.nope\n}\n', encoding="utf-8")
+    code, failed, _ = run_cli(["build", str(broken), "-o", str(tmp_path / "x"), "--format",
+                               "json"])
+    assert code == 1 and checked("build-result", failed) == failed
+    assert json.loads(failed)["diagnostics"]["error_count"] >= 1
+    record = {**body["artifacts"][0], "bytes": 1}
+    _refused("build-result", {**body, "artifacts": [record]})

@@ -40,6 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
+    from ccaic.artifacts import checked
     from ccaic.assembly.sources.as_of import moment, parse_time
     from ccaic.assembly.sources.polis_api import offline
     from ccaic.build import BuildResult, build
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     result.diagnostics = list({d.model_dump_json(): d for d in result.diagnostics}.values())
     sources = SourceCache({k: v for p in result.programs for k, v in p.sources.items()})
     if args.format == "json":
-        out.write(canonical_json({
+        out.write(checked("build-result", canonical_json({
             "format_version": "1.0",
             "ok": result.ok,
             "stopped_after": result.stopped_after,
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
             "runs": {name: {"ran": run.ran, "steps": sorted(run.steps)}
                      for name, run in result.runs.items()},
             "diagnostics": json.loads(_diagnostics_json(result.diagnostics, sources)),
-        }, ascii=True))
+        }, ascii=True)))
     else:
         for line in result.notes:
             out.info(line)

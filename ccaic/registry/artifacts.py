@@ -40,6 +40,8 @@ ARTIFACTS: Registry[type[BaseModel]] = Registry("artifact", [
           meta={"paths": ("report.json",)}),
     Entry("diagnostics", "ccaic.artifacts.diagnostics:DiagnosticsArtifact",
           "`--format json` diagnostics: validity, counts, and each error and warning."),
+    Entry("build-result", "ccaic.artifacts.build:BuildResultArtifact",
+          "`ccaic build --format json`: the files a build wrote, its runs and diagnostics."),
     Entry("principles-lock", "ccaic.artifacts.drafting:PrinciplesLockArtifact",
           "principles.lock.json beside a .ccai file: each principle's draft and its review, and "
           "the topic names."),
