@@ -174,7 +174,11 @@ def test_builtin_tiny_drafts_through_the_cli_and_is_flagged(tmp_path: Path) -> N
     spec = _spec(tmp_path, top_k=2)
     code, out, err = run_cli(["suggest", "drafts", str(spec)])
     assert code == 0, err
-    assert "constitution c: 2 drafts (2 new, 0 cached), 2 flagged needs_hand_edit" in out
+    order = ", ".join(p.id for p in _undrafted_principles(spec))  # rank order, not text order
+    assert f"constitution c: 2 drafts (2 new, 0 cached), 2 flagged needs_hand_edit: {order}" \
+        in out
+    # the next step names this file (it said `ccaic suggest drafts FILE --accept`)
+    assert f"review it, then run `ccaic suggest drafts {spec} --accept`" in out
     code, out, err = run_cli(["suggest", "drafts", str(spec)])
     assert "(0 new, 2 cached)" in out
     assert "topics" not in json.loads((tmp_path / "principles.lock.json").read_text())

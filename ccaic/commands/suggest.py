@@ -147,8 +147,16 @@ def draft_file(file: str, variables: list[str], accept_ids: list[str] | None) ->
     for path, lock in writes.items():
         write_text_atomic(path, checked("principles-lock", d.lock_text(lock)))
         lines.append(f"wrote {path}" + ("" if accept_ids is not None else
-                     "; review it, then run `ccaic suggest drafts FILE --accept`"))
+                     f"; review it, then run `{_again(file, variables)} --accept`"))
     return lines
+
+
+def _again(file: str, variables: list[str]) -> str:
+    """The command that drafted, as the user can paste it back (it said `FILE`)."""
+    import shlex
+
+    return shlex.join(["ccaic", "suggest", "drafts", file,
+                       *(arg for v in variables for arg in ("--var", v))])
 
 
 def _draft(c: Any, spec: Any, lock: Any) -> tuple[Any, str]:
@@ -161,7 +169,7 @@ def _draft(c: Any, spec: Any, lock: Any) -> tuple[Any, str]:
     topics = named_topics([p.model_dump(mode="json") for p in c.principles])
     lock, asked = d.name_topics(c.name, topics, spec, lock, drafter)
     drafts = lock.drafts[c.name]
-    flagged = [pid for pid, dr in drafts.items() if dr.needs_hand_edit]
+    flagged = [p.id for p in c.principles if p.id in drafts and drafts[p.id].needs_hand_edit]
     named = sum(1 for v in lock.topics[c.name].names.values() if v) \
         if c.name in lock.topics else 0
     return lock, (f"constitution {c.name}: {len(drafts)} drafts ({new} new, "
@@ -186,6 +194,8 @@ def _accept(c: Any, spec: Any, lock: Any, ids: list[str]) -> tuple[Any, str]:
     judge = _models(spec, drafter=False)[1]
     lock, accepted = d.accept(c.name, c.principles, spec, lock, judge, ids)
     drafts = lock.drafts[c.name]
+    chosen = set(accepted)
+    accepted = [p.id for p in c.principles if p.id in chosen]  # the constitution's order
     edited = [pid for pid in accepted if drafts[pid].drafted not in (None, drafts[pid].text)]
     flagged = [pid for pid in accepted if drafts[pid].needs_hand_edit]
     return lock, (f"constitution {c.name}: {len(accepted)} drafts accepted "
