@@ -202,3 +202,16 @@ def test_build_json_validates_and_a_drifted_one_does_not(repo: Path, tmp_path: P
     assert json.loads(failed)["diagnostics"]["error_count"] >= 1
     record = {**body["artifacts"][0], "bytes": 1}
     _refused("build-result", {**body, "artifacts": [record]})
+
+
+def test_show_json_is_the_plan_artifact(repo: Path, tmp_path: Path) -> None:
+    """`ccaic show --format json` prints the plan its build wrote, validated as a plan."""
+    out = tmp_path / "out"
+    code, _, err = run_cli(["build", str(repo / "examples" / "quickstart" / "quickstart.ccai"),
+                            "-o", str(out), "--until", "plan"])
+    assert code == 0, err
+    code, shown, err = run_cli(["show", str(out), "--format", "json"])
+    assert code == 0, err
+    assert checked("plan", shown) == shown
+    assert json.loads(shown) == _read(out / "plans" / "quickstart" / "plan.json")
+    _refused("plan", {**json.loads(shown), "surprise": 1})

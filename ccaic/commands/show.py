@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ccaic.artifacts import checked
 from ccaic.canonical import canonical_json
 from ccaic.output import Output
 
@@ -152,7 +153,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         return 1
     data = plan.model_dump(mode="json")
     if args.format == "json":
-        out.write(canonical_json(data))
+        out.write(checked("plan", canonical_json(data)))
     else:
         out.text("\n".join(_lines(data, args.format == "markdown")) + "\n")
     return 0
