@@ -31,6 +31,26 @@ def interval(iv: Any) -> str:
     return f" [{iv[0]:.3f}, {iv[1]:.3f}]"
 
 
+def consensus_rule(c: dict[str, Any]) -> str:
+    """`gac >= 0.400 (jeffreys prior, geometric mean)`: the rule, then the method's options in
+    the words of its registry entry's describe, as the constitution's selection line has them
+    (the row said "polis smoothing" for every GAC variant, "gac >= —" under top_k alone, and
+    nothing of bridging's factor bar)."""
+    from ccaic.assembly.scores import ScoreMethod, method_options
+    from ccaic.registry.scores import SCORES
+
+    name = str(c.get("score", "gac"))
+    rule = ", ".join(([] if c.get("threshold") is None else
+                      [f"{name} >= {fmt(c['threshold'])}"])
+                     + ([] if c.get("top_k") is None else
+                        [f"top {c['top_k']}" + ("" if c.get("threshold") is not None
+                                                else f" by {name}")]))
+    if name not in SCORES:
+        return rule
+    method: ScoreMethod = SCORES.load(name)
+    return f"{rule} ({method.describe(**method_options(name, c))})"
+
+
 def assembly_summary(a: dict[str, Any]) -> Table:
     g, s, c = a["groups"], a["scores"], a["consensus"]
     sizes = ", ".join(f"{k}: {v:,}" for k, v in sorted(g["sizes"].items()))
@@ -44,10 +64,7 @@ def assembly_summary(a: dict[str, Any]) -> Table:
                                 f"{fmt(a['votes']['rows_used'])}"],
         ["opinion groups", f"{g['k']} ({g['method']}; sizes {sizes}; silhouette "
                            f"{fmt(g['silhouette'])})"],
-        ["consensus", f"{c.get('score')} >= {fmt(c.get('threshold'))}"
-                      + (f", top {c['top_k']}" if c.get("top_k") is not None else "")
-                      + (f" ({c.get('smoothing')} smoothing)"
-                         if str(c.get("score", "gac")).startswith("gac") else "")],
+        ["consensus", consensus_rule(c)],
         ["statements selected", fmt(a["selected"]["n"])],
         [f"{c.get('score')} mean / median / min / max",
          " / ".join(fmt(s[k]) for k in ("mean", "median", "min", "max"))],

@@ -676,3 +676,28 @@ def test_the_consensus_methods_page_is_what_its_recorded_command_prints(
     rest = iter(printed)
     missing = [line for line in shown if line not in rest]  # in printed, in the same order
     assert missing == []
+
+
+@pytest.mark.parametrize(("block", "row"), [
+    ('gac {\n    threshold = 0.5\n    prior = "jeffreys"\n    combine = "geometric"\n  }',
+     "| consensus | gac >= 0.500 (jeffreys prior, geometric mean) |"),
+    ("bridging {\n    threshold = 0.1\n    max_factor = 0.9\n  }",
+     "| consensus | bridging >= 0.100 (1 factor, passes excluded, |factor| < 0.9) |"),
+    ("gac { top_k = 2 }", "| consensus | top 2 by gac (polis smoothing) |"),
+])
+def test_the_report_states_the_consensus_rule_the_build_used(tmp_path: Path, block: str,
+                                                            row: str) -> None:
+    """report.md's consensus row said "(polis smoothing)" for every GAC variant, "gac >= —" under
+    top_k alone, and nothing of bridging's factor bar; it now has the method's own words, as the
+    constitution's selection line."""
+    _polis_folder(tmp_path / "data")
+    spec = SPEC.replace("KIND { threshold = 0.5 }", block).replace(
+        "{{ statement.scores.gac }}", "x")
+    (tmp_path / "main.ccai").write_text(spec, encoding="utf-8")
+    result = build(str(tmp_path / "main.ccai"), str(tmp_path / "out"), [])
+    assert result.ok, [d.message for d in result.diagnostics]
+    report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert row.replace("|factor|", "\\|factor\\|") in report.splitlines()
+    method = json.loads((tmp_path / "out/constitutions/town.json").read_text(
+        encoding="utf-8"))["selection"]["method"]
+    assert method.split(" (", 1)[1] in row
