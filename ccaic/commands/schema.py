@@ -13,7 +13,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     names = ", ".join(ARTIFACTS.names())
     p = sub.add_parser("schema", help=f"print a JSON Schema: {names} (default: ast)",
                        description="Print the JSON Schema of a format ccaic publishes: the "
-                       ".ccai AST, or an artifact a build writes.")
+                       ".ccai AST, a file a build (or watch, suggest) writes, or a "
+                       "command's --format json output.")
     # not argparse choices: an unknown name is a coded diagnostic (CCAI603), not a usage error
     p.add_argument("name", nargs="?", default="ast", metavar="NAME",
                    help=f"which schema: {names} (default: ast)")
