@@ -181,3 +181,21 @@ def test_tfidf_is_the_documented_fallback(ccai_merges: str) -> None:
     assert out.startswith("# assembly ccai_us_2023: 116 selected statements -> 107 principles "
                           "(7 merges, tfidf similarity >= 0.3")
     assert PAPER_EXAMPLE not in _groups(out)
+
+
+def test_a_selection_with_nothing_to_merge_says_so(tmp_path: Path) -> None:
+    """One selected statement: "1 selected statements -> 1 principles", then "Paste the
+    blocks" with no block to paste; now singular nouns and a line that says nothing merges."""
+    spec = tmp_path / "one.ccai"
+    quickstart = REPO / "examples" / "quickstart" / "data"
+    spec.write_text(f'assembly "a" {{\n  source polis {{ path = "{quickstart}" }}\n'
+                    "  groups polis { k = 2 }\n  consensus gac { top_k = 1 }\n}\n\n"
+                    'constitution "c" {\n  from = assembly.a\n'
+                    '  template = "Choose the response that {{ statement.text }}."\n}\n',
+                    encoding="utf-8")
+    code, out, err = run_cli(["suggest", "merges", str(spec)])
+    assert code == 0, err
+    head, note = out.splitlines()
+    assert head.startswith("# assembly a: 1 selected statement -> 1 principle (0 merges, ")
+    assert note == ("# No two statements are that similar: nothing to merge (a lower "
+                    "--threshold groups more).")

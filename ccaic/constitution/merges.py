@@ -129,13 +129,19 @@ def merge_block(group: MergeGroup, suggestion: Suggestion, indent: str = "  ") -
     return "\n".join(indent + line if line else line for line in lines)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def format_suggestion(assembly: str, suggestion: Suggestion) -> str:
     """What `ccaic suggest merges` prints for one assembly."""
     n = sum(len(g.statements) for g in suggestion.groups)
     merges = suggestion.merges
-    head = [f"# assembly {assembly}: {n} selected statements -> {len(suggestion.groups)} "
-            f"principles ({len(merges)} merges, {suggestion.matcher} similarity >= "
-            f"{suggestion.threshold:g}; every two statements in a group are at least this "
-            "similar)",
-            "# Paste the blocks into the constitution and edit each text before committing."]
+    head = [f"# assembly {assembly}: {_count(n, 'selected statement')} -> "
+            f"{_count(len(suggestion.groups), 'principle')} ({_count(len(merges), 'merge')}, "
+            f"{suggestion.matcher} similarity >= {suggestion.threshold:g}; every two "
+            "statements in a group are at least this similar)",
+            "# Paste the blocks into the constitution and edit each text before committing."
+            if merges else "# No two statements are that similar: nothing to merge (a lower "
+            "--threshold groups more)."]
     return "\n\n".join(["\n".join(head), *(merge_block(g, suggestion) for g in merges)]) + "\n"
