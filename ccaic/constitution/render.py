@@ -102,7 +102,7 @@ def _failure(exc: Exception, span: Span, subject: str) -> Diagnostic:
 def _statement_context(ref: StatementRef, extra: Mapping[str, Any]) -> dict[str, Any]:
     """Every documented statement field; one this statement lacks is a Missing value."""
     data = ref.model_dump()
-    data["scores"] = {"gac": ref.gac, "gac_disagree": ref.gac_disagree, **ref.scores}
+    data["scores"] = templates.Scores(gac=ref.gac, gac_disagree=ref.gac_disagree, **ref.scores)
     # the score of the method that selected it (SelectedStatements.fields), else GAC's
     data["score"] = extra.get("score", ref.gac)
     data["votes"] = sum(v or 0 for v in (ref.agrees, ref.disagrees, ref.passes))

@@ -203,6 +203,18 @@ def missing(path: str) -> Missing:
     return Missing(hint=f"`{path}` has no value", name=path, exc=error)  # type: ignore[arg-type]
 
 
+class Scores(dict[str, Any]):
+    """`statement.scores`: a method the assembly did not compute is a Missing value that says
+    how to compute it (the build said "'dict object' has no attribute 'bridging'")."""
+
+    def __missing__(self, key: str) -> Missing:
+        path = f"statement.scores.{key}"
+        error = partial(MissingValueError, path=path)
+        hint = (f"`{path}` has no value: the assembly computes {', '.join(self)}; to compute "
+                f'{key}, add it to its consensus block\'s `scores` (`scores = ["{key}"]`)')
+        return Missing(hint=hint, name=path, exc=error)  # type: ignore[arg-type]
+
+
 def present(name: str, fields: Mapping[str, Any]) -> dict[str, Any]:
     """A context object with each None field replaced by a Missing value named `name.field`."""
     return {k: missing(f"{name}.{k}") if v is None else v for k, v in fields.items()}
@@ -410,7 +422,9 @@ class BoundedSandbox(SandboxedEnvironment):
         if isinstance(obj, Mapping) and attribute in obj:
             return obj[attribute]  # a field, even one named like a dict method
         value = super().getattr(obj, attribute)
-        if callable(value) and not isinstance(obj, type):
+        # an undefined value is callable too (it raises when called): it stays undefined, so a
+        # missing key says it is missing, not "`key` is a method"
+        if callable(value) and not isinstance(obj, type) and not isinstance(value, Undefined):
             return Method(value, attribute)
         return value
 

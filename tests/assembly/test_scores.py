@@ -701,3 +701,30 @@ def test_the_report_states_the_consensus_rule_the_build_used(tmp_path: Path, blo
     method = json.loads((tmp_path / "out/constitutions/town.json").read_text(
         encoding="utf-8"))["selection"]["method"]
     assert method.split(" (", 1)[1] in row
+
+
+def test_a_score_the_assembly_does_not_compute_says_how_to_compute_it(tmp_path: Path) -> None:
+    """`statement.scores.bridging` in a GAC build without `scores = ["bridging"]`: the build
+    said "`bridging` is a method, not a value: call it, e.g. `bridging()`" (an undefined key
+    is callable, and was taken for a method); now CCAI307 names the missing score and the fix,
+    and `default` gives a fallback."""
+    from cli_runner import run_cli
+
+    _polis_folder(tmp_path / "data")
+    spec = SPEC.replace("KIND", "gac")
+    (tmp_path / "main.ccai").write_text(
+        spec.replace("{{ statement.scores.gac }}", "{{ statement.scores.bridging }}"),
+        encoding="utf-8")
+    code, _, err = run_cli(["build", str(tmp_path / "main.ccai"), "-o", str(tmp_path / "out"),
+                            "--until", "constitution"])
+    assert code == 1 and "error[CCAI307]" in err and "is a method" not in err, err
+    assert ("`statement.scores.bridging` has no value: the assembly computes gac, "
+            "gac_disagree; to compute bridging, add it to its consensus block's `scores` "
+            '(`scores = ["bridging"]`)') in err
+    (tmp_path / "main.ccai").write_text(spec.replace(
+        "{{ statement.scores.gac }}", "{{ statement.scores.bridging | default('none') }}"),
+        encoding="utf-8")
+    result = build(str(tmp_path / "main.ccai"), str(tmp_path / "ok"), [])
+    assert result.ok, [d.message for d in result.diagnostics]
+    (p,) = result.constitutions[0].principles
+    assert p.text.endswith(", none).")
