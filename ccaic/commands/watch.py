@@ -64,9 +64,9 @@ def run(args: argparse.Namespace, out: Output) -> int:
         sources = SourceCache({k: v for p in programs for k, v in p.sources.items()})
         out.diagnostics(done.diagnostics, "text", sources, quiet_ok=True)
         if done.ok:
-            said = "; ".join(done.counts)
-            out.info(f"~ {args.out}/history/{done.entry}/: the constitution changed ({said})"
-                     if done.entry is not None else f"watch: no change ({said})")
+            said = f" ({'; '.join(done.counts)})" if done.counts else ""  # no assembly: no "()"
+            out.info(f"~ {args.out}/history/{done.entry}/: the constitution changed{said}"
+                     if done.entry is not None else f"watch: no change{said}")
         return done
 
     results = loop(args.once, every, args.polls, step)

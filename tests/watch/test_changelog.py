@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ccaic.watch.changelog import render_history
@@ -69,3 +70,17 @@ def test_a_changed_method_names_each_score_by_its_method() -> None:
     text = _history(then, now)
     assert "selected: gac ≥ 0.400 → bridging ≥ 0.100." in text
     assert "- `2` statement 2 — gac 0.350 → bridging 0.120; votes on it: 30" in text
+
+
+def test_a_watch_without_assemblies_prints_no_empty_counts(tmp_path: Path) -> None:
+    """A file of hand-written principles: the poll lines ended in "()" (no assembly to count)."""
+    from tests.cli_runner import run_cli
+
+    spec = tmp_path / "hand.ccai"
+    spec.write_text('constitution "c" {\n  principle "p" {\n    text = "Choose the response '
+                    'that is kind."\n  }\n}\n', encoding="utf-8")
+    out = tmp_path / "w"
+    code, _, err = run_cli(["watch", str(spec), "-o", str(out), "--once"])
+    assert code == 0 and err.strip().endswith(f"~ {out}/history/1/: the constitution changed")
+    code, _, err = run_cli(["watch", str(spec), "-o", str(out), "--once"])
+    assert code == 0 and err.strip().endswith("watch: no change"), err
