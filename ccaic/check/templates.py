@@ -27,6 +27,7 @@ from ccaic.constitution.templates import (
     failed_line,
     present,
     render,
+    sample_scores,
 )
 from ccaic.diagnostics import Diagnostic, Note, Span, error, warning
 from ccaic.syntax import ast
@@ -246,7 +247,24 @@ def _check_getattr(node: nodes.Getattr, names: dict[str, tuple[str, ...]],
                 locate(node.lineno, f".{node.attr}"),
                 help=f"did you mean `{guess[0]}`?" if guess else
                 f"fields of {node.node.name}: " + ", ".join(fields))]
-    return []
+    return _check_score(node, locate)
+
+
+def _check_score(node: nodes.Getattr, locate: Locate) -> list[Diagnostic]:
+    """`statement.scores.<name>`: a name no registered method computes is never there (the
+    sample has every one, so the check said nothing and the build failed on it)."""
+    inner = node.node
+    if not (isinstance(inner, nodes.Getattr) and inner.attr == "scores"
+            and isinstance(inner.node, nodes.Name) and inner.node.name == "statement"):
+        return []
+    known = list(sample_scores())
+    if node.attr in known:
+        return []
+    guess = difflib.get_close_matches(node.attr, known, n=1)
+    return [error(
+        "CCAI302", f"`statement.scores` has no score `{node.attr}`",
+        locate(node.lineno, f".{node.attr}"),
+        help=f"did you mean `{guess[0]}`?" if guess else "scores: " + ", ".join(known))]
 
 
 def _check_filter(node: nodes.Filter | nodes.Test, locate: Locate) -> list[Diagnostic]:

@@ -728,3 +728,22 @@ def test_a_score_the_assembly_does_not_compute_says_how_to_compute_it(tmp_path: 
     assert result.ok, [d.message for d in result.diagnostics]
     (p,) = result.constitutions[0].principles
     assert p.text.endswith(", none).")
+
+
+def test_check_refuses_a_score_no_method_computes(tmp_path: Path) -> None:
+    """`statement.scores.bridgin` (a typo): no registered method computes it, so every build
+    fails on it; the check said nothing (a missing key is left to the build), now CCAI302 with
+    the likely name."""
+    from cli_runner import run_cli
+
+    _polis_folder(tmp_path / "data")
+    for use, problem in (("statement.scores.bridgin", "did you mean `bridging`?"),
+                         ("statement.scores.bridging_factor", None)):
+        (tmp_path / "main.ccai").write_text(SPEC.replace("KIND", "gac").replace(
+            "{{ statement.scores.gac }}", "{{ " + use + " }}"), encoding="utf-8")
+        code, _, err = run_cli(["check", str(tmp_path / "main.ccai")])
+        if problem is None:
+            assert code == 0, err
+        else:
+            assert code == 1 and "error[CCAI302]" in err and problem in err, err
+            assert "`statement.scores` has no score `bridgin`" in err
