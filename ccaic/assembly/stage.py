@@ -502,12 +502,13 @@ def score_values(st: StatementStats, j: int) -> dict[str, float | None]:
 
 
 def method_line(c: ConsensusSpec) -> str:
-    """`gac >= 0.5 (polis smoothing)`: the rule and the method's options in words."""
+    """`gac >= 0.5 (polis smoothing)`: the rule and the method's options in words; top_k alone
+    names the method too (`top 5 by bridging`: "top 5 (polis smoothing)" named none)."""
     parts = []
     if c.threshold is not None:
         parts.append(f"{c.kind} >= {c.threshold:g}")
     if c.top_k is not None:
-        parts.append(f"top {c.top_k}")
+        parts.append(f"top {c.top_k}" + ("" if c.threshold is not None else f" by {c.kind}"))
     method: ScoreMethod = SCORES.load(c.kind)
     return " and ".join(parts) + f" ({method.describe(**method_options(c.kind, c.options))})"
 

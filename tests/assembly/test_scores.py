@@ -747,3 +747,20 @@ def test_check_refuses_a_score_no_method_computes(tmp_path: Path) -> None:
         else:
             assert code == 1 and "error[CCAI302]" in err and problem in err, err
             assert "`statement.scores` has no score `bridgin`" in err
+
+
+def test_a_top_k_selection_names_its_method(tmp_path: Path) -> None:
+    """`top 2 (1 factor, passes excluded)` named no method: the diff of a change from top 2 by
+    GAC to top 2 by bridging read "top 2 (polis smoothing) -> top 2 (1 factor, ...)"."""
+    _polis_folder(tmp_path / "data")
+    methods = {}
+    for kind in ("gac", "bridging"):
+        spec = SPEC.replace("KIND { threshold = 0.5 }", kind + " { top_k = 2 }")
+        (tmp_path / "main.ccai").write_text(spec.replace("{{ statement.scores.gac }}", "x"),
+                                            encoding="utf-8")
+        result = build(str(tmp_path / "main.ccai"), str(tmp_path / kind), [])
+        assert result.ok, [d.message for d in result.diagnostics]
+        methods[kind] = json.loads((tmp_path / kind / "constitutions/town.json").read_text(
+            encoding="utf-8"))["selection"]["method"]
+    assert methods == {"gac": "top 2 by gac (polis smoothing)",
+                       "bridging": "top 2 by bridging (1 factor, passes excluded)"}
