@@ -92,8 +92,9 @@ def run(args: argparse.Namespace, out: Output) -> int:
     elif args.format == "csv":
         out.write(_csv(rows, list(result.grouping.names), _score_columns(result)))
     else:
-        out.text(_text(rows, info, scores) + _polis_text(polis, {str(r["id"]): str(r["text"])
-                                                          for r in rows}))
+        texts = {str(r["id"]): str(r["text"]) for r in rows}
+        out.text(_text(rows, info, scores, list(result.stats.extras()))
+                 + _polis_text(polis, texts))
     return 0
 
 
@@ -149,14 +150,17 @@ def _consensus_line(scores: list[str], smoothing: object) -> str:
                                      for n in named)
 
 
-def _text(rows: list[dict[str, object]], info: dict[str, object], scores: list[str]) -> str:
-    """The header, then one column per method asked for (the first ranks), each as wide as its
-    name and at least 6 (gac's column as it always was)."""
-    widths = [max(6, len(n)) for n in scores]
+def _text(rows: list[dict[str, object]], info: dict[str, object], scores: list[str],
+          extras: list[str]) -> str:
+    """The header, then one column per method asked for (the first ranks) and per value a
+    method reports beside its score (bridging_factor, which says why a high intercept may be
+    one side's), each as wide as its name and at least 6 (gac's column as it always was)."""
+    columns = [*scores, *extras]
+    widths = [max(6, len(n)) for n in columns]
     g = info["groups"]
     assert isinstance(g, dict)
     sil = g["silhouette"]
-    heads = "  ".join(f"{n:>{w}}" for n, w in zip(scores, widths, strict=True))
+    heads = "  ".join(f"{n:>{w}}" for n, w in zip(columns, widths, strict=True))
     lines = [
         f"source: {info['source']} ({info['kind']})",
         f"participants: {info['participants']}  statements: {info['statements_with_votes']} "
@@ -175,10 +179,11 @@ def _text(rows: list[dict[str, object]], info: dict[str, object], scores: list[s
     for r in rows:
         text = str(r["text"]).replace("\n", " ")
         text = text if len(text) <= 70 else text[:69] + "…"
-        values = r["scores"]
-        assert isinstance(values, dict)
+        scored = r["scores"]
+        assert isinstance(scored, dict)
+        values = {**scored, **{n: r[n] for n in extras}}
         shown = "  ".join(f"{'-':>{w}}" if values[n] is None else f"{values[n]:{w}.3f}"
-                          for n, w in zip(scores, widths, strict=True))
+                          for n, w in zip(columns, widths, strict=True))
         lines.append(f"{r['id']!s:>6}  {shown}  {r['agrees']:6d}  {r['disagrees']:6d}  "
                      f"{r['passes']:6d}  {'out' if r['moderated_out'] else '':>3}  {text}")
     return "\n".join(lines) + "\n"

@@ -618,17 +618,19 @@ def test_analyze_text_shows_every_method_asked_for(tmp_path: Path) -> None:
     code, out, err = run_cli(["analyze", str(folder), "--groups", "kmeans:2", "--scores",
                               "gac,bridging", "--format", "json"])
     assert code == 0, err
-    bridging = {r["id"]: r["bridging"] for r in json.loads(out)["statements"]}
+    body = json.loads(out)["statements"]
+    bridging = {r["id"]: r["bridging"] for r in body}
+    factor = {r["id"]: r["bridging_factor"] for r in body}
     code, text, err = run_cli(["analyze", str(folder), "--groups", "kmeans:2", "--scores",
                                "gac,bridging"])
     assert code == 0, err
     lines = text.splitlines()
     assert "consensus: gac (ranks, smoothing=polis), bridging" in lines
-    head = next(i for i, line in enumerate(lines) if line.split()[:3] == ["id", "gac",
-                                                                          "bridging"])
+    head = next(i for i, line in enumerate(lines) if line.split()[:4] == [
+        "id", "gac", "bridging", "bridging_factor"])  # the factor beside its intercept
     for line in lines[head + 1:head + 1 + len(bridging)]:
-        sid, _, shown = line.split()[:3]
-        assert shown == f"{bridging[sid]:.3f}"
+        sid, _, shown, f = line.split()[:4]
+        assert (shown, f) == (f"{bridging[sid]:.3f}", f"{factor[sid]:.3f}")
 
 
 def test_check_tries_templates_on_every_registered_score(tmp_path: Path) -> None:
