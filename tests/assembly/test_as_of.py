@@ -102,6 +102,21 @@ def test_a_moment_before_the_first_vote_is_ccai486(tmp_path: Path) -> None:
     assert code == 0 and json.loads(out)["summary"]["votes"] == 1, err
 
 
+def test_a_polis_api_download_is_checked_whole_whatever_the_moment(tmp_path: Path) -> None:
+    """--as-of before the first vote on a polis_api source: the download's check used the
+    moment too, so CCAI486 came out as CCAI465 "the server sent data ccaic cannot read" and
+    the snapshot was refused; now the snapshot is kept and the build says CCAI486."""
+    conversation(CSV_CONVERSATION)
+    with serving(FakePolis(CSV_CONVERSATION)) as fake:
+        opts = SourceOptions.from_attrs({"base_url": fake.url, "report_id": "r1",
+                                         "as_of": 1.0})
+        sync_source("polis_api", tmp_path / "snap", opts)
+    assert (tmp_path / "snap" / "snapshot.json").is_file()
+    with pytest.raises(DiagnosticError) as exc:
+        load_source("polis-api", tmp_path / "snap", SourceOptions(as_of=1.0))
+    assert [d.code for d in exc.value.diagnostics] == ["CCAI486"]
+
+
 SPEC = """assembly "seattle" {
   source polis { path = "export" }
   consensus gac { top_k = 5 }

@@ -35,7 +35,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
@@ -357,15 +357,17 @@ def _manifest(r: Remote, files: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def _commit(path: Path, display: str, opts: SourceOptions, changed: dict[str, Fetched],
             manifest: dict[str, Any]) -> None:
     """Check the new files with the real loader in .incoming/, then move them into place and
-    write the manifest last. On bad data the old snapshot stays and .incoming/ is kept."""
+    write the manifest last. On bad data the old snapshot stays and .incoming/ is kept. The
+    check reads every vote: a moment before the first (CCAI486) is no fault of the server's,
+    and was reported as CCAI465, "the server sent data ccaic cannot read"."""
     incoming = path / INCOMING
     shutil.rmtree(incoming, ignore_errors=True)
     incoming.mkdir(parents=True)
     for name in manifest["files"]:
         source = changed[name].body if name in changed else (path / name).read_bytes()
         (incoming / name).write_bytes(source or b"")
-    try:
-        _loader(manifest)(incoming, f"{display}/{INCOMING}", opts)
+    try:  # the whole download, whatever moment is built from it (--as-of cuts it later)
+        _loader(manifest)(incoming, f"{display}/{INCOMING}", replace(opts, as_of=None))
     except DiagnosticError as exc:
         raise DiagnosticError([_rejected(display, exc.diagnostics), *exc.diagnostics]) from None
     for name, fetched in sorted(changed.items()):
