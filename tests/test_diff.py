@@ -158,6 +158,8 @@ def test_cli_hides_unchanged_with_count(tmp_path: Path) -> None:
     b = _write(tmp_path, "b", make("b", ["Choose the response that is most honest."]))
     out = run_cli(["diff", a, b, "--matcher", "tfidf"])[1]
     assert "(1 unchanged principle hidden; --show-unchanged)" in out
+    md = run_cli(["diff", a, b, "--matcher", "tfidf", "--format", "markdown"])[1]
+    assert "_1 unchanged principle hidden._" in md  # it said "1 unchanged principles"
     out = run_cli(["diff", a, b, "--matcher", "tfidf", "--show-unchanged"])[1]
     assert "principle.a.p00 = principle.b.p00" in out
 

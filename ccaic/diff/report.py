@@ -237,7 +237,8 @@ def to_markdown(r: DiffResult, show_unchanged: bool = False) -> str:
                 for e in r.entries if e.action == "no-op" and e.before]
         lines += _md_section("Unchanged", rows, "| principle | text |")
     elif r.count("no-op"):
-        lines += [f"_{r.count('no-op')} unchanged principles hidden._", ""]
+        n = r.count("no-op")  # one principle, as the text view says it
+        lines += [f"_{n} unchanged principle{'' if n == 1 else 's'} hidden._", ""]
     lines += [_framing_line(r), "", *(f"{t}  " for t in _themes_lines(r))]
     change = selection_change(r.a.selection, r.b.selection)
     if change:
