@@ -59,14 +59,21 @@ def _timeline(name: str, t: dict[str, Any]) -> list[Block]:
                      "Each selected statement's score at each poll; dashed: the threshold.")]
 
 
+def _n(count: int, one: str, many: str) -> str:
+    """`1 principle`, `2 principles` (it said "1 principles; 1 need a hand edit")."""
+    return f"{count} {one if count == 1 else many}"
+
+
 def _constitution(name: str, c: dict[str, Any]) -> list[Block]:
     origin = c["origin"]
     source = f", from {origin['source']}" if origin.get("source") else ""
     method = f" Selection: {c['selection_method']}." if c["selection_method"] else ""
     return [Block("h2", f"Constitution `{name}`"),
-            Block("p", f"{c['principles']} principles ({origin.get('kind', '')}{source}); "
-                       f"{c['needs_hand_edit']} need a hand edit, {c['edited']} were edited, "
-                       f"{c['dropped']} statements dropped.{method}"),
+            Block("p", f"{_n(c['principles'], 'principle', 'principles')} "
+                       f"({origin.get('kind', '')}{source}); "
+                       f"{_n(c['needs_hand_edit'], 'needs', 'need')} a hand edit, "
+                       f"{_n(c['edited'], 'was', 'were')} edited, "
+                       f"{_n(c['dropped'], 'statement', 'statements')} dropped.{method}"),
             Block("table", table=tables.constitution(c)),
             *([Block("h3", "Topics"), Block("table", table=topics_table(c["topics"]))]
               if c.get("topics") else [])]

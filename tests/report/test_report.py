@@ -226,3 +226,19 @@ def test_run_folder_evaluations_are_read(tmp_path: Path) -> None:
     assert hhh["interval"] == [0.41, 0.59] and hhh["interval_method"] == "bootstrap percentile"
     assert "fig-bbq-bias-ambiguous" in render_reports(
         ReportInputs.from_build_dir(tmp_path))["report.html"]
+
+
+def test_constitution_counts_of_one_read_as_one() -> None:
+    """"1 principles (...); 1 need a hand edit, 1 were edited, 1 statements dropped": one
+    principle is singular, as it is in a one-statement build."""
+    from ccaic.report.model import constitution_section
+    from ccaic.report.render import _constitution
+
+    principle = {"id": "s2", "address": "principle.c.s2", "text": "Choose the response that "
+                 "is kind.", "sources": [{"id": "2", "gac": 0.5}], "needs_hand_edit": True,
+                 "edits": [{"kind": "override"}]}
+    body = {"origin": {"kind": "assembly", "source": "a"}, "principles": [principle],
+            "dropped": [{"id": "3"}], "selection": {"method": "top 1 by gac"}}
+    text = _constitution("c", constitution_section(body))[1].text
+    assert text == ("1 principle (assembly, from a); 1 needs a hand edit, 1 was edited, "
+                    "1 statement dropped. Selection: top 1 by gac.")
