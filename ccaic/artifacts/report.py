@@ -153,6 +153,8 @@ class PrincipleRow(ArtifactModel):
     text: str | None
     statements: list[str | None]
     gac: list[float | None]
+    # each source's score by the selecting method, when that is not GAC (bridging, ...)
+    score: list[float | None] | None = None
     edits: list[str | None]
     needs_hand_edit: bool
 
@@ -178,6 +180,7 @@ class ConstitutionSection(ArtifactModel):
     edited: int
     dropped: int
     selection_method: str | None
+    score: str | None = None  # the selecting method, when not GAC: PrincipleRow.score's
     table: list[PrincipleRow]
     topics: Topics | None = None
 

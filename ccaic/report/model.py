@@ -41,7 +41,7 @@ def build_report(inputs: ReportInputs) -> dict[str, Any]:
         else:
             notes.append(f"assembly {name}: no participant projections were given, so the "
                          "opinion map is omitted")
-    body["constitutions"] = {name: constitution_section(c)
+    body["constitutions"] = {name: constitution_section(c, _selecting(c, inputs.assemblies))
                              for name, c in sorted(inputs.constitutions.items())}
     body["training"] = {name: training_section(run)
                         for name, run in sorted(inputs.training.items())}
@@ -249,12 +249,29 @@ def assembly_section(a: dict[str, Any], has_map: bool = False) -> dict[str, Any]
 # ---------------------------------------------------------------- constitutions
 
 
-def constitution_section(c: dict[str, Any]) -> dict[str, Any]:
+def _selecting(c: dict[str, Any], assemblies: dict[str, Any]) -> str | None:
+    """The method that selected a constitution's statements (its assembly's), when not GAC."""
+    source = str((c.get("origin") or {}).get("source"))
+    method = (assemblies.get(source) or {}).get("consensus", {}).get("score", "gac")
+    return None if method == "gac" else str(method)
+
+
+def _source_score(s: dict[str, Any], method: str) -> float | None:
+    """A source statement's score by `method` (gac_disagree beside gac, others in scores)."""
+    value = s.get(method) if method == "gac_disagree" else (s.get("scores") or {}).get(method)
+    return None if value is None else r6(value)
+
+
+def constitution_section(c: dict[str, Any], method: str | None = None) -> dict[str, Any]:
+    """The constitution's counts and table; with `method` (a non-GAC selecting method) each
+    row also has its sources' scores by it, which the table shows (it showed GAC alone)."""
     principles = c.get("principles", [])
     table = [{
         "id": p.get("id"), "address": p.get("address"), "text": p.get("text"),
         "statements": [s.get("id") for s in p.get("sources", [])],
         "gac": [None if s.get("gac") is None else r6(s["gac"]) for s in p.get("sources", [])],
+        **({} if method is None else
+           {"score": [_source_score(s, method) for s in p.get("sources", [])]}),
         "edits": [e.get("kind") for e in p.get("edits", [])],
         "needs_hand_edit": bool(p.get("needs_hand_edit")),
     } for p in principles]
@@ -267,6 +284,7 @@ def constitution_section(c: dict[str, Any]) -> dict[str, Any]:
         "edited": sum(1 for p in principles if p.get("edits")),
         "dropped": len(c.get("dropped", [])),
         "selection_method": selection.get("method"),
+        **({} if method is None else {"score": method}),
         "table": table,
         **({"topics": topics} if topics else {}),
     }

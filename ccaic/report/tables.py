@@ -126,13 +126,18 @@ def polis_consensus(c: dict[str, Any]) -> Table:
 
 
 def constitution(c: dict[str, Any]) -> Table:
+    """The principles with their sources' scores: by the selecting method, and GAC beside it
+    when that is another (a bridging build showed only a GAC column)."""
+    method = c.get("score")
     rows = []
     for i, p in enumerate(c["table"], 1):
-        gac = ", ".join(fmt(x) for x in p["gac"] if x is not None)
+        shown = [", ".join(fmt(x) for x in p[k] if x is not None) or "—"
+                 for k in ([] if method is None else ["score"]) + ["gac"]]
         flags = list(p["edits"]) + (["needs hand edit"] if p["needs_hand_edit"] else [])
-        rows.append([str(i), p["text"] or "", ", ".join(p["statements"]) or "—", gac or "—",
+        rows.append([str(i), p["text"] or "", ", ".join(p["statements"]) or "—", *shown,
                      ", ".join(flags)])
-    return ["#", "principle", "statements", "GAC", "edits"], rows
+    return ["#", "principle", "statements", *([] if method is None else [str(method)]),
+            "GAC", "edits"], rows
 
 
 def _flat(prefix: str, data: Any) -> list[tuple[str, Any]]:

@@ -705,6 +705,34 @@ def test_the_report_states_the_consensus_rule_the_build_used(tmp_path: Path, blo
     assert method.split(" (", 1)[1] in row
 
 
+def test_the_report_constitution_table_shows_the_selecting_score(tmp_path: Path) -> None:
+    """A bridging build's constitution table had one score column, GAC; it now shows each
+    source's bridging score, then GAC. A GAC build's report keeps its bytes (no new key)."""
+    _polis_folder(tmp_path / "data")
+    spec = SPEC.replace("KIND { threshold = 0.5 }", "bridging { top_k = 2 }").replace(
+        "{{ statement.scores.gac }}", "x")
+    (tmp_path / "main.ccai").write_text(spec, encoding="utf-8")
+    result = build(str(tmp_path / "main.ccai"), str(tmp_path / "out"), [])
+    assert result.ok, [d.message for d in result.diagnostics]
+    a = json.loads((tmp_path / "out/assemblies/town.json").read_text(encoding="utf-8"))
+    rows = {str(r["id"]): r for r in a["statements"]}
+    section = json.loads((tmp_path / "out/report.json").read_text(
+        encoding="utf-8"))["constitutions"]["town"]
+    assert section["score"] == "bridging"
+    for row in section["table"]:
+        (sid,) = row["statements"]
+        assert row["score"] == [round(rows[sid]["bridging"], 6)]
+    report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "| # | principle | statements | bridging | GAC | edits |" in report
+    (tmp_path / "main.ccai").write_text(SPEC.replace("KIND", "gac").replace(
+        "{{ statement.scores.gac }}", "x"), encoding="utf-8")
+    result = build(str(tmp_path / "main.ccai"), str(tmp_path / "gac"), [])
+    assert result.ok, [d.message for d in result.diagnostics]
+    gac = json.loads((tmp_path / "gac/report.json").read_text(encoding="utf-8"))
+    assert "score" not in gac["constitutions"]["town"]
+    assert all("score" not in r for r in gac["constitutions"]["town"]["table"])
+
+
 def test_a_score_the_assembly_does_not_compute_says_how_to_compute_it(tmp_path: Path) -> None:
     """`statement.scores.bridging` in a GAC build without `scores = ["bridging"]`: the build
     said "`bridging` is a method, not a value: call it, e.g. `bridging()`" (an undefined key
