@@ -49,6 +49,9 @@ class StatementSummary(ArtifactModel):
     score: float | None
     votes: int
     selected: bool
+    # why it is out (the artifact's reason: below threshold, beyond top k, the method's own
+    # bar); absent when selected, and in entries written before it was recorded
+    reason: str | None = None
 
 
 class AssemblySummary(ArtifactModel):

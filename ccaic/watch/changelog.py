@@ -52,6 +52,8 @@ def _statement(sid: str, then: Summary | None, now: Summary, method: str) -> str
     scores = (f"{method} {score_then} → {score_now}" if then is None
               or then["method"] == method
               else f"{then['method']} {score_then} → {method} {score_now}")
+    if after is not None and after.get("reason"):  # why it left: a score can stay above the
+        scores += f" ({after['reason']})"           # cut and leave (bridging's factor bar)
     votes = _moved(None if before is None else before["votes"],
                    0 if after is None else after["votes"])
     return f"- `{sid}` {_short(row.get('text', ''))!s} — {scores}; votes on it: {votes}"

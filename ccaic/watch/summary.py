@@ -42,6 +42,8 @@ def assembly_summary(artifact: dict[str, Any]) -> Summary:
             "votes": int(row.get("agrees", 0)) + int(row.get("disagrees", 0))
             + int(row.get("passes", 0)),
             "selected": bool(row.get("selected")),
+            **({} if row.get("selected") or not row.get("reason")
+               else {"reason": str(row["reason"])}),
         }
     return {
         "participants": int(artifact.get("participants", 0)),

@@ -84,3 +84,26 @@ def test_a_watch_without_assemblies_prints_no_empty_counts(tmp_path: Path) -> No
     assert code == 0 and err.strip().endswith(f"~ {out}/history/1/: the constitution changed")
     code, _, err = run_cli(["watch", str(spec), "-o", str(out), "--once"])
     assert code == 0 and err.strip().endswith("watch: no change"), err
+
+
+def test_a_statement_that_left_says_why() -> None:
+    """Bridging's factor bar: statement 1 left with its score still above the cut, and the
+    entry showed only "bridging 0.450 → 0.470", no cause. Its reason is recorded and shown."""
+    then = {**_summary(0.4, None, {"0": 0.6, "1": 0.45}, {"0", "1"}), "method": "bridging"}
+    now = {**_summary(0.4, None, {"0": 0.6, "1": 0.47}, {"0"}), "method": "bridging"}
+    now["statements"]["1"]["reason"] = "factor |f| >= 0.5"
+    first, second = _entry(then), _entry(now)
+    second["entry"], second["changes"] = 2, {"a": {"entered": [], "left": ["1"]}}
+    text = render_history([first, second]).split("## Entry 1")[0]
+    assert ("- `1` statement 1 — bridging 0.450 → 0.470 (factor |f| >= 0.5); votes on it: 30"
+            in text)
+
+
+def test_the_summary_records_why_a_statement_is_out() -> None:
+    from ccaic.watch.summary import assembly_summary
+
+    rows = [{"id": "0", "text": "a", "gac": 0.6, "selected": True, "reason": "selected"},
+            {"id": "1", "text": "b", "gac": 0.5, "selected": False, "reason": "beyond top 1"}]
+    summary = assembly_summary({"consensus": {"score": "gac", "top_k": 1}, "statements": rows})
+    assert "reason" not in summary["statements"]["0"]
+    assert summary["statements"]["1"]["reason"] == "beyond top 1"
