@@ -56,7 +56,7 @@ def method_problems(kind: str, scores: Sequence[str], attrs: dict[str, ast.Attri
     none of the computed methods takes (it would change nothing)."""
     names = SCORES.names()
     out = [error("CCAI458", f"consensus: no method is named {name!r}", attrs["scores"].span,
-                 help=f"use one of {', '.join(names)}")
+                 help=_method_hint(name, names))
            for name in scores if name not in names]
     computed = {kind, *ALWAYS, *(n for n in scores if n in names)}
     taken = {a for n in computed for a in SCORES.entry(n).attrs}
@@ -69,6 +69,15 @@ def method_problems(kind: str, scores: Sequence[str], attrs: dict[str, ast.Attri
                 help=f"remove it, or add the method to `scores`, e.g. scores = "
                 f"[\"{owners[0]}\"]"))
     return out
+
+
+def _method_hint(name: str, names: Sequence[str]) -> str:
+    """The registered method `name` is closest to, as an unknown attribute's hint does; the
+    list of methods when none is close."""
+    from ccaic.check.checker import did_you_mean  # checker imports this module
+
+    guess = did_you_mean(name, names)
+    return f"did you mean `{guess}`?" if guess else f"use one of {', '.join(names)}"
 
 
 def _listed(attr: ast.Attribute | None) -> list[ast.StringLit] | None:

@@ -504,6 +504,17 @@ def test_consensus_attributes_no_computed_method_takes_are_ccai458(
     assert code == 1 and "error[CCAI458]" in err and needle in err, err
 
 
+@pytest.mark.parametrize("name,hint", [
+    ("bridgin", "did you mean `bridging`?"),  # the hint listed the methods, no guess
+    ("zzz", "use one of gac, "),
+])
+def test_an_unknown_scores_name_suggests_the_closest_method(
+        tmp_path: Path, name: str, hint: str) -> None:
+    block = f'consensus gac {{\n    threshold = 0.5\n    scores = ["{name}"]\n  }}'
+    code, err = _check(tmp_path, block)
+    assert code == 1 and "error[CCAI458]" in err and f"help: {hint}" in err, err
+
+
 def test_ccai458_for_scores_a_variable_gives_is_found_at_build(tmp_path: Path) -> None:
     """`ccaic check` cannot know the methods a variable's `scores` names; the lowering can."""
     from cli_runner import run_cli
