@@ -79,6 +79,16 @@ def test_report_export_snapshot_is_the_conversation(server: FakePolis, tmp_path:
     assert_same_table(load_source("polis-api", snap), want)
 
 
+def test_analyze_names_the_kind_asked_for(server: FakePolis, tmp_path: Path) -> None:
+    """`--kind polis-api` printed "(polis-csv)", the loader the snapshot is read with."""
+    snap = tmp_path / "snap"
+    sync_source("polis_api", snap, _options(server))
+    code, out, err = run_cli(["analyze", "--kind", "polis-api", str(snap)])
+    assert code == 0 and out.splitlines()[0] == f"source: {snap} (polis-api)", err
+    code, out, err = run_cli(["analyze", "--kind", "polis-api", "--format", "json", str(snap)])
+    assert code == 0 and json.loads(out)["summary"]["kind"] == "polis-api", err
+
+
 def test_conversation_api_reads_like_the_json_export(tmp_path: Path) -> None:
     with serving(FakePolis(conversation(JSON_CONVERSATION))) as fake:
         snap = tmp_path / "snap"

@@ -440,6 +440,7 @@ def _usable(path: Path, display: str, manifest: dict[str, Any] | None,
 
 
 def load_polis_api(path: Path, display: str, opts: SourceOptions) -> LoadedSource:
-    """The snapshot `sync` left, read by the polis CSV or JSON loader (never the network)."""
+    """The snapshot `sync` left, read by the polis CSV or JSON loader (never the network), of
+    kind polis-api as asked: `ccaic analyze --kind polis-api` said "(polis-csv)"."""
     manifest = _usable(path, display, read_manifest(path))
-    return _loader(manifest)(path, display, opts)
+    return replace(_loader(manifest)(path, display, opts), kind="polis-api")
