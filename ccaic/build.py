@@ -110,6 +110,7 @@ class _Run:
     writer: Writer
     until: str
     data: bool  # False: no assembly is analyzed (no data read), constitutions only
+    cli_vars: tuple[str, ...]  # the --var values as given: CCAI481 names them
 
     @property
     def result(self) -> BuildResult:
@@ -139,7 +140,8 @@ def run_until(until: str, path: str, out_dir: str | Path | None, cli_vars: Seque
     program = _check(path, cli_vars, until, result)
     if program is None:
         return result
-    run = _Run(program, Writer(None if out_dir is None else Path(out_dir), result), until, data)
+    run = _Run(program, Writer(None if out_dir is None else Path(out_dir), result), until, data,
+               tuple(cli_vars))
     for stage in _STAGE_FUNCTIONS:
         if not stage(run) or result.stopped_after == until:
             break
@@ -188,13 +190,15 @@ def _assemblies(run: _Run) -> bool:
 
 
 def _constitutions(run: _Run) -> bool:
+    from ccaic.constitution.drafting import drafts_command
     from ccaic.constitution.interchange import to_markdown
     from ccaic.constitution.render import build_constitutions
     from ccaic.lowering.lower_constitution import lower_constitutions
 
     result = run.result
     specs = lower_constitutions(run.program, result.variables)
-    constitutions, render_diags = build_constitutions(specs, result.selections)
+    constitutions, render_diags = build_constitutions(
+        specs, result.selections, drafts_command(run.program.root, run.cli_vars))
     result.diagnostics.extend(render_diags)
     if run.data:
         result.diagnostics.extend(_empty_constitutions(specs, constitutions))

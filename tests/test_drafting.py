@@ -94,10 +94,14 @@ def _build(spec_path: Path) -> tuple[list[str], list[Constitution]]:
 
 def test_a_build_without_reviewed_drafts_fails_and_says_how_to_accept(tmp_path: Path) -> None:
     spec = _spec(tmp_path)
+    spec.write_text('variable "k" {\n  type    = number\n  default = 3\n}\n'
+                    + spec.read_text(encoding="utf-8").replace("top_k     = 3", "top_k = var.k"),
+                    encoding="utf-8")
     code, _, err = run_cli(["build", str(spec), "-o", str(tmp_path / "out"),
-                            "--until", "constitution"])
+                            "--until", "constitution", "--var", "k=3"])
     assert code == 1
-    assert "CCAI481" in err and "ccaic suggest drafts FILE --accept" in err
+    # the hint names this file and its --var values (it said `ccaic suggest drafts FILE`)
+    assert "CCAI481" in err and f"`ccaic suggest drafts {spec} --var k=3 --accept`" in err, err
     _draft(spec, Faithful(), accept=False)  # drafted but not reviewed: still refused
     assert _build(spec)[0] == ["CCAI481"]
 

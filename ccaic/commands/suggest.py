@@ -147,16 +147,8 @@ def draft_file(file: str, variables: list[str], accept_ids: list[str] | None) ->
     for path, lock in writes.items():
         write_text_atomic(path, checked("principles-lock", d.lock_text(lock)))
         lines.append(f"wrote {path}" + ("" if accept_ids is not None else
-                     f"; review it, then run `{_again(file, variables)} --accept`"))
+                     f"; review it, then run `{d.drafts_command(file, variables)} --accept`"))
     return lines
-
-
-def _again(file: str, variables: list[str]) -> str:
-    """The command that drafted, as the user can paste it back (it said `FILE`)."""
-    import shlex
-
-    return shlex.join(["ccaic", "suggest", "drafts", file,
-                       *(arg for v in variables for arg in ("--var", v))])
 
 
 def _draft(c: Any, spec: Any, lock: Any) -> tuple[Any, str]:

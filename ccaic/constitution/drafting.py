@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -41,9 +42,19 @@ from ccaic.lowering.constitution import FEEDBACK, DraftSpec
 LOCK_NAME = "principles.lock.json"
 LOCK_FORMAT = "1.0"
 PROMPT_VERSION = 1  # in every key: a changed prompt drafts again
-ACCEPT_HELP = ("run `ccaic suggest drafts FILE` to draft them into principles.lock.json, review "
-               "that file (fix any text flagged needs_hand_edit), then `ccaic suggest drafts "
-               "FILE --accept` and commit it")
+
+
+def drafts_command(file: str, variables: Sequence[str]) -> str:
+    """`ccaic suggest drafts` for this .ccai file and these --var values, quoted as the user
+    can paste it back (a hint that says `FILE` leaves the user to work out which)."""
+    return shlex.join(["ccaic", "suggest", "drafts", file,
+                       *(arg for v in variables for arg in ("--var", v))])
+
+
+def accept_help(command: str) -> str:
+    """CCAI481's hint: draft with `command`, review, accept with it, commit."""
+    return (f"run `{command}` to draft them into {LOCK_NAME}, review that file (fix any text "
+            f"flagged needs_hand_edit), then `{command} --accept` and commit it")
 
 
 class Drafter(Protocol):
@@ -296,11 +307,11 @@ def require_model(name: str, spec: DraftSpec) -> None:
 
 
 def apply_lock(name: str, principles: Sequence[Principle], spec: DraftSpec,
-               prompts: Callable[[str, str, list[str]], tuple[str, str]]
+               prompts: Callable[[str, str, list[str]], tuple[str, str]], command: str
                ) -> tuple[list[Principle], DraftLock | None, list[Diagnostic]]:
     """The principles with their reviewed drafts and the record of the lock they came from,
-    or CCAI481 naming those without one. `prompts(id, text, statement ids)` renders a
-    principle's critique and revision."""
+    or CCAI481 naming those without one, whose hint runs `command` (drafts_command).
+    `prompts(id, text, statement ids)` renders a principle's critique and revision."""
     require_model(name, spec)
     path = lock_path(spec)
     lock = read_lock(path)
@@ -312,7 +323,7 @@ def apply_lock(name: str, principles: Sequence[Principle], spec: DraftSpec,
         return list(principles), None, [error(
             "CCAI481", f"constitution `{name}`: {len(missing)} principle"
             f"{'s have' if len(missing) != 1 else ' has'} no reviewed draft in {path.name} "
-            f"({shown})", spec.span, help=ACCEPT_HELP)]
+            f"({shown})", spec.span, help=accept_help(command))]
     topics = lock.topics.get(name)
     record = DraftLock(file=LOCK_NAME, sha256=lock.sha256 or "",
                        topic_names={k: v for k, v in topics.names.items() if v}

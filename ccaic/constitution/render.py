@@ -42,6 +42,10 @@ from ccaic.lowering.constitution import (
     TemplateSpec,
 )
 
+#: CCAI481's command for a caller that renders specs with no entry file (a renderer test);
+#: a build names its own (drafting.drafts_command)
+ANY_FILE = "ccaic suggest drafts FILE"
+
 #: Statement fields a StatementRef does not carry; SelectedStatements.fields has them.
 STATEMENT_EXTRAS = ("author", "polarization", "adjusted_polarization")
 
@@ -122,10 +126,12 @@ def _default(kind: str, text: str) -> str:
 
 class Renderer:
     def __init__(self, specs: Sequence[ConstitutionSpec],
-                 selections: Mapping[str, SelectedStatements], limits: Limits | None = None):
+                 selections: Mapping[str, SelectedStatements], limits: Limits | None = None,
+                 drafts_command: str = ANY_FILE):
         self.specs = {spec.name: spec for spec in specs}
         self.limits = limits or Limits()
         self.selections = selections
+        self.drafts_command = drafts_command  # in CCAI481's hint
         self.done: dict[str, Constitution] = {}
         self.diagnostics: list[Diagnostic] = []
 
@@ -229,8 +235,9 @@ class Renderer:
                  ) -> tuple[list[Principle], DraftLock | None]:
         from ccaic.constitution.drafting import apply_lock
 
-        drafted, record, problems = apply_lock(spec.name, principles, draft,
-                                       lambda pid, text, ids: self.prompts(spec, pid, text, ids))
+        drafted, record, problems = apply_lock(
+            spec.name, principles, draft,
+            lambda pid, text, ids: self.prompts(spec, pid, text, ids), self.drafts_command)
         if problems:
             raise DiagnosticError(problems)
         return drafted, record
@@ -314,15 +321,18 @@ class Renderer:
 
 
 def build_constitutions(specs: Sequence[ConstitutionSpec],
-                        selections: Mapping[str, SelectedStatements]
+                        selections: Mapping[str, SelectedStatements],
+                        drafts_command: str = ANY_FILE
                         ) -> tuple[list[Constitution], list[Diagnostic]]:
-    """Every constitution, rendered; diagnostics for data-dependent problems."""
+    """Every constitution, rendered; diagnostics for data-dependent problems. A build passes
+    `drafts_command` (drafting.drafts_command) for its file and --var values: CCAI481 says
+    to run it."""
     try:
         limits = templates.limits_from_env()
     except templates.LimitSettingError as exc:
         return [], [error("CCAI308", str(exc), help="set it to a positive number, or unset it "
                           "for the default (docs/limits.md, Templates)")]
-    renderer = Renderer(specs, selections, limits)
+    renderer = Renderer(specs, selections, limits, drafts_command)
     out: list[Constitution] = []
     for spec in specs:
         try:
