@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="stop after N polls (default: until interrupted)")
     p.add_argument("--on-change", default=None, metavar="COMMAND",
                    help="a shell command run after each new history entry, with the entry's "
-                   "folder in $CCAIC_WATCH_ENTRY")
+                   "folder, as an absolute path, in $CCAIC_WATCH_ENTRY")
     p.add_argument("--offline", action="store_true",
                    help="make no network request: polis_api sources read their last snapshot")
     p.add_argument("--detailed-exitcode", action="store_true",

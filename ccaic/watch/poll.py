@@ -173,9 +173,10 @@ def _report(out_dir: Path, result: BuildResult) -> None:
 
 
 def run_on_change(command: str, entry: Path) -> list[Diagnostic]:
-    """Run `--on-change` (through the shell) with the entry's folder in CCAIC_WATCH_ENTRY;
-    CCAI606 when it fails (the entry is recorded all the same)."""
-    env = {**os.environ, ENTRY_ENV: str(entry)}
+    """Run `--on-change` (through the shell) with the entry's folder in CCAIC_WATCH_ENTRY,
+    absolute: a relative `-o` gave a path that broke once the command changed folder. CCAI606
+    when it fails (the entry is recorded all the same)."""
+    env = {**os.environ, ENTRY_ENV: os.path.abspath(entry)}
     try:
         # the shell runs the user's own command line, as cron would
         done = subprocess.run(command, shell=True, env=env, check=False)

@@ -165,6 +165,21 @@ def test_on_change_runs_with_the_entry_and_only_on_change(server: FakePolis,
     assert state(tmp_path / "out")["entries"] == 2  # the entry is recorded all the same
 
 
+def test_on_change_gets_the_entry_as_an_absolute_path(
+        server: FakePolis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a relative -o the entry was `out/history/1`, wrong once the command left the
+    folder watch ran in."""
+    spec = write_spec(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    log = tmp_path / "log.txt"
+    hook = f'cd / && test -f "$CCAIC_WATCH_ENTRY/summary.json" && echo "$CCAIC_WATCH_ENTRY" ' \
+        f">> {log}"
+    server.cutoff = cutoffs()[3]
+    code, err = _watch(spec, Path("out"), server, "--on-change", hook)
+    assert code == 2, err
+    assert log.read_text().splitlines() == [str(tmp_path.resolve() / "out" / "history" / "1")]
+
+
 @pytest.mark.parametrize("every", ["10", "0s", "5 minutes", "-1m"])
 def test_every_needs_a_duration(tmp_path: Path, every: str) -> None:
     spec = write_spec(tmp_path)
