@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / ".importlinter"
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
-CONTRACTS = 4
+CONTRACTS = 5
 
 
 def _lint(config: Path) -> subprocess.CompletedProcess[str]:
