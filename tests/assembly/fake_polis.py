@@ -45,6 +45,22 @@ def assert_same_table(a: LoadedSource, b: LoadedSource) -> None:
     assert (a.table.codes != b.table.codes).nnz == 0
 
 
+# The assembly that reads the fake server: its base URL is `var.server`, report "r1".
+LIVE_ASSEMBLY = """variable "server" { type = string }
+
+assembly "live" {
+  source polis_api {
+    path      = "snap"
+    base_url  = var.server
+    report_id = "r1"
+    retries   = 1
+    timeout   = 2
+  }
+  consensus gac { top_k = 5 }
+}
+"""
+
+
 def conversation(folder: Path) -> Path:
     if not folder.is_dir():
         pytest.skip(f"{folder} is absent: the fake Polis server replays this real shared "

@@ -18,6 +18,7 @@ from ccaic.diagnostics import DiagnosticError
 from tests.assembly.fake_polis import (
     CSV_CONVERSATION,
     JSON_CONVERSATION,
+    LIVE_ASSEMBLY,
     FakePolis,
     Faults,
     assert_same_table,
@@ -27,19 +28,7 @@ from tests.assembly.fake_polis import (
 )
 from tests.cli_runner import run_cli
 
-SPEC = """variable "server" { type = string }
-
-assembly "live" {
-  source polis_api {
-    path      = "snap"
-    base_url  = var.server
-    report_id = "r1"
-    retries   = 1
-    timeout   = 2
-  }
-  consensus gac { top_k = 5 }
-}
-"""
+SPEC = LIVE_ASSEMBLY
 
 
 @pytest.fixture(autouse=True)

@@ -9,23 +9,11 @@ import math
 from pathlib import Path
 from typing import Any
 
-from tests.assembly.fake_polis import CSV_CONVERSATION, conversation
+from tests.assembly.fake_polis import CSV_CONVERSATION, LIVE_ASSEMBLY, conversation
 
 SLICES = 10
 
-SPEC = """variable "server" { type = string }
-
-assembly "live" {
-  source polis_api {
-    path      = "snap"
-    base_url  = var.server
-    report_id = "r1"
-    retries   = 1
-    timeout   = 2
-  }
-  consensus gac { top_k = 5 }
-}
-
+SPEC = LIVE_ASSEMBLY + """
 constitution "main" {
   from     = assembly.live
   template = "Choose the response that agrees: {{ statement.text }}"

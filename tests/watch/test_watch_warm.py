@@ -6,26 +6,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-import ccaic.assembly.sources.polis_api as polis_api
 from ccaic.canonical import canonical_sha256
-from tests.assembly.fake_polis import CSV_CONVERSATION, FakePolis, conversation, serving
+from tests.assembly.fake_polis import FakePolis
 from tests.cli_runner import run_cli
 from tests.watch.replay import cutoffs, state, write_spec
 
 COMPARED = ("assemblies/live.json", "constitutions/main.json")
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePolis]:
-    monkeypatch.setattr(polis_api, "BACKOFF", 0.0)
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    with serving(FakePolis(conversation(CSV_CONVERSATION))) as fake:
-        yield fake
 
 
 def _groups(out: Path) -> dict:
