@@ -35,19 +35,11 @@ def shared() -> Path:
     return SHARED
 
 
-VENDORED_POLIS_MATH = REPO / "tests" / "fixtures" / "polis-math"  # MPL-2.0, see its README
-
-
 @pytest.fixture
-def polis_math(request: pytest.FixtureRequest) -> Callable[[str], Path]:
-    """The folder of a Polis conversation with the server's math output, by name: the
-    vendored copy when tests/fixtures has it (always there), else ../shared's (skips when
-    that is absent)."""
+def polis_math(shared: Path) -> Callable[[str], Path]:
+    """The folder of a Polis conversation with the server's math output (math-pca2.json), by
+    name, in ../shared (red-dwarf's MPL-2.0 fixtures; the test skips when it is absent)."""
     def folder(name: str) -> Path:
-        vendored = VENDORED_POLIS_MATH / name
-        if vendored.is_dir():
-            return vendored
-        shared: Path = request.getfixturevalue("shared")
         return shared / "data" / "polis" / "polis-math" / name
 
     return folder

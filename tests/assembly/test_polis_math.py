@@ -16,8 +16,7 @@ FIXTURES = ["below-100-ptpts", "25ptpt-3gp-no-strict-with-meta",
 
 @pytest.fixture(params=FIXTURES)
 def conv(request, polis_math):
-    """below-100-ptpts is vendored (tests/fixtures), so these run on a clone without
-    ../shared too; the other two come from ../shared."""
+    """The three conversations in ../shared with Polis's own math output."""
     return load_source("auto", polis_math(request.param))
 
 

@@ -21,7 +21,7 @@ REPNESS_KEYS = {"tid": "statement", "repful-for": "repful", "n-success": "n_succ
 
 @pytest.fixture(params=FIXTURES)
 def folder(request, polis_math):
-    return polis_math(request.param)  # below-100-ptpts is vendored: it runs without ../shared
+    return polis_math(request.param)
 
 
 def _analyze(folder, *extra):
