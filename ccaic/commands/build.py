@@ -7,6 +7,7 @@ import json
 import os
 
 from ccaic.canonical import canonical_json
+from ccaic.commands.common import not_a_folder
 from ccaic.diagnostics import Diagnostic, DiagnosticError, SourceCache
 from ccaic.output import Output
 
@@ -48,14 +49,14 @@ def run(args: argparse.Namespace, out: Output) -> int:
 
     if world().distributed and not world().is_main:
         out = Output(open(os.devnull, "w"), out.err)  # noqa: SIM115 (lives as long as the run)
-    not_a_folder = _not_a_folder(args.out)
+    blocked = not_a_folder(args.out)
     try:
         when = parse_time(args.as_of) if args.as_of is not None else None
     except DiagnosticError as exc:
         out.diagnostics(exc.diagnostics, args.format)
         return 1
     with offline(args.offline), moment(when):
-        result = BuildResult(diagnostics=[not_a_folder]) if not_a_folder is not None else \
+        result = BuildResult(diagnostics=[blocked]) if blocked is not None else \
             build(args.file, args.out, args.var, until=args.until)
     # a plan check runs at `check` and again when the plan compiles: say each thing once
     result.diagnostics = list({d.model_dump_json(): d for d in result.diagnostics}.values())
@@ -98,18 +99,3 @@ def _diagnostics_json(diagnostics: list[Diagnostic], sources: SourceCache) -> st
     from ccaic.diagnostics import render_json
 
     return render_json(diagnostics, sources)
-
-
-def _not_a_folder(out_dir: str) -> Diagnostic | None:
-    """CCAI602 when -o names a file (or a path through one): artifacts need a folder."""
-    from pathlib import Path
-
-    from ccaic.diagnostics import error
-
-    path = Path(out_dir)
-    blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
-    if blocker is None:
-        return None
-    where = "is a file" if blocker == path else f"is under {blocker}, which is a file"
-    return error("CCAI602", f"the output folder {out_dir} {where}, not a folder",
-                 help="pass -o a folder (it is created when missing), e.g. -o build")

@@ -1,9 +1,13 @@
-"""Helpers shared by commands: finding .ccai files, the --format option."""
+"""Helpers shared by commands: finding .ccai files, the --format option, checking -o."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ccaic.diagnostics import Diagnostic
 
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "build", "dist", "__pycache__", ".tox"}
 
@@ -37,3 +41,16 @@ def add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("tex
                default: str = "text") -> None:
     parser.add_argument("--format", choices=choices, default=default,
                         help=f"output format (default {default}); json goes to stdout only")
+
+
+def not_a_folder(out_dir: str) -> Diagnostic | None:
+    """CCAI602 when -o names a file (or a path through one): artifacts need a folder."""
+    from ccaic.diagnostics import error
+
+    path = Path(out_dir)
+    blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is None:
+        return None
+    where = "is a file" if blocker == path else f"is under {blocker}, which is a file"
+    return error("CCAI602", f"the output folder {out_dir} {where}, not a folder",
+                 help="pass -o a folder (it is created when missing), e.g. -o build")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ccaic.commands.common import not_a_folder
 from ccaic.output import Output
 
 
@@ -41,7 +42,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, out: Output) -> int:
     from ccaic.assembly.sources.polis_api import offline
-    from ccaic.commands.build import _not_a_folder
     from ccaic.diagnostics import DiagnosticError, SourceCache
     from ccaic.watch.every import parse_every
     from ccaic.watch.poll import PollResult, loop, poll
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     except DiagnosticError as exc:
         out.diagnostics(exc.diagnostics, "text")
         return 1
-    blocked = _not_a_folder(args.out)
+    blocked = not_a_folder(args.out)
     if blocked is not None:
         out.diagnostics([blocked], "text")
         return 1
