@@ -340,10 +340,6 @@ def grouping_for(spec: AssemblySpec, loaded: LoadedSource, table: VoteTable,
         raise _with_note(exc, "the grouping is declared here", g.span or spec.span) from None
 
 
-def _score(stats: StatementStats, kind: str) -> np.ndarray:
-    return stats.scores[kind]
-
-
 def score_names(c: ConsensusSpec) -> tuple[str, ...]:
     """The methods a build computes: the GAC pair, the selecting one, then `scores`."""
     return tuple(dict.fromkeys((*ALWAYS, c.kind, *c.scores)))
@@ -444,7 +440,7 @@ def empty_results(result: AssemblyResult, make: Make) -> list[Diagnostic]:
     if bool(result.selection.selected.any()):
         return []
     c = spec.consensus
-    score = _score(result.stats, c.kind)[~result.statement_out]
+    score = result.stats.scores[c.kind][~result.statement_out]
     chosen = result.stats.scored[c.kind]  # its own bar (bridging's max_factor) counts too
     barred = np.zeros(len(score), bool) if chosen.barred is None else \
         np.asarray(chosen.barred, bool)[~result.statement_out]
@@ -533,7 +529,7 @@ def template_fields(result: AssemblyResult, j: int) -> dict[str, Any]:
     return {"author": result.table.statements[j].author,
             "polarization": round(float(st.pi[j]), 12),
             "adjusted_polarization": round(float(st.adjusted_pi[j]), 12),
-            "score": _rounded(_score(st, result.spec.consensus.kind)[j])}
+            "score": _rounded(st.scores[result.spec.consensus.kind][j])}
 
 
 def summary(result: AssemblyResult) -> dict[str, Any]:
