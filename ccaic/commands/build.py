@@ -7,7 +7,7 @@ import json
 import os
 
 from ccaic.canonical import canonical_json
-from ccaic.commands.common import not_a_folder
+from ccaic.commands.common import add_offline, add_out, add_vars, not_a_folder
 from ccaic.diagnostics import Diagnostic, DiagnosticError, SourceCache
 from ccaic.output import Output
 
@@ -21,9 +21,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        "write the artifacts and reports (report.md/json/html) to the output "
                        "folder. Stages whose inputs did not change are reused.")
     p.add_argument("file", help="the .ccai file to build")
-    p.add_argument("-o", "--out", default="build", help="output folder (default: build)")
-    p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
-                   help="set a variable (repeatable)")
+    add_out(p)
+    add_vars(p)
     p.add_argument("--until", choices=(*STAGES, *RUN_STEPS), default=STAGES[-1],
                    metavar="STAGE",
                    help="stop after this stage: " + ", ".join(STAGES) + ", or a training step ("
@@ -35,8 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--as-of", metavar="TIME",
                    help="build the assemblies as they stood at TIME (ISO-8601 or a Polis "
                    "timestamp in ms): only votes and statements up to then")
-    p.add_argument("--offline", action="store_true",
-                   help="make no network request: polis_api sources read their last snapshot")
+    add_offline(p)
     p.set_defaults(run=run, outputs=lambda a: [a.out])  # a write error there is CCAI601
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ccaic.commands.common import add_format, find_ccai_files
+from ccaic.commands.common import add_format, add_vars, find_ccai_files
 from ccaic.output import Output
 
 
@@ -15,8 +15,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("paths", nargs="*", default=["."], metavar="PATH",
                    help=".ccai files or folders (default: .); - reads stdin")
     add_format(p, ("text", "json", "github"))
-    p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
-                   help="check a variable value too (not needed: check needs no values)")
+    add_vars(p, "check a variable value too (not needed: check needs no values)")
     p.add_argument("--warnings-as-errors", action="store_true",
                    help="exit 1 when there are warnings too")
     p.set_defaults(run=run)

@@ -1,4 +1,5 @@
-"""Helpers shared by commands: finding .ccai files, the --format option, checking -o."""
+"""Helpers shared by commands: finding .ccai files, the options several take (--format,
+--var, -o, --offline), checking -o."""
 
 from __future__ import annotations
 
@@ -41,6 +42,20 @@ def add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("tex
                default: str = "text") -> None:
     parser.add_argument("--format", choices=choices, default=default,
                         help=f"output format (default {default}); json goes to stdout only")
+
+
+def add_vars(parser: argparse.ArgumentParser, help: str = "set a variable (repeatable)") -> None:
+    """--var NAME=VALUE, repeatable: args.var is the list of them as given."""
+    parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help=help)
+
+
+def add_out(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-o", "--out", default="build", help="output folder (default: build)")
+
+
+def add_offline(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--offline", action="store_true",
+                        help="make no network request: polis_api sources read their last snapshot")
 
 
 def not_a_folder(out_dir: str) -> Diagnostic | None:

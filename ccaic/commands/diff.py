@@ -6,6 +6,7 @@ import argparse
 import json
 
 from ccaic.canonical import canonical_json
+from ccaic.commands.common import add_vars
 from ccaic.output import Output
 
 
@@ -27,8 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--threshold", type=float, default=None,
                    help="least similarity for a pair (default: the matcher's, see docs/diff.md)")
     p.add_argument("--show-unchanged", action="store_true", help="list unchanged principles too")
-    p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
-                   help="a variable for .ccai inputs (repeatable)")
+    add_vars(p, "a variable for .ccai inputs (repeatable)")
     p.add_argument("--detailed-exitcode", action="store_true",
                    help="exit 0 when nothing changed, 2 when something did, 1 on error")
     p.set_defaults(run=run)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ccaic.commands.common import add_vars
 from ccaic.output import Output
 
 
@@ -35,8 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     merges.add_argument("--matcher", choices=("auto", "embedding", "tfidf"), default="auto",
                         help="sentence embeddings (all-MiniLM-L6-v2), TF-IDF, or auto "
                         "(embeddings when installed, default)")
-    merges.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
-                        help="a variable the file declares (repeatable)")
+    add_vars(merges, "a variable the file declares (repeatable)")
     merges.set_defaults(run=run_merges)
     drafts = what.add_parser("drafts", help="draft principles with the constitution's model")
     drafts.add_argument("file", metavar="FILE", help="a .ccai file with a constitution that has "
@@ -45,8 +45,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="after reviewing (and perhaps fixing) the drafts in "
                         "principles.lock.json: re-check them and mark them accepted, all of "
                         "them or only the ids given; drafts nothing new")
-    drafts.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
-                        help="a variable the file declares (repeatable)")
+    add_vars(drafts, "a variable the file declares (repeatable)")
     drafts.set_defaults(run=run_drafts)
 
 

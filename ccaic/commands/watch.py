@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ccaic.commands.common import not_a_folder
+from ccaic.commands.common import add_offline, add_out, add_vars, not_a_folder
 from ccaic.output import Output
 
 
@@ -19,9 +19,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "history/<n>/ holds the constitutions, the assembly summary and the diff against the "
         "previous entry; HISTORY.md tells it for people. A failed poll changes nothing.")
     p.add_argument("file", help="the .ccai file to watch")
-    p.add_argument("-o", "--out", default="build", help="output folder (default: build)")
-    p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
-                   help="set a variable (repeatable)")
+    add_out(p)
+    add_vars(p)
     p.add_argument("--until", choices=(*STAGES, *RUN_STEPS), default="constitution",
                    metavar="STAGE", help="build up to this stage on each poll (default: "
                    "constitution; `run` trains on every change)")
@@ -33,8 +32,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--on-change", default=None, metavar="COMMAND",
                    help="a shell command run after each new history entry, with the entry's "
                    "folder, as an absolute path, in $CCAIC_WATCH_ENTRY")
-    p.add_argument("--offline", action="store_true",
-                   help="make no network request: polis_api sources read their last snapshot")
+    add_offline(p)
     p.add_argument("--detailed-exitcode", action="store_true",
                    help="exit 2 when the constitution changed, 0 when it did not, 1 on error")
     p.set_defaults(run=run, outputs=lambda a: [a.out])  # a write error there is CCAI601
