@@ -43,7 +43,7 @@ from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error, wa
 from ccaic.evaluate.bbq import CATEGORIES
 from ccaic.evaluate.data import load_comparisons, pin_bbq_folder
 from ccaic.files import FileRefused, path_kind, read_data_bytes
-from ccaic.lowering.env import Env
+from ccaic.lowering.env import Env, base_of
 from ccaic.models.ref import ModelRef, parse_model_ref
 from ccaic.plan.chat_templates import (
     BUILTIN_TEMPLATES,
@@ -132,12 +132,6 @@ class _Ctx:
 
     def warn(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
         self.diags.append(warning(code, message, span or self.block.span, help=help))
-
-
-def _base(block: ast.Block) -> Path:
-    if block.span.file.startswith("<"):
-        return Path.cwd()
-    return Path(block.span.file).resolve().parent
 
 
 def _attr(block: ast.Block | None, name: str) -> ast.Attribute | None:
@@ -727,7 +721,7 @@ def compile_plan(block: ast.Block, variables: dict[str, Value],
                  constitutions: dict[str, Constitution]) -> tuple[TrainingPlan | None,
                                                                   list[Diagnostic]]:
     env = Env(variables)
-    ctx = _Ctx(block, env, _base(block))
+    ctx = _Ctx(block, env, base_of(block))
     name = block.labels[0].value if block.labels else "plan"
 
     # constitution
@@ -873,7 +867,7 @@ def plan_shape_diagnostics(block: ast.Block) -> list[Diagnostic]:
     variable (its value decides; the build checks it) or has no plan-level problems to find."""
     if _uses_variables(block):
         return []
-    ctx = _Ctx(block, Env({}), _base(block))
+    ctx = _Ctx(block, Env({}), base_of(block))
     switches = switch_defaults()  # None: on when rlaif runs with method "dpo"
     subs = {name: _sub(block, name) for name in step_blocks()}
     for name in trainer_defaults():
