@@ -326,13 +326,16 @@ def sync(path: Path, display: str, opts: SourceOptions, seed: Path | None = None
     `path` without a whole snapshot starts from the one in `seed` (the block's own `path`,
     when the snapshot lives in the build folder), if that holds one."""
     manifest = read_manifest(path)
-    if seed is not None and (manifest is None or damaged(path, manifest)):
-        manifest = _seeded(path, seed) or manifest
+    bad = None if manifest is None else damaged(path, manifest)  # hashed once: files are big
+    if seed is not None and (bad is None or bad):
+        seeded = _seeded(path, seed)
+        if seeded is not None:
+            manifest, bad = seeded, damaged(path, seeded)
     if _offline.get():
-        _same_conversation(_usable(path, display, manifest, seed), opts, display)
+        _same_conversation(_usable(path, display, manifest, seed, bad), opts, display)
         return
     r = remote(opts, display)
-    known = manifest["files"] if manifest and not damaged(path, manifest) else {}
+    known = manifest["files"] if manifest is not None and not bad else {}
     got = download(r, known)
     changed = {n: f for n, f in got.items() if f.body is not None}
     files = {n: _entry(f, (path / n) if f.body is None else None) for n, f in got.items()}
@@ -422,14 +425,15 @@ def _seeded(path: Path, seed: Path) -> dict[str, Any] | None:
 
 
 def _usable(path: Path, display: str, manifest: dict[str, Any] | None,
-            seed: Path | None = None) -> dict[str, Any]:
-    """The manifest of a whole snapshot, else CCAI466."""
+            seed: Path | None = None, bad: list[str] | None = None) -> dict[str, Any]:
+    """The manifest of a whole snapshot, else CCAI466; `bad`: its damaged files, when the
+    caller has hashed them already."""
     if manifest is None:
         also = f" (nor in the source's path {seed})" if seed is not None else ""
         raise DiagnosticError([error(
             "CCAI466", f"{display}: no snapshot of the Polis server here{also}", None,
             help="build once without --offline to download it")])
-    bad = damaged(path, manifest)
+    bad = damaged(path, manifest) if bad is None else bad
     if bad:
         raise DiagnosticError([error(
             "CCAI466", f"{display}: the snapshot is damaged: {', '.join(bad)} "
