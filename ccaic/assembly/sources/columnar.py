@@ -192,15 +192,23 @@ def load_bytes(path: Any) -> bytes | None:
         return None
 
 
+def plain_csv(path: Any) -> tuple[bytes, list[str]] | None:
+    """A file worth the fast path, as plain bytes (`plain`) and its header (`header`); None:
+    use the precise reader."""
+    data = load_bytes(path)
+    data = plain(data) if data is not None else None
+    names = header(data) if data is not None else None
+    return None if data is None or names is None else (data, names)
+
+
 def polis_votes(path: Any, display: str, statements: list[Statement] | None,
                 vote_sign: str, prov: Provenance) -> VoteTable | None:
     """A Polis votes.csv (timestamp, comment-id, voter-id, vote), fast; None: use the precise
     reader (ccaic.assembly.sources.polis_csv.read_votes_csv)."""
-    data = load_bytes(path)
-    data = plain(data) if data is not None else None
-    names = header(data) if data is not None else None
-    if data is None or names is None or not {"comment-id", "voter-id", "vote"} <= set(names):
+    found = plain_csv(path)
+    if found is None or not {"comment-id", "voter-id", "vote"} <= set(found[1]):
         return None
+    data, names = found
     cols = read_columns(data, names, "voter-id", "comment-id", "vote",
                         "timestamp" if "timestamp" in names else None)
     if cols is None:
@@ -215,11 +223,10 @@ def long_votes(path: Any, display: str, statements: list[Statement] | None,
     None: use the precise reader."""
     from ccaic.assembly.sources import long_csv
 
-    data = load_bytes(path)
-    data = plain(data) if data is not None else None
-    names = header(data) if data is not None else None
-    if data is None or names is None:
+    found = plain_csv(path)
+    if found is None:
         return None
+    data, names = found
     head = CsvFile(display, names, [], [], [])  # what `pick` reads: the header
     pid = pick(head, opts.participant_column, long_csv.PARTICIPANT)
     sid = pick(head, opts.statement_column, long_csv.STATEMENT)
@@ -243,11 +250,10 @@ def participants_votes(path: Any, display: str, statements: list[Statement] | No
     (ccaic.assembly.sources.polis_csv.read_participants_votes)."""
     import pyarrow as pa
 
-    data = load_bytes(path)
-    data = plain(data) if data is not None else None
-    names = header(data) if data is not None else None
-    if data is None or names is None or "participant" not in names:
+    found = plain_csv(path)
+    if found is None or "participant" not in found[1]:
         return None
+    data, names = found
     stmt = [h for h in names if h.isascii() and h.isdigit()]
     wanted = ["participant", *(["group-id"] if "group-id" in names else []), *stmt]
     table = arrow_csv(data, names, dict.fromkeys(wanted, pa.string()))
