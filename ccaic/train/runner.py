@@ -88,9 +88,11 @@ def _runnable(ctx: RunContext, covered: tuple[str, ...]) -> bool:
     return all(s.enabled for s in own) and all(n in ctx.outputs for n in needs)
 
 
-def _context(plan: TrainingPlan, out: Path, w: World, log: BuildLog, progress: Progress,
-             base: Path, backend: str, steps: Registry[object]) -> RunContext:
-    """Everything the steps share, with the checks that read no model done first."""
+def _context(plan: TrainingPlan, text: str, out: Path, w: World, log: BuildLog,
+             progress: Progress, base: Path, backend: str,
+             steps: Registry[object]) -> RunContext:
+    """Everything the steps share (text: plan.json, as written), with the checks that read no
+    model done first."""
     from ccaic.models.identity import model_identity
     from ccaic.models.load import check_plan_models, model_location, model_revision
     from ccaic.train.sampling import held_out
@@ -108,7 +110,7 @@ def _context(plan: TrainingPlan, out: Path, w: World, log: BuildLog, progress: P
     policy = Policy(location, identity, model_revision(plan.policy),
                     plan.policy.name if plan.policy.kind == "hf" else None)
     return RunContext(
-        plan=plan, out=out, base=base, text=plan_json(plan), world=w, log=log,
+        plan=plan, out=out, base=base, text=text, world=w, log=log,
         progress=progress, models=Models(backend, template, plan), policy=policy,
         prompts=prompts, held=held, step_of=step_of(steps),
         # transformers keeps the keys it always had; vLLM samples differently: its own keys
@@ -190,7 +192,7 @@ def run_plan(plan: TrainingPlan, out_dir: str | Path, until: str | None = None,
     for name in names:  # every enabled step's checks before any step runs
         if all(plan.enabled(a) for a in addresses(name, steps)):
             _step(steps, name).preflight(plan, w.size)
-    ctx = _context(plan, out, w, log, progress, base, backend, steps)
+    ctx = _context(plan, text, out, w, log, progress, base, backend, steps)
     try:
         _walk_steps(ctx, names, steps, stop, result)
         return result
