@@ -16,7 +16,6 @@ from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-from lark.exceptions import VisitError
 
 from ccaic.diagnostics import Diagnostic, DiagnosticError, Note, Span, error, refused
 from ccaic.files import FileRefused, read_source_bytes, size_text, source_limit
@@ -200,12 +199,8 @@ def _parse_and_lower(text: str, path: str, accelerated: bool = True) -> ast.File
             lowering.depths.clear()
             return _parse_and_lower(text, path, accelerated=False)
         raise DiagnosticError([syntax_diagnostic(exc, text, path)]) from None
-    except LoweringError as exc:
+    except LoweringError as exc:  # the inline callbacks raise it as it is (no VisitError)
         raise DiagnosticError([exc.diagnostic]) from None
-    except VisitError as exc:
-        if isinstance(exc.orig_exc, LoweringError):
-            raise DiagnosticError([exc.orig_exc.diagnostic]) from None
-        raise
     finally:
         lowering.depths.clear()
     comments = list(_COMMENTS)
