@@ -162,6 +162,10 @@ class RunContext:
     def all_prompts(self) -> list[Row]:
         return self.prompts.get("red_team", []) + self.prompts.get("helpful", [])
 
+    def for_pairs(self, rows: list[Row]) -> list[Row]:
+        """The rows preference pairs come from: those held out of SFT, or all when none is."""
+        return [r for r in rows if not self.held or r["id"] in self.held]
+
     @cached_property
     def preferences(self) -> list[Row]:
         """The plan's helpfulness preference pairs as DPO rows (hard labels), read once."""

@@ -27,7 +27,7 @@ def _rows(ctx: RunContext) -> list[Row]:
     data = _data(ctx)
     rows = data.rows if data is not None else []
     if ctx.plan.stages.dpo.method == "revision_pairs":
-        rows = revision_pair_rows([r for r in rows if not ctx.held or r["id"] in ctx.held])
+        rows = revision_pair_rows(ctx.for_pairs(rows))
     return mix(rows + ctx.preferences, ctx.plan.stages.dpo.helpful_fraction, ctx.seed)
 
 

@@ -26,7 +26,7 @@ class Pairs(StoredStep):
 
         model = upstream(ctx, "sft").model
         assert model is not None
-        prompts = [r for r in ctx.all_prompts if not ctx.held or r["id"] in ctx.held]
+        prompts = ctx.for_pairs(ctx.all_prompts)
         rows, counts = run_pairs(ctx.models.generator(str(model)), prompts, ctx.plan, stage,
                                  ctx.progress)
         return Computed(rows, counts)
