@@ -147,7 +147,7 @@ def run_until(until: str, path: str, out_dir: str | Path | None, cli_vars: Seque
             break
     if report and out_dir is not None and result.ok and world().is_main \
             and result.stopped_after not in ("check", "assemblies"):
-        _report(run)
+        write_build_reports(Path(out_dir), result)
     return result
 
 
@@ -267,15 +267,14 @@ def _train(run: _Run) -> bool:
 _STAGE_FUNCTIONS: tuple[Stage, ...] = (_assemblies, _constitutions, _plans, _train)
 
 
-def _report(run: _Run) -> None:
+def write_build_reports(root: Path, result: BuildResult) -> None:
     """The report stage: it reads the artifacts written so far, and the opinion maps (which
-    no artifact holds) from the assembly stage's output."""
+    no artifact holds) from the assembly stage's output; `ccaic watch` calls it after its
+    state is committed (run_until(report=False)), so the timeline includes the poll."""
     from ccaic.report import ReportInputs, write_reports
 
-    root = run.writer.root
-    assert root is not None  # run_until writes reports only into a folder
-    write_reports(root, ReportInputs.from_build_dir(root, opinion_maps=run.result.opinion_maps),
-                  run.writer)
+    write_reports(root, ReportInputs.from_build_dir(root, opinion_maps=result.opinion_maps),
+                  Writer(root, result))
 
 
 def _empty_constitutions(specs: Sequence[ConstitutionSpec], constitutions: Sequence[Any]

@@ -21,7 +21,7 @@ from typing import Any
 
 from ccaic.assembly.sources.polis_api import offline
 from ccaic.atomic import write_text_atomic
-from ccaic.build import BuildResult, Writer, run_until
+from ccaic.build import BuildResult, run_until, write_build_reports
 from ccaic.check.checker import Program
 from ccaic.diagnostics import Diagnostic, DiagnosticError, error
 from ccaic.watch.changelog import render_history
@@ -92,7 +92,7 @@ def _poll(path: str, out_dir: Path, cli_vars: Sequence[str], until: str,
     write_text_atomic(out_dir / HISTORY_MD, render_history(
         [read_entry(out_dir, n) for n in range(1, state.entries + 1)]))
     if result.stopped_after != "assemblies":
-        _report(out_dir, result)
+        write_build_reports(out_dir, result)  # after the state: the timeline has this poll
     done = PollResult(list(result.diagnostics), entry, result.programs, _counts(assemblies))
     if entry is not None and on_change:
         done.diagnostics.extend(run_on_change(on_change, entry_dir(out_dir, entry)))
@@ -162,14 +162,6 @@ def timeline_point(n: int, when: str, assemblies: dict[str, Summary]) -> dict[st
         "cut": cut(s), "threshold": s["threshold"], "selected": selected(s),
         "scores": {i: row["score"] for i, row in s["statements"].items()},
     } for name, s in assemblies.items()}}
-
-
-def _report(out_dir: Path, result: BuildResult) -> None:
-    """The reports, written after the state so their timeline includes this poll."""
-    from ccaic.report import ReportInputs, write_reports
-
-    write_reports(out_dir, ReportInputs.from_build_dir(out_dir, opinion_maps=result.opinion_maps),
-                  Writer(out_dir, result))
 
 
 def run_on_change(command: str, entry: Path) -> list[Diagnostic]:
