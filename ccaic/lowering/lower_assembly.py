@@ -97,6 +97,14 @@ def _duplicate_similarity(moderation: ast.Block, env: Env) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
+def _moderation(moderation: ast.Block, env: Env, base: Path) -> list[RuleSpec]:
+    """A moderation block's rules, each with the block's `duplicate_similarity` (read once:
+    per rule, it walked the whole block again for each of a generated spec's many rules)."""
+    similarity = _duplicate_similarity(moderation, env)
+    return [_rule(item, env, base, similarity) for item in moderation.body
+            if isinstance(item, ast.Rule)]
+
+
 def _groups(g: ast.Block, env: Env, base: Path) -> GroupsSpec:
     gattrs = g.attributes()
     given = _given(gattrs, env, seed=int, min_votes=int, column=str, participant_column=str,
@@ -150,9 +158,7 @@ def lower_assembly(block: ast.Block, env: Env) -> AssemblySpec:
     """One assembly block; CCAI209 (no source) and CCAI218 (a source path without a value)."""
     base = base_of(block)
     source = _source(block, env, base)
-    rules = [_rule(item, env, base, _duplicate_similarity(mod, env))
-             for mod in block.blocks("moderation") for item in mod.body
-             if isinstance(item, ast.Rule)]
+    rules = [rule for mod in block.blocks("moderation") for rule in _moderation(mod, env, base)]
     given = _given(block.attributes(), env, description=str)  # absent: AssemblySpec's defaults
     for g in block.blocks("groups"):
         given["groups"] = _groups(g, env, base)
