@@ -28,6 +28,7 @@ from ccaic.train.dist import world  # light: no torch unless several processes r
 if TYPE_CHECKING:
     from ccaic.constitution.model import Constitution
     from ccaic.constitution.render import SelectedStatements
+    from ccaic.lowering.assembly import AssemblySpec
     from ccaic.lowering.constitution import ConstitutionSpec
     from ccaic.plan.model import TrainingPlan
     from ccaic.report.projections import OpinionMap
@@ -59,6 +60,7 @@ class BuildResult:
     runs: dict[str, RunResult] = field(default_factory=dict)  # plan name -> its run
     notes: list[str] = field(default_factory=list)  # summary lines the CLI prints (assemblies)
     variables: dict[str, Value] = field(default_factory=dict)
+    assemblies: list[AssemblySpec] = field(default_factory=list)  # as lowered (data=True)
     selections: dict[str, SelectedStatements] = field(default_factory=dict)  # per assembly
     opinion_maps: dict[str, OpinionMap] = field(default_factory=dict)  # per assembly, report
     constitutions: list[Constitution] = field(default_factory=list)
@@ -177,6 +179,7 @@ def _assemblies(run: _Run) -> bool:
         if lowering:
             run.result.diagnostics.extend(lowering)
             return False
+        run.result.assemblies = specs
         try:
             out = assembly_stage(specs, run.result.variables,
                                  Path(run.program.root).resolve().parent, run.writer,

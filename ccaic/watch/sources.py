@@ -32,11 +32,8 @@ def _files(path: Path) -> list[Path]:
 def source_fingerprint(out_dir: Path, result: BuildResult) -> str:
     """The sha256 of every file the build's assemblies read: a remote source's snapshot in
     the build folder (synced by the build), a local source's files where they are."""
-    from ccaic.lowering.lower_assembly import lower_assemblies
-
-    specs, _ = lower_assemblies(result.programs[0], result.variables)  # it lowered to build
     digest = hashlib.sha256()
-    for spec in specs:
+    for spec in result.assemblies:
         where = snapshot_folder(spec.source.kind, out_dir, spec.name) or spec.source.path
         digest.update(f"{spec.name}\n{spec.source.kind}\n".encode())
         if where is None:  # only a remote source goes without `path`: its snapshot is above
