@@ -7,7 +7,13 @@ import json
 import os
 
 from ccaic.canonical import canonical_json
-from ccaic.commands.common import add_offline, add_out, add_vars, not_a_folder
+from ccaic.commands.common import (
+    add_offline,
+    add_out,
+    add_vars,
+    not_a_folder,
+    program_sources,
+)
 from ccaic.diagnostics import Diagnostic, DiagnosticError, SourceCache
 from ccaic.output import Output
 
@@ -58,7 +64,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
             build(args.file, args.out, args.var, until=args.until)
     # a plan check runs at `check` and again when the plan compiles: say each thing once
     result.diagnostics = list({d.model_dump_json(): d for d in result.diagnostics}.values())
-    sources = SourceCache({k: v for p in result.programs for k, v in p.sources.items()})
+    sources = program_sources(result.programs)
     if args.format == "json":
         out.write(checked("build-result", canonical_json({
             "format_version": "1.0",

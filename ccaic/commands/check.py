@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ccaic.commands.common import add_format, add_vars, find_ccai_files
+from ccaic.commands.common import add_format, add_vars, find_ccai_files, program_sources
 from ccaic.output import Output
 
 
@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, out: Output) -> int:
     from ccaic.check.checker import check_paths
-    from ccaic.diagnostics import DiagnosticError, SourceCache, count, error, summary_line
+    from ccaic.diagnostics import DiagnosticError, count, error, summary_line
     from ccaic.syntax.parser import read_stdin_source
 
     files = find_ccai_files(args.paths)
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     for program in programs:  # values from --var and defaults: templates are checked with them
         values, value_diags = resolve_variables(program, cli_vars, require_values=False)
         diagnostics.extend(value_diags + check_interpolated(program, values))
-    sources = SourceCache({k: v for p in programs for k, v in p.sources.items()})
+    sources = program_sources(programs)
     errors, warnings = count(diagnostics)
     out.diagnostics(diagnostics, args.format, sources, quiet_ok=True)
     if args.format == "text" and not diagnostics:

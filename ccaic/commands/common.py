@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ccaic.diagnostics import Diagnostic
+    from ccaic.check.checker import Program
+    from ccaic.diagnostics import Diagnostic, SourceCache
 
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "build", "dist", "__pycache__", ".tox"}
 
@@ -69,3 +71,10 @@ def not_a_folder(out_dir: str) -> Diagnostic | None:
     where = "is a file" if blocker == path else f"is under {blocker}, which is a file"
     return error("CCAI602", f"the output folder {out_dir} {where}, not a folder",
                  help="pass -o a folder (it is created when missing), e.g. -o build")
+
+
+def program_sources(programs: Sequence[Program]) -> SourceCache:
+    """The checked programs' texts, for diagnostics to quote (stdin included)."""
+    from ccaic.diagnostics import SourceCache
+
+    return SourceCache({k: v for p in programs for k, v in p.sources.items()})

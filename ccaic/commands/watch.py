@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ccaic.commands.common import add_offline, add_out, add_vars, not_a_folder
+from ccaic.commands.common import add_offline, add_out, add_vars, not_a_folder, program_sources
 from ccaic.output import Output
 
 
@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, out: Output) -> int:
     from ccaic.assembly.sources.polis_api import offline
-    from ccaic.diagnostics import DiagnosticError, SourceCache
+    from ccaic.diagnostics import DiagnosticError
     from ccaic.watch.every import parse_every
     from ccaic.watch.poll import PollResult, loop, poll
 
@@ -58,9 +58,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     def step() -> PollResult:
         with offline(args.offline):
             done = poll(args.file, root, args.var, args.until, args.on_change)
-        programs = done.programs
-        sources = SourceCache({k: v for p in programs for k, v in p.sources.items()})
-        out.diagnostics(done.diagnostics, "text", sources, quiet_ok=True)
+        out.diagnostics(done.diagnostics, "text", program_sources(done.programs), quiet_ok=True)
         if done.ok:
             said = f" ({'; '.join(done.counts)})" if done.counts else ""  # no assembly: no "()"
             out.info(f"~ {args.out}/history/{done.entry}/: the constitution changed{said}"
