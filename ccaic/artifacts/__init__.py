@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict
 
+from ccaic.registry import load_target
 from ccaic.registry.artifacts import ARTIFACTS
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -45,11 +46,7 @@ def json_schema(name: str) -> dict[str, Any]:
     entry = ARTIFACTS.entry(name)
     custom = entry.meta.get("schema")
     if custom is not None:
-        module, _, attribute = str(custom).partition(":")
-        import importlib
-
-        return cast(Callable[[], dict[str, Any]],
-                    getattr(importlib.import_module(module), attribute))()
+        return cast(Callable[[], dict[str, Any]], load_target(str(custom)))()
     cls = model(name)
     schema = cls.model_json_schema()
     version = entry.meta.get("version") or cls.model_fields["format_version"].default

@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from ccaic.registry.attrs import Attr, BlockSpec
 
-__all__ = ["Attr", "BlockSpec", "Entry", "Registry", "UnknownEntry"]
+__all__ = ["Attr", "BlockSpec", "Entry", "Registry", "UnknownEntry", "load_target"]
 
 T = TypeVar("T")
 
@@ -35,6 +35,13 @@ class Entry:
     def defaults(self) -> dict[str, object]:
         """Every attribute's default, from the one place it is declared."""
         return {name: attr.default for name, attr in self.attrs.items()}
+
+
+def load_target(target: str) -> Any:
+    """The object a "package.module:attribute" string names (entry targets, and the targets
+    entries keep in their meta, such as a source's `sync`), imported on first use."""
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 class UnknownEntry(KeyError):
@@ -66,8 +73,7 @@ class Registry(Generic[T]):
     def load(self, name: str) -> T:
         """The implementation behind `name`, imported once."""
         if name not in self._loaded:
-            module, _, attribute = self.entry(name).target.partition(":")
-            self._loaded[name] = getattr(importlib.import_module(module), attribute)
+            self._loaded[name] = load_target(self.entry(name).target)
         return self._loaded[name]
 
     def block_attrs(self) -> dict[str, Attr]:

@@ -9,13 +9,13 @@ file:line:column) for bad data.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from pathlib import Path
 
 from ccaic.assembly.sources.base import LoadedSource, SourceOptions
 from ccaic.diagnostics import DiagnosticError, error, refused, warning
 from ccaic.files import FileRefused, path_kind
+from ccaic.registry import load_target
 from ccaic.registry.sources import SOURCES, by_kind, kinds
 
 KINDS = kinds()
@@ -95,7 +95,5 @@ def sync_source(name: str, path: str | Path, options: SourceOptions,
     target = SOURCES.entry(name).meta.get("sync")
     if target is None:
         return
-    module, _, attribute = str(target).partition(":")
-    sync: Callable[[Path, str, SourceOptions, Path | None], None] = getattr(
-        importlib.import_module(module), attribute)
+    sync: Callable[[Path, str, SourceOptions, Path | None], None] = load_target(str(target))
     sync(Path(path), str(path), options, None if seed is None else Path(seed))
