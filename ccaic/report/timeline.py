@@ -18,12 +18,11 @@ from ccaic.report.figures import slug
 if TYPE_CHECKING:  # tables imports model, which imports this module
     from ccaic.report.tables import Table
 
-WATCH_STATE = Path("history") / "watch.json"
-
-
 def read_timeline(root: Path) -> list[dict[str, Any]]:
     """The timeline points of a watched build folder; none for any other folder."""
-    path = root / WATCH_STATE
+    from ccaic.watch.state import state_path
+
+    path = state_path(root)
     if not path.is_file():
         return []
     points = json.loads(path.read_text(encoding="utf-8")).get("timeline", [])
